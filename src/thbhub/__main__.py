@@ -1,0 +1,3 @@
+from thbhub.cli import main
+
+raise SystemExit(main())

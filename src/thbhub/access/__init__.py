@@ -1,0 +1,1 @@
+"""Access control: who may read and write what, and the audit log of case-record access."""

@@ -1,0 +1,57 @@
+"""The `thbhub` command: thin wrappers that parse, call one service and format the result."""
+
+from __future__ import annotations
+
+import typer
+
+from thbhub import __version__
+from thbhub.cli import core, taxonomy
+from thbhub.cli.context import state
+from thbhub.cli.errors import HubGroup
+
+app = typer.Typer(
+    cls=HubGroup,
+    name="thbhub",
+    help="THB Hub: evidence and knowledge hub against trafficking in human beings, "
+    "Baltic Sea Region.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"thbhub {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    db: str | None = typer.Option(
+        None,
+        "--db",
+        envvar="THBHUB_DATABASE_URL",
+        help="Database URL (sqlite:///PATH or postgresql+psycopg://USER@HOST/DB).",
+    ),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
+) -> None:
+    state(ctx).db_url = db
+    ctx.call_on_close(state(ctx).close)
+
+
+core.register(app)
+app.add_typer(taxonomy.app, name="taxonomy")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console entry point; returns the process exit code."""
+    command = typer.main.get_command(app)
+    try:
+        command.main(args=argv, prog_name="thbhub", standalone_mode=True)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    return 0

@@ -1,0 +1,1 @@
+"""Domain types: concepts, records, observations and errors. No I/O here."""

@@ -1,0 +1,80 @@
+"""Whole-hub services: set up a database, and say what it holds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from thbhub import __version__
+from thbhub.ingest.registry import Progress, no_progress
+from thbhub.ingest.sample import load_sample
+from thbhub.settings import Settings
+from thbhub.storage import Database
+from thbhub.storage.migrate import current_revision, latest_revision, upgrade
+from thbhub.storage.sources import source_rows, table_counts
+from thbhub.taxonomy.service import install_taxonomy, list_schemes
+
+
+def open_database(settings: Settings) -> Database:
+    return Database(settings.resolved_database_url)
+
+
+def init_hub(
+    db: Database, settings: Settings, *, sample: bool = False, progress: Progress = no_progress
+) -> dict[str, Any]:
+    """Create or upgrade the schema and install the taxonomy; optionally load the sample.
+
+    Idempotent: a second run upgrades nothing, adds no concept and imports nothing again.
+    The sample is loaded only when asked and only into a database that holds no source yet,
+    so that a user's own data is never mixed with the demo by accident.
+    """
+    before, after = upgrade(db)
+    result: dict[str, Any] = {
+        "database": db.display_url,
+        "schema_before": before,
+        "schema": after,
+        "taxonomy": install_taxonomy(db),
+    }
+    if sample:
+        with db.connect() as conn:
+            empty = table_counts(conn)["sources"] == 0
+        result["sample"] = load_sample(db, settings, progress) if empty else "already loaded"
+    return result
+
+
+def health(db: Database) -> dict[str, Any]:
+    reachable = db.ping()
+    revision = current_revision(db) if reachable else None
+    head = latest_revision()
+    ok = reachable and revision == head
+    return {
+        "status": "ok" if ok else "degraded",
+        "version": __version__,
+        "database": "ok" if reachable else "unreachable",
+        "dialect": db.dialect,
+        "schema_version": revision,
+        "schema_expected": head,
+    }
+
+
+def overview(db: Database) -> dict[str, Any]:
+    """What the hub holds: the home page and `thbhub status` both show this."""
+    with db.connect() as conn:
+        counts = table_counts(conn)
+        sources = source_rows(conn)
+    schemes = list_schemes(db)
+    return {
+        "counts": {**counts, "concepts": sum(s["concepts"] for s in schemes)},
+        "schemes": schemes,
+        "sources": [
+            {
+                "key": s["key"],
+                "publisher": s["publisher"],
+                "title": s["title"],
+                "version": s["version"],
+                "licence": s["licence"],
+                "url": s["url"],
+                "file_name": s["file_name"],
+            }
+            for s in sources
+        ],
+    }

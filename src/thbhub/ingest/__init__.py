@@ -1,0 +1,1 @@
+"""Ingest: one importer module per source format, found through the registry."""

@@ -1,0 +1,72 @@
+"""Settings, built once at the edge (CLI or server start) and passed down explicitly.
+
+Values come from arguments, then ``THBHUB_*`` environment variables, then defaults.  Nothing
+here is a module-level singleton: call :func:`build_settings` where the program starts.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from platformdirs import user_data_dir
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_data_dir() -> Path:
+    return Path(user_data_dir("thbhub", appauthor=False))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="THBHUB_", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default SQLite in the data directory"
+    )
+    data_dir: Path = Field(default_factory=_default_data_dir)
+    host: str = "127.0.0.1"
+    port: int = 8000
+    secret_key: SecretStr | None = None
+    disclosure_threshold: int = Field(default=5, ge=2)
+    # Base URL the app is reached at; only used to build absolute links in outputs.
+    public_url: str | None = None
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'thbhub.db'}"
+
+    def secret(self) -> str:
+        if self.secret_key is None:
+            raise RuntimeError("secret key not initialised; call ensure_secret_key first")
+        return self.secret_key.get_secret_value()
+
+
+def build_settings(**overrides: Any) -> Settings:
+    """Build settings from overrides (``None`` values ignored), environment and defaults."""
+    given = {k: v for k, v in overrides.items() if v is not None}
+    return Settings(**given)
+
+
+def ensure_secret_key(settings: Settings) -> Settings:
+    """Return settings with a secret key: the configured one, or one generated once and kept.
+
+    The generated key lives in ``<data_dir>/secret_key`` (mode 0600) so that sessions and
+    pseudonyms stay valid across restarts; it never leaves the server.
+    """
+    if settings.secret_key is not None:
+        return settings
+    path = settings.data_dir / "secret_key"
+    if path.exists():
+        key = path.read_text(encoding="utf-8").strip()
+    else:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(key + "\n")
+    return settings.model_copy(update={"secret_key": SecretStr(key)})

@@ -1,0 +1,11 @@
+"""The JSON API under /api/v1/."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+
+def routers() -> list[APIRouter]:
+    from thbhub.web.api import core, taxonomy
+
+    return [core.router, taxonomy.router]

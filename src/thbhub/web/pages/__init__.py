@@ -1,0 +1,11 @@
+"""HTML pages; each renders the result of the same service call as its API endpoint."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+
+def routers() -> list[APIRouter]:
+    from thbhub.web.pages import home, topics
+
+    return [home.router, topics.router]

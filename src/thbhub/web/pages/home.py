@@ -1,0 +1,18 @@
+"""The home page: what the hub holds."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from thbhub.hub import overview
+from thbhub.web.access import Access, access
+from thbhub.web.deps import DbDep, TemplatesDep
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/", response_class=HTMLResponse)
+@access(Access.public)
+def home(request: Request, db: DbDep, templates: TemplatesDep) -> HTMLResponse:
+    return templates.TemplateResponse(request, "home.html", {"overview": overview(db)})

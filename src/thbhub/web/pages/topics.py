@@ -1,0 +1,56 @@
+"""Topic pages: browse the taxonomy by scheme; one page per concept."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+
+from thbhub.domain.concepts import LANGUAGES
+from thbhub.taxonomy import service
+from thbhub.web.access import Access, access
+from thbhub.web.deps import DbDep, TemplatesDep
+
+router = APIRouter(include_in_schema=False)
+
+LANGUAGE_NAMES = {
+    "en": "English",
+    "da": "Dansk",
+    "et": "Eesti",
+    "fi": "Suomi",
+    "de": "Deutsch",
+    "is": "Íslenska",
+    "lv": "Latviešu",
+    "lt": "Lietuvių",
+    "no": "Norsk",
+    "pl": "Polski",
+    "sv": "Svenska",
+}
+
+
+@router.get("/topics", response_class=HTMLResponse)
+@access(Access.public)
+def topics(
+    request: Request,
+    db: DbDep,
+    templates: TemplatesDep,
+    scheme: str | None = Query(None, max_length=64, pattern=r"^[a-z0-9-]+$"),
+) -> HTMLResponse:
+    schemes = service.list_schemes(db)
+    current = scheme or (schemes[0]["id"] if schemes else None)
+    concepts = service.list_concepts(db, current) if current else []
+    return templates.TemplateResponse(
+        request,
+        "topics.html",
+        {"schemes": schemes, "current": current, "concepts": concepts},
+    )
+
+
+@router.get("/topics/{concept_id}", response_class=HTMLResponse)
+@access(Access.public)
+def topic(request: Request, concept_id: str, db: DbDep, templates: TemplatesDep) -> HTMLResponse:
+    concept = service.get_concept(db, concept_id)
+    return templates.TemplateResponse(
+        request,
+        "topic.html",
+        {"c": concept, "languages": LANGUAGES, "language_names": LANGUAGE_NAMES},
+    )

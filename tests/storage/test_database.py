@@ -1,0 +1,97 @@
+"""Storage on both backends: init is idempotent, SQLite runs with WAL and foreign keys."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import insert, select, text
+from sqlalchemy.exc import IntegrityError
+
+from support import make_settings
+from thbhub.domain.errors import UserError
+from thbhub.hub import health, init_hub
+from thbhub.storage import Database
+from thbhub.storage.migrate import current_revision, latest_revision
+from thbhub.storage.schema import concept_links, concepts
+
+
+def test_init_creates_schema_and_is_idempotent(empty_db_url: str, tmp_path: Path) -> None:
+    db = Database(empty_db_url)
+    settings = make_settings(tmp_path, empty_db_url)
+    first = init_hub(db, settings)
+    assert first["schema_before"] is None
+    assert first["schema"] == latest_revision()
+    assert first["taxonomy"]["concepts_added"] == first["taxonomy"]["concepts"] > 100
+    with db.connect() as conn:
+        n_concepts = conn.execute(text("SELECT count(*) FROM concepts")).scalar_one()
+        n_links = conn.execute(text("SELECT count(*) FROM concept_links")).scalar_one()
+    second = init_hub(db, settings)
+    assert second["schema_before"] == second["schema"]
+    assert second["taxonomy"]["concepts_added"] == 0
+    with db.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM concepts")).scalar_one() == n_concepts
+        assert conn.execute(text("SELECT count(*) FROM concept_links")).scalar_one() == n_links
+    db.dispose()
+
+
+def test_health_reports_schema(db: Database) -> None:
+    result = health(db)
+    assert result["status"] == "ok"
+    assert result["database"] == "ok"
+    assert result["schema_version"] == current_revision(db) == latest_revision()
+    assert result["dialect"] == db.dialect
+
+
+def test_health_on_empty_database_is_degraded(empty_db_url: str) -> None:
+    db = Database(empty_db_url)
+    result = health(db)
+    assert result["status"] == "degraded"
+    assert result["schema_version"] is None
+    db.dispose()
+
+
+def test_foreign_keys_are_enforced(db: Database) -> None:
+    with pytest.raises(IntegrityError), db.begin() as conn:
+        conn.execute(
+            insert(concept_links),
+            {"concept_id": "form:other", "relation": "broader", "target_id": "form:not-there"},
+        )
+
+
+def test_transaction_rolls_back_on_error(db: Database) -> None:
+    with pytest.raises(RuntimeError), db.begin() as conn:
+        conn.execute(concepts.update().where(concepts.c.id == "form:other"), {"label_en": "X"})
+        raise RuntimeError("boom")
+    with db.connect() as conn:
+        label = conn.execute(select(concepts.c.label_en).where(concepts.c.id == "form:other"))
+        assert label.scalar_one() != "X"
+
+
+def test_sqlite_uses_wal(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'x.db'}")
+    with db.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    db.dispose()
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("not a url", "not a valid SQLAlchemy URL"),
+        ("mysql://localhost/x", "'mysql' is not supported"),
+    ],
+)
+def test_bad_urls_are_user_errors(url: str, message: str) -> None:
+    with pytest.raises(UserError, match=message):
+        Database(url)
+
+
+def test_schemaless_database_gives_a_clear_error(tmp_path: Path) -> None:
+    from thbhub.taxonomy.service import list_concepts
+
+    db = Database(f"sqlite:///{tmp_path / 'blank.db'}")
+    with pytest.raises(UserError, match="run `thbhub init`"):
+        list_concepts(db)
+    db.dispose()
