@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 
+from thbhub.domain.principals import PUBLIC, Principal
 from thbhub.settings import Settings
 from thbhub.storage import Database
 
@@ -29,3 +30,12 @@ def get_templates(request: Request) -> Jinja2Templates:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 DbDep = Annotated[Database, Depends(get_db)]
 TemplatesDep = Annotated[Jinja2Templates, Depends(get_templates)]
+
+
+def get_principal(request: Request) -> Principal:
+    """The caller, as established by the authentication middleware; anonymous otherwise."""
+    principal = getattr(request.state, "principal", None)
+    return principal if isinstance(principal, Principal) else PUBLIC
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
