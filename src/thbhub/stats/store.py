@@ -1,0 +1,175 @@
+"""Store parsed observations: one transaction per file, repeated keys summed, releases kept.
+
+Every importer parses its file into :class:`ParsedRow` values (resolving codes through the
+taxonomy) and hands them here.  Nothing is written before the whole file has parsed, and the
+write is one transaction, so a file that fails leaves the database unchanged.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from thbhub.domain.observations import Cell, combine, flags_text
+from thbhub.ingest.registry import ImportSummary, Progress, no_progress
+from thbhub.ingest.sample import file_checksum
+from thbhub.storage import Database
+from thbhub.storage import observations as q
+from thbhub.storage.sources import register_source
+
+
+@dataclass
+class ParsedRow:
+    indicator: str
+    country: str
+    year: int
+    sex: str
+    age: str
+    form: str
+    citizenship: str
+    extra: str
+    cell: Cell
+    flags: tuple[str, ...]
+    label: str
+    sheet: str | None
+    row: int
+
+    def key(self) -> tuple[str, str, int, str, str, str, str, str]:
+        return (
+            self.indicator,
+            self.country,
+            self.year,
+            self.sex,
+            self.age,
+            self.form,
+            self.citizenship,
+            self.extra,
+        )
+
+
+@dataclass
+class Parsed:
+    rows: list[ParsedRow]
+    rows_read: int
+    notes: list[str] = field(default_factory=list)
+    version: str | None = None  # as stamped in the file, if it says
+
+
+def source_meta(path: Path, defaults: dict[str, Any], given: dict[str, Any] | None) -> dict[str, Any]:
+    meta = {**defaults, **(given or {})}
+    meta.setdefault("file_name", path.name)
+    meta["checksum"] = meta.get("checksum") or file_checksum(path)
+    return meta
+
+
+def already_imported(db: Database, importer: str, path: Path, meta: dict[str, Any]) -> ImportSummary | None:
+    """The summary of an earlier import of the very same file, or None."""
+    with db.connect() as conn:
+        found = q.dataset_for_checksum(conn, meta["key"], meta["checksum"])
+    if found is None:
+        return None
+    summary = ImportSummary(importer, path.name, rows_read=found["rows_read"], unchanged=True)
+    summary.notes.append(f"already imported as dataset {found['id']}; nothing changed")
+    return summary
+
+
+def _db_row(r: ParsedRow, extra: str, cell: Cell, flags: tuple[str, ...], label: str) -> dict[str, Any]:
+    return {
+        "indicator": r.indicator,
+        "country": r.country,
+        "year": r.year,
+        "sex": r.sex,
+        "age": r.age,
+        "form": r.form,
+        "citizenship": r.citizenship,
+        "extra": extra,
+        "value": cell.value,
+        "status": cell.status.value,
+        "lower": cell.lower,
+        "upper": cell.upper,
+        "flags": flags_text(flags),
+        "label": label[:500],
+        "sheet": r.sheet,
+        "source_row": r.row,
+        "current": True,
+    }
+
+
+def combine_repeats(rows: list[ParsedRow]) -> tuple[list[dict[str, Any]], int]:
+    """Cells to store: one per key; a key a source repeats becomes the sum plus its parts.
+
+    Returns (rows, number of repeated keys).  The parts keep their own values under an extra
+    dimension `part=N` (file order), so they are never lost and never double-counted.
+    """
+    groups: dict[tuple[Any, ...], list[ParsedRow]] = {}
+    for r in rows:
+        groups.setdefault(r.key(), []).append(r)
+    out: list[dict[str, Any]] = []
+    repeated = 0
+    for parts in groups.values():
+        first = parts[0]
+        if len(parts) == 1:
+            out.append(_db_row(first, first.extra, first.cell, first.flags, first.label))
+            continue
+        repeated += 1
+        flags = tuple(sorted({f for p in parts for f in p.flags} | {"summed"}))
+        labels = list(dict.fromkeys(p.label for p in parts))
+        out.append(_db_row(first, first.extra, combine([p.cell for p in parts]), flags, " + ".join(labels)))
+        for i, p in enumerate(parts, start=1):
+            extra = f"{p.extra};part={i}" if p.extra else f"part={i}"
+            out.append(_db_row(p, extra, p.cell, p.flags, p.label))
+    return out, repeated
+
+
+def store(
+    db: Database,
+    *,
+    importer: str,
+    path: Path,
+    meta: dict[str, Any],
+    parsed: Parsed,
+    progress: Progress = no_progress,
+) -> ImportSummary:
+    rows, repeated = combine_repeats(parsed.rows)
+    summary = ImportSummary(importer, path.name, rows_read=parsed.rows_read)
+    summary.notes.extend(parsed.notes)
+    if repeated:
+        summary.notes.append(
+            f"{repeated} keys repeated in the file: each stored as the sum (flag `summed`) "
+            "plus its parts (dimension part=N)"
+        )
+    if parsed.version and not meta.get("version"):
+        meta = {**meta, "version": parsed.version}
+    with db.begin() as conn:
+        source_id, _ = register_source(conn, meta)
+        if q.dataset_for_source(conn, source_id) is not None:
+            summary.unchanged = True
+            summary.notes.append("already imported; nothing changed")
+            return summary
+        dataset_id = q.create_dataset(
+            conn,
+            {
+                "source_id": source_id,
+                "source_key": meta["key"],
+                "importer": importer,
+                "file_name": meta.get("file_name") or path.name,
+                "version": meta.get("version"),
+                "rows_read": parsed.rows_read,
+                "rows_stored": 0,
+                "summary": {},
+            },
+        )
+        for r in rows:
+            r["dataset_id"] = dataset_id
+            r["source_key"] = meta["key"]
+        total = len(rows)
+        q.insert_observations(conn, rows, lambda done: progress(done, total))
+        superseded = q.supersede(conn, meta["key"], dataset_id)
+        if superseded:
+            summary.notes.append(f"{superseded} cells of an older release are no longer current")
+        summary.rows_stored = total
+        summary.by_status = dict(Counter(r["status"] for r in rows))
+        q.finish_dataset(conn, dataset_id, total, summary.as_dict())
+    return summary
