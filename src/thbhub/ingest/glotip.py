@@ -81,14 +81,16 @@ def _read_excel(path: Path) -> _Table:
     try:
         reader = fastexcel.read_excel(path)
         sheet = reader.sheet_names[0]
-        head = reader.load_sheet(0, header_row=None, n_rows=10, dtypes="string").to_polars()
+        # One pass over the sheet, everything as text; the header is found in the frame.
+        whole = reader.load_sheet(0, header_row=None, dtypes="string").to_polars()
     except Exception as exc:  # calamine raises its own error types for broken archives
         raise ValidationError(
             Location(path.name), "not a readable Excel workbook (truncated or corrupt)"
         ) from exc
-    rows = [[c or "" for c in r] for r in head.rows()]
+    rows = [[c or "" for c in r] for r in whole.head(10).rows()]
     h = _find_header(rows, Location(path.name, sheet, 1))
-    frame = reader.load_sheet(0, header_row=h, dtypes="string").to_polars()
+    names = [c.strip() or f"column {i + 1}" for i, c in enumerate(rows[h])]
+    frame = whole.slice(h + 1).rename(dict(zip(whole.columns, names, strict=True)))
     version = _version_stamp([r[0] for r in rows[:h]])
     return _Table(frame, sheet, h + 2, version)
 
@@ -117,106 +119,174 @@ def read_glotip(path: Path) -> _Table:
     return _read_csv(path)
 
 
+def _first_row(column: list[str], value: str) -> int:
+    return column.index(value)
+
+
 def parse_glotip(
     path: Path, resolvers: dict[str, Resolver], *, suppressed_lower: float = 0.0
 ) -> Parsed:
+    """Parse and resolve every row; raises ValidationError naming the first bad cell.
+
+    Codes repeat heavily (46,556 rows, a few hundred distinct codes), so each distinct value
+    of a column is checked and resolved once and the rows are then assembled by lookup.
+    """
     table = read_glotip(path)
-    frame, sheet = table.frame, table.sheet
+    frame, sheet, first = table.frame, table.sheet, table.first_row
     columns = [c.strip() for c in frame.columns]
     for name in HEADER:
         if name not in columns:
             raise ValidationError(
-                Location(path.name, sheet, table.first_row - 1, name),
+                Location(path.name, sheet, first - 1, name),
                 "wrong header: column missing (expected " + ", ".join(HEADER) + ")",
             )
     frame = frame.rename(dict(zip(frame.columns, columns, strict=True)))
+    frame = frame.select(pl.col(c).fill_null("").str.strip_chars() for c in HEADER)
+    # Blank lines at the end of a sheet carry nothing: drop rows with every cell empty.
+    frame = frame.filter(pl.any_horizontal(pl.col(c) != "" for c in HEADER))
+    col = {name: frame[name].to_list() for name in HEADER}
     unodc, iso = resolvers["unodc"], resolvers["iso3166"]
-    cols = {name: frame[name].to_list() for name in HEADER}
-    values: dict[str, Cell | None] = {}
-    out: list[ParsedRow] = []
-    first = table.first_row
-    n = frame.height
-    for i in range(n):
-        row_no = first + i
 
-        def at(column: str, _row: int = row_no) -> Location:
-            return Location(path.name, sheet, _row, column)
+    def at(column: str, value: str, name: str | None = None) -> Location:
+        return Location(path.name, sheet, first + _first_row(col[name or column], value), column)
 
-        rec = {name: (cols[name][i] or "").strip() for name in HEADER}
-        if not any(rec.values()):
-            continue  # a blank line at the end of a sheet
-        for name in REQUIRED:
-            if not rec[name]:
-                raise ValidationError(at(name), "empty cell where a value is required (truncated?)")
-        if rec["Unit of measurement"].lower() != "counts":
+    for name in REQUIRED:
+        if "" in col[name]:
             raise ValidationError(
-                at("Unit of measurement"), "unit not supported (expected Counts)", rec["Unit of measurement"]
+                at(name, ""), "empty cell where a value is required (truncated file?)"
             )
+    for unit in dict.fromkeys(col["Unit of measurement"]):
+        if unit.lower() != "counts":
+            raise ValidationError(
+                at("Unit of measurement", unit), "unit not supported (expected Counts)", unit
+            )
+    years: dict[str, int] = {}
+    for text in dict.fromkeys(col["Year"]):
         try:
-            year = int(float(rec["Year"]))
+            year = int(float(text))
         except ValueError:
-            raise ValidationError(at("Year"), "year is not a number", rec["Year"]) from None
+            raise ValidationError(at("Year", text), "year is not a number", text) from None
         if not 1900 <= year <= 2100:
-            raise ValidationError(at("Year"), "year out of range 1900-2100", rec["Year"])
-        raw = rec["txtVALUE"]
-        cell = values.get(raw)
+            raise ValidationError(at("Year", text), "year out of range 1900-2100", text)
+        years[text] = year
+    cells: dict[str, Cell] = {}
+    for text in dict.fromkeys(col["txtVALUE"]):
+        cell = parse_unodc_value(text, suppressed_lower)
         if cell is None:
-            cell = parse_unodc_value(raw, suppressed_lower)
-            if cell is None:
-                raise ValidationError(at("txtVALUE"), "non-numeric value (expected a count or <5)", raw)
-            values[raw] = cell
-        area = ""
-        if rec["Iso3_code"] and iso.find(rec["Iso3_code"], ("country",)) is None:
-            # A few rows carry a name in the code column (`Aruba/Curacao`): read it as a name.
-            country, area = unodc.resolve_area(
-                rec["Iso3_code"], COUNTRY_SCHEMES, at("Iso3_code"), "country code or name"
+            raise ValidationError(
+                at("txtVALUE", text), "non-numeric value (expected a count or <5)", text
             )
-        elif rec["Iso3_code"]:
-            country, area = iso.resolve_area(
-                rec["Iso3_code"], ("country",), at("Iso3_code"), "ISO 3166 code"
-            )
-        elif rec["Country"]:
-            country, area = unodc.resolve_area(
-                rec["Country"], COUNTRY_SCHEMES, at("Country"), "country name"
-            )
-        else:
-            raise ValidationError(at("Iso3_code"), "empty Iso3_code and Country: unknown country")
-        indicator = unodc.resolve(rec["Indicator"], ("indicator",), at("Indicator"), "indicator")
-        sex = TOTAL if rec["Sex"] == "Total" else unodc.resolve(rec["Sex"], ("sex",), at("Sex"), "sex")
-        age = TOTAL if rec["Age"] == "Total" else unodc.resolve(rec["Age"], ("age",), at("Age"), "age")
-        form = citizenship = TOTAL
-        extra = area
-        dim, cat = rec["Dimension"], rec["Category"]
-        if dim == "Total":
-            pass
-        elif dim == "by form of exploitation":
-            form = unodc.resolve(cat, ("form",), at("Category"), "form of exploitation")
-        elif dim == "by citizenship":
-            citizenship = unodc.resolve(cat or "Unknown", COUNTRY_SCHEMES, at("Category"), "citizenship")
-        elif dim == "by country of repatriation":
-            where = unodc.resolve(cat or "Unknown", COUNTRY_SCHEMES, at("Category"), "country")
-            extra = f"{area};repatriation={where}" if area else f"repatriation={where}"
-        else:
-            raise ValidationError(at("Dimension"), "unknown dimension", dim)
-        label = f"{rec['Indicator']} | {dim}: {cat} | {rec['Sex']} | {rec['Age']}"
+        cells[text] = cell
+    indicators = {
+        v: unodc.resolve(v, ("indicator",), at("Indicator", v), "indicator")
+        for v in dict.fromkeys(col["Indicator"])
+    }
+    sexes = {
+        v: TOTAL if v == "Total" else unodc.resolve(v, ("sex",), at("Sex", v), "sex")
+        for v in dict.fromkeys(col["Sex"])
+    }
+    ages = {
+        v: TOTAL if v == "Total" else unodc.resolve(v, ("age",), at("Age", v), "age")
+        for v in dict.fromkeys(col["Age"])
+    }
+    places = list(zip(col["Iso3_code"], col["Country"], strict=True))
+    countries: dict[tuple[str, str], tuple[str, str]] = {}
+    for i, (code, name) in enumerate(places):
+        if (code, name) not in countries:
+            countries[(code, name)] = _country(iso, unodc, code, name, Location(path.name, sheet, first + i))
+    pairs = list(zip(col["Dimension"], col["Category"], strict=True))
+    breakdowns: dict[tuple[str, str], tuple[str, str, str]] = {}
+    for i, (dim, cat) in enumerate(pairs):
+        if (dim, cat) not in breakdowns:
+            breakdowns[(dim, cat)] = _breakdown(unodc, dim, cat, Location(path.name, sheet, first + i))
+    labels = frame.select(
+        pl.concat_str(
+            [
+                pl.col("Indicator"),
+                pl.lit(" | "),
+                pl.col("Dimension"),
+                pl.lit(": "),
+                pl.col("Category"),
+                pl.lit(" | "),
+                pl.col("Sex"),
+                pl.lit(" | "),
+                pl.col("Age"),
+            ]
+        )
+    ).to_series()
+    out: list[ParsedRow] = []
+    for i, (place, pair, ind, year, sex, age, value, label) in enumerate(
+        zip(
+            places,
+            pairs,
+            col["Indicator"],
+            col["Year"],
+            col["Sex"],
+            col["Age"],
+            col["txtVALUE"],
+            labels.to_list(),
+            strict=True,
+        )
+    ):
+        country, area = countries[place]
+        form, citizenship, extra = breakdowns[pair]
+        if area:
+            extra = f"{area};{extra}" if extra else area
         out.append(
             ParsedRow(
-                indicator,
+                indicators[ind],
                 country,
-                year,
-                sex,
-                age,
+                years[year],
+                sexes[sex],
+                ages[age],
                 form,
                 citizenship,
                 extra,
-                cell,
+                cells[value],
                 (),
                 label,
                 sheet,
-                row_no,
+                first + i,
             )
         )
-    return Parsed(out, n, version=table.version)
+    return Parsed(out, frame.height, version=table.version)
+
+
+def _country(
+    iso: Resolver, unodc: Resolver, code: str, name: str, row: Location
+) -> tuple[str, str]:
+    """(country code, area extra) from Iso3_code, or from the name when the code is empty."""
+
+    def at(column: str) -> Location:
+        return Location(row.file, row.sheet, row.row, column)
+
+    if code and iso.find(code, ("country",)) is None:
+        # A few rows carry a name or a UNODC region code in the code column
+        # (`Aruba/Curacao`, `CAR`): resolve it through UNODC's own codes.
+        return unodc.resolve_area(code, COUNTRY_SCHEMES, at("Iso3_code"), "country code or name")
+    if code:
+        return iso.resolve_area(code, ("country",), at("Iso3_code"), "ISO 3166 code")
+    if name:
+        return unodc.resolve_area(name, COUNTRY_SCHEMES, at("Country"), "country name")
+    raise ValidationError(at("Iso3_code"), "empty Iso3_code and Country: unknown country")
+
+
+def _breakdown(unodc: Resolver, dim: str, cat: str, row: Location) -> tuple[str, str, str]:
+    """(form, citizenship, extra) for a Dimension/Category pair."""
+    at = Location(row.file, row.sheet, row.row, "Category")
+    if dim == "Total":
+        return TOTAL, TOTAL, ""
+    if dim == "by form of exploitation":
+        return unodc.resolve(cat, ("form",), at, "form of exploitation"), TOTAL, ""
+    if dim == "by citizenship":
+        # An empty category under "by citizenship" is read as unknown citizenship.
+        return TOTAL, unodc.resolve(cat or "Unknown", COUNTRY_SCHEMES, at, "citizenship"), ""
+    if dim == "by country of repatriation":
+        where = unodc.resolve(cat or "Unknown", COUNTRY_SCHEMES, at, "country")
+        return TOTAL, TOTAL, f"repatriation={where}"
+    raise ValidationError(
+        Location(row.file, row.sheet, row.row, "Dimension"), "unknown dimension", dim
+    )
 
 
 class GlotipImporter:

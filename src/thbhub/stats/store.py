@@ -20,7 +20,7 @@ from thbhub.storage import observations as q
 from thbhub.storage.sources import register_source
 
 
-@dataclass
+@dataclass(slots=True)
 class ParsedRow:
     indicator: str
     country: str
@@ -75,51 +75,118 @@ def already_imported(db: Database, importer: str, path: Path, meta: dict[str, An
     return summary
 
 
-def _db_row(r: ParsedRow, extra: str, cell: Cell, flags: tuple[str, ...], label: str) -> dict[str, Any]:
-    return {
-        "indicator": r.indicator,
-        "country": r.country,
-        "year": r.year,
-        "sex": r.sex,
-        "age": r.age,
-        "form": r.form,
-        "citizenship": r.citizenship,
-        "extra": extra,
-        "value": cell.value,
-        "status": cell.status.value,
-        "lower": cell.lower,
-        "upper": cell.upper,
-        "flags": flags_text(flags),
-        "label": label[:500],
-        "sheet": r.sheet,
-        "source_row": r.row,
-        "current": True,
-    }
+#: Column order of the stored tuples (see storage.observations.insert_observations).
+COLUMNS = (
+    "dataset_id",
+    "source_key",
+    "indicator",
+    "country",
+    "year",
+    "sex",
+    "age",
+    "form",
+    "citizenship",
+    "extra",
+    "value",
+    "status",
+    "lower",
+    "upper",
+    "flags",
+    "label",
+    "sheet",
+    "source_row",
+    "current",
+)
+_STATUS = COLUMNS.index("status")
 
 
-def combine_repeats(rows: list[ParsedRow]) -> tuple[list[dict[str, Any]], int]:
+def _db_row(
+    head: tuple[int, str],
+    r: ParsedRow,
+    extra: str,
+    cell: Cell,
+    flags: tuple[str, ...],
+    label: str,
+) -> tuple[Any, ...]:
+    return (
+        *head,
+        r.indicator,
+        r.country,
+        r.year,
+        r.sex,
+        r.age,
+        r.form,
+        r.citizenship,
+        extra,
+        cell.value,
+        cell.status.value,
+        cell.lower,
+        cell.upper,
+        flags_text(flags) if flags else "",
+        label[:500],
+        r.sheet,
+        r.row,
+        True,
+    )
+
+
+def combine_repeats(
+    rows: list[ParsedRow], head: tuple[int, str] = (0, "")
+) -> tuple[list[tuple[Any, ...]], int]:
     """Cells to store: one per key; a key a source repeats becomes the sum plus its parts.
 
-    Returns (rows, number of repeated keys).  The parts keep their own values under an extra
-    dimension `part=N` (file order), so they are never lost and never double-counted.
+    Returns (rows as tuples in :data:`COLUMNS` order, number of repeated keys).  The parts
+    keep their own values under an extra dimension `part=N` (file order), so they are never
+    lost and never double-counted.
     """
-    groups: dict[tuple[Any, ...], list[ParsedRow]] = {}
+    groups: dict[tuple[Any, ...], ParsedRow | list[ParsedRow]] = {}
     for r in rows:
-        groups.setdefault(r.key(), []).append(r)
-    out: list[dict[str, Any]] = []
+        k = (r.indicator, r.country, r.year, r.sex, r.age, r.form, r.citizenship, r.extra)
+        found = groups.get(k)
+        if found is None:
+            groups[k] = r
+        elif isinstance(found, list):
+            found.append(r)
+        else:
+            groups[k] = [found, r]
+    out: list[tuple[Any, ...]] = []
     repeated = 0
-    for parts in groups.values():
-        first = parts[0]
-        if len(parts) == 1:
-            out.append(_db_row(first, first.extra, first.cell, first.flags, first.label))
+    for item in groups.values():
+        if not isinstance(item, list):
+            c = item.cell
+            out.append(
+                (
+                    *head,
+                    item.indicator,
+                    item.country,
+                    item.year,
+                    item.sex,
+                    item.age,
+                    item.form,
+                    item.citizenship,
+                    item.extra,
+                    c.value,
+                    c.status.value,
+                    c.lower,
+                    c.upper,
+                    flags_text(item.flags) if item.flags else "",
+                    item.label[:500],
+                    item.sheet,
+                    item.row,
+                    True,
+                )
+            )
             continue
+        parts = item
+        first = parts[0]
         repeated += 1
         flags = tuple(sorted({f for p in parts for f in p.flags} | {"summed"}))
-        labels = list(dict.fromkeys(p.label for p in parts))
-        out.append(_db_row(first, first.extra, combine([p.cell for p in parts]), flags, " + ".join(labels)))
+        labels = " + ".join(dict.fromkeys(p.label for p in parts))
+        total = combine([p.cell for p in parts])
+        out.append(_db_row(head, first, first.extra, total, flags, labels))
         for i, p in enumerate(parts, start=1):
             extra = f"{p.extra};part={i}" if p.extra else f"part={i}"
-            out.append(_db_row(p, extra, p.cell, p.flags, p.label))
+            out.append(_db_row(head, p, extra, p.cell, p.flags, p.label))
     return out, repeated
 
 
@@ -132,14 +199,8 @@ def store(
     parsed: Parsed,
     progress: Progress = no_progress,
 ) -> ImportSummary:
-    rows, repeated = combine_repeats(parsed.rows)
     summary = ImportSummary(importer, path.name, rows_read=parsed.rows_read)
     summary.notes.extend(parsed.notes)
-    if repeated:
-        summary.notes.append(
-            f"{repeated} keys repeated in the file: each stored as the sum (flag `summed`) "
-            "plus its parts (dimension part=N)"
-        )
     if parsed.version and not meta.get("version"):
         meta = {**meta, "version": parsed.version}
     with db.begin() as conn:
@@ -161,15 +222,18 @@ def store(
                 "summary": {},
             },
         )
-        for r in rows:
-            r["dataset_id"] = dataset_id
-            r["source_key"] = meta["key"]
+        rows, repeated = combine_repeats(parsed.rows, (dataset_id, meta["key"]))
+        if repeated:
+            summary.notes.append(
+                f"{repeated} keys repeated in the file: each stored as the sum (flag `summed`) "
+                "plus its parts (dimension part=N)"
+            )
         total = len(rows)
-        q.insert_observations(conn, rows, lambda done: progress(done, total))
+        q.insert_observations(conn, COLUMNS, rows, lambda done: progress(done, total))
         superseded = q.supersede(conn, meta["key"], dataset_id)
         if superseded:
             summary.notes.append(f"{superseded} cells of an older release are no longer current")
         summary.rows_stored = total
-        summary.by_status = dict(Counter(r["status"] for r in rows))
+        summary.by_status = dict(Counter(r[_STATUS] for r in rows))
         q.finish_dataset(conn, dataset_id, total, summary.as_dict())
     return summary

@@ -93,15 +93,37 @@ def finish_dataset(conn: Connection, dataset_id: int, rows_stored: int, summary:
 
 def insert_observations(
     conn: Connection,
-    rows: Sequence[dict[str, Any]],
+    columns: Sequence[str],
+    rows: Sequence[tuple[Any, ...]],
     progress: Callable[[int], None] | None = None,
 ) -> None:
-    """Bulk insert in batches (executemany; insertmanyvalues on PostgreSQL)."""
-    stmt = insert(observations)
-    for start in range(0, len(rows), INSERT_BATCH):
-        conn.execute(stmt, list(rows[start : start + INSERT_BATCH]))
-        if progress is not None:
-            progress(min(start + INSERT_BATCH, len(rows)))
+    """Bulk insert tuples in ``columns`` order, with each driver's fastest path.
+
+    SQLite: the driver's executemany on prepared tuples.  PostgreSQL: COPY.  Both run on
+    the connection's own transaction, so a failure rolls back with the rest of the import.
+    """
+    names = ", ".join(f'"{c}"' for c in columns)
+    dbapi = conn.connection.dbapi_connection
+    if dbapi is None:  # pragma: no cover - a live Connection always has one
+        raise RuntimeError("connection is closed")
+    cursor = dbapi.cursor()
+    try:
+        if conn.dialect.name == "postgresql":
+            with cursor.copy(f"COPY observations ({names}) FROM STDIN") as copy:
+                for start in range(0, len(rows), INSERT_BATCH):
+                    for row in rows[start : start + INSERT_BATCH]:
+                        copy.write_row(row)
+                    if progress is not None:
+                        progress(min(start + INSERT_BATCH, len(rows)))
+        else:
+            marks = ", ".join("?" for _ in columns)
+            sql = f"INSERT INTO observations ({names}) VALUES ({marks})"
+            for start in range(0, len(rows), INSERT_BATCH):
+                cursor.executemany(sql, rows[start : start + INSERT_BATCH])
+                if progress is not None:
+                    progress(min(start + INSERT_BATCH, len(rows)))
+    finally:
+        cursor.close()
 
 
 def supersede(conn: Connection, source_key: str, dataset_id: int) -> int:
@@ -110,6 +132,11 @@ def supersede(conn: Connection, source_key: str, dataset_id: int) -> int:
     The older rows stay (queryable by dataset); cells the new release does not report keep
     their older value as current.
     """
+    older = select(literal(1)).where(
+        stat_datasets.c.source_key == source_key, stat_datasets.c.id != dataset_id
+    )
+    if conn.execute(older.limit(1)).first() is None:
+        return 0  # the first release of this source: nothing to supersede
     new = aliased(observations)
     same_cell = and_(*(new.c[c] == observations.c[c] for c in CELL_COLUMNS))
     stmt = (

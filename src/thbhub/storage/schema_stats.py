@@ -62,18 +62,8 @@ observations = Table(
     Column("sheet", String(100)),
     Column("source_row", Integer),
     Column("current", Boolean, nullable=False),
-    UniqueConstraint(
-        "dataset_id",
-        "indicator",
-        "country",
-        "year",
-        "sex",
-        "age",
-        "form",
-        "citizenship",
-        "extra",
-        name="uq_observations_cell",
-    ),
+    # A cell is unique per dataset (stats.store sums repeated keys before writing); no
+    # unique index, since one on nine columns doubles the cost of every import.
     Index("ix_observations_query", "indicator", "country", "form", "year"),
-    Index("ix_observations_source", "source_key", "indicator", "country", "year"),
+    Index("ix_observations_dataset", "dataset_id"),
 )

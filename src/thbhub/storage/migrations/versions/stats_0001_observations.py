@@ -57,25 +57,11 @@ def upgrade() -> None:
         sa.Column("sheet", sa.String(100)),
         sa.Column("source_row", sa.Integer),
         sa.Column("current", sa.Boolean, nullable=False),
-        sa.UniqueConstraint(
-            "dataset_id",
-            "indicator",
-            "country",
-            "year",
-            "sex",
-            "age",
-            "form",
-            "citizenship",
-            "extra",
-            name="uq_observations_cell",
-        ),
     )
     op.create_index(
         "ix_observations_query", "observations", ["indicator", "country", "form", "year"]
     )
-    op.create_index(
-        "ix_observations_source", "observations", ["source_key", "indicator", "country", "year"]
-    )
+    op.create_index("ix_observations_dataset", "observations", ["dataset_id"])
 
 
 def downgrade() -> None:
