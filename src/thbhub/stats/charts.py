@@ -1,0 +1,134 @@
+"""Vega-Lite charts of observations, built with Altair, that never hide what a cell means.
+
+Published numbers are points on a line; a suppressed cell is drawn as its range (a pale bar
+from lower to upper bound with a hollow marker) and breaks the line; a missing cell is a gap
+in the line, never a zero; a break in series is a dashed vertical rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import altair as alt
+
+from thbhub.domain.observations import DIMENSIONS
+
+KNOWN = ("number", "zero")
+
+
+def chart_rows(
+    rows: Sequence[dict[str, Any]],
+    series_dim: str | None,
+    labels: dict[str, str],
+    *,
+    measure: str = "value",
+) -> list[dict[str, Any]]:
+    """One record per cell with a series name and a line segment id that breaks at gaps."""
+    lower_key, upper_key = ("rate_lower", "rate_upper") if measure != "value" else ("lower", "upper")
+    out: list[dict[str, Any]] = []
+    by_series: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        if series_dim:
+            key = r.get(series_dim) or ""
+            name = labels.get(key, key)
+        else:
+            name = labels.get(r["indicator"], r["indicator"])
+        if r.get("country") and not series_dim:
+            name = f"{name} ({r['country']})"
+        by_series.setdefault(name, []).append(r)
+    for name, series in by_series.items():
+        segment = 0
+        for r in sorted(series, key=lambda x: x["year"]):
+            known = r["status"] in KNOWN
+            if not known:
+                segment += 1  # the line stops here and starts again after
+            flags = ", ".join(r.get("flags") or [])
+            value = r.get(measure)
+            low, high = r.get(lower_key), r.get(upper_key)
+            if r["status"] == "suppressed":
+                shown = f"suppressed ({_n(low)}–{_n(high)})"
+            elif known:
+                shown = _n(value)
+            else:
+                shown = r["status"].replace("_", " ")
+            out.append(
+                {
+                    "year": r["year"],
+                    "series": name,
+                    "segment": f"{name}#{segment}",
+                    "value": value if known else None,
+                    "lower": low if r["status"] == "suppressed" else None,
+                    "upper": high if r["status"] == "suppressed" else None,
+                    "status": r["status"],
+                    "flags": flags,
+                    "break": "break" in (r.get("flags") or []),
+                    "shown": shown + (f" [{flags}]" if flags else ""),
+                }
+            )
+    return out
+
+
+def _n(v: float | None) -> str:
+    if v is None:
+        return "?"
+    return f"{v:,.0f}" if float(v).is_integer() else f"{v:,.2f}"
+
+
+def series_chart(
+    rows: Sequence[dict[str, Any]],
+    *,
+    series_dim: str | None,
+    labels: dict[str, str],
+    title: str,
+    y_title: str = "count",
+    measure: str = "value",
+    width: int | str = "container",
+    height: int = 260,
+) -> dict[str, Any]:
+    """A Vega-Lite spec (dict) of one or more yearly series."""
+    data = chart_rows(rows, series_dim if series_dim in DIMENSIONS else None, labels, measure=measure)
+    base = alt.Chart(alt.Data(values=data)).encode(
+        x=alt.X("year:O", title="year"),
+        color=alt.Color("series:N", title=None, legend=alt.Legend(orient="bottom", columns=2)),
+    )
+    tooltip = [
+        alt.Tooltip("series:N", title="series"),
+        alt.Tooltip("year:O"),
+        alt.Tooltip("shown:N", title="value"),
+    ]
+    known = alt.datum.status == "number" or alt.datum.status == "zero"
+    line = (
+        base.transform_filter(known)
+        .mark_line()
+        .encode(y=alt.Y("value:Q", title=y_title), detail="segment:N")
+    )
+    points = base.transform_filter(known).mark_point(filled=True, size=45).encode(
+        y="value:Q", tooltip=tooltip
+    )
+    suppressed = alt.datum.status == "suppressed"
+    ranges = (
+        base.transform_filter(suppressed)
+        .mark_bar(opacity=0.35, width=8)
+        .encode(y="lower:Q", y2="upper:Q", tooltip=tooltip)
+    )
+    hollow = (
+        base.transform_filter(suppressed)
+        .mark_point(filled=False, shape="diamond", size=60, strokeDash=[2, 2])
+        .encode(y="upper:Q", tooltip=tooltip)
+    )
+    breaks = (
+        alt.Chart(alt.Data(values=[d for d in data if d["break"]] or [{"year": None}]))
+        .transform_filter(alt.datum.year != None)  # noqa: E711 - Vega expression, not Python
+        .mark_rule(strokeDash=[4, 4], color="#555")
+        .encode(x="year:O", tooltip=[alt.Tooltip("year:O", title="break in series")])
+    )
+    chart = alt.layer(ranges, line, points, hollow, breaks).properties(
+        title=title, width=width, height=height
+    )
+    spec: dict[str, Any] = chart.to_dict()
+    spec["usermeta"] = {
+        "legend": "filled dots: published numbers; pale bars with hollow diamonds: suppressed "
+        "cells drawn as their range; gaps: missing; dashed rules: breaks in series"
+    }
+    return spec
