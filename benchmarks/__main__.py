@@ -1,21 +1,23 @@
-"""Run every benchmark module in this package: `python -m benchmarks`."""
+"""Run every benchmark module in this package (each exposes ``main() -> None``)."""
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
-from pathlib import Path
+
+import benchmarks
 
 
-def main() -> None:
-    for info in sorted(pkgutil.iter_modules([str(Path(__file__).parent)]), key=lambda m: m.name):
-        if info.name.startswith("_") or info.name == "support":
+def run_all() -> None:
+    for info in sorted(pkgutil.iter_modules(benchmarks.__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):
             continue
         module = importlib.import_module(f"benchmarks.{info.name}")
-        if hasattr(module, "main"):
-            print(f"== {info.name}")
-            module.main()
+        main = getattr(module, "main", None)
+        if callable(main):
+            print(f"== benchmarks.{info.name}", flush=True)
+            main()
 
 
 if __name__ == "__main__":
-    main()
+    run_all()

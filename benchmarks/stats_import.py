@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 
-from benchmarks.support import SHARED, backends, fresh_database, median, timed
+from benchmarks._stats_support import SHARED, backends, fresh_database, median, timed
 from thbhub.ingest.registry import get_importer
 
 FILE = SHARED / "unodc-glotip" / "data_glotip.xlsx"
