@@ -3,8 +3,10 @@
 Traps handled (see docs/statistics.md): metadata rows above the header (found, not assumed),
 values as text with thousands separators, the `<5` suppression marker (recorded as the range
 0-4 unless told otherwise), empty ISO codes (the country is then resolved from its name),
-repeated keys (summed into the parent and kept as parts, never dropped), an empty category
-under "by citizenship" (treated as unknown citizenship).
+repeated keys (summed into the parent and kept as parts, never dropped), categories that name
+no country under "by citizenship" (empty, `0`, `Nationality`: read as unknown), a total filed
+as a category (`TOTAL`: kept apart, never added to the published total), UNODC region codes
+and names in the code column (resolved through UNODC's codes).
 """
 
 from __future__ import annotations
@@ -38,6 +40,12 @@ HEADER = (
 )
 REQUIRED = ("Indicator", "Dimension", "Sex", "Age", "Year", "Unit of measurement")
 COUNTRY_SCHEMES = ("country", "country-group")
+#: Category texts under "by citizenship" / "by country of repatriation" that name no
+#: country: read as the source's own "Unknown" (then resolved through the taxonomy).
+NOT_A_COUNTRY = {"": "Unknown", "0": "Unknown", "Nationality": "Unknown"}
+#: Category texts that are the dimension's total filed as a category (Bolivia, Guatemala).
+#: Kept apart (extra `reported=total`) so they never add to the published total row.
+TOTAL_CATEGORIES = frozenset({"TOTAL", "TOTAL POR AÑO"})
 
 DEFAULT_SOURCE: dict[str, Any] = {
     "key": "unodc-glotip",
@@ -278,11 +286,14 @@ def _breakdown(unodc: Resolver, dim: str, cat: str, row: Location) -> tuple[str,
         return TOTAL, TOTAL, ""
     if dim == "by form of exploitation":
         return unodc.resolve(cat, ("form",), at, "form of exploitation"), TOTAL, ""
+    if dim in ("by citizenship", "by country of repatriation") and cat in TOTAL_CATEGORIES:
+        kind = "citizenship" if dim == "by citizenship" else "repatriation"
+        return TOTAL, TOTAL, f"{kind}=reported-total"
+    code = NOT_A_COUNTRY.get(cat, cat)
     if dim == "by citizenship":
-        # An empty category under "by citizenship" is read as unknown citizenship.
-        return TOTAL, unodc.resolve(cat or "Unknown", COUNTRY_SCHEMES, at, "citizenship"), ""
+        return TOTAL, unodc.resolve(code, COUNTRY_SCHEMES, at, "citizenship"), ""
     if dim == "by country of repatriation":
-        where = unodc.resolve(cat or "Unknown", COUNTRY_SCHEMES, at, "country")
+        where = unodc.resolve(code, COUNTRY_SCHEMES, at, "country")
         return TOTAL, TOTAL, f"repatriation={where}"
     raise ValidationError(
         Location(row.file, row.sheet, row.row, "Dimension"), "unknown dimension", dim

@@ -39,10 +39,12 @@ def chart_rows(
         by_series.setdefault(name, []).append(r)
     for name, series in by_series.items():
         segment = 0
+        previous: int | None = None
         for r in sorted(series, key=lambda x: x["year"]):
             known = r["status"] in KNOWN
-            if not known:
-                segment += 1  # the line stops here and starts again after
+            if not known or (previous is not None and r["year"] != previous + 1):
+                segment += 1  # the line stops at an unknown cell or a year with no cell
+            previous = r["year"] if known else None
             flags = ", ".join(r.get("flags") or [])
             value = r.get(measure)
             low, high = r.get(lower_key), r.get(upper_key)
@@ -89,12 +91,17 @@ def series_chart(
     """A Vega-Lite spec (dict) of one or more yearly series."""
     data = chart_rows(rows, series_dim if series_dim in DIMENSIONS else None, labels, measure=measure)
     base = alt.Chart(alt.Data(values=data)).encode(
-        x=alt.X("year:O", title="year"),
+        x=alt.X(
+            "year:Q",
+            title="year",
+            scale=alt.Scale(zero=False, nice=False, padding=12),
+            axis=alt.Axis(format="d", tickMinStep=1),
+        ),
         color=alt.Color("series:N", title=None, legend=alt.Legend(orient="bottom", columns=2)),
     )
     tooltip = [
         alt.Tooltip("series:N", title="series"),
-        alt.Tooltip("year:O"),
+        alt.Tooltip("year:Q", format="d"),
         alt.Tooltip("shown:N", title="value"),
     ]
     known = alt.datum.status == "number" or alt.datum.status == "zero"
@@ -121,7 +128,7 @@ def series_chart(
         alt.Chart(alt.Data(values=[d for d in data if d["break"]] or [{"year": None}]))
         .transform_filter(alt.datum.year != None)  # noqa: E711 - Vega expression, not Python
         .mark_rule(strokeDash=[4, 4], color="#555")
-        .encode(x="year:O", tooltip=[alt.Tooltip("year:O", title="break in series")])
+        .encode(x="year:Q", tooltip=[alt.Tooltip("year:Q", format="d", title="break in series")])
     )
     chart = alt.layer(ranges, line, points, hollow, breaks).properties(
         title=title, width=width, height=height
