@@ -56,13 +56,14 @@ class Resolver:
     ) -> tuple[str, str]:
         """A reporting country: (country code, extra) where extra names a part of a country.
 
-        A code mapped to a country as narrower or broader (Metropolitan France FX, Sark) is
-        not that country's own series: it is stored under the country with `area=CODE`, so
-        it never adds into the country's cells and is never lost.
+        Only an exact mapping makes a code the country's own series.  A code mapped as
+        close, narrower or broader (Metropolitan France FX, Sark, the euro area as EA18 or
+        EA19) is stored under the concept with `area=CODE`, so it never adds into the
+        concept's own cells (EA18 + EA19 is no population) and is never lost.
         """
         self.resolve(code, schemes, where, what)
         cid, relation = self.find_with_relation(code, schemes) or ("", "")
-        extra = "" if relation in ("exact", "close") else f"area={code}"
+        extra = "" if relation == "exact" else f"area={code}"
         return country_code(cid), extra
 
     def resolve(self, code: str, schemes: tuple[str, ...], where: Location, what: str) -> str:
