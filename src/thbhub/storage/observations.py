@@ -50,6 +50,10 @@ def concept_labels(conn: Connection, ids: Iterable[str]) -> dict[str, str]:
     return {r[0]: r[1] for r in conn.execute(q)}
 
 
+def all_concept_ids(conn: Connection) -> set[str]:
+    return set(conn.scalars(select(concepts.c.id).where(concepts.c.deprecated.is_(False))))
+
+
 def scheme_concepts(conn: Connection, scheme: str) -> list[dict[str, Any]]:
     q = (
         select(concepts.c.id, concepts.c.label_en, concepts.c.attributes)
