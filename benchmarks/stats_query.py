@@ -23,7 +23,6 @@ from thbhub.stats.store import COLUMNS
 from thbhub.storage import Database
 from thbhub.storage import observations as q
 from thbhub.storage.schema import sources
-from thbhub.storage.schema_stats import stat_datasets
 
 COUNTRIES = [f"{a}{b}" for a in "ABCDEFGHI" for b in "ABCDEFG"][:58]
 YEARS = list(range(2000, 2024))
@@ -107,7 +106,9 @@ def main() -> None:
         with fresh_database(backend) as (db, _settings):
             start = time.perf_counter()
             n = generate(db)
-            print(f"{backend:10s} generated {n:,} observations in {time.perf_counter() - start:.1f} s")
+            print(
+                f"{backend:10s} generated {n:,} observations in {time.perf_counter() - start:.1f} s"
+            )
             picks = [rng.choice(COUNTRIES) for _ in range(QUERIES)]
             service: list[float] = []
             direct: list[float] = []

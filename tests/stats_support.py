@@ -60,7 +60,9 @@ def glotip_row(
     ]
 
 
-def write_glotip_csv(path: Path, rows: Sequence[Sequence[str]], header: Sequence[str] = GLOTIP_HEADER) -> Path:
+def write_glotip_csv(
+    path: Path, rows: Sequence[Sequence[str]], header: Sequence[str] = GLOTIP_HEADER
+) -> Path:
     with path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(header)

@@ -81,7 +81,9 @@ def test_combine_numbers_and_suppressed() -> None:
     assert missing.status is Status.missing and missing.lower == 3 and missing.upper is None
 
 
-@given(st.lists(st.integers(min_value=0, max_value=10**6), min_size=1, max_size=8), st.integers(0, 5))
+@given(
+    st.lists(st.integers(min_value=0, max_value=10**6), min_size=1, max_size=8), st.integers(0, 5)
+)
 def test_combine_bounds_contain_every_possible_sum(numbers: list[int], hidden: int) -> None:
     cells = [Cell.of_number(n) for n in numbers] + [Cell(Status.suppressed, None, 0, 4)] * hidden
     total = combine(cells)

@@ -96,7 +96,8 @@ def test_crim_thb_layout_with_flags_and_breakdowns(
 def test_sdmx_csv(db: Database, settings: Settings, tmp_path: Path) -> None:
     path = tmp_path / "estat_crim_thb_vctz.csv"
     path.write_text(
-        "DATAFLOW,LAST UPDATE,freq,unit,sex,age,citizen,leg_stat,geo,TIME_PERIOD,OBS_VALUE,OBS_FLAG\n"
+        "DATAFLOW,LAST UPDATE,freq,unit,sex,age,citizen,leg_stat,geo,"
+        "TIME_PERIOD,OBS_VALUE,OBS_FLAG\n"
         "ESTAT:CRIM_THB_VCTZ(1.0),12/05/24 23:00:00,A,NR,T,TOTAL,TOTAL,VICT,FI,2021,88,\n"
         "ESTAT:CRIM_THB_VCTZ(1.0),12/05/24 23:00:00,A,NR,T,TOTAL,TOTAL,VICT,FI,2022,,c\n"
         "ESTAT:CRIM_THB_VCTZ(1.0),12/05/24 23:00:00,A,NR,T,TOTAL,TOTAL,VICT,FI,2023,91,p\n",
@@ -117,7 +118,12 @@ def test_sdmx_csv(db: Database, settings: Settings, tmp_path: Path) -> None:
         (["NR,T,TOTAL,TOTAL,VICT,XY\t1 \t2 \t3 "], 2, "geo", "unknown geo code"),
         (["NR,T,TOTAL,TOTAL,VICT,LT\t1 \tabc \t3 "], 2, "2018", "not a Eurostat value"),
         (["NR,T,TOTAL,TOTAL,VICT,LT\t1 \t2 \t3 x"], 2, "2017", "not a Eurostat value"),
-        (["NR,T,TOTAL,TOTAL,VICT,LT\t1 \t2 \t3 ", "NR,T,TOTAL,TOTAL,VICT,LV\t1 "], 3, None, "truncated"),
+        (
+            ["NR,T,TOTAL,TOTAL,VICT,LT\t1 \t2 \t3 ", "NR,T,TOTAL,TOTAL,VICT,LV\t1 "],
+            3,
+            None,
+            "truncated",
+        ),
         (["NR,T,TOTAL,VICT,LT\t1 \t2 \t3 "], 2, "unit,sex,age,citizen,leg_stat,geo\\time", "codes"),
     ],
 )
@@ -141,7 +147,9 @@ def test_bad_tsv_fails_located_and_changes_nothing(
 
 
 def test_unknown_table_and_wrong_header(db: Database, settings: Settings, tmp_path: Path) -> None:
-    path = write_tsv(tmp_path / "mystery.tsv", CRIM_HEADER, ["NR,T,TOTAL,TOTAL,VICT,LT\t1 \t2 \t3 "])
+    path = write_tsv(
+        tmp_path / "mystery.tsv", CRIM_HEADER, ["NR,T,TOTAL,TOTAL,VICT,LT\t1 \t2 \t3 "]
+    )
     with pytest.raises(ValidationError, match="--table"):
         get_importer("eurostat").run(db, settings, path)
     bad = write_tsv(tmp_path / "tps00001.tsv", "indic_de,geo\t2019", ["JAN,LT\t1"])

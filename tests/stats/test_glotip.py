@@ -42,7 +42,9 @@ def _expected(text: str) -> tuple[str, float | None, float, float]:
     return ("zero" if n == 0 else "number"), n, n, n
 
 
-def _sum(cells: list[tuple[str, float | None, float, float]]) -> tuple[str, float | None, float, float]:
+def _sum(
+    cells: list[tuple[str, float | None, float, float]],
+) -> tuple[str, float | None, float, float]:
     lower = sum(c[2] for c in cells)
     upper = sum(c[3] for c in cells)
     if all(c[0] != "suppressed" for c in cells):
@@ -50,7 +52,9 @@ def _sum(cells: list[tuple[str, float | None, float, float]]) -> tuple[str, floa
     return "suppressed", None, lower, upper
 
 
-def test_bundled_bsr_extract_spot_checked_against_the_file(db: Database, settings: Settings) -> None:
+def test_bundled_bsr_extract_spot_checked_against_the_file(
+    db: Database, settings: Settings
+) -> None:
     path = sample_dir() / "unodc_glotip_bsr.csv"
     summary = get_importer("glotip").run(db, settings, path)
     with path.open(encoding="utf-8") as fh:
@@ -63,25 +67,35 @@ def test_bundled_bsr_extract_spot_checked_against_the_file(db: Database, setting
         if (r["Indicator"], r["Dimension"], r["Sex"], r["Age"]) == (V, "Total", "Total", "Total"):
             wanted[(ISO2[r["Iso3_code"]], int(r["Year"]))].append(_expected(r["txtVALUE"]))
     rows = query_observations(db, build_query(indicator="victims", by="year"))
-    got = {(r["country"], r["year"]): (r["status"], r["value"], r["lower"], r["upper"]) for r in rows}
+    got = {
+        (r["country"], r["year"]): (r["status"], r["value"], r["lower"], r["upper"]) for r in rows
+    }
     assert got == {k: _sum(v) if len(v) > 1 else v[0] for k, v in wanted.items()}
     assert {r["country"] for r in rows} == set(CBSS_MEMBER_STATES)
     # By form: every published (country, year, form) cell is there, sexual exploitation checked.
     sexual = query_observations(
         db, build_query(indicator="victims", form="sexual-exploitation", by="year,form")
     )
-    expected_sexual: dict[tuple[str, int], list[tuple[str, float | None, float, float]]] = defaultdict(list)
+    expected_sexual: dict[tuple[str, int], list[tuple[str, float | None, float, float]]] = (
+        defaultdict(list)
+    )
     for r in raw:
         if (r["Indicator"], r["Dimension"], r["Category"], r["Sex"], r["Age"]) == (
-            V, "by form of exploitation", "Sexual exploitation", "Total", "Total"
+            V,
+            "by form of exploitation",
+            "Sexual exploitation",
+            "Total",
+            "Total",
         ):
             expected_sexual[(ISO2[r["Iso3_code"]], int(r["Year"]))].append(_expected(r["txtVALUE"]))
-    assert {(r["country"], r["year"]): (r["status"], r["value"], r["lower"], r["upper"]) for r in sexual} == {
-        k: _sum(v) if len(v) > 1 else v[0] for k, v in expected_sexual.items()
-    }
+    assert {
+        (r["country"], r["year"]): (r["status"], r["value"], r["lower"], r["upper"]) for r in sexual
+    } == {k: _sum(v) if len(v) > 1 else v[0] for k, v in expected_sexual.items()}
 
 
-def test_repeated_keys_are_summed_and_the_parts_kept(db: Database, settings: Settings, tmp_path: Path) -> None:
+def test_repeated_keys_are_summed_and_the_parts_kept(
+    db: Database, settings: Settings, tmp_path: Path
+) -> None:
     other = {"dimension": "by form of exploitation", "category": "Other forms of exploitation"}
     path = write_glotip_csv(
         tmp_path / "glotip.csv",
@@ -171,15 +185,17 @@ def test_a_newer_release_is_served_and_the_older_stays(
         (glotip_row("FIN", "Finland", 2019, "three"), "txtVALUE", "non-numeric"),
         (glotip_row("FIN", "Finland", 19, "3"), "Year", "year out of range"),
         (glotip_row("FIN", "Finland", 2019, "3", sex="Alien"), "Sex", "unknown sex"),
-        (glotip_row("FIN", "Finland", 2019, "3", dimension="by mood"), "Dimension", "unknown dimension"),
+        (
+            glotip_row("FIN", "Finland", 2019, "3", dimension="by mood"),
+            "Dimension",
+            "unknown dimension",
+        ),
     ],
 )
 def test_bad_rows_fail_located_and_change_nothing(
     db: Database, settings: Settings, tmp_path: Path, row: list[str], column: str, rule: str
 ) -> None:
-    path = write_glotip_csv(
-        tmp_path / "bad.csv", [glotip_row("FIN", "Finland", 2018, "3"), row]
-    )
+    path = write_glotip_csv(tmp_path / "bad.csv", [glotip_row("FIN", "Finland", 2018, "3"), row])
     before = counts(db)
     with pytest.raises(ValidationError) as err:
         get_importer("glotip").run(db, settings, path)
@@ -228,7 +244,9 @@ def test_full_release_imports(db: Database, settings: Settings) -> None:
         & (pl.col("Sex") == "Total")
         & (pl.col("Age") == "Total")
     )
-    for year, text in zip(published["Year"].to_list(), published["txtVALUE"].to_list(), strict=True):
+    for year, text in zip(
+        published["Year"].to_list(), published["txtVALUE"].to_list(), strict=True
+    ):
         rows = query_observations(db, build_query(indicator="victims", country="DE", year=year))
         assert len(rows) == 1 and rows[0]["sheet"] == "data_glotip_1"
         assert (rows[0]["status"], rows[0]["value"]) == _expected(str(text))[:2]

@@ -26,7 +26,11 @@ def _copy(tmp_path: Path) -> tuple[Path, Path]:
 def test_documented_example_imports(db: Database, settings: Settings, tmp_path: Path) -> None:
     data, mapping = _copy(tmp_path)
     summary = get_importer("csv").run(db, settings, data, options={"mapping": str(mapping)})
-    assert summary.rows_read == 6 and summary.by_status == {"number": 4, "suppressed": 1, "missing": 1}
+    assert summary.rows_read == 6 and summary.by_status == {
+        "number": 4,
+        "suppressed": 1,
+        "missing": 1,
+    }
     totals = query_observations(db, build_query(country="LV"))
     assert [(r["year"], r["value"], r["flags"]) for r in totals] == [
         (2021, 31, []),
@@ -38,7 +42,7 @@ def test_documented_example_imports(db: Database, settings: Settings, tmp_path: 
         "sex:male": ("suppressed", 0, 2),
     }
     form = query_observations(db, build_query(country="LV", form="sexual-exploitation"))
-    assert [(r["form"] if "form" in r else None, r["value"]) for r in form] == [(None, 17)]
+    assert [(r.get("form"), r["value"]) for r in form] == [(None, 17)]
 
 
 @pytest.mark.parametrize(

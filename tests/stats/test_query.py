@@ -102,7 +102,18 @@ def test_cli_import_and_query(db_url: str, tmp_path: Path) -> None:
     assert "2 rows read" in result.stderr and "suppressed 1" in result.stderr
     result = runner.invoke(
         cli_app,
-        ["--db", db_url, "query", "observations", "--indicator", "victims", "-c", "NO", "-f", "json"],
+        [
+            "--db",
+            db_url,
+            "query",
+            "observations",
+            "--indicator",
+            "victims",
+            "-c",
+            "NO",
+            "-f",
+            "json",
+        ],
     )
     assert result.exit_code == 0, result.stderr
     rows = json.loads(result.stdout)
@@ -111,7 +122,9 @@ def test_cli_import_and_query(db_url: str, tmp_path: Path) -> None:
         (2020, None, "suppressed", 0, 4),
     ]
     assert {"indicator", "country", "year", "value", "status", "flags"} <= set(rows[0])
-    result = runner.invoke(cli_app, ["--db", db_url, "query", "observations", "-c", "NO", "-f", "csv"])
+    result = runner.invoke(
+        cli_app, ["--db", db_url, "query", "observations", "-c", "NO", "-f", "csv"]
+    )
     assert list(csv.DictReader(io.StringIO(result.stdout)))[1]["status"] == "suppressed"
     bad = write_glotip_csv(tmp_path / "bad.csv", [glotip_row("NOR", "Norway", 2019, "lots")])
     result = runner.invoke(cli_app, ["--db", db_url, "import", "glotip", str(bad)])

@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from thbhub.domain.errors import Location, ValidationError
-from thbhub.domain.observations import TOTAL, Cell, EUROSTAT_FLAGS, parse_eurostat_cell
+from thbhub.domain.observations import EUROSTAT_FLAGS, TOTAL, Cell, parse_eurostat_cell
 from thbhub.ingest.registry import ImportSummary, Progress, no_progress, register
 from thbhub.settings import Settings
-from thbhub.stats.resolve import Resolver, country_code
+from thbhub.stats.resolve import Resolver
 from thbhub.stats.store import Parsed, ParsedRow, already_imported, source_meta, store
 from thbhub.storage import Database
 
@@ -230,7 +230,9 @@ def parse_sdmx_csv(path: Path, ctx: _Context, header: list[str]) -> Parsed:
             flag = (data.get("OBS_FLAG") or data.get("OBS_STATUS") or "").strip()
             where = Location(path.name, None, line_no, "OBS_VALUE")
             cell, flags = _cell(f"{text} {flag}".strip(), where)
-            rows.append(ctx.row({d: data[d].strip() for d in dims}, int(period), cell, flags, where))
+            rows.append(
+                ctx.row({d: data[d].strip() for d in dims}, int(period), cell, flags, where)
+            )
     return Parsed(rows, read)
 
 

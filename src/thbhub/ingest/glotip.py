@@ -111,9 +111,7 @@ def _read_csv(path: Path) -> _Table:
         raise ValidationError(Location(path.name), "not UTF-8 text") from exc
     h = _find_header(head, Location(path.name, None, 1))
     try:
-        frame = pl.read_csv(
-            path, skip_rows=h, infer_schema=False, encoding="utf8"
-        )
+        frame = pl.read_csv(path, skip_rows=h, infer_schema=False, encoding="utf8")
     except pl.exceptions.PolarsError as exc:
         detail = str(exc).strip().splitlines()[0]
         raise ValidationError(Location(path.name), f"not a readable CSV file: {detail}") from exc
@@ -201,12 +199,16 @@ def parse_glotip(
     countries: dict[tuple[str, str], tuple[str, str]] = {}
     for i, (code, name) in enumerate(places):
         if (code, name) not in countries:
-            countries[(code, name)] = _country(iso, unodc, code, name, Location(path.name, sheet, first + i))
+            countries[(code, name)] = _country(
+                iso, unodc, code, name, Location(path.name, sheet, first + i)
+            )
     pairs = list(zip(col["Dimension"], col["Category"], strict=True))
     breakdowns: dict[tuple[str, str], tuple[str, str, str]] = {}
     for i, (dim, cat) in enumerate(pairs):
         if (dim, cat) not in breakdowns:
-            breakdowns[(dim, cat)] = _breakdown(unodc, dim, cat, Location(path.name, sheet, first + i))
+            breakdowns[(dim, cat)] = _breakdown(
+                unodc, dim, cat, Location(path.name, sheet, first + i)
+            )
     labels = frame.select(
         pl.concat_str(
             [

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError as PydanticError
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ValidationError as PydanticError
 
 from thbhub.domain.errors import Location, ValidationError
 from thbhub.domain.observations import (
@@ -129,7 +130,9 @@ class _Reader:
         if fld.column is None:
             return fld.value or ""
         if fld.column not in rec:
-            raise ValidationError(self.at(row, fld.column), "column named in the mapping is missing")
+            raise ValidationError(
+                self.at(row, fld.column), "column named in the mapping is missing"
+            )
         return (rec[fld.column] or "").strip()
 
     def concept(self, fld: Field_, code: str, schemes: tuple[str, ...], row: int, what: str) -> str:
@@ -165,14 +168,18 @@ class _Reader:
         number = parse_number(normal) if normal.count(".") <= 1 else None
         if number is None:
             raise ValidationError(
-                self.at(row, self.m.value.column), "non-numeric value (see cells: in the mapping)", text
+                self.at(row, self.m.value.column),
+                "non-numeric value (see cells: in the mapping)",
+                text,
             )
         return Cell.of_number(number)
 
     def row(self, rec: dict[str, str], row: int, known: set[str]) -> ParsedRow:
         m = self.m
         indicator = normalise_indicator(
-            self.concept(m.indicator, self.text(m.indicator, rec, row), ("indicator",), row, "indicator")
+            self.concept(
+                m.indicator, self.text(m.indicator, rec, row), ("indicator",), row, "indicator"
+            )
         )
         if indicator not in known:
             raise ValidationError(self.at(row, m.indicator.column), "unknown indicator", indicator)
@@ -182,7 +189,9 @@ class _Reader:
         try:
             year = int(year_text)
         except ValueError:
-            raise ValidationError(self.at(row, m.year.column), "year is not a number", year_text) from None
+            raise ValidationError(
+                self.at(row, m.year.column), "year is not a number", year_text
+            ) from None
         values = {d: TOTAL for d in DIMENSIONS}
         for dim, fld in m.dimensions.items():
             values[dim] = self.concept(
@@ -220,7 +229,9 @@ class _Reader:
         )
 
 
-def parse_mapped_csv(path: Path, mapping: Mapping, resolvers: dict[str, Resolver], concepts: set[str]) -> Parsed:
+def parse_mapped_csv(
+    path: Path, mapping: Mapping, resolvers: dict[str, Resolver], concepts: set[str]
+) -> Parsed:
     try:
         text = path.read_text(encoding=mapping.encoding)
     except UnicodeDecodeError as exc:
@@ -253,7 +264,8 @@ def parse_mapped_csv(path: Path, mapping: Mapping, resolvers: dict[str, Resolver
             continue
         if None in rec or any(v is None for v in rec.values()):
             raise ValidationError(
-                Location(path.name, None, row), "row has a different number of fields than the header"
+                Location(path.name, None, row),
+                "row has a different number of fields than the header",
             )
         read += 1
         parsed = parser.row(rec, row, set(INDICATORS))
@@ -300,7 +312,9 @@ class MappedCsvImporter:
             concepts = all_concept_ids(conn)
         parsed = parse_mapped_csv(path, mapping, resolvers, concepts)
         countries = {r.country for r in parsed.rows}
-        unknown = sorted(c for c in countries if f"country:{c}" not in concepts and c not in concepts)
+        unknown = sorted(
+            c for c in countries if f"country:{c}" not in concepts and c not in concepts
+        )
         if unknown:
             first = next(r for r in parsed.rows if r.country == unknown[0])
             raise ValidationError(

@@ -25,7 +25,9 @@ def chart_rows(
     measure: str = "value",
 ) -> list[dict[str, Any]]:
     """One record per cell with a series name and a line segment id that breaks at gaps."""
-    lower_key, upper_key = ("rate_lower", "rate_upper") if measure != "value" else ("lower", "upper")
+    lower_key, upper_key = (
+        ("rate_lower", "rate_upper") if measure != "value" else ("lower", "upper")
+    )
     out: list[dict[str, Any]] = []
     by_series: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
@@ -89,7 +91,9 @@ def series_chart(
     height: int = 260,
 ) -> dict[str, Any]:
     """A Vega-Lite spec (dict) of one or more yearly series."""
-    data = chart_rows(rows, series_dim if series_dim in DIMENSIONS else None, labels, measure=measure)
+    data = chart_rows(
+        rows, series_dim if series_dim in DIMENSIONS else None, labels, measure=measure
+    )
     base = alt.Chart(alt.Data(values=data)).encode(
         x=alt.X(
             "year:Q",
@@ -110,8 +114,10 @@ def series_chart(
         .mark_line()
         .encode(y=alt.Y("value:Q", title=y_title), detail="segment:N")
     )
-    points = base.transform_filter(known).mark_point(filled=True, size=45).encode(
-        y="value:Q", tooltip=tooltip
+    points = (
+        base.transform_filter(known)
+        .mark_point(filled=True, size=45)
+        .encode(y="value:Q", tooltip=tooltip)
     )
     suppressed = alt.datum.status == "suppressed"
     ranges = (

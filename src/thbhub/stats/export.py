@@ -50,10 +50,7 @@ def to_parquet(rows: list[dict[str, Any]]) -> bytes:
         fields.append(pa.field(c, kind))
     flat = [_flat(r) for r in rows]
     table = pa.table(
-        {
-            f.name: pa.array([r.get(f.name) for r in flat], type=f.type)
-            for f in fields
-        },
+        {f.name: pa.array([r.get(f.name) for r in flat], type=f.type) for f in fields},
         schema=pa.schema(fields),
     )
     sink = io.BytesIO()

@@ -158,9 +158,7 @@ def query_observations(db: Database, query: ObservationQuery) -> list[dict[str, 
     return rows
 
 
-def _pick_population(
-    candidates: list[dict[str, Any]], year: int
-) -> dict[str, Any] | None:
+def _pick_population(candidates: list[dict[str, Any]], year: int) -> dict[str, Any] | None:
     def rank(p: dict[str, Any]) -> tuple[int, int, int, str]:
         pref = (
             POPULATION_PREFERENCE.index(p["source_key"])

@@ -57,14 +57,18 @@ class Parsed:
     version: str | None = None  # as stamped in the file, if it says
 
 
-def source_meta(path: Path, defaults: dict[str, Any], given: dict[str, Any] | None) -> dict[str, Any]:
+def source_meta(
+    path: Path, defaults: dict[str, Any], given: dict[str, Any] | None
+) -> dict[str, Any]:
     meta = {**defaults, **(given or {})}
     meta.setdefault("file_name", path.name)
     meta["checksum"] = meta.get("checksum") or file_checksum(path)
     return meta
 
 
-def already_imported(db: Database, importer: str, path: Path, meta: dict[str, Any]) -> ImportSummary | None:
+def already_imported(
+    db: Database, importer: str, path: Path, meta: dict[str, Any]
+) -> ImportSummary | None:
     """The summary of an earlier import of the very same file, or None."""
     with db.connect() as conn:
         found = q.dataset_for_checksum(conn, meta["key"], meta["checksum"])

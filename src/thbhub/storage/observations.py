@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -88,7 +88,9 @@ def create_dataset(conn: Connection, values: dict[str, Any]) -> int:
     return int(new_id)
 
 
-def finish_dataset(conn: Connection, dataset_id: int, rows_stored: int, summary: dict[str, Any]) -> None:
+def finish_dataset(
+    conn: Connection, dataset_id: int, rows_stored: int, summary: dict[str, Any]
+) -> None:
     conn.execute(
         update(stat_datasets).where(stat_datasets.c.id == dataset_id),
         {"rows_stored": rows_stored, "summary": summary},
@@ -106,6 +108,10 @@ def insert_observations(
     SQLite: the driver's executemany on prepared tuples.  PostgreSQL: COPY.  Both run on
     the connection's own transaction, so a failure rolls back with the rest of the import.
     """
+    unknown = set(columns) - set(observations.columns.keys())
+    if unknown:
+        raise ValueError(f"not columns of observations: {sorted(unknown)}")
+    # Column names are checked against the table above; values go through parameters.
     names = ", ".join(f'"{c}"' for c in columns)
     dbapi = conn.connection.dbapi_connection
     if dbapi is None:  # pragma: no cover - a live Connection always has one
@@ -121,7 +127,7 @@ def insert_observations(
                         progress(min(start + INSERT_BATCH, len(rows)))
         else:
             marks = ", ".join("?" for _ in columns)
-            sql = f"INSERT INTO observations ({names}) VALUES ({marks})"
+            sql = f"INSERT INTO observations ({names}) VALUES ({marks})"  # noqa: S608
             for start in range(0, len(rows), INSERT_BATCH):
                 cursor.executemany(sql, rows[start : start + INSERT_BATCH])
                 if progress is not None:
@@ -183,7 +189,7 @@ def observation_select(
     countries: Sequence[str] = (),
     year_from: int | None = None,
     year_to: int | None = None,
-    dims: dict[str, Sequence[str]] | None = None,
+    dims: Mapping[str, Sequence[str]] | None = None,
     by: Sequence[str] = (),
     source_keys: Sequence[str] = (),
     dataset_id: int | None = None,

@@ -13,7 +13,6 @@ from sqlalchemy import (
     Integer,
     String,
     Table,
-    UniqueConstraint,
 )
 
 from thbhub.storage.schema import metadata

@@ -16,9 +16,11 @@ VEGA_LITE = "v6.4"
 
 
 def bundle(cache_dir: Path) -> bytes:
+    from importlib.metadata import version
+
     import vl_convert as vlc
 
-    name = f"vega-bundle-{vlc.__version__}-{VEGA_LITE}.js"
+    name = f"vega-bundle-{version('vl-convert-python')}-{VEGA_LITE}.js"
     with _LOCK:
         if name in _MEMORY:
             return _MEMORY[name]
@@ -26,7 +28,9 @@ def bundle(cache_dir: Path) -> bytes:
         if path.exists():
             data = path.read_bytes()
         else:
-            data = vlc.javascript_bundle(vl_version=VEGA_LITE).encode("utf-8")
+            # snippet None = vl-convert's default, which sets window.vegaEmbed (stub says str)
+            js: str = vlc.javascript_bundle(None, vl_version=VEGA_LITE)  # type: ignore[arg-type]
+            data = js.encode("utf-8")
             try:
                 cache_dir.mkdir(parents=True, exist_ok=True)
                 tmp = path.with_suffix(f".{os.getpid()}.tmp")
