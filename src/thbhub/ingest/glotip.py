@@ -23,7 +23,7 @@ from thbhub.domain.observations import TOTAL, Cell, parse_unodc_value
 from thbhub.ingest.registry import ImportSummary, Progress, no_progress, register
 from thbhub.settings import Settings
 from thbhub.stats.resolve import Resolver
-from thbhub.stats.store import Parsed, ParsedRow, already_imported, source_meta, store
+from thbhub.stats.store import Parsed, already_imported, source_meta, store
 from thbhub.storage import Database
 
 HEADER = (
@@ -209,7 +209,39 @@ def parse_glotip(
             breakdowns[(dim, cat)] = _breakdown(
                 unodc, dim, cat, Location(path.name, sheet, first + i)
             )
-    labels = frame.select(
+    # Assemble the cells column-wise: every distinct code is resolved above, so the rows are
+    # lookups, done by Polars rather than a Python loop over 46,556 rows.
+    sep = "\x1f"
+    place_key = {f"{c}{sep}{n}": v for (c, n), v in countries.items()}
+    pair_key = {f"{d}{sep}{c}": v for (d, c), v in breakdowns.items()}
+    place = pl.concat_str([pl.col("Iso3_code"), pl.col("Country")], separator=sep)
+    pair = pl.concat_str([pl.col("Dimension"), pl.col("Category")], separator=sep)
+
+    def lookup(expr: pl.Expr, table: dict[str, Any], dtype: Any = pl.String) -> pl.Expr:
+        return expr.replace_strict(table, return_dtype=dtype)
+
+    area = lookup(place, {k: v[1] for k, v in place_key.items()})
+    own = lookup(pair, {k: v[2] for k, v in pair_key.items()})
+    value = pl.col("txtVALUE")
+    cells_frame = frame.select(
+        lookup(pl.col("Indicator"), indicators).alias("indicator"),
+        lookup(place, {k: v[0] for k, v in place_key.items()}).alias("country"),
+        lookup(pl.col("Year"), years, pl.Int64).alias("year"),
+        lookup(pl.col("Sex"), sexes).alias("sex"),
+        lookup(pl.col("Age"), ages).alias("age"),
+        lookup(pair, {k: v[0] for k, v in pair_key.items()}).alias("form"),
+        lookup(pair, {k: v[1] for k, v in pair_key.items()}).alias("citizenship"),
+        pl.when(area == "")
+        .then(own)
+        .when(own == "")
+        .then(area)
+        .otherwise(pl.concat_str([area, own], separator=";"))
+        .alias("extra"),
+        lookup(value, {k: c.value for k, c in cells.items()}, pl.Float64).alias("value"),
+        lookup(value, {k: c.status.value for k, c in cells.items()}).alias("status"),
+        lookup(value, {k: c.lower for k, c in cells.items()}, pl.Float64).alias("lower"),
+        lookup(value, {k: c.upper for k, c in cells.items()}, pl.Float64).alias("upper"),
+        pl.lit("").alias("flags"),
         pl.concat_str(
             [
                 pl.col("Indicator"),
@@ -223,43 +255,12 @@ def parse_glotip(
                 pl.col("Age"),
             ]
         )
-    ).to_series()
-    out: list[ParsedRow] = []
-    for i, (place, pair, ind, year, sex, age, value, label) in enumerate(
-        zip(
-            places,
-            pairs,
-            col["Indicator"],
-            col["Year"],
-            col["Sex"],
-            col["Age"],
-            col["txtVALUE"],
-            labels.to_list(),
-            strict=True,
-        )
-    ):
-        country, area = countries[place]
-        form, citizenship, extra = breakdowns[pair]
-        if area:
-            extra = f"{area};{extra}" if extra else area
-        out.append(
-            ParsedRow(
-                indicators[ind],
-                country,
-                years[year],
-                sexes[sex],
-                ages[age],
-                form,
-                citizenship,
-                extra,
-                cells[value],
-                (),
-                label,
-                sheet,
-                first + i,
-            )
-        )
-    return Parsed(out, frame.height, version=table.version)
+        .str.slice(0, 500)
+        .alias("label"),
+        pl.lit(sheet, dtype=pl.String).alias("sheet"),
+        (pl.int_range(pl.len(), dtype=pl.Int64) + first).alias("source_row"),
+    )
+    return Parsed([], frame.height, version=table.version, frame=cells_frame)
 
 
 def _country(

@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from thbhub.domain.observations import Cell, combine, flags_text
+import polars as pl
+
+from thbhub.domain.observations import Cell, Status, combine, flags_text
 from thbhub.ingest.registry import ImportSummary, Progress, no_progress
 from thbhub.ingest.sample import file_checksum
 from thbhub.storage import Database
@@ -55,6 +57,8 @@ class Parsed:
     rows_read: int
     notes: list[str] = field(default_factory=list)
     version: str | None = None  # as stamped in the file, if it says
+    #: cells already assembled column-wise (FRAME_COLUMNS), for importers of large files
+    frame: pl.DataFrame | None = None
 
 
 def source_meta(
@@ -79,6 +83,27 @@ def already_imported(
     return summary
 
 
+#: Columns of Parsed.frame: every stored column but the dataset's own and `current`.
+FRAME_COLUMNS = (
+    "indicator",
+    "country",
+    "year",
+    "sex",
+    "age",
+    "form",
+    "citizenship",
+    "extra",
+    "value",
+    "status",
+    "lower",
+    "upper",
+    "flags",
+    "label",
+    "sheet",
+    "source_row",
+)
+KEY_COLUMNS = FRAME_COLUMNS[:8]
+
 #: Column order of the stored tuples (see storage.observations.insert_observations).
 COLUMNS = (
     "dataset_id",
@@ -102,6 +127,9 @@ COLUMNS = (
     "current",
 )
 _STATUS = COLUMNS.index("status")
+# Reading `.value` of an enum member goes through a Python descriptor; a dict lookup is 15x
+# faster, which matters at 50,000 cells.
+_STATUS_TEXT = {s: s.value for s in Status}
 
 
 def _db_row(
@@ -123,7 +151,7 @@ def _db_row(
         r.citizenship,
         extra,
         cell.value,
-        cell.status.value,
+        _STATUS_TEXT[cell.status],
         cell.lower,
         cell.upper,
         flags_text(flags) if flags else "",
@@ -170,7 +198,7 @@ def combine_repeats(
                     item.citizenship,
                     item.extra,
                     c.value,
-                    c.status.value,
+                    _STATUS_TEXT[c.status],
                     c.lower,
                     c.upper,
                     flags_text(item.flags) if item.flags else "",
@@ -192,6 +220,40 @@ def combine_repeats(
             extra = f"{p.extra};part={i}" if p.extra else f"part={i}"
             out.append(_db_row(head, p, extra, p.cell, p.flags, p.label))
     return out, repeated
+
+
+def frame_rows(
+    frame: pl.DataFrame, head: tuple[int, str]
+) -> tuple[pl.DataFrame, list[tuple[Any, ...]], int]:
+    """An assembled frame split into (unique cells as a frame, repeated keys combined as
+    tuples, number of repeated keys)."""
+    repeated = frame.select(pl.struct(list(KEY_COLUMNS)).is_duplicated()).to_series()
+    singles = frame.filter(~repeated).select(
+        pl.lit(head[0]).alias("dataset_id"),
+        pl.lit(head[1]).alias("source_key"),
+        *FRAME_COLUMNS,
+        pl.lit(True).alias("current"),
+    )
+    parts = [
+        ParsedRow(
+            r["indicator"],
+            r["country"],
+            r["year"],
+            r["sex"],
+            r["age"],
+            r["form"],
+            r["citizenship"],
+            r["extra"],
+            Cell(Status(r["status"]), r["value"], r["lower"], r["upper"]),
+            tuple(f for f in r["flags"].split(",") if f),
+            r["label"],
+            r["sheet"],
+            r["source_row"],
+        )
+        for r in frame.filter(repeated).iter_rows(named=True)
+    ]
+    combined, count = combine_repeats(parts, head)
+    return singles, combined, count
 
 
 def store(
@@ -226,18 +288,30 @@ def store(
                 "summary": {},
             },
         )
-        rows, repeated = combine_repeats(parsed.rows, (dataset_id, meta["key"]))
+        head = (dataset_id, meta["key"])
+        singles: pl.DataFrame | None = None
+        if parsed.frame is not None:
+            singles, rows, repeated = frame_rows(parsed.frame, head)
+        else:
+            rows, repeated = combine_repeats(parsed.rows, head)
         if repeated:
             summary.notes.append(
                 f"{repeated} keys repeated in the file: each stored as the sum (flag `summed`) "
                 "plus its parts (dimension part=N)"
             )
+        statuses = Counter(r[_STATUS] for r in rows)
         total = len(rows)
-        q.insert_observations(conn, COLUMNS, rows, lambda done: progress(done, total))
+        if singles is not None:
+            total += singles.height
+            statuses.update(dict(singles["status"].value_counts().iter_rows()))
+            q.insert_observation_frame(conn, singles, lambda done: progress(done, total))
+        q.insert_observations(
+            conn, COLUMNS, rows, lambda done: progress(total - len(rows) + done, total)
+        )
         superseded = q.supersede(conn, meta["key"], dataset_id)
         if superseded:
             summary.notes.append(f"{superseded} cells of an older release are no longer current")
         summary.rows_stored = total
-        summary.by_status = dict(Counter(r[_STATUS] for r in rows))
+        summary.by_status = dict(statuses)
         q.finish_dataset(conn, dataset_id, total, summary.as_dict())
     return summary

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import polars as pl
 from sqlalchemy import (
     Connection,
     Select,
@@ -134,6 +135,37 @@ def insert_observations(
                     progress(min(start + INSERT_BATCH, len(rows)))
     finally:
         cursor.close()
+
+
+def insert_observation_frame(
+    conn: Connection, frame: pl.DataFrame, progress: Callable[[int], None] | None = None
+) -> None:
+    """Bulk insert a Polars frame whose columns are observation columns.
+
+    PostgreSQL: the frame is written as CSV by Polars and sent with COPY in one stream (no
+    Python call per row).  SQLite: the driver's executemany on the frame's row tuples.
+    """
+    columns = list(frame.columns)
+    if conn.dialect.name != "postgresql":
+        insert_observations(conn, columns, frame.rows(), progress)
+        return
+    unknown = set(columns) - set(observations.columns.keys())
+    if unknown:
+        raise ValueError(f"not columns of observations: {sorted(unknown)}")
+    names = ", ".join(f'"{c}"' for c in columns)
+    dbapi = conn.connection.dbapi_connection
+    if dbapi is None:  # pragma: no cover - a live Connection always has one
+        raise RuntimeError("connection is closed")
+    cursor = dbapi.cursor()
+    try:
+        # Polars quotes empty strings and leaves nulls unquoted and empty: PostgreSQL's CSV
+        # reading of exactly those two.
+        with cursor.copy(f"COPY observations ({names}) FROM STDIN WITH (FORMAT csv)") as copy:
+            copy.write(frame.write_csv(include_header=False).encode("utf-8"))
+    finally:
+        cursor.close()
+    if progress is not None:
+        progress(frame.height)
 
 
 def supersede(conn: Connection, source_key: str, dataset_id: int) -> int:

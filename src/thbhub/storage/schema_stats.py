@@ -62,7 +62,7 @@ observations = Table(
     Column("source_row", Integer),
     Column("current", Boolean, nullable=False),
     # A cell is unique per dataset (stats.store sums repeated keys before writing); no
-    # unique index, since one on nine columns doubles the cost of every import.
+    # unique index, since one on nine columns doubles the cost of every import.  One index
+    # serves queries, rates and superseding; every extra index slows each import.
     Index("ix_observations_query", "indicator", "country", "form", "year"),
-    Index("ix_observations_dataset", "dataset_id"),
 )

@@ -59,7 +59,6 @@ def upgrade() -> None:
     op.create_index(
         "ix_observations_query", "observations", ["indicator", "country", "form", "year"]
     )
-    op.create_index("ix_observations_dataset", "observations", ["dataset_id"])
 
 
 def downgrade() -> None:
