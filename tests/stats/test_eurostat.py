@@ -160,3 +160,21 @@ def test_unknown_table_and_wrong_header(db: Database, settings: Settings, tmp_pa
 
 def test_flag_letters_match_the_domain_parser() -> None:
     assert parse_eurostat_cell("5 bep") is not None
+
+
+def test_demo_pjan_keeps_single_years_apart(
+    db: Database, settings: Settings, tmp_path: Path
+) -> None:
+    path = write_tsv(
+        tmp_path / "demo_pjan.tsv",
+        "unit,age,sex,geo\\time\t2020 \t2019 ",
+        ["NR,TOTAL,T,EE\t1328976 \t1324820 ", "NR,Y5,T,EE\t14000 \t: ", "NR,UNK,F,EE\t0 \t0 "],
+    )
+    summary = get_importer("eurostat").run(db, settings, path)
+    assert summary.rows_stored == 6
+    rows = query_observations(db, build_query(indicator="population", country="EE"))
+    assert [(r["year"], r["value"]) for r in rows] == [(2019, 1324820), (2020, 1328976)]
+    unknown = query_observations(
+        db, build_query(indicator="population", country="EE", age="unknown", sex="female")
+    )
+    assert [r["status"] for r in unknown] == ["zero", "zero"]
