@@ -178,3 +178,18 @@ def test_demo_pjan_keeps_single_years_apart(
         db, build_query(indicator="population", country="EE", age="unknown", sex="female")
     )
     assert [r["status"] for r in unknown] == ["zero", "zero"]
+
+
+def test_an_older_release_imported_last_does_not_take_over(
+    db: Database, settings: Settings
+) -> None:
+    older = shared_file("eurostat-population/tps00001_2004-2015_bkrsh.tsv")
+    newer = shared_file("eurostat-population/tps00001_2008-2019_peeter-t2.tsv")
+    importer = get_importer("eurostat")
+    importer.run(db, settings, newer)
+    summary = importer.run(db, settings, older)
+    assert any("older release" in n for n in summary.notes)
+    rows = query_observations(db, build_query(indicator="population", country="AD"))
+    by_year = {r["year"]: r["file"] for r in rows}
+    assert by_year[2005] == older.name and by_year[2012] == newer.name
+    assert sorted(by_year) == list(range(2004, 2020))

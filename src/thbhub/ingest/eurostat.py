@@ -196,7 +196,9 @@ def parse_tsv(path: Path, ctx: _Context) -> Parsed:
             where = Location(path.name, None, line_no, str(year))
             cell, flags = _cell(raw, where)
             rows.append(ctx.row(key, year, cell, flags, where))
-    return Parsed(rows, read)
+    # Bulk TSV carries no release date; the span of years it covers orders its releases.
+    span = f"{min(years)}-{max(years)}" if years else None
+    return Parsed(rows, read, version=span)
 
 
 def parse_sdmx_csv(path: Path, ctx: _Context, header: list[str]) -> Parsed:
@@ -233,7 +235,8 @@ def parse_sdmx_csv(path: Path, ctx: _Context, header: list[str]) -> Parsed:
             rows.append(
                 ctx.row({d: data[d].strip() for d in dims}, int(period), cell, flags, where)
             )
-    return Parsed(rows, read)
+    years = sorted({r.year for r in rows})
+    return Parsed(rows, read, version=f"{years[0]}-{years[-1]}" if years else None)
 
 
 def _sdmx_header(path: Path) -> list[str] | None:

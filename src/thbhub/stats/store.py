@@ -256,6 +256,26 @@ def frame_rows(
     return singles, combined, count
 
 
+def split_releases(releases: list[dict[str, Any]], new_id: int) -> tuple[list[int], list[int]]:
+    """(older, newer) dataset ids of the same source, relative to the new dataset.
+
+    Two releases that both carry a version (GLOTIP's release date, a Eurostat file's year
+    span, a mapping's declared version) are ordered by it; otherwise import order decides.
+    """
+    new = next(r for r in releases if r["id"] == new_id)
+    older: list[int] = []
+    newer: list[int] = []
+    for r in releases:
+        if r["id"] == new_id:
+            continue
+        if r["version"] and new["version"] and r["version"] != new["version"]:
+            is_newer = r["version"] > new["version"]
+        else:
+            is_newer = r["id"] > new_id
+        (newer if is_newer else older).append(r["id"])
+    return older, newer
+
+
 def store(
     db: Database,
     *,
@@ -308,9 +328,16 @@ def store(
         q.insert_observations(
             conn, COLUMNS, rows, lambda done: progress(total - len(rows) + done, total)
         )
-        superseded = q.supersede(conn, meta["key"], dataset_id)
+        older, newer = split_releases(q.releases(conn, meta["key"]), dataset_id)
+        superseded = q.retire(conn, older, dataset_id)
         if superseded:
             summary.notes.append(f"{superseded} cells of an older release are no longer current")
+        kept_back = sum(q.retire(conn, [dataset_id], later) for later in newer)
+        if kept_back:
+            summary.notes.append(
+                f"this is an older release than one already imported: {kept_back} of its "
+                "cells are kept as history, the newer release serves them"
+            )
         summary.rows_stored = total
         summary.by_status = dict(statuses)
         q.finish_dataset(conn, dataset_id, total, summary.as_dict())

@@ -168,26 +168,31 @@ def insert_observation_frame(
         progress(frame.height)
 
 
-def supersede(conn: Connection, source_key: str, dataset_id: int) -> int:
-    """Cells of older releases of this source that the new release reports stop being current.
-
-    The older rows stay (queryable by dataset); cells the new release does not report keep
-    their older value as current.
-    """
-    older = select(literal(1)).where(
-        stat_datasets.c.source_key == source_key, stat_datasets.c.id != dataset_id
+def releases(conn: Connection, source_key: str) -> list[dict[str, Any]]:
+    """Every imported release of one source: dataset id and version, in import order."""
+    q = (
+        select(stat_datasets.c.id, stat_datasets.c.version)
+        .where(stat_datasets.c.source_key == source_key)
+        .order_by(stat_datasets.c.id)
     )
-    if conn.execute(older.limit(1)).first() is None:
-        return 0  # the first release of this source: nothing to supersede
-    new = aliased(observations)
-    same_cell = and_(*(new.c[c] == observations.c[c] for c in CELL_COLUMNS))
+    return [dict(r) for r in conn.execute(q).mappings()]
+
+
+def retire(conn: Connection, retired: Sequence[int], by: int) -> int:
+    """Cells of the ``retired`` datasets that dataset ``by`` also reports stop being current.
+
+    The rows stay (queryable by dataset); cells ``by`` does not report keep their value.
+    """
+    if not retired:
+        return 0
+    other = aliased(observations)
+    same_cell = and_(*(other.c[c] == observations.c[c] for c in CELL_COLUMNS))
     stmt = (
         update(observations)
         .where(
-            observations.c.source_key == source_key,
+            observations.c.dataset_id.in_(list(retired)),
             observations.c.current.is_(True),
-            observations.c.dataset_id != dataset_id,
-            exists(select(literal(1)).where(new.c.dataset_id == dataset_id, same_cell)),
+            exists(select(literal(1)).where(other.c.dataset_id == by, same_cell)),
         )
         .values(current=False)
     )
