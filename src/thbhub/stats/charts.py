@@ -39,7 +39,11 @@ def chart_rows(
         if r.get("country") and not series_dim:
             name = f"{name} ({r['country']})"
         by_series.setdefault(name, []).append(r)
-    for name, series in by_series.items():
+    # Suppressed ranges of several series in one year sit side by side, not on top of each
+    # other: each series' ranges are shifted by a small fraction of a year.
+    count = len(by_series)
+    for index, (name, series) in enumerate(by_series.items()):
+        shift = (index - (count - 1) / 2) * min(0.12, 0.6 / max(count, 1))
         segment = 0
         previous: int | None = None
         for r in sorted(series, key=lambda x: x["year"]):
@@ -59,6 +63,7 @@ def chart_rows(
             out.append(
                 {
                     "year": r["year"],
+                    "x": r["year"] + shift,
                     "series": name,
                     "segment": f"{name}#{segment}",
                     "value": value if known else None,
@@ -94,13 +99,13 @@ def series_chart(
     data = chart_rows(
         rows, series_dim if series_dim in DIMENSIONS else None, labels, measure=measure
     )
+    scale = alt.Scale(zero=False, nice=False, padding=12)
+    # Explicit integer ticks: with ranges shifted off the year, Vega would add half-years.
+    known_years = [d["year"] for d in data]
+    years = list(range(min(known_years), max(known_years) + 1)) if known_years else []
+    axis = alt.Axis(format="d", values=years, labelOverlap=True)
     base = alt.Chart(alt.Data(values=data)).encode(
-        x=alt.X(
-            "year:Q",
-            title="year",
-            scale=alt.Scale(zero=False, nice=False, padding=12),
-            axis=alt.Axis(format="d", tickMinStep=1),
-        ),
+        x=alt.X("year:Q", title="year", scale=scale, axis=axis),
         color=alt.Color("series:N", title=None, legend=alt.Legend(orient="bottom", columns=2)),
     )
     tooltip = [
@@ -120,15 +125,16 @@ def series_chart(
         .encode(y="value:Q", tooltip=tooltip)
     )
     suppressed = alt.datum.status == "suppressed"
+    shifted = alt.X("x:Q", title="year", scale=scale, axis=axis)
     ranges = (
         base.transform_filter(suppressed)
-        .mark_bar(opacity=0.35, width=8)
-        .encode(y="lower:Q", y2="upper:Q", tooltip=tooltip)
+        .mark_bar(opacity=0.35, width=6)
+        .encode(x=shifted, y="lower:Q", y2="upper:Q", tooltip=tooltip)
     )
     hollow = (
         base.transform_filter(suppressed)
         .mark_point(filled=False, shape="diamond", size=60, strokeDash=[2, 2])
-        .encode(y="upper:Q", tooltip=tooltip)
+        .encode(x=shifted, y="upper:Q", tooltip=tooltip)
     )
     breaks = (
         alt.Chart(alt.Data(values=[d for d in data if d["break"]] or [{"year": None}]))
