@@ -36,7 +36,8 @@ def upgrade() -> None:
     op.create_table(
         "observations",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("dataset_id", sa.Integer, sa.ForeignKey("stat_datasets.id"), nullable=False),
+        # No foreign key (see schema_stats.observations): one check per row on PostgreSQL.
+        sa.Column("dataset_id", sa.Integer, nullable=False),
         sa.Column("source_key", sa.String(100), nullable=False),
         sa.Column("indicator", sa.String(64), nullable=False),
         sa.Column("country", sa.String(64), nullable=False),
