@@ -78,6 +78,18 @@ def chart_rows(
     return out
 
 
+def top_series(
+    rows: Sequence[dict[str, Any]], dim: str, limit: int = 10
+) -> tuple[list[dict[str, Any]], int]:
+    """Rows of the ``limit`` largest series of ``dim`` (by the sum of their upper bounds) and
+    how many series there were: a chart of sixty citizenships says nothing."""
+    size: dict[Any, float] = {}
+    for r in rows:
+        size[r.get(dim)] = size.get(r.get(dim), 0.0) + float(r.get("upper") or 0.0)
+    keep = set(sorted(size, key=lambda k: -size[k])[:limit])
+    return [r for r in rows if r.get(dim) in keep], len(size)
+
+
 def _n(v: float | None) -> str:
     if v is None:
         return "?"

@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from thbhub.domain.concepts import CBSS_MEMBER_STATES
 from thbhub.domain.errors import UserError
-from thbhub.stats.charts import series_chart
+from thbhub.stats.charts import series_chart, top_series
 from thbhub.stats.profile import country_profile, member_states
 from thbhub.stats.query import (
     build_query,
@@ -23,6 +23,7 @@ from thbhub.web.vega import bundle
 router = APIRouter(include_in_schema=False)
 
 MAX_TABLE_ROWS = 2000
+CHART_SERIES = 10
 
 
 @router.get("/assets/vega-embed.js")
@@ -68,10 +69,19 @@ def explore(
     ids = {r["indicator"] for r in rows} | ({str(r[dim]) for r in rows} if dim else set())
     names = labels(db, sorted(i for i in ids if isinstance(i, str)))
     chart = None
+    chart_note = None
     if rows:
         title = names.get(query.indicators[0], indicator) if query.indicators else indicator
+        shown = rows
+        if dim:
+            shown, count = top_series(rows, dim, CHART_SERIES)
+            if count > CHART_SERIES:
+                chart_note = (
+                    f"The chart shows the {CHART_SERIES} largest of {count} series; "
+                    "the table below has them all."
+                )
         chart = series_chart(
-            rows if dim else rows,
+            shown,
             series_dim=dim,
             labels=names,
             title=title + (" per 100,000" if per_100k else ""),
@@ -85,6 +95,7 @@ def explore(
             "rows": rows[:MAX_TABLE_ROWS],
             "total_rows": len(rows),
             "chart": chart,
+            "chart_note": chart_note,
             "labels": names,
             "dim": dim,
             "choices": dimension_choices(db),
