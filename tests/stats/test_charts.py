@@ -51,3 +51,13 @@ def test_spec_layers_ranges_points_and_breaks() -> None:
     rule = spec["layer"][-1]
     assert [d["year"] for d in rule["data"]["values"]] == [2017]
     assert "suppressed" in spec["usermeta"]["legend"]
+
+
+def test_wide_breakdowns_chart_the_largest_series() -> None:
+    from thbhub.stats.charts import top_series
+
+    rows = [
+        {**_row(2019, "number", float(n)), "citizenship": f"country:{n:02d}"} for n in range(30)
+    ]
+    kept, count = top_series(rows, "citizenship", 10)
+    assert count == 30 and sorted(r["value"] for r in kept) == [float(n) for n in range(20, 30)]

@@ -154,3 +154,11 @@ def test_api_downloads_and_pages(loaded: Database, settings: Settings) -> None:
     country = client.get("/countries/LV")
     assert country.status_code == 200 and "Prosecutions and convictions" in country.text
     assert client.get("/countries/US").status_code == 404
+    profile = client.get("/api/v1/countries/lv/statistics").json()
+    sections = {sec["id"]: sec for sec in profile["sections"]}
+    assert profile["country"] == "LV" and sections["victims-sex"]["statuses"] == {
+        "number": 1,
+        "suppressed": 1,
+    }
+    assert sections["justice"]["rows"][0]["indicator"] == "indicator:convicted"
+    assert sections["victims"]["chart"]["layer"]

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
 
 from thbhub.stats import export
+from thbhub.stats.profile import country_profile
 from thbhub.stats.query import build_query, list_datasets, query_observations
 from thbhub.web.access import Access, access
 from thbhub.web.deps import DbDep
@@ -73,3 +74,12 @@ def get_observations(
 @access(Access.public)
 def get_datasets(db: DbDep) -> list[dict[str, Any]]:
     return list_datasets(db)
+
+
+@router.get(
+    "/countries/{code}/statistics",
+    summary="A CBSS member state's headline series (the country page's data and chart specs)",
+)
+@access(Access.public)
+def get_country_statistics(db: DbDep, code: str) -> dict[str, Any]:
+    return country_profile(db, code)
