@@ -274,3 +274,18 @@ def check_scope(auth: Authenticated, method: str) -> None:
         raise PermissionDenied(
             "this API token has only the read scope; create one with --scope write to change data"
         )
+
+
+def change_own_password(
+    db: Database, settings: Settings, principal: Principal, current: str, new: str
+) -> None:
+    """A user changes their password, proving the current one (failures count towards the
+    lock-out like failed log-ins); all their sessions end."""
+    if principal.user_id is None or principal.email is None:
+        raise AuthenticationRequired("log in to change your password")
+    # log_in checks the password with lock-out and audit; the session it opens is ended by
+    # set_password straight after, with every other session of the user.
+    log_in(db, settings, principal.email, current, principal.address)
+    from thbhub.access.users import set_password
+
+    set_password(db, principal, principal.user_id, new)

@@ -43,15 +43,19 @@ def declared_access(endpoint: Callable[..., Any]) -> Access | None:
     return value if isinstance(value, Access) else None
 
 
-# FastAPI's own routes: the OpenAPI document is public by design.
-_FRAMEWORK_PATHS = frozenset({"/openapi.json"})
+def _framework_paths(app: FastAPI) -> frozenset[str]:
+    # FastAPI's own routes (the OpenAPI document and, where enabled, its viewers) are public
+    # by design.
+    paths = (app.openapi_url, app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url)
+    return frozenset(p for p in paths if p)
 
 
 def verify_routes_declared(app: FastAPI) -> None:
     """Refuse to start when any route lacks an access declaration."""
     undeclared = []
+    framework = _framework_paths(app)
     for route in app.routes:
-        if isinstance(route, Mount) or getattr(route, "path", None) in _FRAMEWORK_PATHS:
+        if isinstance(route, Mount) or getattr(route, "path", None) in framework:
             continue
         endpoint = getattr(route, "endpoint", None)
         if endpoint is None or declared_access(endpoint) is None:
