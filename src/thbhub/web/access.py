@@ -9,13 +9,13 @@ Declare with the :func:`access` decorator, placed *under* the router decorator::
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from enum import StrEnum
 from typing import Any, TypeVar
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
-from starlette.routing import Mount
+from starlette.routing import BaseRoute, Mount
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -43,19 +43,33 @@ def declared_access(endpoint: Callable[..., Any]) -> Access | None:
     return value if isinstance(value, Access) else None
 
 
-def _framework_paths(app: FastAPI) -> frozenset[str]:
-    # FastAPI's own routes (the OpenAPI document and, where enabled, its viewers) are public
-    # by design.
-    paths = (app.openapi_url, app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url)
-    return frozenset(p for p in paths if p)
+# FastAPI's own routes: the OpenAPI document is public by design.
+_FRAMEWORK_PATHS = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
+
+
+def iter_routes(app: FastAPI) -> Iterator[BaseRoute]:
+    """Every route of the app, looking inside included routers.
+
+    Older FastAPI copies an included router's routes into ``app.routes``; newer releases keep
+    a wrapper holding the original router, so both shapes are walked here.
+    """
+
+    def walk(routes: list[BaseRoute]) -> Iterator[BaseRoute]:
+        for route in routes:
+            inner = getattr(route, "original_router", None)
+            if inner is not None:
+                yield from walk(list(inner.routes))
+            else:
+                yield route
+
+    yield from walk(list(app.routes))
 
 
 def verify_routes_declared(app: FastAPI) -> None:
     """Refuse to start when any route lacks an access declaration."""
     undeclared = []
-    framework = _framework_paths(app)
-    for route in app.routes:
-        if isinstance(route, Mount) or getattr(route, "path", None) in framework:
+    for route in iter_routes(app):
+        if isinstance(route, Mount) or getattr(route, "path", None) in _FRAMEWORK_PATHS:
             continue
         endpoint = getattr(route, "endpoint", None)
         if endpoint is None or declared_access(endpoint) is None:
@@ -70,7 +84,7 @@ def verify_routes_declared(app: FastAPI) -> None:
 def route_table(app: FastAPI) -> list[tuple[str, str, Access]]:
     """(method, path, access) for every declared route; used by tests and the admin page."""
     rows = []
-    for route in app.routes:
+    for route in iter_routes(app):
         if isinstance(route, APIRoute):
             level = declared_access(route.endpoint)
             if level is not None:
