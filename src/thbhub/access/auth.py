@@ -209,7 +209,7 @@ def create_token(
             "name": name,
             "prefix": token[: len(TOKEN_PREFIX) + 6],
             "token_hash": digest(token),
-            "scopes": sorted(set(scopes)),
+            "scopes": sorted(set(scopes) | {"read"}),  # write implies read
             "created_at": at,
             "expires_at": at + timedelta(days=days),
         }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from thbhub import __version__
-from thbhub.cli import core, taxonomy
+from thbhub.cli import access, core, taxonomy
 from thbhub.cli.context import state
 from thbhub.cli.errors import HubGroup
 
@@ -45,6 +45,7 @@ def root(
 
 core.register(app)
 app.add_typer(taxonomy.app, name="taxonomy")
+access.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:

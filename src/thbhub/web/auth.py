@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import re
 import secrets
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -32,7 +33,7 @@ from markupsafe import Markup, escape
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
-from starlette.routing import Match, Mount
+from starlette.routing import BaseRoute, Match, Mount
 
 from thbhub.access import audit
 from thbhub.access.auth import Authenticated, check_scope, session_principal, token_principal
@@ -40,7 +41,7 @@ from thbhub.domain.errors import PermissionDenied
 from thbhub.domain.principals import PUBLIC, Principal, Role
 from thbhub.settings import Settings
 from thbhub.storage import Database
-from thbhub.web.access import Access, declared_access
+from thbhub.web.access import Access, declared_access, route_table
 from thbhub.web.errors import error_response
 
 log = logging.getLogger("thbhub.web")
@@ -98,21 +99,63 @@ def csrf_input(request: Request) -> Markup:
     return Markup('<input type="hidden" name="%s" value="%s">') % (CSRF_FIELD, escape(token))
 
 
+def _resolve(routes: list[BaseRoute], scope: Scope) -> tuple[Match, BaseRoute | None]:
+    """The route the router will hand ``scope`` to.  Newer FastAPI wraps included routers;
+    their own matcher (``_match``) applies include prefixes, so it is asked when present."""
+    for route in routes:
+        inner_match = getattr(route, "_match", None)
+        if inner_match is not None:
+            match, _, inner, _ = inner_match(scope)
+            if match is Match.FULL and inner is not None and hasattr(inner, "_match"):
+                return _resolve([inner], scope)
+            if match is Match.FULL:
+                return match, inner
+            continue
+        match, _ = route.matches(scope)
+        if match is Match.FULL:
+            return match, route
+    return Match.NONE, None
+
+
 def required_level(app: FastAPI, scope: Scope) -> tuple[bool, Access | None]:
     """(a route matches, its declared level) for the route this request will reach.
 
     No match: the router answers 404/405 itself.  A matching route without a declaration
     (added after start-up, bypassing the start-up check) is refused: deny by default.
     """
-    framework = {app.openapi_url, app.docs_url, app.redoc_url}
-    for route in app.router.routes:
-        match, _ = route.matches(scope)
-        if match is Match.FULL:
-            if isinstance(route, Mount) or getattr(route, "path", None) in framework:
-                return True, Access.public  # static files, the OpenAPI document
-            endpoint = getattr(route, "endpoint", None)
-            return True, declared_access(endpoint) if endpoint else None
-    return False, None
+    match, route = _resolve(list(app.router.routes), scope)
+    if match is not Match.FULL or route is None:
+        return False, None
+    if isinstance(route, Mount) or getattr(route, "path", None) in _framework(app):
+        return True, Access.public  # static files, the OpenAPI document
+    endpoint = getattr(route, "endpoint", None)
+    return True, declared_access(endpoint) if endpoint else None
+
+
+def _framework(app: FastAPI) -> set[str | None]:
+    return {app.openapi_url, app.docs_url, app.redoc_url}
+
+
+def check_enforceable(app: FastAPI) -> None:
+    """At start-up: every declared route must be found by :func:`required_level` under its
+    own path, so that enforcement can never silently miss a route (e.g. after a change in
+    how FastAPI nests routers)."""
+    missed = []
+    for method, path, _level in route_table(app):
+        sample = re.sub(r"\{[^}]+\}", "1", path)
+        scope = {
+            "type": "http",
+            "method": method,
+            "path": sample,
+            "root_path": "",
+            "query_string": b"",
+            "headers": [],
+        }
+        matched, found = required_level(app, scope)
+        if not matched or found is None:
+            missed.append(f"{method} {path}")
+    if missed:
+        raise RuntimeError("access enforcement cannot resolve: " + "; ".join(missed))
 
 
 class AuthMiddleware:
@@ -350,6 +393,7 @@ def _audit_request(db: Database, principal: Principal, method: str, path: str, c
 
 def install_auth(app: FastAPI) -> None:
     """Add the middleware and the template helpers (``csrf_input``)."""
+    check_enforceable(app)
     app.add_middleware(AuthMiddleware, fastapi_app=app)
     templates = app.state.templates
     templates.env.globals["csrf_input"] = csrf_input
