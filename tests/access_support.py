@@ -42,7 +42,9 @@ class World:
         org = {"admin": "sec", "foreign": "beta"}.get(who, "alpha")
         role = Role.contributor if who == "foreign" else Role(who)
         return Principal(
-            role=role, user_id=self.user_ids[who], email=self.emails[who],
+            role=role,
+            user_id=self.user_ids[who],
+            email=self.emails[who],
             organisation_id=self.orgs[org],
         )
 
@@ -61,10 +63,18 @@ def build_world(settings: Settings, db: Database) -> World:
         "admin": "admin@secretariat.se",
         "foreign": "contributor@beta.lv",
     }
-    org_of = {"contributor": "Alpha Agency", "analyst": "Alpha Agency",
-              "admin": "CBSS Secretariat", "foreign": "Beta NGO"}
-    role_of = {"contributor": "contributor", "analyst": "analyst", "admin": "admin",
-               "foreign": "contributor"}
+    org_of = {
+        "contributor": "Alpha Agency",
+        "analyst": "Alpha Agency",
+        "admin": "CBSS Secretariat",
+        "foreign": "Beta NGO",
+    }
+    role_of = {
+        "contributor": "contributor",
+        "analyst": "analyst",
+        "admin": "admin",
+        "foreign": "contributor",
+    }
     user_ids = {}
     for who, email in emails.items():
         user_ids[who] = users.add_user(db, op, email, org_of[who], role_of[who], PASSWORD)["id"]
@@ -74,7 +84,10 @@ def build_world(settings: Settings, db: Database) -> World:
         world.tokens[who], world.token_ids[who] = row["token"], row["id"]
     alpha = world.principal("contributor")
     world.agreement_id = agreements.grant(
-        db, alpha, "Gamma Police", date.today() + timedelta(days=30),
+        db,
+        alpha,
+        "Gamma Police",
+        date.today() + timedelta(days=30),
         f"joint investigation {MARKER}",
     )["id"]
     return world

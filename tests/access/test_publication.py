@@ -126,9 +126,7 @@ def test_filters_for_other_areas(db: Database, datasets: Table, world: World) ->
         conn.execute(insert(datasets), {"title": "x", "organisation_id": alpha, "state": "bogus"})
 
 
-def test_publication_api(
-    settings: Settings, db: Database, datasets: Table, world: World
-) -> None:
+def test_publication_api(settings: Settings, db: Database, datasets: Table, world: World) -> None:
     ds = _add(db, datasets, world.orgs["alpha"], "Dataset <script>alert(1)</script>")
     with TestClient(create_app(settings, db)) as client:
         url = f"/api/v1/publication/test_dataset/{ds}"

@@ -16,7 +16,8 @@ from thbhub.domain.principals import PUBLIC, Principal, Role
 from thbhub.settings import Settings
 from thbhub.storage import Database
 from thbhub.storage.schema import audit_log
-from thbhub.storage.schema_access import api_tokens, sharing_agreements, users as users_table
+from thbhub.storage.schema_access import api_tokens, sharing_agreements
+from thbhub.storage.schema_access import users as users_table
 
 
 def _audit_count(db: Database) -> int:
@@ -44,8 +45,9 @@ def test_users_are_validated_hashed_and_audited(settings: Settings, db: Database
         lambda: users.add_user(db, op, "x@y.lt", "Alpha Agency", "admin", PASSWORD),
         lambda: users.add_user(db, op, "x@y.lt", "Nowhere", "analyst", PASSWORD),
         lambda: users.add_user(db, op, "x@y.lt", "Alpha Agency", "analyst", "short"),
-        lambda: users.add_user(db, op, world.emails["analyst"].upper(), "Alpha Agency",
-                               "analyst", PASSWORD),
+        lambda: users.add_user(
+            db, op, world.emails["analyst"].upper(), "Alpha Agency", "analyst", PASSWORD
+        ),
         lambda: users.add_organisation(db, op, "alpha   agency", "LT"),
         lambda: users.add_organisation(db, op, "New", "Lithuania"),
         lambda: users.add_organisation(db, op, "New", "LT", "club"),
@@ -149,22 +151,38 @@ def test_sharing_agreements_drive_the_policy(settings: Settings, db: Database) -
     with pytest.raises(PermissionDenied):
         agreements.grant(db, world.principal("analyst"), "Beta NGO", date.today(), "purpose")
     with pytest.raises(PermissionDenied):
-        agreements.revoke(db, Principal(role=Role.contributor, organisation_id=gamma),
-                          world.agreement_id)
+        agreements.revoke(
+            db, Principal(role=Role.contributor, organisation_id=gamma), world.agreement_id
+        )
     with pytest.raises(NotFoundError):
         agreements.revoke(db, world.principal("foreign"), world.agreement_id)
     with pytest.raises(UserError, match="future"):
-        agreements.grant(db, world.principal("contributor"), "Beta NGO",
-                         date.today() - timedelta(days=1), "purpose")
+        agreements.grant(
+            db,
+            world.principal("contributor"),
+            "Beta NGO",
+            date.today() - timedelta(days=1),
+            "purpose",
+        )
     with pytest.raises(UserError, match="at most"):
-        agreements.grant(db, world.principal("contributor"), "Beta NGO",
-                         date.today() + timedelta(days=5000), "purpose")
+        agreements.grant(
+            db,
+            world.principal("contributor"),
+            "Beta NGO",
+            date.today() + timedelta(days=5000),
+            "purpose",
+        )
     agreements.revoke(db, world.principal("contributor"), world.agreement_id)
     with db.connect() as conn:
         assert policy.readable_owners(conn, gamma_analyst) == {gamma}
     # Time-limited: an agreement past its end grants nothing.
-    new = agreements.grant(db, world.principal("contributor"), "Beta NGO",
-                           date.today() + timedelta(days=1), "short project")
+    new = agreements.grant(
+        db,
+        world.principal("contributor"),
+        "Beta NGO",
+        date.today() + timedelta(days=1),
+        "short project",
+    )
     with db.connect() as conn:
         assert policy.readable_owners(conn, world.principal("foreign")) == {beta, alpha}
     with db.begin() as conn:

@@ -4,7 +4,6 @@ injection, through the app in-process on both backends."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -66,8 +65,12 @@ def test_login_logout_and_redirects(app: FastAPI, world: World) -> None:
     token = page_csrf(client)
     r = client.post(
         "/login",
-        data={"email": world.emails["admin"], "password": PASSWORD, "csrf_token": token,
-              "next": "https://evil.example/"},
+        data={
+            "email": world.emails["admin"],
+            "password": PASSWORD,
+            "csrf_token": token,
+            "next": "https://evil.example/",
+        },
         follow_redirects=False,
     )
     assert r.status_code == 303 and r.headers["location"] == "/"  # no open redirect
@@ -106,8 +109,9 @@ def test_bearer_tokens(client: TestClient, world: World, db: Database) -> None:
     r = client.get("/api/v1/users", headers=bearer(world, "admin"))
     assert r.status_code == 200 and len(r.json()) == 4
     # A token is shown once at creation and works at once; a read-only one cannot write.
-    r = client.post("/api/v1/tokens", json={"name": "ro", "days": 2},
-                    headers=bearer(world, "analyst"))
+    r = client.post(
+        "/api/v1/tokens", json={"name": "ro", "days": 2}, headers=bearer(world, "analyst")
+    )
     assert r.status_code == 201
     ro = {"Authorization": f"Bearer {r.json()['token']}"}
     assert client.get("/api/v1/tokens", headers=ro).status_code == 200
@@ -152,8 +156,9 @@ def test_csrf_on_every_form(app: FastAPI, world: World, db: Database) -> None:
             ({}, {"csrf_token": "forged"}),
             ({"X-CSRF-Token": "forged"}, {}),
         ):
-            r = client.post(url, data={"email": "x@y.lt", **data}, headers=headers,
-                            follow_redirects=False)
+            r = client.post(
+                url, data={"email": "x@y.lt", **data}, headers=headers, follow_redirects=False
+            )
             assert r.status_code == 403, (path, r.status_code)
             assert "CSRF" in r.text, path
         # A token from another visitor's session does not pass either.
@@ -186,16 +191,24 @@ def test_stored_xss_is_escaped_on_every_page(app: FastAPI, world: World, db: Dat
     contributor = browser_client(app, world, "contributor")
     r = contributor.post(
         "/agreements",
-        data={"grantee": f"Evil {XSS} Org", "until": "2099-01-01", "purpose": XSS,
-              "csrf_token": page_csrf(contributor)},
+        data={
+            "grantee": f"Evil {XSS} Org",
+            "until": "2099-01-01",
+            "purpose": XSS,
+            "csrf_token": page_csrf(contributor),
+        },
         follow_redirects=False,
     )
     assert r.status_code == 400 and "at most" in r.text  # too long an agreement
     assert "<script>" not in r.text
     r = contributor.post(
         "/agreements",
-        data={"grantee": f"Evil {XSS} Org", "until": "2027-01-01", "purpose": XSS,
-              "csrf_token": page_csrf(contributor)},
+        data={
+            "grantee": f"Evil {XSS} Org",
+            "until": "2027-01-01",
+            "purpose": XSS,
+            "csrf_token": page_csrf(contributor),
+        },
         follow_redirects=False,
     )
     assert r.status_code == 303
@@ -248,8 +261,11 @@ def test_sql_injection_in_every_filter(app: FastAPI, world: World, db: Database)
     admin = browser_client(app, world, "admin")
     before = _counts(db)
     for path, name, level in params:
-        who = "public" if level is Access.public else ("admin" if level is Access.admin
-                                                          else "contributor")
+        who = (
+            "public"
+            if level is Access.public
+            else ("admin" if level is Access.admin else "contributor")
+        )
         for payload in INJECTIONS:
             headers = bearer(world, who) if path.startswith("/api/") else {}
             client = admin if not path.startswith("/api/") else TestClient(app)
@@ -272,5 +288,3 @@ def test_foreign_contributor_sees_no_alpha_rows(app: FastAPI, world: World) -> N
     gamma = TestClient(app)
     r = gamma.get("/api/v1/agreements", headers=bearer(world, "contributor"))
     assert MARKER in r.text  # the owner does see its own agreement
-
-
