@@ -32,7 +32,7 @@ from thbhub.domain.errors import UserError
 from thbhub.settings import Settings
 
 _CHUNK = 1 << 20
-_SAFE = re.compile(r"[^A-Za-z0-9._ -]+")
+_SAFE = re.compile(r"[^\w. -]+")  # letters of any script, digits, _ . - and space
 
 
 class UploadTooLarge(UserError):
