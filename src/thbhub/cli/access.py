@@ -169,6 +169,7 @@ def users_ensure_admin(
     ctx: typer.Context,
     email: str = typer.Option("admin@thbhub.local", "--email", help="The first admin's e-mail."),
     org: str = typer.Option("CBSS Secretariat", "--org", help="The secretariat's name."),
+    url: str | None = typer.Option(None, "--url", help="Where the hub is served, for the hint."),
 ) -> None:
     """Create the first admin unless one exists (idempotent) and say how to log in.
 
@@ -177,7 +178,8 @@ def users_ensure_admin(
     result = users.ensure_admin(
         st.db(), email=email, organisation=org, password=os.environ.get("THBHUB_ADMIN_PASSWORD")
     )
-    where = f"http://{st.settings().host}:{st.settings().port}/login"
+    base = url or f"http://{st.settings().host}:{st.settings().port}"
+    where = base.rstrip("/") + "/login"
     if not result["created"]:
         info(
             f"Admin: log in at {where} as {result['email']} (forgot the password? "
