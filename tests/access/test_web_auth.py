@@ -288,3 +288,19 @@ def test_foreign_contributor_sees_no_alpha_rows(app: FastAPI, world: World) -> N
     gamma = TestClient(app)
     r = gamma.get("/api/v1/agreements", headers=bearer(world, "contributor"))
     assert MARKER in r.text  # the owner does see its own agreement
+
+
+def test_csrf_on_the_api_follows_the_session(app: FastAPI, world: World) -> None:
+    # Logged in by cookie: the API needs the token like a form does.
+    client = browser_client(app, world, "analyst")
+    r = client.post("/api/v1/tokens", json={"name": "x"})
+    assert r.status_code == 403 and "CSRF" in r.json()["error"]["message"]
+    r = client.post(
+        "/api/v1/tokens", json={"name": "x"}, headers={"X-CSRF-Token": page_csrf(client)}
+    )
+    assert r.status_code == 201
+    # An anonymous cookie carries no authority: the route's own rule (401) answers.
+    anonymous = TestClient(app)
+    anonymous.get("/")
+    assert COOKIE in anonymous.cookies
+    assert anonymous.post("/api/v1/tokens", json={}).status_code == 401

@@ -8,9 +8,10 @@ For every HTTP request, before any route runs:
    so that even the log-in form is CSRF-protected.
 2. **Enforce** the route's ``@access(...)`` declaration: 401 (API: JSON; pages: a redirect to
    ``/login``) when a log-in is needed, 403 when the role is not enough.
-3. **CSRF**: a state-changing request carried by a cookie must send the session's token, as
-   the ``X-CSRF-Token`` header (htmx does this for every request, see base.html) or the
-   ``csrf_token`` form field.  Bearer-token calls carry no ambient authority and need none.
+3. **CSRF**: a state-changing page request, or API request carried by a logged-in session
+   cookie, must send the session's token, as the ``X-CSRF-Token`` header (htmx does this for
+   every request, see base.html) or the ``csrf_token`` form field.  Bearer-token calls and
+   anonymous API calls carry no ambient authority and need none.
 4. **Limit** request bodies to ``settings.max_upload_mb`` (413 with a clear message).
 5. **Audit** every state-changing request (method, path, status, who) after it ran, so no
    route can change anything without a trace, whatever its own service logs.
@@ -237,8 +238,10 @@ class AuthMiddleware:
             return
         receive = _limited(receive, limit, too_large(settings))
         if method not in SAFE_METHODS and bearer is None and level is not None:
+            # Pages always check (that covers the log-in form too).  The API checks when a
+            # logged-in session cookie came along: an anonymous cookie carries no authority.
             is_api = scope["path"].startswith("/api/")
-            if not is_api or COOKIE in request.cookies:
+            if not is_api or (COOKIE in request.cookies and not principal.is_public):
                 given = request.headers.get(CSRF_HEADER)
                 if given is None and request.headers.get("content-type", "").startswith(_FORMS):
                     body = await _read_body(receive)
@@ -384,7 +387,6 @@ def _audit_request(db: Database, principal: Principal, method: str, path: str, c
                 "http",
                 "request",
                 object_id=f"{method} {path}"[:200],
-                organisation_id=principal.organisation_id,
                 detail={"status": code},
             )
     except Exception:  # the response is already on its way; never hide the failure
