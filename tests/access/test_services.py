@@ -143,6 +143,10 @@ def test_sharing_agreements_drive_the_policy(settings: Settings, db: Database) -
         assert policy.readable_owners(conn, world.principal("admin")) == frozenset()
         assert policy.readable_owners(conn, PUBLIC) == frozenset()
     assert policy.may_read_raw_records(gamma_analyst, alpha, shared_with={gamma})
+    with db.connect() as conn:
+        assert policy.agreements_for(conn, alpha) == {gamma}
+        assert policy.agreements_for(conn, gamma) == frozenset()
+        assert policy.may_read_raw_records(gamma_analyst, alpha, policy.agreements_for(conn, alpha))
     assert not policy.may_read_raw_records(world.principal("admin"), alpha, shared_with={gamma})
     # The grantee sees the agreement, a third organisation does not.
     assert [a["id"] for a in agreements.list_agreements(db, gamma_analyst)] == [world.agreement_id]
@@ -175,6 +179,7 @@ def test_sharing_agreements_drive_the_policy(settings: Settings, db: Database) -
     agreements.revoke(db, world.principal("contributor"), world.agreement_id)
     with db.connect() as conn:
         assert policy.readable_owners(conn, gamma_analyst) == {gamma}
+        assert policy.agreements_for(conn, alpha) == frozenset()
     # Time-limited: an agreement past its end grants nothing.
     new = agreements.grant(
         db,

@@ -56,6 +56,14 @@ def readable_owners(
     return frozenset({principal.organisation_id, *owners})
 
 
+def agreements_for(
+    conn: Connection, owner_organisation_id: int, object_type: str = "case_records"
+) -> frozenset[int]:
+    """Organisations the owner shares its raw ``object_type`` with under an agreement in
+    force now: the ``shared_with`` of :func:`may_read_raw_records`."""
+    return frozenset(q.grantee_organisations(conn, owner_organisation_id, object_type, now()))
+
+
 def raw_records_filter(
     conn: Connection, principal: Principal, table: Table, object_type: str = "case_records"
 ) -> ColumnElement[bool]:

@@ -277,6 +277,21 @@ def granting_organisations(
     return {int(v) for v in conn.scalars(q)}
 
 
+def grantee_organisations(
+    conn: Connection, owner_id: int, object_type: str, now: datetime
+) -> set[int]:
+    """Organisations that ``owner_id`` grants read access to its ``object_type`` right now."""
+    sa = sharing_agreements
+    q = select(sa.c.grantee_organisation_id).where(
+        sa.c.owner_organisation_id == owner_id,
+        sa.c.object_type == object_type,
+        sa.c.revoked_at.is_(None),
+        sa.c.valid_from <= now,
+        sa.c.valid_until > now,
+    )
+    return {int(v) for v in conn.scalars(q)}
+
+
 # --- publication -----------------------------------------------------------------------------
 
 
