@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Column, Integer, String, Table, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from access_support import World, bearer, build_world
+from access_support import World, bearer, browser_client, build_world
 from thbhub.access import policy, publication
 from thbhub.domain.errors import NotFoundError, PermissionDenied, UserError
 from thbhub.domain.principals import PUBLIC
@@ -138,6 +138,9 @@ def test_publication_api(settings: Settings, db: Database, datasets: Table, worl
         assert r.status_code == 200 and r.json()["to_state"] == "submitted"
         queue = client.get("/api/v1/publication/queue", headers=bearer(world, "admin")).json()
         assert [(q["object_type"], q["id"]) for q in queue] == [("test_dataset", ds)]
+        admin_page = browser_client(client.app, world, "admin").get("/admin").text  # type: ignore[arg-type]
+        assert "Dataset &lt;script&gt;alert(1)&lt;/script&gt;" in admin_page
+        assert "<script>alert" not in admin_page
         r = client.post(url, json={"state": "published"}, headers=bearer(world, "admin"))
         assert r.status_code == 200
         assert client.get(url).json()["state"] == "published"

@@ -304,3 +304,67 @@ def test_csrf_on_the_api_follows_the_session(app: FastAPI, world: World) -> None
     anonymous.get("/")
     assert COOKIE in anonymous.cookies
     assert anonymous.post("/api/v1/tokens", json={}).status_code == 401
+
+
+def test_admin_forms_and_password_change(app: FastAPI, world: World, db: Database) -> None:
+    admin = browser_client(app, world, "admin")
+    token = page_csrf(admin)
+    r = admin.post(
+        "/admin/organisations",
+        data={
+            "name": "Politsei- ja Piirivalveamet",
+            "country": "ee",
+            "kind": "agency",
+            "csrf_token": token,
+        },
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    r = admin.post(
+        "/admin/users",
+        data={
+            "email": "mari@politsei.ee",
+            "organisation": "Politsei- ja Piirivalveamet",
+            "role": "analyst",
+            "password": "mari's password",
+            "csrf_token": token,
+        },
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    r = admin.post(
+        "/admin/users",
+        data={
+            "email": "mari@politsei.ee",
+            "organisation": "Beta NGO",
+            "role": "analyst",
+            "password": "mari's password",
+            "csrf_token": token,
+        },
+    )
+    assert r.status_code == 400 and "already exists" in r.text  # shown on the admin page
+    page = admin.get("/admin").text
+    assert "Politsei- ja Piirivalveamet" in page and "mari@politsei.ee" in page
+    # The new user changes her password: the wrong current one is refused, then it works
+    # and every session of hers ends.
+    mari = TestClient(app)
+    assert login(mari, "mari@politsei.ee", "mari's password").status_code == 303
+    other = TestClient(app)
+    assert login(other, "mari@politsei.ee", "mari's password").status_code == 303
+    r = mari.post(
+        "/account/password",
+        data={"current": "wrong one!!", "new": "a new password", "csrf_token": page_csrf(mari)},
+    )
+    assert r.status_code == 401 and "wrong e-mail or password" in r.text
+    r = mari.post(
+        "/account/password",
+        data={"current": "mari's password", "new": "a new password", "csrf_token": page_csrf(mari)},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303 and r.headers["location"] == "/login?next=/account"
+    assert other.get("/api/v1/me").json()["role"] == "public"
+    assert login(TestClient(app), "mari@politsei.ee", "a new password").status_code == 303
+    trail = admin.get(
+        "/api/v1/audit", params={"user": "mari@politsei.ee"}, headers={"X-CSRF-Token": token}
+    ).json()
+    assert "set_password" in {r["action"] for r in trail}
