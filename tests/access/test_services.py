@@ -16,7 +16,7 @@ from thbhub.domain.principals import PUBLIC, Principal, Role
 from thbhub.settings import Settings
 from thbhub.storage import Database
 from thbhub.storage.schema import audit_log
-from thbhub.storage.schema_access import api_tokens, sharing_agreements
+from thbhub.storage.schema_access import api_tokens, sharing_agreements, user_sessions
 from thbhub.storage.schema_access import users as users_table
 
 
@@ -83,7 +83,18 @@ def test_login_lockout_and_sessions(settings: Settings, db: Database) -> None:
     # An admin lifts the lock by setting a password; that ends the old sessions too.
     users.set_password(db, world.principal("admin"), email, "a brand new password")
     assert auth.session_principal(db, key, None) is None
+    old_session = {
+        "id": "0" * 64,
+        "user_id": world.user_ids["analyst"],
+        "created_at": datetime.now(UTC) - timedelta(days=60),
+        "expires_at": datetime.now(UTC) - timedelta(days=59),
+    }
+    with db.begin() as conn:
+        conn.execute(user_sessions.insert(), old_session)
     _, key2 = auth.log_in(db, settings, email, "a brand new password", None)
+    with db.connect() as conn:  # long-dead sessions are forgotten at the next log-in
+        ids = set(conn.scalars(select(user_sessions.c.id)))
+    assert old_session["id"] not in ids and auth.digest(key2) in ids
     auth.log_out(db, principal, key2)
     assert auth.session_principal(db, key2, None) is None
     # A disabled user cannot log in and their tokens stop working at once.

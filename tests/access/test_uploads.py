@@ -117,3 +117,32 @@ def test_guard_limit_and_cleanup(
     with pytest.raises(UserError, match="empty"):
         anyio.run(receive, b"")
     assert list(tmp_path.glob("thbhub-upload-*")) == []
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_streamed_body_over_the_limit(settings: Settings, db: Database) -> None:
+    """A body sent in chunks (no Content-Length) is cut off at the limit, for a page form
+    (read by the CSRF check) and for an API route alike."""
+    settings = settings.model_copy(update={"max_upload_mb": 0.01})
+    world = build_world(settings, db)
+    stored: list[Any] = []
+    client = _app_with_upload(settings, db, stored)
+
+    def chunks() -> Any:
+        for _ in range(40):
+            yield b"x" * 1000
+
+    r = client.post(
+        "/login", content=chunks(), headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    assert r.status_code == 413 and "limit" in r.text
+    r = client.post(
+        "/api/v1/test-upload",
+        content=chunks(),
+        headers={
+            **bearer(world, "contributor"),
+            "Content-Type": "multipart/form-data; boundary=xyz",
+        },
+    )
+    assert r.status_code == 413 and "limit" in r.json()["error"]["message"]
+    assert stored == []

@@ -122,6 +122,9 @@ def log_in(
             q.update_user(
                 conn, user["id"], {"failed_logins": 0, "locked_until": None, "last_login_at": at}
             )
+            # Forget this user's sessions that ended or expired long ago (the audit log keeps
+            # the log-ins; a session row is needed only while the session lives).
+            q.purge_sessions(conn, user["id"], at - timedelta(days=30))
             principal = principal_of(user, "web", address)
             record(
                 conn,

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, Table, and_, delete, func, insert, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from thbhub.storage.schema import audit_log, organisations
@@ -153,6 +153,15 @@ def end_sessions(
     if user_id is not None:
         q = q.where(user_sessions.c.user_id == user_id)
     conn.execute(q, {"ended_at": now})
+
+
+def purge_sessions(conn: Connection, user_id: int, before: datetime) -> None:
+    conn.execute(
+        delete(user_sessions).where(
+            user_sessions.c.user_id == user_id,
+            or_(user_sessions.c.expires_at < before, user_sessions.c.ended_at < before),
+        )
+    )
 
 
 # --- API tokens ------------------------------------------------------------------------------

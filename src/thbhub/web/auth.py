@@ -244,7 +244,11 @@ class AuthMiddleware:
             if not is_api or (COOKIE in request.cookies and not principal.is_public):
                 given = request.headers.get(CSRF_HEADER)
                 if given is None and request.headers.get("content-type", "").startswith(_FORMS):
-                    body = await _read_body(receive)
+                    try:
+                        body = await _read_body(receive)
+                    except HTTPException as exc:  # over the limit, without a Content-Length
+                        await self._refuse(request, send, 413, str(exc.detail), new_cookie)
+                        return
                     given = await _form_field(scope, body, CSRF_FIELD)
                     receive = _replay(body)
                 if not given or not hmac.compare_digest(given, state["csrf_token"]):
