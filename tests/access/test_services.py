@@ -104,6 +104,19 @@ def test_login_lockout_and_sessions(settings: Settings, db: Database) -> None:
     assert auth.token_principal(db, world.tokens["foreign"], None) is None
 
 
+def test_password_spraying_from_one_address_is_slowed(settings: Settings, db: Database) -> None:
+    settings = settings.model_copy(update={"lockout_failures": 2})
+    world = build_world(settings, db)
+    limit = auth.ADDRESS_FACTOR * settings.lockout_failures
+    for i in range(limit):  # one wrong guess per account: no account gets locked
+        with pytest.raises(AuthenticationRequired, match="wrong"):
+            auth.log_in(db, settings, f"user{i}@{MARKER}.lt", PASSWORD, "192.0.2.7")
+    with pytest.raises(AuthenticationRequired, match="from your address"):
+        auth.log_in(db, settings, world.emails["analyst"], PASSWORD, "192.0.2.7")
+    principal, _ = auth.log_in(db, settings, world.emails["analyst"], PASSWORD, "192.0.2.8")
+    assert principal.email == world.emails["analyst"]
+
+
 def test_tokens_are_hashed_scoped_expiring_revocable(settings: Settings, db: Database) -> None:
     world = build_world(settings, db)
     token = world.tokens["analyst"]

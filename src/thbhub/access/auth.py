@@ -48,6 +48,9 @@ def principal_of(user: dict[str, Any], origin: str, address: str | None) -> Prin
 
 
 _FAILED = "wrong e-mail or password"
+#: Failed log-ins from one address within the lock-out window, as a multiple of the
+#: per-account limit, after which that address is refused for the window.
+ADDRESS_FACTOR = 4
 
 
 def log_in(
@@ -61,9 +64,25 @@ def log_in(
     """
     email = email.strip().lower()
     at = now()
+    window = at - timedelta(minutes=settings.lockout_minutes)
     with db.begin() as conn:
         user = q.user_by(conn, email=email, secrets=True)
-        if user is None:
+        if address and q.failed_logins_from(conn, address, window) >= ADDRESS_FACTOR * (
+            settings.lockout_failures
+        ):
+            # Guessing across many accounts from one place: slow that address down too.
+            record(
+                conn,
+                Principal(Role.public, email=email[:320], origin="web", address=address),
+                "login_failed",
+                "user",
+                detail={"reason": "too many failures from this address"},
+            )
+            failure: str | None = (
+                "too many failed log-ins from your address; try again in "
+                f"{settings.lockout_minutes:g} minutes"
+            )
+        elif user is None:
             verify_password(None, password)  # same work as for a real user
             record(
                 conn,
@@ -72,7 +91,7 @@ def log_in(
                 "user",
                 detail={"reason": "unknown e-mail"},
             )
-            failure: str | None = _FAILED
+            failure = _FAILED
         elif user["locked_until"] is not None and user["locked_until"] > at:
             minutes = max(1, int((user["locked_until"] - at).total_seconds() // 60) + 1)
             failure = (

@@ -340,6 +340,19 @@ def publication_event_rows(
 # --- audit log -------------------------------------------------------------------------------
 
 
+def failed_logins_from(conn: Connection, address: str, since: datetime) -> int:
+    q = (
+        select(func.count())
+        .select_from(audit_log)
+        .where(
+            audit_log.c.at >= since,
+            audit_log.c.address == address,
+            audit_log.c.action.in_(("login_failed", "lock")),
+        )
+    )
+    return int(conn.execute(q).scalar_one())
+
+
 def audit_rows(
     conn: Connection,
     *,
