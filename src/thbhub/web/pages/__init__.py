@@ -6,6 +6,6 @@ from fastapi import APIRouter
 
 
 def routers() -> list[APIRouter]:
-    from thbhub.web.pages import home, stats, topics
+    from thbhub.web.pages import access, admin, home, stats, topics
 
-    return [home.router, topics.router, stats.router]
+    return [home.router, topics.router, access.router, admin.router, stats.router]
