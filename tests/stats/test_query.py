@@ -84,6 +84,9 @@ def test_rates_say_which_population_they_used(loaded: Database) -> None:
         {"country": "Latvia"},
         {"year": 2019, "year_from": 2018},
         {"year_from": 2020, "year_to": 2019},
+        {"age": "\x00"},
+        {"sex": "female; drop table"},
+        {"source": "a b"},
     ],
 )
 def test_bad_queries_are_user_errors(kwargs: dict[str, object]) -> None:

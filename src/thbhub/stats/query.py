@@ -23,6 +23,8 @@ POPULATION_PREFERENCE = ("eurostat-tps00001", "eurostat-demo-pjan")
 #: How far (years) a rate may reach for a population figure when its own year has none.
 POPULATION_REACH = 5
 _COUNTRY = re.compile(r"^[A-Za-z]{2}$")
+_CONCEPT = re.compile(r"^(total|[a-z][a-z0-9-]*:[A-Za-z0-9][A-Za-z0-9._-]*)$")
+_SOURCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
 @dataclass
@@ -79,7 +81,7 @@ def build_query(
     for c in _split(country):
         if _COUNTRY.match(c):
             countries.append(c.upper())
-        elif c.startswith("country-group:"):
+        elif _CONCEPT.match(c) and c.startswith("country-group:"):
             countries.append(c)
         else:
             raise UserError(f"country {c!r}: give an ISO 3166 alpha-2 code such as DE or LT")
@@ -95,6 +97,14 @@ def build_query(
         raise UserError(f"--from {year_from} is after --to {year_to}")
     values = {"sex": sex, "age": age, "form": form, "citizenship": citizenship}
     dims = {d: [_concept(d, v) for v in _split(values[d])] for d in DIMENSIONS}
+    for d, wanted in dims.items():
+        for v in wanted:
+            if not _CONCEPT.match(v):
+                raise UserError(f"--{d} {v!r} is not a concept id (e.g. {d}:...) or total")
+    sources = _split(source)
+    for key in sources:
+        if not _SOURCE.match(key):
+            raise UserError(f"source {key!r} is not a source key (see `thbhub sources`)")
     return ObservationQuery(
         indicators=indicators,
         countries=countries,
@@ -103,7 +113,7 @@ def build_query(
         dims={d: v for d, v in dims.items() if v},
         by=breakdown,
         per_100k=per_100k,
-        sources=_split(source),
+        sources=sources,
         dataset=dataset,
     )
 

@@ -64,6 +64,7 @@ def explore(
         rows = query_observations(db, query)
     except UserError as exc:
         error = str(exc)
+        countries = list(CBSS_MEMBER_STATES)
         query = build_query(indicator="victims", country=countries, by="year")
     dim = by or None
     ids = {r["indicator"] for r in rows} | ({str(r[dim]) for r in rows} if dim else set())
