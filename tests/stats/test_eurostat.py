@@ -193,3 +193,22 @@ def test_an_older_release_imported_last_does_not_take_over(
     by_year = {r["year"]: r["file"] for r in rows}
     assert by_year[2005] == older.name and by_year[2012] == newer.name
     assert sorted(by_year) == list(range(2004, 2020))
+
+
+def test_codes_mapping_to_one_concept_are_never_added_up(
+    db: Database, settings: Settings, tmp_path: Path
+) -> None:
+    path = write_tsv(
+        tmp_path / "crim_thb_vctz.tsv",
+        CRIM_HEADER,
+        [
+            "NR,T,TOTAL,EU27_2020_FOR,VICT,LT\t10 \t9 \t8 ",
+            "NR,T,TOTAL,EU28_FOR,VICT,LT\t11 \t10 \t9 ",
+            "NR,T,TOTAL,NAT,VICT,LT\t30 \t31 \t32 ",
+        ],
+    )
+    summary = get_importer("eurostat").run(db, settings, path)
+    assert summary.rows_stored == 9 and any("kept apart" in n for n in summary.notes)
+    assert not any("summed" in n for n in summary.notes)
+    rows = query_observations(db, build_query(indicator="victims", country="LT", by="citizenship"))
+    assert {r["citizenship"] for r in rows} == {"country-group:nationals"}
