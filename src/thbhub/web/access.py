@@ -47,10 +47,24 @@ def declared_access(endpoint: Callable[..., Any]) -> Access | None:
 _FRAMEWORK_PATHS = frozenset({"/openapi.json"})
 
 
+def _flat_routes(routes: list[Any], prefix: str = "") -> list[Any]:
+    """Routes with included routers expanded (FastAPI >= 0.16x keeps an _IncludedRouter
+    entry per include_router call instead of copying its routes into app.routes)."""
+    out: list[Any] = []
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            context = getattr(route, "include_context", None)
+            out += _flat_routes(inner.routes, prefix + (getattr(context, "prefix", "") or ""))
+        else:
+            out.append(route)
+    return out
+
+
 def verify_routes_declared(app: FastAPI) -> None:
     """Refuse to start when any route lacks an access declaration."""
     undeclared = []
-    for route in app.routes:
+    for route in _flat_routes(app.routes):
         if isinstance(route, Mount) or getattr(route, "path", None) in _FRAMEWORK_PATHS:
             continue
         endpoint = getattr(route, "endpoint", None)
@@ -66,7 +80,7 @@ def verify_routes_declared(app: FastAPI) -> None:
 def route_table(app: FastAPI) -> list[tuple[str, str, Access]]:
     """(method, path, access) for every declared route; used by tests and the admin page."""
     rows = []
-    for route in app.routes:
+    for route in _flat_routes(app.routes):
         if isinstance(route, APIRoute):
             level = declared_access(route.endpoint)
             if level is not None:

@@ -6,6 +6,6 @@ from fastapi import APIRouter
 
 
 def routers() -> list[APIRouter]:
-    from thbhub.web.api import core, taxonomy
+    from thbhub.web.api import cases, core, taxonomy
 
-    return [core.router, taxonomy.router]
+    return [core.router, taxonomy.router, cases.router]
