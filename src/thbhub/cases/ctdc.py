@@ -44,6 +44,7 @@ MAJORITY = ("Adult", "Minor", "Unknown")
 DATASOURCES = {"Case Management": Identification.identified, "Hotline": Identification.presumed}
 
 _ROW = "__row"
+CTDC_SEX = ("Female", "Male", "Woman", "Man", "Trans/Transgender/NonConforming")
 
 
 def detect(columns: list[str]) -> str | None:
@@ -96,7 +97,7 @@ def read(path: Path, vocab: Vocab, *, name: str | None = None) -> Parsed:
         f"year must be between {FIRST_YEAR} and {this_year}",
     )
 
-    sex_map = {code: vocab.concept("ctdc", code, "sex", SEX_CODES) for code in SEX_CODES}
+    sex_map = {code: vocab.concept("ctdc", code, "sex", SEX_CODES) for code in CTDC_SEX}
     sex_map = {k: v for k, v in sex_map.items() if v}
     report(
         pl.col("gender").is_not_null() & ~pl.col("gender").is_in([*sex_map, "Unknown"]),
@@ -229,6 +230,9 @@ def read(path: Path, vocab: Vocab, *, name: str | None = None) -> Parsed:
             parsed.invalid.append(InvalidRow(row, kept, None, by_row[row]))
         df = df.filter(~pl.col(_ROW).is_in(list(bad_rows)))
 
+    if "thb_QuarantineId" in df.columns:
+        ids = df["thb_QuarantineId"].cast(pl.Int64, strict=False).drop_nulls()
+        parsed.resubmitted = [int(i) for i in ids]
     parsed.records = _records(df, fmt, vocab, sex_map, age_map, country_map, flag_columns)
     flagged = parsed.records.filter(pl.col("flags").str.contains("ctdc-lt-2002")).height
     if flagged:
