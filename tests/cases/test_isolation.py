@@ -1,0 +1,126 @@
+"""Another organisation's user sees nothing of an organisation's records, through any
+service, API route or page of the case-records area."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import Request
+from fastapi.testclient import TestClient
+
+from case_support import HTCDS_HEADER, ctdc_row, htcds_rows, make_org, member, write_csv, write_ctdc
+from thbhub.cases import service
+from thbhub.domain.errors import PermissionDenied
+from thbhub.domain.principals import Principal, Role
+from thbhub.settings import Settings
+from thbhub.storage import Database
+from thbhub.web.access import route_table
+from thbhub.web.app import create_app
+
+CASE_ROUTES = {
+    ("GET", "/api/v1/cases"), ("GET", "/api/v1/cases/summary"),
+    ("GET", "/api/v1/cases/quarantine"), ("GET", "/api/v1/cases/export"),
+    ("POST", "/api/v1/cases/import"), ("GET", "/cases"), ("GET", "/cases/upload"),
+    ("POST", "/cases/upload"),
+}
+
+
+@pytest.fixture
+def world(db: Database, settings: Settings, tmp_path: Path) -> dict[str, int]:
+    a, b = make_org(db, "Owner A"), make_org(db, "Other B")
+    service.import_cases(db, settings, member(a), write_ctdc(tmp_path / "a.csv", [
+        ctdc_row(citizenship="VN", CountryOfExploitation="DK"),
+        ctdc_row(X="2", yearOfRegistration="1667367")]), a, quarantine=True)
+    service.import_cases(db, settings, member(a),
+                         write_csv(tmp_path / "a2.csv", HTCDS_HEADER, htcds_rows()), a)
+    return {"a": a, "b": b}
+
+
+def test_services_refuse_other_organisations(db: Database, settings: Settings,
+                                              world: dict[str, int], tmp_path: Path) -> None:
+    a = world["a"]
+    for who in (member(world["b"]), member(world["b"], Role.analyst), member(a, Role.admin),
+                Principal(role=Role.public)):
+        for call in (
+            lambda w: service.list_cases(db, w, a),
+            lambda w: service.summary(db, w, a, ["year"]),
+            lambda w: service.case_frame(db, w, a),
+            lambda w: service.quarantine(db, w, a),
+            lambda w: service.export_cases(db, w, a, "htcds", tmp_path / "x.csv"),
+            lambda w: service.import_cases(db, settings, w, tmp_path / "a.csv", a),
+        ):
+            with pytest.raises(PermissionDenied):
+                call(who)
+    assert not (tmp_path / "x.csv").exists()
+    assert len(service.list_cases(db, member(a), a)) == 4  # the owner does see them
+
+
+@pytest.fixture
+def client(settings: Settings, db: Database) -> Iterator[TestClient]:
+    app = create_app(settings, db)
+
+    @app.middleware("http")
+    async def as_test_user(request: Request, call_next):  # type: ignore[no-untyped-def]
+        # Stands in for the access-control branch's authentication middleware.
+        org, role = request.headers.get("x-test-org"), request.headers.get("x-test-role")
+        if org:
+            request.state.principal = member(int(org), Role(role or "contributor"))
+        return await call_next(request)
+
+    with TestClient(app) as c:
+        yield c
+
+
+def test_every_case_route_is_covered(client: TestClient) -> None:
+    declared = {(m, p) for m, p, _ in route_table(client.app)}  # type: ignore[arg-type]
+    assert {r for r in declared if "/cases" in r[1]} == CASE_ROUTES
+
+
+def test_no_route_shows_another_organisations_records(client: TestClient,
+                                                     world: dict[str, int]) -> None:
+    a, b = world["a"], world["b"]
+    owner = {"x-test-org": str(a)}
+    seen = client.get("/api/v1/cases", headers=owner).json()
+    assert len(seen) == 4 and any(r["citizenship"] == "country:VN" for r in seen)
+    assert "country:VN" in client.get("/cases", headers=owner).text
+    for role in ("contributor", "analyst", "admin"):
+        other = {"x-test-org": str(b), "x-test-role": role}
+        assert client.get("/api/v1/cases", headers=other).json() in ([], {"error": {
+            "status": 403, "message": "you may not read this organisation's case records"}})
+        for path in ("/api/v1/cases", "/api/v1/cases/summary", "/api/v1/cases/quarantine",
+                     "/api/v1/cases/export"):
+            response = client.get(path, params={"org": a}, headers=other)
+            assert response.status_code == 403, (path, role)
+            assert "VN" not in response.text
+        for path in ("/api/v1/cases/summary?by=citizenship", "/cases", "/api/v1/cases/export"):
+            response = client.get(path, headers=other)
+            assert "VN" not in response.text and "Qwerty" not in response.text
+    for path in ("/api/v1/cases", "/api/v1/cases/summary", "/cases"):
+        assert client.get(path).status_code == 401  # anonymous
+        assert client.get(path, params={"org": a}).status_code == 401
+    response = client.post("/api/v1/cases/import", headers={"x-test-org": str(b)},
+                           files={"file": ("x.csv", b"yearOfRegistration\n2015\n")})
+    assert response.status_code in (400, 422)
+    assert len(client.get("/api/v1/cases", headers=owner).json()) == 4
+
+
+def test_upload_page_reports_and_stores(client: TestClient, world: dict[str, int],
+                                        tmp_path: Path) -> None:
+    b = {"x-test-org": str(world["b"])}
+    assert "Upload case records" in client.get("/cases/upload", headers=b).text
+    bad = write_ctdc(tmp_path / "b.csv", [ctdc_row(), ctdc_row(X="2", gender="Robot")])
+    response = client.post("/cases/upload", headers=b,
+                           files={"file": ("b.csv", bad.read_bytes(), "text/csv")})
+    assert response.status_code == 422
+    assert "Rejected" in response.text and "Robot" in response.text and "gender" in response.text
+    assert client.get("/api/v1/cases", headers=b).json() == []
+    response = client.post("/cases/upload", headers=b, data={"quarantine": "true"},
+                           files={"file": ("b.csv", bad.read_bytes(), "text/csv")})
+    assert response.status_code == 200 and "1 of 2 rows stored" in response.text
+    assert len(client.get("/api/v1/cases", headers=b).json()) == 1
+    summary = client.get("/api/v1/cases/summary", params={"by": "year,sex"}, headers=b).json()
+    assert summary == [{"year": 2015, "sex": "sex:female", "count": 1}]
+    export = client.get("/api/v1/cases/export", params={"format": "ctdc"}, headers=b)
+    assert export.status_code == 200 and export.text.startswith("X,yearOfRegistration")
