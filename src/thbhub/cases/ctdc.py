@@ -77,12 +77,11 @@ def read(path: Path, vocab: Vocab, *, name: str | None = None) -> Parsed:
     errors: list[Problem] = []
     this_year = date.today().year
 
+    checks: list[tuple[pl.Expr, str, str, str]] = []
+
     def report(mask: pl.Expr, column: str, rule: str, severity: str = "error") -> None:
-        hits = df.filter(mask).select(_ROW, pl.col(column).alias("v"))
-        target = errors if severity == "error" else parsed.warnings
-        target.extend(
-            Problem(file, int(r), column, v, rule, severity) for r, v in hits.iter_rows()
-        )
+        # Collected, then evaluated in one pass over the frame (see below).
+        checks.append((mask, column, rule, severity))
 
     year = pl.col("yearOfRegistration").cast(pl.Int64, strict=False)
     report(pl.col("yearOfRegistration").is_null(), "yearOfRegistration", "a year is required")
@@ -216,6 +215,18 @@ def read(path: Path, vocab: Vocab, *, name: str | None = None) -> Parsed:
             "RecruiterRelationship",
             "values must be Family/Relative, Intimate Partner, Friend, Other or Unknown, "
             "separated by '; '",
+        )
+
+    masks = df.select(
+        [m.fill_null(False).alias(f"__check{i}") for i, (m, _, _, _) in enumerate(checks)]
+    )
+    failing = [i for i, hit in enumerate(masks.select(pl.all().any()).row(0)) if hit]
+    for i in failing:
+        _, column, rule, severity = checks[i]
+        hits = df.filter(masks[f"__check{i}"]).select(_ROW, pl.col(column).alias("v"))
+        target = errors if severity == "error" else parsed.warnings
+        target.extend(
+            Problem(file, int(r), column, v, rule, severity) for r, v in hits.iter_rows()
         )
 
     bad_rows = {p.row for p in errors}

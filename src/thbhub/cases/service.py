@@ -170,8 +170,9 @@ def import_cases(
             pl.lit(org_id).alias("organisation_id"),
             pl.lit(import_id).alias("import_id"),
             pl.lit("draft").alias("state"),
+            pl.lit(store.now_value(conn)).alias("created_at"),
         )
-        stored = store.insert_records(conn, frame.columns, frame.iter_rows())
+        stored = store.insert_records(conn, frame.columns, frame.rows())
         store.insert_quarantine(
             conn,
             [

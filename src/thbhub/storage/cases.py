@@ -69,30 +69,34 @@ JSON_RECORD_COLUMNS = frozenset(
 )
 
 
-def insert_records(conn: Connection, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+def insert_records(conn: Connection, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> int:
     """Bulk-insert case records given as tuples in ``columns`` order.
 
-    JSON columns arrive already encoded as text.  This is the hot path of a 47,000-row
-    import, so it talks to the driver directly: executemany on SQLite, COPY on PostgreSQL.
+    JSON columns arrive already encoded as text and ``created_at`` must be among the
+    columns (see :func:`now_value`).  This is the hot path of a 47,000-row import, so it
+    talks to the driver directly: executemany on SQLite, COPY on PostgreSQL.
     """
-    now: Any = datetime.now(UTC)
-    if conn.dialect.name == "sqlite":
-        # SQLAlchemy's own SQLite DATETIME text format, so that reads parse it back
-        now = now.strftime("%Y-%m-%d %H:%M:%S.%f")
-    cols = [*columns, "created_at"]
-    data = [(*r, now) for r in rows]
-    if not data:
+    if not rows:
         return 0
-    names = ", ".join(cols)
+    names = ", ".join(columns)
     raw = conn.connection.driver_connection
     if conn.dialect.name == "sqlite":
-        marks = ", ".join("?" for _ in cols)
-        raw.executemany(f"INSERT INTO case_records ({names}) VALUES ({marks})", data)  # type: ignore[union-attr]  # noqa: S608
+        marks = ", ".join("?" for _ in columns)
+        raw.executemany(f"INSERT INTO case_records ({names}) VALUES ({marks})", rows)  # type: ignore[union-attr]  # noqa: S608
     else:
         with raw.cursor() as cur, cur.copy(f"COPY case_records ({names}) FROM STDIN") as copy:  # type: ignore[union-attr]
-            for row in data:
+            for row in rows:
                 copy.write_row(row)
-    return len(data)
+    return len(rows)
+
+
+def now_value(conn: Connection) -> Any:
+    """The current time as the driver stores it for :func:`insert_records`."""
+    now = datetime.now(UTC)
+    if conn.dialect.name == "sqlite":
+        # SQLAlchemy's own SQLite DATETIME text format, so that reads parse it back
+        return now.strftime("%Y-%m-%d %H:%M:%S.%f")
+    return now
 
 
 def insert_quarantine(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
