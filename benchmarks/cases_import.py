@@ -70,7 +70,9 @@ def _child(url: str) -> None:
 def _run_backend(url: str) -> dict[str, float]:
     out = subprocess.run(
         [sys.executable, "-m", "benchmarks.cases_import", "--child", url],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     return dict(json.loads(out.strip().splitlines()[-1]))
 

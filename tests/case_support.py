@@ -18,8 +18,13 @@ def make_org(db: Database, name: str, country: str = "PL") -> int:
 
 
 def member(org_id: int, role: Role = Role.contributor, user_id: int = 1) -> Principal:
-    return Principal(role=role, user_id=user_id, email=f"u{user_id}@org{org_id}.example",
-                     organisation_id=org_id, origin="web")
+    return Principal(
+        role=role,
+        user_id=user_id,
+        email=f"u{user_id}@org{org_id}.example",
+        organisation_id=org_id,
+        origin="web",
+    )
 
 
 def write_csv(path: Path, header: list[str], rows: list[dict[str, Any]]) -> Path:
@@ -35,11 +40,22 @@ def ctdc_row(**values: Any) -> dict[str, Any]:
     """One CTDC global-dataset row: a female adult from UA exploited in PL, sexual
     exploitation, with the given cells overriding."""
     row = dict.fromkeys(CTDC_COLUMNS, "")
-    row.update({"X": "1", "yearOfRegistration": "2015", "Datasource": "Case Management",
-                "gender": "Female", "ageBroad": "18--20", "majorityStatus": "Adult",
-                "citizenship": "UA", "CountryOfExploitation": "PL", "isSexualExploit": "1",
-                "isForcedLabour": "0", "RecruiterRelationship": "Unknown",
-                "recruiterRelationUnknown": "1"})
+    row.update(
+        {
+            "X": "1",
+            "yearOfRegistration": "2015",
+            "Datasource": "Case Management",
+            "gender": "Female",
+            "ageBroad": "18--20",
+            "majorityStatus": "Adult",
+            "citizenship": "UA",
+            "CountryOfExploitation": "PL",
+            "isSexualExploit": "1",
+            "isForcedLabour": "0",
+            "RecruiterRelationship": "Unknown",
+            "recruiterRelationUnknown": "1",
+        }
+    )
     row.update(values)
     return row
 
@@ -68,15 +84,38 @@ PLANTED = {
 }
 
 HTCDS_HEADER = [
-    "prs_FirstName", "prs_MiddleName", "prs_SecondName", "prs_Birthdate", "prs_Gender",
-    "prs_Citizenship", "prs_Email", "prs_MobilePhone", "prs_HomePhone", "prs_IdentityNumber",
-    "prs_MailingStreet", "prs_MailingCity", "prs_MailingPostalCode", "cas_CaseOwner",
-    "con_Consent", "vic_TraffickingStatus", "vic_TraffickingStatusDecisionMakingOrg",
-    "vic_RelationshipToTrafficker", "vic_AgeWhenTrafficked", "vic_MethodOfRecruitment",
-    "vic_MethodsOfControl", "vic_TypeOfExploitation", "vic_ForcedLabourIndustry",
-    "vic_TypeOfSexExploitation", "vic_LocationOfExploitation", "cas_Status",
-    "cas_ReferringOrganisation", "cas_IncomingReferralDate", "cas_ReferringPrimaryCaseWorker",
-    "cas_ReasonForIncomingReferral", "cas_IncomingReferralDetails", "cco_CaseComment",
+    "prs_FirstName",
+    "prs_MiddleName",
+    "prs_SecondName",
+    "prs_Birthdate",
+    "prs_Gender",
+    "prs_Citizenship",
+    "prs_Email",
+    "prs_MobilePhone",
+    "prs_HomePhone",
+    "prs_IdentityNumber",
+    "prs_MailingStreet",
+    "prs_MailingCity",
+    "prs_MailingPostalCode",
+    "cas_CaseOwner",
+    "con_Consent",
+    "vic_TraffickingStatus",
+    "vic_TraffickingStatusDecisionMakingOrg",
+    "vic_RelationshipToTrafficker",
+    "vic_AgeWhenTrafficked",
+    "vic_MethodOfRecruitment",
+    "vic_MethodsOfControl",
+    "vic_TypeOfExploitation",
+    "vic_ForcedLabourIndustry",
+    "vic_TypeOfSexExploitation",
+    "vic_LocationOfExploitation",
+    "cas_Status",
+    "cas_ReferringOrganisation",
+    "cas_IncomingReferralDate",
+    "cas_ReferringPrimaryCaseWorker",
+    "cas_ReasonForIncomingReferral",
+    "cas_IncomingReferralDetails",
+    "cco_CaseComment",
 ]
 
 

@@ -27,34 +27,78 @@ def test_every_read_and_export_is_audited(db: Database, settings: Settings, tmp_
     with db.connect() as conn:
         log = conn.execute(select(audit_log).order_by(audit_log.c.id)).mappings().all()
     assert [(e["action"], e["object_type"]) for e in log] == [
-        ("create", "case_records"), ("read", "case_records"), ("read", "case_summary"),
-        ("read", "case_frame"), ("export", "case_records")]
+        ("create", "case_records"),
+        ("read", "case_records"),
+        ("read", "case_summary"),
+        ("read", "case_frame"),
+        ("export", "case_records"),
+    ]
     assert {e["organisation_id"] for e in log} == {org}
     assert {e["email"] for e in log} == {who.email}
 
 
 def test_cli_import_list_summary_export(
-    db: Database, db_url: str, settings: Settings, tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    db: Database,
+    db_url: str,
+    settings: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv("THBHUB_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("THBHUB_SECRET_KEY", "test-secret-key-0123456789")
     make_org(db, "NGO CLI")
-    bad = write_ctdc(tmp_path / "bad.csv", [ctdc_row(), ctdc_row(X="2", yearOfRegistration="139912")])
+    bad = write_ctdc(
+        tmp_path / "bad.csv", [ctdc_row(), ctdc_row(X="2", yearOfRegistration="139912")]
+    )
     assert main(["--db", db_url, "import", "cases", str(bad), "--org", "NGO CLI"]) == 1
     err = capsys.readouterr().err
     assert "row 3, column 'yearOfRegistration'" in err and "139912" in err
     assert err.strip().splitlines()[-1].startswith("error: bad.csv: rejected, nothing stored")
-    assert main(["--db", db_url, "import", "cases", str(bad), "--org", "NGO CLI",
-                 "--quarantine", "-o", "json"]) == 0
+    assert (
+        main(
+            [
+                "--db",
+                db_url,
+                "import",
+                "cases",
+                str(bad),
+                "--org",
+                "NGO CLI",
+                "--quarantine",
+                "-o",
+                "json",
+            ]
+        )
+        == 0
+    )
     report = json.loads(capsys.readouterr().out)
     assert (report["rows_stored"], report["rows_quarantined"]) == (1, 1)
     htcds = write_csv(tmp_path / "h.csv", HTCDS_HEADER, htcds_rows())
-    assert main(["--db", db_url, "import", "cases", str(htcds), "--org", "NGO CLI",
-                 "--format", "htcds"]) == 0
+    assert (
+        main(
+            ["--db", db_url, "import", "cases", str(htcds), "--org", "NGO CLI", "--format", "htcds"]
+        )
+        == 0
+    )
     capsys.readouterr()
-    assert main(["--db", db_url, "cases", "summary", "--org", "NGO CLI", "--by", "year,sex",
-                 "--format", "json"]) == 0
+    assert (
+        main(
+            [
+                "--db",
+                db_url,
+                "cases",
+                "summary",
+                "--org",
+                "NGO CLI",
+                "--by",
+                "year,sex",
+                "--format",
+                "json",
+            ]
+        )
+        == 0
+    )
     rows = json.loads(capsys.readouterr().out)
     assert {"year", "sex", "count"} == set(rows[0]) and sum(r["count"] for r in rows) == 4
     assert main(["--db", db_url, "cases", "list", "--org", "NGO CLI", "--format", "csv"]) == 0
@@ -62,8 +106,23 @@ def test_cli_import_list_summary_export(
     assert listed[0].startswith("id,state,") and len(listed) == 5
     assert "Zbigniewa" not in "".join(listed)
     out = tmp_path / "export.csv"
-    assert main(["--db", db_url, "export", "cases", "--org", "NGO CLI", "--format", "htcds",
-                 "-o", str(out)]) == 0
+    assert (
+        main(
+            [
+                "--db",
+                db_url,
+                "export",
+                "cases",
+                "--org",
+                "NGO CLI",
+                "--format",
+                "htcds",
+                "-o",
+                str(out),
+            ]
+        )
+        == 0
+    )
     assert out.read_text(encoding="utf-8").startswith("con_Consent,")
     assert main(["--db", db_url, "cases", "list", "--org", "Nobody"]) == 1
     assert "thbhub orgs add" in capsys.readouterr().err

@@ -14,20 +14,39 @@ from thbhub.settings import Settings
 from thbhub.storage import Database
 
 
-def test_valid_file_maps_onto_the_taxonomy(db: Database, settings: Settings, tmp_path: Path) -> None:
+def test_valid_file_maps_onto_the_taxonomy(
+    db: Database, settings: Settings, tmp_path: Path
+) -> None:
     org = make_org(db, "IOM Warsaw")
     rows = [
         ctdc_row(),
-        ctdc_row(X="2", gender="Male", ageBroad="30--38", citizenship="Unknown",
-                 CountryOfExploitation="Missing", isSexualExploit="", isForcedLabour="1",
-                 typeOfLabourConstruction="1", meansOfControlDebtBondage="1",
-                 meansOfControlNotSpecified="0",
-                 RecruiterRelationship="Family/Relative; Intimate Partner",
-                 recruiterRelationFamily="1", recruiterRelationIntimatePartner="1",
-                 recruiterRelationUnknown="0"),
-        ctdc_row(X="3", gender="", ageBroad="", citizenship="", CountryOfExploitation="",
-                 isSexualExploit="", isForcedLabour="", RecruiterRelationship="",
-                 recruiterRelationUnknown=""),
+        ctdc_row(
+            X="2",
+            gender="Male",
+            ageBroad="30--38",
+            citizenship="Unknown",
+            CountryOfExploitation="Missing",
+            isSexualExploit="",
+            isForcedLabour="1",
+            typeOfLabourConstruction="1",
+            meansOfControlDebtBondage="1",
+            meansOfControlNotSpecified="0",
+            RecruiterRelationship="Family/Relative; Intimate Partner",
+            recruiterRelationFamily="1",
+            recruiterRelationIntimatePartner="1",
+            recruiterRelationUnknown="0",
+        ),
+        ctdc_row(
+            X="3",
+            gender="",
+            ageBroad="",
+            citizenship="",
+            CountryOfExploitation="",
+            isSexualExploit="",
+            isForcedLabour="",
+            RecruiterRelationship="",
+            recruiterRelationUnknown="",
+        ),
     ]
     path = write_ctdc(tmp_path / "ctdc.csv", rows)
     result = service.import_cases(db, settings, member(org), path, org)
@@ -35,7 +54,11 @@ def test_valid_file_maps_onto_the_taxonomy(db: Database, settings: Settings, tmp
     listed = service.list_cases(db, member(org), org, full=True)
     first, second, third = listed
     assert (first["sex"], first["age"], first["citizenship"], first["country"]) == (
-        "sex:female", "age:18-20", "country:UA", "country:PL")
+        "sex:female",
+        "age:18-20",
+        "country:UA",
+        "country:PL",
+    )
     assert first["forms"] == ["form:sexual-exploitation"] and first["state"] == "draft"
     assert first["recruiter_status"] == "unknown"
     assert second["forms"] == ["form:labour-exploitation"]
@@ -83,13 +106,19 @@ def test_invalid_rows_reject_the_whole_file_listing_every_problem(
     assert quarantined[0]["cells"]["yearOfRegistration"] == "1667367"
 
 
-def test_quarantined_rows_fixed_and_resubmitted(db: Database, settings: Settings, tmp_path: Path) -> None:
+def test_quarantined_rows_fixed_and_resubmitted(
+    db: Database, settings: Settings, tmp_path: Path
+) -> None:
     org = make_org(db, "NGO Q")
     path = write_ctdc(tmp_path / "q.csv", [ctdc_row(), ctdc_row(X="2", yearOfRegistration="20155")])
     service.import_cases(db, settings, member(org), path, org, quarantine=True)
     (q,) = service.quarantine(db, member(org), org)
-    fixed = {**ctdc_row(X="2"), **{k: v for k, v in q["cells"].items()}, "yearOfRegistration": "2015",
-             "thb_QuarantineId": str(q["id"])}
+    fixed = {
+        **ctdc_row(X="2"),
+        **{k: v for k, v in q["cells"].items()},
+        "yearOfRegistration": "2015",
+        "thb_QuarantineId": str(q["id"]),
+    }
     from thbhub.cases.export import CTDC_COLUMNS
 
     write_csv(tmp_path / "fixed.csv", [*CTDC_COLUMNS, "thb_QuarantineId"], [fixed])
@@ -102,30 +131,68 @@ def test_quarantined_rows_fixed_and_resubmitted(db: Database, settings: Settings
 def test_v2024_synthetic_layout(db: Database, settings: Settings, tmp_path: Path) -> None:
     """The 27 variables of the CTDC Global Synthetic Data Codebook v2024."""
     header = [
-        "yearOfRegistration", "gender", "ageBroad", "citizenship", "CountryOfExploitation",
-        "traffickMonths", "meansDebtBondageEarnings", "meansThreats", "meansAbusePsyPhySex",
-        "meansFalsePromises", "meansDrugsAlcohol", "meansDenyBasicNeeds",
-        "meansExcessiveWorkHours", "meansWithholdDocs", "isForcedLabour", "isSexualExploit",
-        "isOtherExploit", "typeOfLabourAgriculture", "typeOfLabourConstruction",
-        "typeOfLabourDomesticWork", "typeOfLabourHospitality", "typeOfSexProstitution",
-        "typeOfSexPornography", "recruiterRelationIntimatePartner", "recruiterRelationFriend",
-        "recruiterRelationFamily", "recruiterRelationOther",
+        "yearOfRegistration",
+        "gender",
+        "ageBroad",
+        "citizenship",
+        "CountryOfExploitation",
+        "traffickMonths",
+        "meansDebtBondageEarnings",
+        "meansThreats",
+        "meansAbusePsyPhySex",
+        "meansFalsePromises",
+        "meansDrugsAlcohol",
+        "meansDenyBasicNeeds",
+        "meansExcessiveWorkHours",
+        "meansWithholdDocs",
+        "isForcedLabour",
+        "isSexualExploit",
+        "isOtherExploit",
+        "typeOfLabourAgriculture",
+        "typeOfLabourConstruction",
+        "typeOfLabourDomesticWork",
+        "typeOfLabourHospitality",
+        "typeOfSexProstitution",
+        "typeOfSexPornography",
+        "recruiterRelationIntimatePartner",
+        "recruiterRelationFriend",
+        "recruiterRelationFamily",
+        "recruiterRelationOther",
     ]
     rows = [
-        {"yearOfRegistration": "2021", "gender": "Woman", "ageBroad": "18\u201420",
-         "citizenship": "UKR", "CountryOfExploitation": "POL", "traffickMonths": "0--12 (0-1 yr)",
-         "meansThreats": "1", "meansAbusePsyPhySex": "1", "isForcedLabour": "1",
-         "typeOfLabourAgriculture": "1", "recruiterRelationFriend": "1"},
-        {"yearOfRegistration": "2019", "gender": "Trans/Transgender/NonConforming",
-         "ageBroad": "48+", "citizenship": "", "CountryOfExploitation": "LTU",
-         "isSexualExploit": "1", "typeOfSexProstitution": "1"},
+        {
+            "yearOfRegistration": "2021",
+            "gender": "Woman",
+            "ageBroad": "18\u201420",
+            "citizenship": "UKR",
+            "CountryOfExploitation": "POL",
+            "traffickMonths": "0--12 (0-1 yr)",
+            "meansThreats": "1",
+            "meansAbusePsyPhySex": "1",
+            "isForcedLabour": "1",
+            "typeOfLabourAgriculture": "1",
+            "recruiterRelationFriend": "1",
+        },
+        {
+            "yearOfRegistration": "2019",
+            "gender": "Trans/Transgender/NonConforming",
+            "ageBroad": "48+",
+            "citizenship": "",
+            "CountryOfExploitation": "LTU",
+            "isSexualExploit": "1",
+            "typeOfSexProstitution": "1",
+        },
     ]
     path = write_csv(tmp_path / "synthetic.csv", header, rows)
     result = service.import_cases(db, settings, member(make_org(db, "CTDC")), path, 1)
     assert result["format"] == "ctdc2024" and result["rows_stored"] == 2
     first, second = service.list_cases(db, member(1), 1, full=True)
     assert (first["sex"], first["age"], first["citizenship"], first["country"]) == (
-        "sex:female", "age:18-20", "country:UA", "country:PL")
+        "sex:female",
+        "age:18-20",
+        "country:UA",
+        "country:PL",
+    )
     assert len(first["means"]) == 2 and first["sectors"] == ["sector:a"]
     assert first["recruiter"] == ["friend"]
     assert second["age"] == "age:48-plus" and second["country"] == "country:LT"
@@ -148,7 +215,10 @@ def test_real_ctdc_file(db: Database, settings: Settings) -> None:
     assert frame.height == 47102
     bsr = frame.filter(pl.col("country").is_in(["country:PL", "country:LT", "country:DK"]))
     assert dict(bsr.group_by("country").len().iter_rows()) == {
-        "country:PL": 351, "country:LT": 211, "country:DK": 17}
+        "country:PL": 351,
+        "country:LT": 211,
+        "country:DK": 17,
+    }
     years = frame["year"]
     assert (years.min(), years.max()) == (2002, 2017)
     # the statuses keep Unknown, Missing and empty apart, as the file does: 844 groups and

@@ -33,13 +33,19 @@ def test_csv_maps_onto_the_model(db: Database, settings: Settings, tmp_path: Pat
     assert first["sex"] == "sex:female" and first["citizenship"] == "country:UA"
     assert first["country"] == "country:PL" and first["age"] == "age:27-29"
     assert first["identification"] == "identified" and first["year"] == 2023
-    assert first["means"] == ["means:debt-bondage", "means:withholds-documents",
-                              "means:excessive-working-hours"]
+    assert first["means"] == [
+        "means:debt-bondage",
+        "means:withholds-documents",
+        "means:excessive-working-hours",
+    ]
     assert first["forms"] == ["form:labour-exploitation"] and first["sectors"] == ["sector:f"]
     assert first["recruiter"] == ["acquaintance"] and len(first["person_key"]) == 64
     assert second["identification"] == "presumed" and second["age"] == "age:9-17"
-    assert second["forms"] == ["form:sexual-exploitation", "form:forced-begging",
-                               "form:prostitution"]
+    assert second["forms"] == [
+        "form:sexual-exploitation",
+        "form:forced-begging",
+        "form:prostitution",
+    ]
     assert third["sex"] is None and third["sex_status"] == "unknown"
     assert third["person_key"] is None
 
@@ -67,8 +73,10 @@ def test_round_trip_gives_back_the_same_records(
     service.import_cases(db, settings, member(third), xlsx, third)
     skip = {"id", "import_id", "source_row", "source_format"}
     records = [
-        [{k: v for k, v in r.items() if k not in skip}
-         for r in service.list_cases(db, member(o), o, full=True)]
+        [
+            {k: v for k, v in r.items() if k not in skip}
+            for r in service.list_cases(db, member(o), o, full=True)
+        ]
         for o in (org, other, third)
     ]
     assert records[0] == records[1] == records[2]
@@ -84,10 +92,8 @@ def _fill(template: Path, target: Path, rows: list[dict[str, str]], sheet: str) 
     labels = [c.value for c in ws[2]]
     for i, row in enumerate(rows):
         for field, value in row.items():
-            if field in names:
-                col = names.index(field)
-            else:  # the templates leave some field names blank; the label row says which
-                col = labels.index(value_label(field))
+            # the templates leave some field names blank; the label row says which
+            col = names.index(field) if field in names else labels.index(value_label(field))
             ws.cell(row=3 + i, column=col + 1, value=value)
     wb.save(target)
     return target
@@ -100,12 +106,19 @@ def value_label(field: str) -> str:
 def test_plain_excel_template(db: Database, settings: Settings, tmp_path: Path) -> None:
     template = shared_file("htcds/HTCDS Excel Spreadsheet v2.0.xlsx")
     rows = [
-        {"prs_FirstName": "Ona", "prs_SecondName": "Testaitė", "prs_Gender": "Feminine",
-         "prs_Citizenship": "LT", "vic_TraffickinStatusDecisionMakingOrg": "NGO",
-         "vic_TraffickingStatus": "ActualVictimOfTrafficking",
-         "vic_MethodsOfControl": "FalsePromises;PhysicalAbuse",
-         "vic_TypeOfExploitation": "ForcedLabour", "vic_LocationOfExploitation": "NO",
-         "cas_ReasonForOutgoingReferral": "Other", "cas_IncomingReferralDate": "2022-09-01"},
+        {
+            "prs_FirstName": "Ona",
+            "prs_SecondName": "Testaitė",
+            "prs_Gender": "Feminine",
+            "prs_Citizenship": "LT",
+            "vic_TraffickinStatusDecisionMakingOrg": "NGO",
+            "vic_TraffickingStatus": "ActualVictimOfTrafficking",
+            "vic_MethodsOfControl": "FalsePromises;PhysicalAbuse",
+            "vic_TypeOfExploitation": "ForcedLabour",
+            "vic_LocationOfExploitation": "NO",
+            "cas_ReasonForOutgoingReferral": "Other",
+            "cas_IncomingReferralDate": "2022-09-01",
+        },
     ]
     path = _fill(template, tmp_path / "plain.xlsx", rows, "Sheet1")
     org = make_org(db, "NGO LT")
@@ -117,17 +130,24 @@ def test_plain_excel_template(db: Database, settings: Settings, tmp_path: Path) 
     assert r["referral"]["outgoing_reason"] == "Other"
 
 
-def test_single_select_template_with_labels(db: Database, settings: Settings, tmp_path: Path) -> None:
+def test_single_select_template_with_labels(
+    db: Database, settings: Settings, tmp_path: Path
+) -> None:
     """The validation template stores labels and country names, in its own spellings."""
     template = shared_file("htcds/HTCDS Excel Spreadsheet single select with validation v2.0.xlsx")
     rows = [
-        {"prs_Gender": "Masculine", "prs_Citizenship": "Latvia",
-         "vic_TraffickingStatus": "Possible victim of trafficking",
-         "vic_MethodsOfControl": "Debt bondage ", "vic_TypeOfExploitation": "Forced labour",
-         "vic_ForcedLabourIndustry": "Water supply; sewerage, waste management and remediation",
-         "vic_TypeOfSexExploitation": "Remote Interactive Services",
-         "cas_Status": "Follow up", "cas_ReasonForIncomingReferral": "Migration Or Change Of Location",
-         "vic_LocationOfExploitation": "Finland"},
+        {
+            "prs_Gender": "Masculine",
+            "prs_Citizenship": "Latvia",
+            "vic_TraffickingStatus": "Possible victim of trafficking",
+            "vic_MethodsOfControl": "Debt bondage ",
+            "vic_TypeOfExploitation": "Forced labour",
+            "vic_ForcedLabourIndustry": "Water supply; sewerage, waste management and remediation",
+            "vic_TypeOfSexExploitation": "Remote Interactive Services",
+            "cas_Status": "Follow up",
+            "cas_ReasonForIncomingReferral": "Migration Or Change Of Location",
+            "vic_LocationOfExploitation": "Finland",
+        },
     ]
     path = _fill(template, tmp_path / "single.xlsx", rows, "Case Sheet")
     org = make_org(db, "Police LV")
@@ -142,21 +162,46 @@ def test_single_select_template_with_labels(db: Database, settings: Settings, tm
 def test_xlsform_export(db: Database, settings: Settings, tmp_path: Path) -> None:
     """A KoboToolbox/ODK export of the XLSForm: its own field names, group paths, metadata
     columns, space-separated multi-selects and split 0/1 columns."""
-    header = ["start", "end", "con_Consent", "prs_First_Name", "prs_Second_Name", "prs_Gender",
-              "prs_Citizenship", "group_victim/vic_Methods_of_Control",
-              "vic_Methods_of_Control/PhysicalThreats", "vic_Methods_of_Control/TakesEarnings",
-              "vic_TypeOfExploitation", "vic_TraffickingStatus", "cas_IncomingReferralDate",
-              "_id", "_uuid", "_submission_time", "__version__", "meta/instanceID"]
-    row = {"start": "2024-02-01T10:00:00", "end": "2024-02-01T10:20:00", "con_Consent": "TRUE",
-           "prs_First_Name": "Mikk", "prs_Second_Name": "Näidis", "prs_Gender": "Masculine",
-           "prs_Citizenship": "EE",
-           "group_victim/vic_Methods_of_Control": "PhysicalThreats TakesEarnings",
-           "vic_Methods_of_Control/PhysicalThreats": "1", "vic_Methods_of_Control/TakesEarnings": "1",
-           "vic_TypeOfExploitation": "ForcedLabour ForcedBegging",
-           "vic_TraffickingStatus": "ActualVictimOfTrafficking",
-           "cas_IncomingReferralDate": "2024-02-01", "_id": "17", "_uuid": "ab-cd",
-           "_submission_time": "2024-02-01T10:21:00", "__version__": "vSmt4GQA3C9uBMLPEVfgND",
-           "meta/instanceID": "uuid:1"}
+    header = [
+        "start",
+        "end",
+        "con_Consent",
+        "prs_First_Name",
+        "prs_Second_Name",
+        "prs_Gender",
+        "prs_Citizenship",
+        "group_victim/vic_Methods_of_Control",
+        "vic_Methods_of_Control/PhysicalThreats",
+        "vic_Methods_of_Control/TakesEarnings",
+        "vic_TypeOfExploitation",
+        "vic_TraffickingStatus",
+        "cas_IncomingReferralDate",
+        "_id",
+        "_uuid",
+        "_submission_time",
+        "__version__",
+        "meta/instanceID",
+    ]
+    row = {
+        "start": "2024-02-01T10:00:00",
+        "end": "2024-02-01T10:20:00",
+        "con_Consent": "TRUE",
+        "prs_First_Name": "Mikk",
+        "prs_Second_Name": "Näidis",
+        "prs_Gender": "Masculine",
+        "prs_Citizenship": "EE",
+        "group_victim/vic_Methods_of_Control": "PhysicalThreats TakesEarnings",
+        "vic_Methods_of_Control/PhysicalThreats": "1",
+        "vic_Methods_of_Control/TakesEarnings": "1",
+        "vic_TypeOfExploitation": "ForcedLabour ForcedBegging",
+        "vic_TraffickingStatus": "ActualVictimOfTrafficking",
+        "cas_IncomingReferralDate": "2024-02-01",
+        "_id": "17",
+        "_uuid": "ab-cd",
+        "_submission_time": "2024-02-01T10:21:00",
+        "__version__": "vSmt4GQA3C9uBMLPEVfgND",
+        "meta/instanceID": "uuid:1",
+    }
     path = write_csv(tmp_path / "kobo.csv", header, [row])
     org = make_org(db, "NGO EE")
     result = service.import_cases(db, settings, member(org), path, org)

@@ -20,9 +20,13 @@ from thbhub.web.access import route_table
 from thbhub.web.app import create_app
 
 CASE_ROUTES = {
-    ("GET", "/api/v1/cases"), ("GET", "/api/v1/cases/summary"),
-    ("GET", "/api/v1/cases/quarantine"), ("GET", "/api/v1/cases/export"),
-    ("POST", "/api/v1/cases/import"), ("GET", "/cases"), ("GET", "/cases/upload"),
+    ("GET", "/api/v1/cases"),
+    ("GET", "/api/v1/cases/summary"),
+    ("GET", "/api/v1/cases/quarantine"),
+    ("GET", "/api/v1/cases/export"),
+    ("POST", "/api/v1/cases/import"),
+    ("GET", "/cases"),
+    ("GET", "/cases/upload"),
     ("POST", "/cases/upload"),
 }
 
@@ -30,19 +34,36 @@ CASE_ROUTES = {
 @pytest.fixture
 def world(db: Database, settings: Settings, tmp_path: Path) -> dict[str, int]:
     a, b = make_org(db, "Owner A"), make_org(db, "Other B")
-    service.import_cases(db, settings, member(a), write_ctdc(tmp_path / "a.csv", [
-        ctdc_row(citizenship="VN", CountryOfExploitation="DK"),
-        ctdc_row(X="2", yearOfRegistration="1667367")]), a, quarantine=True)
-    service.import_cases(db, settings, member(a),
-                         write_csv(tmp_path / "a2.csv", HTCDS_HEADER, htcds_rows()), a)
+    service.import_cases(
+        db,
+        settings,
+        member(a),
+        write_ctdc(
+            tmp_path / "a.csv",
+            [
+                ctdc_row(citizenship="VN", CountryOfExploitation="DK"),
+                ctdc_row(X="2", yearOfRegistration="1667367"),
+            ],
+        ),
+        a,
+        quarantine=True,
+    )
+    service.import_cases(
+        db, settings, member(a), write_csv(tmp_path / "a2.csv", HTCDS_HEADER, htcds_rows()), a
+    )
     return {"a": a, "b": b}
 
 
-def test_services_refuse_other_organisations(db: Database, settings: Settings,
-                                              world: dict[str, int], tmp_path: Path) -> None:
+def test_services_refuse_other_organisations(
+    db: Database, settings: Settings, world: dict[str, int], tmp_path: Path
+) -> None:
     a = world["a"]
-    for who in (member(world["b"]), member(world["b"], Role.analyst), member(a, Role.admin),
-                Principal(role=Role.public)):
+    for who in (
+        member(world["b"]),
+        member(world["b"], Role.analyst),
+        member(a, Role.admin),
+        Principal(role=Role.public),
+    ):
         for call in (
             lambda w: service.list_cases(db, w, a),
             lambda w: service.summary(db, w, a, ["year"]),
@@ -78,8 +99,9 @@ def test_every_case_route_is_covered(client: TestClient) -> None:
     assert {r for r in declared if "/cases" in r[1]} == CASE_ROUTES
 
 
-def test_no_route_shows_another_organisations_records(client: TestClient,
-                                                     world: dict[str, int]) -> None:
+def test_no_route_shows_another_organisations_records(
+    client: TestClient, world: dict[str, int]
+) -> None:
     a, b = world["a"], world["b"]
     owner = {"x-test-org": str(a)}
     seen = client.get("/api/v1/cases", headers=owner).json()
@@ -87,10 +109,21 @@ def test_no_route_shows_another_organisations_records(client: TestClient,
     assert "country:VN" in client.get("/cases", headers=owner).text
     for role in ("contributor", "analyst", "admin"):
         other = {"x-test-org": str(b), "x-test-role": role}
-        assert client.get("/api/v1/cases", headers=other).json() in ([], {"error": {
-            "status": 403, "message": "you may not read this organisation's case records"}})
-        for path in ("/api/v1/cases", "/api/v1/cases/summary", "/api/v1/cases/quarantine",
-                     "/api/v1/cases/export"):
+        assert client.get("/api/v1/cases", headers=other).json() in (
+            [],
+            {
+                "error": {
+                    "status": 403,
+                    "message": "you may not read this organisation's case records",
+                }
+            },
+        )
+        for path in (
+            "/api/v1/cases",
+            "/api/v1/cases/summary",
+            "/api/v1/cases/quarantine",
+            "/api/v1/cases/export",
+        ):
             response = client.get(path, params={"org": a}, headers=other)
             assert response.status_code == 403, (path, role)
             assert "VN" not in response.text
@@ -100,24 +133,33 @@ def test_no_route_shows_another_organisations_records(client: TestClient,
     for path in ("/api/v1/cases", "/api/v1/cases/summary", "/cases"):
         assert client.get(path).status_code == 401  # anonymous
         assert client.get(path, params={"org": a}).status_code == 401
-    response = client.post("/api/v1/cases/import", headers={"x-test-org": str(b)},
-                           files={"file": ("x.csv", b"yearOfRegistration\n2015\n")})
+    response = client.post(
+        "/api/v1/cases/import",
+        headers={"x-test-org": str(b)},
+        files={"file": ("x.csv", b"yearOfRegistration\n2015\n")},
+    )
     assert response.status_code in (400, 422)
     assert len(client.get("/api/v1/cases", headers=owner).json()) == 4
 
 
-def test_upload_page_reports_and_stores(client: TestClient, world: dict[str, int],
-                                        tmp_path: Path) -> None:
+def test_upload_page_reports_and_stores(
+    client: TestClient, world: dict[str, int], tmp_path: Path
+) -> None:
     b = {"x-test-org": str(world["b"])}
     assert "Upload case records" in client.get("/cases/upload", headers=b).text
     bad = write_ctdc(tmp_path / "b.csv", [ctdc_row(), ctdc_row(X="2", gender="Robot")])
-    response = client.post("/cases/upload", headers=b,
-                           files={"file": ("b.csv", bad.read_bytes(), "text/csv")})
+    response = client.post(
+        "/cases/upload", headers=b, files={"file": ("b.csv", bad.read_bytes(), "text/csv")}
+    )
     assert response.status_code == 422
     assert "Rejected" in response.text and "Robot" in response.text and "gender" in response.text
     assert client.get("/api/v1/cases", headers=b).json() == []
-    response = client.post("/cases/upload", headers=b, data={"quarantine": "true"},
-                           files={"file": ("b.csv", bad.read_bytes(), "text/csv")})
+    response = client.post(
+        "/cases/upload",
+        headers=b,
+        data={"quarantine": "true"},
+        files={"file": ("b.csv", bad.read_bytes(), "text/csv")},
+    )
     assert response.status_code == 200 and "1 of 2 rows stored" in response.text
     assert len(client.get("/api/v1/cases", headers=b).json()) == 1
     summary = client.get("/api/v1/cases/summary", params={"by": "year,sex"}, headers=b).json()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pydantic import SecretStr
-from sqlalchemy import JSON, String, Text, inspect, select, table, column
+from sqlalchemy import JSON, String, Text, column, inspect, select, table
 
 from case_support import HTCDS_HEADER, PLANTED, htcds_rows, make_org, member, write_csv
 from thbhub.cases import service
@@ -19,8 +19,11 @@ def _all_text(db: Database) -> list[tuple[str, str, str]]:
     with db.connect() as conn:
         insp = inspect(conn)
         for name in insp.get_table_names():
-            cols = [c for c in insp.get_columns(name)
-                    if isinstance(c["type"], String | Text | JSON) or "JSON" in str(c["type"])]
+            cols = [
+                c
+                for c in insp.get_columns(name)
+                if isinstance(c["type"], String | Text | JSON) or "JSON" in str(c["type"])
+            ]
             if not cols:
                 continue
             t = table(name, *[column(c["name"]) for c in cols])
@@ -36,8 +39,17 @@ def _needles() -> list[str]:
     for value in PLANTED.values():
         out += [value, value.casefold()]
     # parts too: a surname alone, the digits of a phone number
-    out += ["Zbigniewa", "Qwerty", "601 555 017", "601555017", "ABX123987", "1994-03-17",
-            "Kowalczykowa", "Brzęczyszczykiewicz", "Zmyslona"]
+    out += [
+        "Zbigniewa",
+        "Qwerty",
+        "601 555 017",
+        "601555017",
+        "ABX123987",
+        "1994-03-17",
+        "Kowalczykowa",
+        "Brzęczyszczykiewicz",
+        "Zmyslona",
+    ]
     return out
 
 
@@ -64,10 +76,13 @@ def test_planted_identifiers_never_reach_any_text_column(
 def test_free_text_only_when_opted_in(db: Database, settings: Settings, tmp_path: Path) -> None:
     org = make_org(db, "Opt in")
     path = write_csv(tmp_path / "text.csv", HTCDS_HEADER, htcds_rows())
-    service.import_cases(db, settings, member(org), path, org,
-                         keep_text=["cas_IncomingReferralDetails"])
+    service.import_cases(
+        db, settings, member(org), path, org, keep_text=["cas_IncomingReferralDetails"]
+    )
     first = service.list_cases(db, member(org), org, full=True)[0]
-    assert first["free_text"] == {"cas_IncomingReferralDetails": PLANTED["cas_IncomingReferralDetails"]}
+    assert first["free_text"] == {
+        "cas_IncomingReferralDetails": PLANTED["cas_IncomingReferralDetails"]
+    }
     assert "cco_CaseComment" not in first["free_text"]
 
 
@@ -76,11 +91,23 @@ def test_person_key_links_within_an_organisation_only(
 ) -> None:
     a, b = make_org(db, "Org A"), make_org(db, "Org B")
     first = htcds_rows()[:1]
-    again = [{**first[0], "prs_FirstName": "ZBIGNIEWA ", "prs_SecondName": "Qwertynska",
-              "vic_TypeOfExploitation": "SexualExploitation"}]
-    service.import_cases(db, settings, member(a), write_csv(tmp_path / "1.csv", HTCDS_HEADER, first), a)
-    service.import_cases(db, settings, member(a), write_csv(tmp_path / "2.csv", HTCDS_HEADER, again), a)
-    service.import_cases(db, settings, member(b), write_csv(tmp_path / "3.csv", HTCDS_HEADER, first), b)
+    again = [
+        {
+            **first[0],
+            "prs_FirstName": "ZBIGNIEWA ",
+            "prs_SecondName": "Qwertynska",
+            "vic_TypeOfExploitation": "SexualExploitation",
+        }
+    ]
+    service.import_cases(
+        db, settings, member(a), write_csv(tmp_path / "1.csv", HTCDS_HEADER, first), a
+    )
+    service.import_cases(
+        db, settings, member(a), write_csv(tmp_path / "2.csv", HTCDS_HEADER, again), a
+    )
+    service.import_cases(
+        db, settings, member(b), write_csv(tmp_path / "3.csv", HTCDS_HEADER, first), b
+    )
     keys_a = [r["person_key"] for r in service.list_cases(db, member(a), a)]
     (key_b,) = [r["person_key"] for r in service.list_cases(db, member(b), b)]
     assert keys_a[0] == keys_a[1]  # case, accents and spacing do not make another person

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+
 import polars as pl
 
 from thbhub.cases.parsed import InvalidRow, Parsed
@@ -69,8 +70,9 @@ def read(path: Path, vocab: Vocab, *, name: str | None = None) -> Parsed:
     missing = [c for c in REQUIRED if c not in df.columns]
     if missing:
         parsed.invalid.append(
-            InvalidRow(1, {}, None, [Problem(file, 1, m, None, "required column missing")
-                                     for m in missing])
+            InvalidRow(
+                1, {}, None, [Problem(file, 1, m, None, "required column missing") for m in missing]
+            )
         )
         return parsed
 
@@ -96,8 +98,9 @@ def read(path: Path, vocab: Vocab, *, name: str | None = None) -> Parsed:
         f"year must be between {FIRST_YEAR} and {this_year}",
     )
 
-    sex_map = {code: vocab.concept("ctdc", code, "sex", SEX_CODES) for code in CTDC_SEX}
-    sex_map = {k: v for k, v in sex_map.items() if v}
+    sex_map = {
+        code: cid for code in CTDC_SEX if (cid := vocab.concept("ctdc", code, "sex", SEX_CODES))
+    }
     report(
         pl.col("gender").is_not_null() & ~pl.col("gender").is_in([*sex_map, "Unknown"]),
         "gender",
@@ -206,8 +209,8 @@ def read(path: Path, vocab: Vocab, *, name: str | None = None) -> Parsed:
         )
     relationship_values = {"Unknown", *relationship_words()}
     if "RecruiterRelationship" in df.columns:
-        parts = pl.col("RecruiterRelationship").str.split(";").list.eval(
-            pl.element().str.strip_chars()
+        parts = (
+            pl.col("RecruiterRelationship").str.split(";").list.eval(pl.element().str.strip_chars())
         )
         report(
             pl.col("RecruiterRelationship").is_not_null()
@@ -225,9 +228,7 @@ def read(path: Path, vocab: Vocab, *, name: str | None = None) -> Parsed:
         _, column, rule, severity = checks[i]
         hits = df.filter(masks[f"__check{i}"]).select(_ROW, pl.col(column).alias("v"))
         target = errors if severity == "error" else parsed.warnings
-        target.extend(
-            Problem(file, int(r), column, v, rule, severity) for r, v in hits.iter_rows()
-        )
+        target.extend(Problem(file, int(r), column, v, rule, severity) for r, v in hits.iter_rows())
 
     bad_rows = {p.row for p in errors}
     by_row: dict[int, list[Problem]] = {}
@@ -290,11 +291,13 @@ def _list_status(columns: list[str], not_specified: str | None) -> pl.Expr:
         return pl.lit(ValueStatus.not_recorded.value)
     any_one = pl.any_horizontal([pl.col(c) == "1" for c in columns])
     any_seen = pl.any_horizontal([pl.col(c).is_in(["0", "1"]) for c in columns])
-    expr = pl.when(any_one).then(pl.lit(ValueStatus.observed.value))
-    if not_specified:
-        expr = expr.when(pl.col(not_specified) == "1").then(pl.lit(ValueStatus.unknown.value))
+    unknown = pl.col(not_specified) == "1" if not_specified else pl.lit(False)
     return (
-        expr.when(any_seen)
+        pl.when(any_one)
+        .then(pl.lit(ValueStatus.observed.value))
+        .when(unknown)
+        .then(pl.lit(ValueStatus.unknown.value))
+        .when(any_seen)
         .then(pl.lit(ValueStatus.observed.value))
         .otherwise(pl.lit(ValueStatus.not_recorded.value))
     )
@@ -317,9 +320,7 @@ def _records(
         is_one = pl.col(c) == "1"
         if c.startswith(("is", "typeOf")) and (f := vocab.concept("ctdc", c, "form", FORM_CODES)):
             form_pairs.append((f, is_one))
-        if c.startswith("typeOfLabour") and (
-            s := vocab.concept("ctdc", c, "sector", SECTOR_CODES)
-        ):
+        if c.startswith("typeOfLabour") and (s := vocab.concept("ctdc", c, "sector", SECTOR_CODES)):
             sector_pairs.append((s, is_one))
         if c.startswith("means") and "NotSpecified" not in c:
             short = c.removeprefix("meansOfControl")
@@ -360,8 +361,14 @@ def _records(
         identification = pl.lit(None, dtype=pl.String)
     extra_fields = [
         c
-        for c in ("Datasource", "majorityStatus", "majorityStatusAtExploit", "majorityEntry",
-                  "isAbduction", "traffickMonths")
+        for c in (
+            "Datasource",
+            "majorityStatus",
+            "majorityStatusAtExploit",
+            "majorityEntry",
+            "isAbduction",
+            "traffickMonths",
+        )
         if c in df.columns
     ]
     lt2002 = (year == 2002) & (
@@ -382,9 +389,7 @@ def _records(
         pl.lit(None, dtype=pl.Int64).alias("age_years"),
         pl.col("citizenship").replace_strict(country_map, default=None).alias("citizenship"),
         _status("citizenship").alias("citizenship_status"),
-        pl.col("CountryOfExploitation")
-        .replace_strict(country_map, default=None)
-        .alias("country"),
+        pl.col("CountryOfExploitation").replace_strict(country_map, default=None).alias("country"),
         _status("CountryOfExploitation").alias("country_status"),
         _json_list(form_pairs).alias("forms"),
         _list_status(form_cols, None).alias("forms_status"),

@@ -24,25 +24,49 @@ from thbhub.domain.cases import (
 )
 
 _FIELD_TABLE_MEANS = [
-    "PhysicalThreats", "ThreatsLawEnforcement", "ThreatensChildrenFamily", "DebtBondage",
-    "FalsePromises", "PhysicalAbuse", "SexualAbuse", "TakesEarnings",
-    "RestrictsFinancialAccess", "RestrictsMedicalCare", "WithholdsNecessities",
-    "PsychologicalAbuse", "PsychoactiveSubstance", "ExcessiveWorkingHours",
-    "WithholdsDocuments", "Other", "RestrictsMovement",
+    "PhysicalThreats",
+    "ThreatsLawEnforcement",
+    "ThreatensChildrenFamily",
+    "DebtBondage",
+    "FalsePromises",
+    "PhysicalAbuse",
+    "SexualAbuse",
+    "TakesEarnings",
+    "RestrictsFinancialAccess",
+    "RestrictsMedicalCare",
+    "WithholdsNecessities",
+    "PsychologicalAbuse",
+    "PsychoactiveSubstance",
+    "ExcessiveWorkingHours",
+    "WithholdsDocuments",
+    "Other",
+    "RestrictsMovement",
 ]
 MEANS_TO_HTCDS = {MEANS_CODES[n]: n for n in reversed(_FIELD_TABLE_MEANS)}
-_TYPES = ["ForcedLabour", "SexualExploitation", "ChildLabour", "ForcedMarriage", "Servitude",
-          "ForcedMilitaryByNonStateActors", "OrganRemoval", "ForcedBegging", "ForcedAdoption",
-          "Surrogacy", "Other"]
+_TYPES = [
+    "ForcedLabour",
+    "SexualExploitation",
+    "ChildLabour",
+    "ForcedMarriage",
+    "Servitude",
+    "ForcedMilitaryByNonStateActors",
+    "OrganRemoval",
+    "ForcedBegging",
+    "ForcedAdoption",
+    "Surrogacy",
+    "Other",
+]
 _SEX_TYPES = ["Prostitution", "Pornography", "RemoteInteractiveServices", "PrivateSexualServices"]
 FORM_TO_HTCDS = {FORM_CODES[n]: n for n in _TYPES}
 SEXTYPE_TO_HTCDS = {FORM_CODES[n]: n for n in _SEX_TYPES}
 # CTDC forms HTCDS has no own value for: the nearest HTCDS type of exploitation
-FORM_TO_HTCDS.update({
-    "form:domestic-servitude": "Servitude",
-    "form:forced-criminality": "Other",
-    "form:child-soldiering": "ForcedMilitaryByNonStateActors",
-})
+FORM_TO_HTCDS.update(
+    {
+        "form:domestic-servitude": "Servitude",
+        "form:forced-criminality": "Other",
+        "form:child-soldiering": "ForcedMilitaryByNonStateActors",
+    }
+)
 SECTOR_TO_HTCDS = {f"sector:{name[0].lower()}": name for name, _ in INDUSTRY}
 IDENTIFICATION_TO_HTCDS = {
     Identification.presumed.value: "PossibleVictimOfTrafficking",
@@ -59,7 +83,9 @@ RECRUITER_TO_HTCDS = {
 }
 
 HTCDS_COLUMNS = [
-    f.name for f in FIELDS if f.kind not in ("identifier", "freetext") and f.name != "thb_QuarantineId"
+    f.name
+    for f in FIELDS
+    if f.kind not in ("identifier", "freetext") and f.name != "thb_QuarantineId"
 ]
 
 
@@ -107,12 +133,14 @@ def htcds_row(r: dict[str, Any]) -> dict[str, Any]:
         if sectors:
             out["vic_ForcedLabourIndustry"] = list(dict.fromkeys(sectors))
     referral = r.get("referral") or {}
-    for key, name in (("incoming_date", "cas_IncomingReferralDate"),
-                      ("outgoing_date", "cas_OutgoingReferralDate"),
-                      ("incoming_reason", "cas_ReasonForIncomingReferral"),
-                      ("outgoing_reason", "cas_ReasonForOutgoingReferral"),
-                      ("referring_organisation", "cas_ReferringOrganisation"),
-                      ("referred_organisation", "cas_ReferredOrganisation")):
+    for key, name in (
+        ("incoming_date", "cas_IncomingReferralDate"),
+        ("outgoing_date", "cas_OutgoingReferralDate"),
+        ("incoming_reason", "cas_ReasonForIncomingReferral"),
+        ("outgoing_reason", "cas_ReasonForOutgoingReferral"),
+        ("referring_organisation", "cas_ReferringOrganisation"),
+        ("referred_organisation", "cas_ReferredOrganisation"),
+    ):
         if key in referral:
             out[name] = referral[key]
     if r["age_years"] is not None:
@@ -165,34 +193,93 @@ def write_htcds(rows: Sequence[dict[str, Any]], path: Path) -> int:
 # --- CTDC global-dataset layout (2017, 58 columns) -----------------------------------------
 
 CTDC_MEANS = [
-    "DebtBondage", "TakesEarnings", "RestrictsFinancialAccess", "Threats", "PsychologicalAbuse",
-    "PhysicalAbuse", "SexualAbuse", "FalsePromises", "PsychoactiveSubstances",
-    "RestrictsMovement", "RestrictsMedicalCare", "ExcessiveWorkingHours", "UsesChildren",
-    "ThreatOfLawEnforcement", "WithholdsNecessities", "WithholdsDocuments", "Other",
+    "DebtBondage",
+    "TakesEarnings",
+    "RestrictsFinancialAccess",
+    "Threats",
+    "PsychologicalAbuse",
+    "PhysicalAbuse",
+    "SexualAbuse",
+    "FalsePromises",
+    "PsychoactiveSubstances",
+    "RestrictsMovement",
+    "RestrictsMedicalCare",
+    "ExcessiveWorkingHours",
+    "UsesChildren",
+    "ThreatOfLawEnforcement",
+    "WithholdsNecessities",
+    "WithholdsDocuments",
+    "Other",
 ]
-CTDC_FORMS = ["isForcedLabour", "isSexualExploit", "isOtherExploit", "isSexAndLabour",
-              "isForcedMarriage", "isForcedMilitary", "isOrganRemoval"]
-CTDC_LABOUR = ["Agriculture", "Aquafarming", "Begging", "Construction", "DomesticWork",
-               "Hospitality", "IllicitActivities", "Manufacturing", "MiningOrDrilling",
-               "Peddling", "Transportation", "Other", "NotSpecified"]
+CTDC_FORMS = [
+    "isForcedLabour",
+    "isSexualExploit",
+    "isOtherExploit",
+    "isSexAndLabour",
+    "isForcedMarriage",
+    "isForcedMilitary",
+    "isOrganRemoval",
+]
+CTDC_LABOUR = [
+    "Agriculture",
+    "Aquafarming",
+    "Begging",
+    "Construction",
+    "DomesticWork",
+    "Hospitality",
+    "IllicitActivities",
+    "Manufacturing",
+    "MiningOrDrilling",
+    "Peddling",
+    "Transportation",
+    "Other",
+    "NotSpecified",
+]
 CTDC_SEX = ["Prostitution", "Pornography", "RemoteInteractiveServices", "PrivateSexualServices"]
 CTDC_COLUMNS = [
-    "X", "yearOfRegistration", "Datasource", "gender", "ageBroad", "majorityStatus",
-    "majorityStatusAtExploit", "majorityEntry", "citizenship",
-    *[f"meansOfControl{m}" for m in CTDC_MEANS], "meansOfControlNotSpecified",
-    *CTDC_FORMS, *[f"typeOfLabour{t}" for t in CTDC_LABOUR],
-    *[f"typeOfSex{t}" for t in CTDC_SEX], "isAbduction", "RecruiterRelationship",
-    "CountryOfExploitation", "recruiterRelationIntimatePartner", "recruiterRelationFriend",
-    "recruiterRelationFamily", "recruiterRelationOther", "recruiterRelationUnknown",
+    "X",
+    "yearOfRegistration",
+    "Datasource",
+    "gender",
+    "ageBroad",
+    "majorityStatus",
+    "majorityStatusAtExploit",
+    "majorityEntry",
+    "citizenship",
+    *[f"meansOfControl{m}" for m in CTDC_MEANS],
+    "meansOfControlNotSpecified",
+    *CTDC_FORMS,
+    *[f"typeOfLabour{t}" for t in CTDC_LABOUR],
+    *[f"typeOfSex{t}" for t in CTDC_SEX],
+    "isAbduction",
+    "RecruiterRelationship",
+    "CountryOfExploitation",
+    "recruiterRelationIntimatePartner",
+    "recruiterRelationFriend",
+    "recruiterRelationFamily",
+    "recruiterRelationOther",
+    "recruiterRelationUnknown",
 ]
 _MISSING_WORD = {"unknown": "Unknown", "missing": "Missing"}
-_REL_TEXT = {"family": "Family/Relative", "intimate-partner": "Intimate Partner",
-             "friend": "Friend", "other": "Other", "acquaintance": "Other", "stranger": "Other"}
+_REL_TEXT = {
+    "family": "Family/Relative",
+    "intimate-partner": "Intimate Partner",
+    "friend": "Friend",
+    "other": "Other",
+    "acquaintance": "Other",
+    "stranger": "Other",
+}
 _CTDC_FORM_FLAGS = {v: k for k, v in FORM_CODES.items() if k.startswith(("is", "typeOf"))}
-_CTDC_SECTOR = {"sector:a": "typeOfLabourAgriculture", "sector:f": "typeOfLabourConstruction",
-                "sector:t": "typeOfLabourDomesticWork", "sector:i": "typeOfLabourHospitality",
-                "sector:c": "typeOfLabourManufacturing", "sector:b": "typeOfLabourMiningOrDrilling",
-                "sector:g": "typeOfLabourPeddling", "sector:h": "typeOfLabourTransportation"}
+_CTDC_SECTOR = {
+    "sector:a": "typeOfLabourAgriculture",
+    "sector:f": "typeOfLabourConstruction",
+    "sector:t": "typeOfLabourDomesticWork",
+    "sector:i": "typeOfLabourHospitality",
+    "sector:c": "typeOfLabourManufacturing",
+    "sector:b": "typeOfLabourMiningOrDrilling",
+    "sector:g": "typeOfLabourPeddling",
+    "sector:h": "typeOfLabourTransportation",
+}
 
 
 def _flags(present: set[str], columns: list[str], status: str) -> dict[str, str]:
@@ -207,20 +294,24 @@ def ctdc_row(r: dict[str, Any], index: int) -> dict[str, str]:
     out["X"] = str(index)
     out["yearOfRegistration"] = "" if r["year"] is None else str(r["year"])
     out["Datasource"] = extra.get("Datasource") or {
-        "identified": "Case Management", "presumed": "Hotline"}.get(r["identification"] or "", "")
+        "identified": "Case Management",
+        "presumed": "Hotline",
+    }.get(r["identification"] or "", "")
     out["gender"] = SEX_TO_CTDC.get(r["sex"] or "", _MISSING_WORD.get(r["sex_status"], ""))
     if r["sex"] and r["sex"] not in SEX_TO_CTDC:
         out["gender"] = "Unknown"
-    out["ageBroad"] = ctdc_band_code(r["age"]) if r["age"] else _MISSING_WORD.get(
-        r["age_status"], "")
+    out["ageBroad"] = (
+        ctdc_band_code(r["age"]) if r["age"] else _MISSING_WORD.get(r["age_status"], "")
+    )
     for k in ("majorityStatus", "majorityStatusAtExploit", "majorityEntry", "isAbduction"):
         out[k] = str(extra.get(k) or "")
     if not out["majorityStatus"] and r["age"]:
         out["majorityStatus"] = "Minor" if r["age"] in ("age:0-8", "age:9-17") else "Adult"
     for name, col in (("citizenship", "citizenship"), ("country", "CountryOfExploitation")):
         out[col] = _code(r[name]) or _MISSING_WORD.get(r[f"{name}_status"], "")
-    means_flags = {f"meansOfControl{m}" for m in CTDC_MEANS
-                   if MEANS_CODES.get(m) in set(r["means"])}
+    means_flags = {
+        f"meansOfControl{m}" for m in CTDC_MEANS if MEANS_CODES.get(m) in set(r["means"])
+    }
     out.update(_flags(means_flags, [f"meansOfControl{m}" for m in CTDC_MEANS], r["means_status"]))
     if r["means_status"] != "not-recorded":
         out["meansOfControlNotSpecified"] = "1" if r["means_status"] == "unknown" else "0"
@@ -231,16 +322,27 @@ def ctdc_row(r: dict[str, Any], index: int) -> dict[str, str]:
     labour = [f"typeOfLabour{t}" for t in CTDC_LABOUR]
     form_flags |= {_CTDC_SECTOR[s] for s in r["sectors"] if s in _CTDC_SECTOR}
     out.update(_flags(form_flags, CTDC_FORMS, r["forms_status"]))
-    out.update(_flags(form_flags, labour, r["sectors_status"] if r["sectors"] or r[
-        "sectors_status"] != "not-recorded" else r["forms_status"]))
+    out.update(
+        _flags(
+            form_flags,
+            labour,
+            r["sectors_status"]
+            if r["sectors"] or r["sectors_status"] != "not-recorded"
+            else r["forms_status"],
+        )
+    )
     if r["sectors_status"] == "unknown":
         out["typeOfLabourNotSpecified"] = "1"
     out.update(_flags(form_flags, [f"typeOfSex{t}" for t in CTDC_SEX], r["forms_status"]))
     rels = [_REL_TEXT[x] for x in r["recruiter"] if x in _REL_TEXT]
     out["RecruiterRelationship"] = "; ".join(dict.fromkeys(rels)) or _MISSING_WORD.get(
-        r["recruiter_status"], "")
-    rel_cols = {"intimate-partner": "recruiterRelationIntimatePartner",
-                "friend": "recruiterRelationFriend", "family": "recruiterRelationFamily"}
+        r["recruiter_status"], ""
+    )
+    rel_cols = {
+        "intimate-partner": "recruiterRelationIntimatePartner",
+        "friend": "recruiterRelationFriend",
+        "family": "recruiterRelationFamily",
+    }
     if r["recruiter_status"] != "not-recorded":
         for rel_col in [*rel_cols.values(), "recruiterRelationOther"]:
             out[rel_col] = "0"

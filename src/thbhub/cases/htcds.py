@@ -59,7 +59,9 @@ def _codes(field: Field) -> dict[str, str]:
 _CODE_INDEX = {f.name: _codes(f) for f in FIELDS if f.codes}
 _EXTRA_SPELLINGS = {
     "cas_Status": {"follow up": "FollowUp"},
-    "cas_ReasonForIncomingReferral": {"migration or change of location": "MigrationOrChangeOfLocation"},
+    "cas_ReasonForIncomingReferral": {
+        "migration or change of location": "MigrationOrChangeOfLocation"
+    },
 }
 
 
@@ -200,13 +202,21 @@ class _Row:
         self.cache: dict[str, Any] = {}
 
     def problem(self, column: str, value: str | None, rule: str, severity: str = "error") -> None:
-        p = Problem(self.ctx.file, self.line, self.ctx.header_of.get(column, column), value,
-                    rule, severity, self.ctx.sheet)
+        p = Problem(
+            self.ctx.file,
+            self.line,
+            self.ctx.header_of.get(column, column),
+            value,
+            rule,
+            severity,
+            self.ctx.sheet,
+        )
         (self.problems if severity == "error" else self.ctx.parsed.warnings).append(p)
 
     def pick(self, name: str) -> str | None:
         if name in self.cache:
-            return self.cache[name]  # type: ignore[no-any-return]
+            cached: str | None = self.cache[name]
+            return cached
         value = self.cells.get(name)
         found = None
         if value is not None:
@@ -225,8 +235,12 @@ class _Row:
         if value is not None:
             found = _split_multi(value, _CODE_INDEX[name])
             if found is None:
-                self.problem(name, value, f"not in the HTCDS v2.0 code list of {name} "
-                             "(several values are separated by ';')")
+                self.problem(
+                    name,
+                    value,
+                    f"not in the HTCDS v2.0 code list of {name} "
+                    "(several values are separated by ';')",
+                )
             else:
                 result = list(dict.fromkeys(found))
         self.cache[name] = result
@@ -289,22 +303,32 @@ class _Row:
                     continue
                 cid = ctx.vocab.country(part)
                 if cid is None:
-                    self.problem("prs_Citizenship", part.strip(),
-                                 "not an ISO 3166 country code or country name")
+                    self.problem(
+                        "prs_Citizenship",
+                        part.strip(),
+                        "not an ISO 3166 country code or country name",
+                    )
                 else:
                     codes.append(cid)
             if codes:
                 r.citizenship, r.citizenship_status = codes[0], ValueStatus.observed
                 extra["prs_Citizenship"] = [x.split(":", 1)[1] for x in codes]
         # country of exploitation (a lookup in HTCDS: only a country is kept)
-        for name, target in (("vic_LocationOfExploitation", "country"),
-                             ("vic_LocationOfRecruitment", "recruitment")):
+        for name, target in (
+            ("vic_LocationOfExploitation", "country"),
+            ("vic_LocationOfRecruitment", "recruitment"),
+        ):
             value = c.get(name)
             if value:
                 cid = ctx.vocab.country(value)
                 if cid is None:
-                    self.problem(name, None, "not a country: the location text was not stored "
-                                 "(give an ISO 3166 code or a country name)", "warning")
+                    self.problem(
+                        name,
+                        None,
+                        "not a country: the location text was not stored "
+                        "(give an ISO 3166 code or a country name)",
+                        "warning",
+                    )
                 elif target == "country":
                     r.country, r.country_status = cid, ValueStatus.observed
                 else:
@@ -315,8 +339,11 @@ class _Row:
             r.identification = IDENTIFICATION_CODES[status].value
             r.identification_status = ValueStatus.observed
         # recruiter relation
-        relation = (self.pick("vic_RelationshipToTrafficker")
-                    if "vic_RelationshipToTrafficker" in c else None)
+        relation = (
+            self.pick("vic_RelationshipToTrafficker")
+            if "vic_RelationshipToTrafficker" in c
+            else None
+        )
         if relation:
             r.recruiter = [RECRUITER_CODES[relation].value]
             r.recruiter_status = ValueStatus.observed
@@ -376,14 +403,18 @@ class _Row:
         outgoing = self.date("cas_OutgoingReferralDate")
         if outgoing:
             referral["outgoing_date"] = outgoing.isoformat()
-        for name, key in (("cas_ReasonForIncomingReferral", "incoming_reason"),
-                          ("cas_ReasonForOutgoingReferral", "outgoing_reason")):
+        for name, key in (
+            ("cas_ReasonForIncomingReferral", "incoming_reason"),
+            ("cas_ReasonForOutgoingReferral", "outgoing_reason"),
+        ):
             if name in c:
                 value = self.pick(name)
                 if value:
                     referral[key] = value
-        for name, key in (("cas_ReferringOrganisation", "referring_organisation"),
-                          ("cas_ReferredOrganisation", "referred_organisation")):
+        for name, key in (
+            ("cas_ReferringOrganisation", "referring_organisation"),
+            ("cas_ReferredOrganisation", "referred_organisation"),
+        ):
             if c.get(name):
                 referral[key] = c[name]
         r.referral = referral
@@ -420,16 +451,23 @@ def _ctdc_band(concept_id: str) -> str:
 
 
 class _Context:
-    def __init__(self, parsed: Parsed, vocab: Vocab, key: bytes, keep_text: set[str],
-                 sheet: str | None) -> None:
+    def __init__(
+        self, parsed: Parsed, vocab: Vocab, key: bytes, keep_text: set[str], sheet: str | None
+    ) -> None:
         self.parsed, self.vocab, self.key, self.keep_text = parsed, vocab, key, keep_text
         self.file = parsed.file
         self.sheet = sheet
         self.header_of: dict[str, str] = {}
 
 
-def read(path: Path, vocab: Vocab, key: bytes, *, keep_text: set[str] | None = None,
-         name: str | None = None) -> Parsed:
+def read(
+    path: Path,
+    vocab: Vocab,
+    key: bytes,
+    *,
+    keep_text: set[str] | None = None,
+    name: str | None = None,
+) -> Parsed:
     """Read an HTCDS file into records; every problem is located (file, row, column)."""
     keep = set(keep_text or ())
     unknown_keep = keep - set(FREE_TEXT_FIELDS)
@@ -468,17 +506,18 @@ def read(path: Path, vocab: Vocab, key: bytes, *, keep_text: set[str] | None = N
         raise UserError(f"{parsed.file}: no HTCDS field names in the header row")
     records: list[CaseRecord] = []
     for line, values in body:
-        cells = {
-            columns[i]: v for i, v in enumerate(values) if i in columns and v is not None
-        }
+        cells = {columns[i]: v for i, v in enumerate(values) if i in columns and v is not None}
         if not cells:
             continue  # the templates' empty numbered rows
         parsed.rows_read += 1
         row = _Row(ctx, line, cells)
         record = row.build()
         if row.problems:
-            kept = {k: v for k, v in cells.items()
-                    if BY_NAME[k].kind not in ("identifier", "freetext") or k in keep}
+            kept = {
+                k: v
+                for k, v in cells.items()
+                if BY_NAME[k].kind not in ("identifier", "freetext") or k in keep
+            }
             parsed.invalid.append(InvalidRow(line, kept, record.person_key, row.problems))
         else:
             if row.number("thb_QuarantineId", 1, 2**31 - 1):

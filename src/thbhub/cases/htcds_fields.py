@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (the standard's labels are long; kept verbatim)
 """HTCDS v2.0 fields and code lists, from the standard's field table (value names and value
 labels) with the spellings its other files use.
 
@@ -44,10 +45,23 @@ RELATIONSHIP = [
 ]
 APPS = [
     (n, n)
-    for n in (
-        "Facebook Instagram WhatsApp Telegram FacebookMessenger Viber SnapChat Line 4Sale "
-        "WeChat QQ QZone TikTok Twitter Other"
-    ).split()
+    for n in [
+        "Facebook",
+        "Instagram",
+        "WhatsApp",
+        "Telegram",
+        "FacebookMessenger",
+        "Viber",
+        "SnapChat",
+        "Line",
+        "4Sale",
+        "WeChat",
+        "QQ",
+        "QZone",
+        "TikTok",
+        "Twitter",
+        "Other",
+    ]
 ] + [("FacebookMessenger", "Facebook Messenger")]
 RECRUITMENT = [
     ("AtAPlaceOfBusiness", "At a place of business"),
@@ -102,24 +116,48 @@ INDUSTRY = [
     ("A_AgricultureForestryAndFishing", "Agriculture, forestry and fishing"),
     ("B_MiningAndQuarrying", "Mining and quarrying"),
     ("C_Manufacturing", "Manufacturing"),
-    ("D_ElectricityGasSteamAndAirConditioningSupply", "Electricity, gas, steam and air conditioning supply"),  # noqa: E501
-    ("E_WaterSupplySewerageWasteManagement", "Water supply; sewerage, waste management and remediation"),  # noqa: E501
+    (
+        "D_ElectricityGasSteamAndAirConditioningSupply",
+        "Electricity, gas, steam and air conditioning supply",
+    ),  # noqa: E501
+    (
+        "E_WaterSupplySewerageWasteManagement",
+        "Water supply; sewerage, waste management and remediation",
+    ),  # noqa: E501
     ("F_Construction", "Construction"),
-    ("G_WholesaleAndRetailTradeRepairOfMotorVehicles", "Wholesale and retail trade; repair of motor vehicles and motorcycles"),  # noqa: E501
+    (
+        "G_WholesaleAndRetailTradeRepairOfMotorVehicles",
+        "Wholesale and retail trade; repair of motor vehicles and motorcycles",
+    ),  # noqa: E501
     ("H_TransportationAndStorage", "Transportation and storage"),
     ("I_AccommodationAndFoodServiceActivities", "Accommodation and food service activities"),
     ("J_InformationAndCommunication", "Information and communication"),
     ("K_FinancialAndInsuranceActivities", "Financial and insurance activities"),
     ("L_RealEstateActivities", "Real estate activities"),
-    ("M_ProfessionalScientificAndTechnicalActivities", "Professional, scientific and technical activities"),  # noqa: E501
-    ("N_AdministrativeAndSupportServiceActivities", "Administrative and support service activities"),  # noqa: E501
-    ("O_PublicAdministrationAndDefence", "Public administration and defence; compulsory social security"),  # noqa: E501
+    (
+        "M_ProfessionalScientificAndTechnicalActivities",
+        "Professional, scientific and technical activities",
+    ),  # noqa: E501
+    (
+        "N_AdministrativeAndSupportServiceActivities",
+        "Administrative and support service activities",
+    ),  # noqa: E501
+    (
+        "O_PublicAdministrationAndDefence",
+        "Public administration and defence; compulsory social security",
+    ),  # noqa: E501
     ("P_Education", "Education"),
     ("Q_HumanHealthAndSocialWorkActivities", "Human health and social work activities"),
     ("R_ArtsEntertainmentAndRecreation", "Arts, entertainment and recreation"),
     ("S_OtherServiceActivities", "Other service activities"),
-    ("T_ActivitiesOfHouseholdsAsEmployers", "Activities of households as employers; undifferentiated goods- and services- producing activities of households for own use"),  # noqa: E501
-    ("U_ActivitiesOfExtraterritorialOrganizations", "Activities of extraterritorial organizations and bodies"),  # noqa: E501
+    (
+        "T_ActivitiesOfHouseholdsAsEmployers",
+        "Activities of households as employers; undifferentiated goods- and services- producing activities of households for own use",
+    ),  # noqa: E501
+    (
+        "U_ActivitiesOfExtraterritorialOrganizations",
+        "Activities of extraterritorial organizations and bodies",
+    ),  # noqa: E501
 ]
 TYPE_OF_SEX = [
     ("Prostitution", "Prostitution"),
@@ -173,14 +211,32 @@ EDUCATION = [
 ]
 ROLE = [
     (n, n)
-    for n in (
-        "TravellingPartner Transporter RecruiterOrIntermediary BrokerTravelAgent "
-        "TransferredIndividual HarbouredIndividual SoldIndividual BoughtIndividual "
-        "ReceivedIndividual ControlledIndividual Smuggler Abuser Kidnapper Exploiter Other"
-    ).split()
+    for n in [
+        "TravellingPartner",
+        "Transporter",
+        "RecruiterOrIntermediary",
+        "BrokerTravelAgent",
+        "TransferredIndividual",
+        "HarbouredIndividual",
+        "SoldIndividual",
+        "BoughtIndividual",
+        "ReceivedIndividual",
+        "ControlledIndividual",
+        "Smuggler",
+        "Abuser",
+        "Kidnapper",
+        "Exploiter",
+        "Other",
+    ]
 ]
-YES_NO = [("TRUE", "Yes"), ("FALSE", "No"), ("TRUE", "True"), ("FALSE", "False"),
-          ("TRUE", "1"), ("FALSE", "0")]
+YES_NO = [
+    ("TRUE", "Yes"),
+    ("FALSE", "No"),
+    ("TRUE", "True"),
+    ("FALSE", "False"),
+    ("TRUE", "1"),
+    ("FALSE", "0"),
+]
 
 
 @dataclass(frozen=True)
@@ -192,8 +248,9 @@ class Field:
     core: bool = False  # written by the export even when empty
 
 
-def _f(name: str, label: str, kind: str, codes: list[tuple[str, str]] | None = None,
-       core: bool = False) -> Field:
+def _f(
+    name: str, label: str, kind: str, codes: list[tuple[str, str]] | None = None, core: bool = False
+) -> Field:
     return Field(name, label, kind, tuple(codes or ()), core)
 
 
@@ -230,8 +287,13 @@ FIELDS: tuple[Field, ...] = (
     _f("prs_SecondaryLanguage", "Secondary Language", "code"),
     _f("prs_HighestLevelOfEducation", "Highest Level of Education", "pick", EDUCATION),
     _f("vic_TraffickingStatus", "Trafficking Status", "pick", TRAFFICKING_STATUS, core=True),
-    _f("vic_TraffickingStatusDecisionMakingOrg",
-       "Trafficking Status Decision Making Organization", "pick", DECISION_ORG, core=True),
+    _f(
+        "vic_TraffickingStatusDecisionMakingOrg",
+        "Trafficking Status Decision Making Organization",
+        "pick",
+        DECISION_ORG,
+        core=True,
+    ),
     _f("vic_RelationshipToTrafficker", "Relationship to Trafficker", "pick", RELATIONSHIP),
     _f("vic_AgeWhenTrafficked", "Age when Trafficked", "number"),
     _f("vic_RecruitmentWebsitesAndApps", "Recruitment Websites and Apps", "multi", APPS),
@@ -248,11 +310,21 @@ FIELDS: tuple[Field, ...] = (
     _f("cas_Status", "Status", "pick", CASE_STATUS, core=True),
     _f("cas_ReferringOrganisation", "Referring Organisation", "org", core=True),
     _f("cas_IncomingReferralDate", "Incoming Referral Date", "date", core=True),
-    _f("cas_ReasonForIncomingReferral", "Reason for Incoming Referral", "pick", REFERRAL_REASON,
-       core=True),
+    _f(
+        "cas_ReasonForIncomingReferral",
+        "Reason for Incoming Referral",
+        "pick",
+        REFERRAL_REASON,
+        core=True,
+    ),
     _f("cas_ReferredOrganisation", "Referred Organisation", "org", core=True),
-    _f("cas_ReasonForOutgoingReferral", "Reason for Outgoing Referral", "pick", REFERRAL_REASON,
-       core=True),
+    _f(
+        "cas_ReasonForOutgoingReferral",
+        "Reason for Outgoing Referral",
+        "pick",
+        REFERRAL_REASON,
+        core=True,
+    ),
     _f("cas_OutgoingReferralDate", "Outgoing Referral Date", "date", core=True),
     # Free text: dropped unless the contributor opts in for the field
     _f("cas_IncomingReferralDetails", "Incoming Referral Details", "freetext"),
@@ -281,8 +353,26 @@ ALIASES: dict[str, str] = {
 
 #: Columns of an XLSForm (ODK / KoboToolbox) export that are form metadata, not data.
 XLSFORM_META = frozenset(
-    {"start", "end", "__version__", "instanceID", "meta/instanceID", "_id", "_uuid",
-     "_submission_time", "_index", "_validation_status", "_notes", "_status",
-     "_submitted_by", "_tags", "_parent_index", "_parent_table_name", "deviceid", "today",
-     "KEY", "SubmissionDate"}
+    {
+        "start",
+        "end",
+        "__version__",
+        "instanceID",
+        "meta/instanceID",
+        "_id",
+        "_uuid",
+        "_submission_time",
+        "_index",
+        "_validation_status",
+        "_notes",
+        "_status",
+        "_submitted_by",
+        "_tags",
+        "_parent_index",
+        "_parent_table_name",
+        "deviceid",
+        "today",
+        "KEY",
+        "SubmissionDate",
+    }
 )

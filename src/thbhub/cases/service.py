@@ -198,7 +198,11 @@ def import_cases(
             object_id=f"import:{import_id}",
             organisation_id=org_id,
             rows=stored,
-            detail={"file": parsed.file, "format": parsed.format, "quarantined": len(parsed.invalid)},
+            detail={
+                "file": parsed.file,
+                "format": parsed.format,
+                "quarantined": len(parsed.invalid),
+            },
         )
     return {
         "import_id": import_id,
@@ -323,9 +327,20 @@ def list_cases(
             "case_records",
             organisation_id=org_id,
             rows=len(rows),
-            detail={"filters": {k: v for k, v in {"year": year, "sex": sex,
-                    "citizenship": citizenship, "country": country, "form": form,
-                    "means": means}.items() if v is not None}},
+            detail={
+                "filters": {
+                    k: v
+                    for k, v in {
+                        "year": year,
+                        "sex": sex,
+                        "citizenship": citizenship,
+                        "country": country,
+                        "form": form,
+                        "means": means,
+                    }.items()
+                    if v is not None
+                }
+            },
         )
     return rows
 
@@ -359,8 +374,15 @@ def summary(
                 keys.append((value or [None]) if isinstance(value, list) else [value])
             for combo in _product(keys):
                 counts[combo] += 1
-        audit.record(conn, principal, "read", "case_summary", organisation_id=org_id,
-                     rows=len(rows), detail={"by": list(by)})
+        audit.record(
+            conn,
+            principal,
+            "read",
+            "case_summary",
+            organisation_id=org_id,
+            rows=len(rows),
+            detail={"by": list(by)},
+        )
     out = [{**dict(zip(by, key, strict=True)), "count": n} for key, n in counts.items()]
     out.sort(key=lambda row: tuple((v is None, str(v)) for v in (row[d] for d in by)))
     return out
@@ -381,8 +403,7 @@ def case_frame(db: Database, principal: Principal, org: str | int) -> pl.DataFra
         _check_read(conn, principal, org_id)
         rows = store.record_rows(conn, org_id)
         closure = store.broader_closure(conn, "form")
-        audit.record(conn, principal, "read", "case_frame", organisation_id=org_id,
-                     rows=len(rows))
+        audit.record(conn, principal, "read", "case_frame", organisation_id=org_id, rows=len(rows))
     data: dict[str, list[Any]] = {
         "record_id": [r["id"] for r in rows],
         "year": [r["year"] for r in rows],
@@ -402,9 +423,7 @@ def case_frame(db: Database, principal: Principal, org: str | int) -> pl.DataFra
     }
     for main in MAIN_FORMS:
         column = "form_" + main.split(":", 1)[1].replace("-", "_")
-        data[column] = [
-            any(main in closure.get(f, {f}) for f in r["forms"]) for r in rows
-        ]
+        data[column] = [any(main in closure.get(f, {f}) for f in r["forms"]) for r in rows]
     schema: dict[str, Any] = {k: pl.String for k in data}
     schema.update({"record_id": pl.Int64, "year": pl.Int64})
     for k in ("forms", "means", "sectors"):
@@ -422,8 +441,9 @@ def quarantine(db: Database, principal: Principal, org: str | int) -> list[dict[
         if not may_write_records(principal, org_id):
             _check_read(conn, principal, org_id)
         rows = store.quarantine_rows(conn, org_id)
-        audit.record(conn, principal, "read", "case_quarantine", organisation_id=org_id,
-                     rows=len(rows))
+        audit.record(
+            conn, principal, "read", "case_quarantine", organisation_id=org_id, rows=len(rows)
+        )
     return rows
 
 
@@ -451,6 +471,13 @@ def export_cases(
         _check_read(conn, principal, org_id)
         rows = store.record_rows(conn, org_id)
         written = write_htcds(rows, path) if fmt == "htcds" else write_ctdc(rows, path)
-        audit.record(conn, principal, "export", "case_records", organisation_id=org_id,
-                     rows=written, detail={"format": fmt, "file": path.name})
+        audit.record(
+            conn,
+            principal,
+            "export",
+            "case_records",
+            organisation_id=org_id,
+            rows=written,
+            detail={"format": fmt, "file": path.name},
+        )
     return {"file": str(path), "format": fmt, "rows": written, "organisation_id": org_id}

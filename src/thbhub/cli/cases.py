@@ -18,8 +18,9 @@ from thbhub.cli.output import Format, FormatOption, emit, info
 from thbhub.domain.principals import Principal, Role
 from thbhub.storage.cases import organisation_id
 
-app = typer.Typer(help="Case records: list and summarise an organisation's records.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Case records: list and summarise an organisation's records.", no_args_is_help=True
+)
 export_app = typer.Typer(help="Export data in standard formats.", no_args_is_help=True)
 
 OrgOption = typer.Option(..., "--org", help="Organisation (name or id) that owns the records.")
@@ -30,8 +31,12 @@ def operator(ctx: typer.Context, org: str) -> Principal:
     db = state(ctx).db()
     with db.connect() as conn:
         org_id = service.resolve_org(conn, org)
-    return Principal(role=Role.contributor, email=f"cli:{getpass.getuser()}",
-                     organisation_id=org_id, origin="cli")
+    return Principal(
+        role=Role.contributor,
+        email=f"cli:{getpass.getuser()}",
+        organisation_id=org_id,
+        origin="cli",
+    )
 
 
 def import_cases(
@@ -51,8 +56,16 @@ def import_cases(
     st = state(ctx)
     who = operator(ctx, org)
     try:
-        result = service.import_cases(st.db(), st.settings(), who, file, org, fmt=fmt,
-                                      quarantine=quarantine, keep_text=keep_text)
+        result = service.import_cases(
+            st.db(),
+            st.settings(),
+            who,
+            file,
+            org,
+            fmt=fmt,
+            quarantine=quarantine,
+            keep_text=keep_text,
+        )
     except service.CaseFileRejected as exc:
         # The full report first (every problem, located), then the one-line error.
         for p in exc.problems:
@@ -64,8 +77,10 @@ def import_cases(
             f"as draft ({result['format']}), {result['rows_quarantined']} quarantined."
         )
         for p in result["problems"]:
-            info(f"  quarantined: row {p['row']}, column {p['column']!r}: {p['rule']}"
-                 + (f" (value {p['value']!r})" if p["value"] is not None else ""))
+            info(
+                f"  quarantined: row {p['row']}, column {p['column']!r}: {p['rule']}"
+                + (f" (value {p['value']!r})" if p["value"] is not None else "")
+            )
         for w in result["warnings"]:
             info(f"  warning: {w['count']} row(s), column {w['column']!r}: {w['rule']}")
         for note in result["notes"]:
@@ -101,8 +116,17 @@ def list_(
 ) -> None:
     """List an organisation's case records (pseudonymised; audited)."""
     st = state(ctx)
-    rows = service.list_cases(st.db(), operator(ctx, org), org, year=year, sex=sex,
-                              citizenship=citizenship, country=country, form=form, limit=limit)
+    rows = service.list_cases(
+        st.db(),
+        operator(ctx, org),
+        org,
+        year=year,
+        sex=sex,
+        citizenship=citizenship,
+        country=country,
+        form=form,
+        limit=limit,
+    )
     emit(rows, fmt, columns=list(service.PUBLIC_COLUMNS))
 
 
@@ -110,8 +134,9 @@ def list_(
 def summary(
     ctx: typer.Context,
     org: str = OrgOption,
-    by: str = typer.Option("year", "--by", help="Comma-separated: " + ",".join(
-        service.SUMMARY_DIMENSIONS)),
+    by: str = typer.Option(
+        "year", "--by", help="Comma-separated: " + ",".join(service.SUMMARY_DIMENSIONS)
+    ),
     fmt: FormatOption = Format.table,
 ) -> None:
     """Count an organisation's records by dimensions (owner's view; audited)."""
@@ -122,17 +147,22 @@ def summary(
 
 
 @app.command("quarantine")
-def quarantine(
-    ctx: typer.Context, org: str = OrgOption, fmt: FormatOption = Format.table
-) -> None:
+def quarantine(ctx: typer.Context, org: str = OrgOption, fmt: FormatOption = Format.table) -> None:
     """Show quarantined rows and what is wrong with them (fix and re-import them with a
     thb_QuarantineId column to resolve them)."""
     st = state(ctx)
     rows = service.quarantine(st.db(), operator(ctx, org), org)
     emit(
-        [{"id": r["id"], "import_id": r["import_id"], "row": r["source_row"],
-          "problems": "; ".join(f"{p['column']}: {p['rule']}" for p in r["problems"]),
-          "cells": r["cells"]} for r in rows],
+        [
+            {
+                "id": r["id"],
+                "import_id": r["import_id"],
+                "row": r["source_row"],
+                "problems": "; ".join(f"{p['column']}: {p['rule']}" for p in r["problems"]),
+                "cells": r["cells"],
+            }
+            for r in rows
+        ],
         fmt,
         columns=["id", "import_id", "row", "problems", "cells"],
     )

@@ -37,7 +37,9 @@ def add_organisation(
 ) -> int:
     """Insert an organisation row (tests and the demo; `thbhub orgs add` is access's)."""
     values = {"name": name, "country": country, "kind": kind, "created_at": datetime.now(UTC)}
-    return int(conn.execute(insert(organisations).returning(organisations.c.id), values).scalar_one())
+    return int(
+        conn.execute(insert(organisations).returning(organisations.c.id), values).scalar_one()
+    )
 
 
 def code_table(conn: Connection, source: str) -> dict[str, list[str]]:
@@ -64,9 +66,7 @@ def finish_import(conn: Connection, import_id: int, stored: int, quarantined: in
     )
 
 
-JSON_RECORD_COLUMNS = frozenset(
-    c.name for c in case_records.columns if isinstance(c.type, JSON)
-)
+JSON_RECORD_COLUMNS = frozenset(c.name for c in case_records.columns if isinstance(c.type, JSON))
 
 
 def insert_records(conn: Connection, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> int:
@@ -165,8 +165,10 @@ def record_rows(
 
 
 def record_count(conn: Connection, org_id: int) -> int:
-    q = select(func.count()).select_from(case_records).where(
-        case_records.c.organisation_id == org_id
+    q = (
+        select(func.count())
+        .select_from(case_records)
+        .where(case_records.c.organisation_id == org_id)
     )
     return int(conn.execute(q).scalar_one())
 

@@ -47,8 +47,17 @@ def get_cases(
     offset: int = Query(0, ge=0),
 ) -> list[dict[str, Any]]:
     return service.list_cases(
-        db, principal, own_org(principal, org), year=year, sex=sex, citizenship=citizenship,
-        country=country, form=form, means=means, limit=limit, offset=offset,
+        db,
+        principal,
+        own_org(principal, org),
+        year=year,
+        sex=sex,
+        citizenship=citizenship,
+        country=country,
+        form=form,
+        means=means,
+        limit=limit,
+        offset=offset,
     )
 
 
@@ -92,8 +101,9 @@ def get_export(
     except Exception:
         cleanup()
         raise
-    return FileResponse(path, media_type="text/csv", filename=path.name,
-                        background=BackgroundTask(cleanup))
+    return FileResponse(
+        path, media_type="text/csv", filename=path.name, background=BackgroundTask(cleanup)
+    )
 
 
 @router.post("/import", summary="Upload a case file (HTCDS or CTDC) for the caller's organisation")
@@ -110,13 +120,26 @@ async def post_import(
     with tempfile.TemporaryDirectory(prefix="thbhub-upload-") as tmp:
         path = await receive(file, Path(tmp))
         try:
-            return service.import_cases(db, settings, principal, path, org_id, fmt=format,
-                                        quarantine=quarantine, name=safe_name(file.filename))
+            return service.import_cases(
+                db,
+                settings,
+                principal,
+                path,
+                org_id,
+                fmt=format,
+                quarantine=quarantine,
+                name=safe_name(file.filename),
+            )
         except service.CaseFileRejected as exc:
             from fastapi.responses import JSONResponse
 
             return JSONResponse(  # type: ignore[return-value]
-                {"error": {"status": 422, "message": str(exc),
-                           "problems": [p.as_dict() for p in exc.problems]}},
+                {
+                    "error": {
+                        "status": 422,
+                        "message": str(exc),
+                        "problems": [p.as_dict() for p in exc.problems],
+                    }
+                },
                 status_code=422,
             )

@@ -47,15 +47,29 @@ def cases_page(
     aggregates = [
         (label, dim, service.summary(db, principal, org, [dim])) for dim, label in AGGREGATES
     ]
-    rows = service.list_cases(db, principal, org, year=year, sex=sex, country=country,
-                              form=form, limit=PAGE + 1, offset=(page - 1) * PAGE)
+    rows = service.list_cases(
+        db,
+        principal,
+        org,
+        year=year,
+        sex=sex,
+        country=country,
+        form=form,
+        limit=PAGE + 1,
+        offset=(page - 1) * PAGE,
+    )
     filters: dict[str, Any] = {"year": year, "sex": sex, "country": country, "form": form}
     return templates.TemplateResponse(
         request,
         "cases.html",
-        {"aggregates": aggregates, "rows": rows[:PAGE], "more": len(rows) > PAGE,
-         "page": page, "filters": filters,
-         "query": "&".join(f"{k}={v}" for k, v in filters.items() if v is not None)},
+        {
+            "aggregates": aggregates,
+            "rows": rows[:PAGE],
+            "more": len(rows) > PAGE,
+            "page": page,
+            "filters": filters,
+            "query": "&".join(f"{k}={v}" for k, v in filters.items() if v is not None),
+        },
     )
 
 
@@ -90,7 +104,9 @@ async def upload(
                 db, settings, principal, path, org, fmt=fmt, quarantine=quarantine, name=name
             )
         except service.CaseFileRejected as exc:
-            context["report"] = {"message": str(exc),
-                                 "problems": [p.as_dict() for p in exc.problems]}
+            context["report"] = {
+                "message": str(exc),
+                "problems": [p.as_dict() for p in exc.problems],
+            }
             status = 422
     return templates.TemplateResponse(request, "cases_upload.html", context, status_code=status)

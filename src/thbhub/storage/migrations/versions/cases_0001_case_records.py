@@ -16,7 +16,7 @@ branch_labels = ("cases",)
 depends_on = None
 
 
-def _status(name: str) -> sa.Column:  # type: ignore[type-arg]
+def _status(name: str) -> sa.Column:  # type: ignore[type-arg,unused-ignore]
     return sa.Column(name, sa.String(16), nullable=False)
 
 
@@ -24,9 +24,7 @@ def upgrade() -> None:
     op.create_table(
         "case_imports",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column(
-            "organisation_id", sa.Integer, sa.ForeignKey("organisations.id"), nullable=False
-        ),
+        sa.Column("organisation_id", sa.Integer, sa.ForeignKey("organisations.id"), nullable=False),
         sa.Column("file_name", sa.String(300), nullable=False),
         sa.Column("format", sa.String(20), nullable=False),
         sa.Column("checksum", sa.String(64), nullable=False),
@@ -40,9 +38,7 @@ def upgrade() -> None:
     op.create_table(
         "case_records",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column(
-            "organisation_id", sa.Integer, sa.ForeignKey("organisations.id"), nullable=False
-        ),
+        sa.Column("organisation_id", sa.Integer, sa.ForeignKey("organisations.id"), nullable=False),
         sa.Column("import_id", sa.Integer, sa.ForeignKey("case_imports.id"), nullable=False),
         sa.Column("state", sa.String(20), nullable=False),
         sa.Column("source_format", sa.String(20), nullable=False),
@@ -81,9 +77,7 @@ def upgrade() -> None:
     op.create_table(
         "case_quarantine",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column(
-            "organisation_id", sa.Integer, sa.ForeignKey("organisations.id"), nullable=False
-        ),
+        sa.Column("organisation_id", sa.Integer, sa.ForeignKey("organisations.id"), nullable=False),
         sa.Column("import_id", sa.Integer, sa.ForeignKey("case_imports.id"), nullable=False),
         sa.Column("source_format", sa.String(20), nullable=False),
         sa.Column("source_row", sa.Integer, nullable=False),
@@ -93,9 +87,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("resolved_at", sa.DateTime(timezone=True)),
     )
-    op.create_index(
-        "ix_case_quarantine_org", "case_quarantine", ["organisation_id", "resolved_at"]
-    )
+    op.create_index("ix_case_quarantine_org", "case_quarantine", ["organisation_id", "resolved_at"])
 
 
 def downgrade() -> None:
