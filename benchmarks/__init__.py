@@ -1,2 +1,4 @@
-"""Reproducible performance runs; each prints a ratio against a baseline measured in the
-same run.  `python -m benchmarks` runs them all; `python -m benchmarks.<name>` runs one."""
+"""Reproducible performance runs; each prints ratios against a baseline measured in the same run.
+
+Run one with ``python -m benchmarks.<name>``, all with ``make benchmark``.
+"""

@@ -1,4 +1,4 @@
-"""Run every benchmark module of this package (each exposes main())."""
+"""Run every benchmark module in this package (each exposes ``main() -> None``)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,17 @@ import pkgutil
 
 import benchmarks
 
-for info in sorted(pkgutil.iter_modules(benchmarks.__path__), key=lambda m: m.name):
-    if info.name.startswith("_"):
-        continue
-    module = importlib.import_module(f"benchmarks.{info.name}")
-    if hasattr(module, "main"):
-        print(f"== {info.name}")
-        module.main()
+
+def run_all() -> None:
+    for info in sorted(pkgutil.iter_modules(benchmarks.__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"benchmarks.{info.name}")
+        main = getattr(module, "main", None)
+        if callable(main):
+            print(f"== benchmarks.{info.name}", flush=True)
+            main()
+
+
+if __name__ == "__main__":
+    run_all()
