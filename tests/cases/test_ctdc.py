@@ -193,7 +193,7 @@ def test_v2024_synthetic_layout(db: Database, settings: Settings, tmp_path: Path
         "country:UA",
         "country:PL",
     )
-    assert len(first["means"]) == 2 and first["sectors"] == ["sector:a"]
+    assert len(first["means"]) == 2 and first["sectors"] == ["sector:a01"]
     assert first["recruiter"] == ["friend"]
     assert second["age"] == "age:48-plus" and second["country"] == "country:LT"
     assert second["forms"] == ["form:sexual-exploitation", "form:prostitution"]

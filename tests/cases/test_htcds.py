@@ -207,7 +207,7 @@ def test_xlsform_export(db: Database, settings: Settings, tmp_path: Path) -> Non
     result = service.import_cases(db, settings, member(org), path, org)
     assert result["rows_stored"] == 1
     (r,) = service.list_cases(db, member(org), org, full=True)
-    assert r["means"] == ["means:threats", "means:takes-earnings"]
+    assert r["means"] == ["means:physical-threats", "means:takes-earnings"]
     assert r["forms"] == ["form:labour-exploitation", "form:forced-begging"]
     assert r["citizenship"] == "country:EE" and r["person_key"]
 

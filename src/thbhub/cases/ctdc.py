@@ -320,7 +320,11 @@ def _records(
         is_one = pl.col(c) == "1"
         if c.startswith(("is", "typeOf")) and (f := vocab.concept("ctdc", c, "form", FORM_CODES)):
             form_pairs.append((f, is_one))
-        if c.startswith("typeOfLabour") and (s := vocab.concept("ctdc", c, "sector", SECTOR_CODES)):
+        if (
+            c.startswith("typeOfLabour")
+            and "NotSpecified" not in c
+            and (s := vocab.concept("ctdc", c, "sector", SECTOR_CODES))
+        ):
             sector_pairs.append((s, is_one))
         if c.startswith("means") and "NotSpecified" not in c:
             short = c.removeprefix("meansOfControl")

@@ -89,6 +89,15 @@ HTCDS_COLUMNS = [
 ]
 
 
+def _isic_section(concept_id: str) -> str | None:
+    """sector:a01 (an ISIC division) -> sector:a; None for sector:other and the like."""
+    tail = concept_id.split(":", 1)[1]
+    section = f"sector:{tail[0]}"
+    return (
+        section if section in SECTOR_TO_HTCDS and (len(tail) == 1 or tail[1:].isdigit()) else None
+    )
+
+
 def _code(concept_id: str | None) -> str | None:
     return concept_id.split(":", 1)[1] if concept_id else None
 
@@ -129,7 +138,7 @@ def htcds_row(r: dict[str, Any]) -> dict[str, Any]:
         if means:
             out["vic_MethodsOfControl"] = list(dict.fromkeys(means))
     if "vic_ForcedLabourIndustry" not in out:
-        sectors = [SECTOR_TO_HTCDS[s] for s in r["sectors"] if s in SECTOR_TO_HTCDS]
+        sectors = [SECTOR_TO_HTCDS[s] for s in map(_isic_section, r["sectors"]) if s]
         if sectors:
             out["vic_ForcedLabourIndustry"] = list(dict.fromkeys(sectors))
     referral = r.get("referral") or {}

@@ -186,12 +186,12 @@ SEX_CODES: dict[str, str] = {
     "Male": "sex:male",
     "Woman": "sex:female",
     "Man": "sex:male",
-    "Trans/Transgender/NonConforming": "sex:gender-diverse",
+    "Trans/Transgender/NonConforming": "sex:other",
     # HTCDS v2.0 value names (prs_Gender)
     "Feminine": "sex:female",
     "Masculine": "sex:male",
-    "TransgenderFeminine": "sex:transgender-female",
-    "TransgenderMasculine": "sex:transgender-male",
+    "TransgenderFeminine": "sex:transgender-feminine",
+    "TransgenderMasculine": "sex:transgender-masculine",
     "NonConforming": "sex:non-conforming",
 }
 
@@ -199,10 +199,10 @@ SEX_CODES: dict[str, str] = {
 SEX_TO_HTCDS: dict[str, str] = {
     "sex:female": "Feminine",
     "sex:male": "Masculine",
-    "sex:transgender-female": "TransgenderFeminine",
-    "sex:transgender-male": "TransgenderMasculine",
+    "sex:transgender-feminine": "TransgenderFeminine",
+    "sex:transgender-masculine": "TransgenderMasculine",
     "sex:non-conforming": "NonConforming",
-    "sex:gender-diverse": "NonConforming",
+    "sex:other": "NonConforming",
 }
 SEX_TO_CTDC: dict[str, str] = {
     "sex:female": "Female",
@@ -212,12 +212,12 @@ SEX_TO_CTDC: dict[str, str] = {
 MEANS_CODES: dict[str, str] = {
     # HTCDS field-table value names; Field Definitions.md spells some differently
     # (MethodsOfControlThreats, ...UsesChildren, ...PsychoactiveSubstances): both accepted.
-    "PhysicalThreats": "means:threats",
-    "Threats": "means:threats",
-    "ThreatsLawEnforcement": "means:threat-of-law-enforcement",
-    "ThreatOfLawEnforcement": "means:threat-of-law-enforcement",
-    "ThreatensChildrenFamily": "means:uses-children",
-    "UsesChildren": "means:uses-children",
+    "PhysicalThreats": "means:physical-threats",
+    "Threats": "means:physical-threats",
+    "ThreatsLawEnforcement": "means:threats-law-enforcement",
+    "ThreatOfLawEnforcement": "means:threats-law-enforcement",
+    "ThreatensChildrenFamily": "means:threatens-children-family",
+    "UsesChildren": "means:threatens-children-family",
     "DebtBondage": "means:debt-bondage",
     "FalsePromises": "means:false-promises",
     "PhysicalAbuse": "means:physical-abuse",
@@ -233,7 +233,9 @@ MEANS_CODES: dict[str, str] = {
     "ExcessiveWorkingHours": "means:excessive-working-hours",
     "WithholdsDocuments": "means:withholds-documents",
     "Other": "means:other",
-    # CTDC v2024 merged variables (codebook Appendix II): one concept per merged group
+    # CTDC v2024 merged variables (codebook Appendix II): one concept per merged group.
+    # The taxonomy maps them only as `broad` (the variable covers more than the concept),
+    # which is not a translation; these group ids stand in until the taxonomy has them.
     "meansDebtBondageEarnings": "means:debt-bondage-or-takes-earnings",
     "meansThreats": "means:threats-any",
     "meansAbusePsyPhySex": "means:abuse-any",

@@ -13,7 +13,9 @@ from thbhub.storage.schema import concept_mappings, organisations
 from thbhub.storage.schema_cases import case_imports, case_quarantine, case_records
 
 #: Preference among mapping relations when one source code maps to several concepts.
-_RELATION_RANK = {"exact": 0, "close": 1, "narrow": 2, "broad": 3}
+#: `narrow` (the code is narrower than the concept) is a safe generalisation; `broad` (the
+#: code covers more than the concept) and `related` are not translations and are left out.
+_RELATION_RANK = {"exact": 0, "close": 1, "narrow": 2}
 
 
 def organisation_id(conn: Connection, name_or_id: str) -> int | None:
@@ -43,11 +45,13 @@ def add_organisation(
 
 
 def code_table(conn: Connection, source: str) -> dict[str, list[str]]:
-    """code -> concept ids of one source, best relation first; `related` links are not
-    translations and are left out."""
+    """code -> concept ids of one source, best relation first (see _RELATION_RANK)."""
     q = select(
         concept_mappings.c.code, concept_mappings.c.concept_id, concept_mappings.c.relation
-    ).where(concept_mappings.c.source == source, concept_mappings.c.relation != "related")
+    ).where(
+        concept_mappings.c.source == source,
+        concept_mappings.c.relation.in_(list(_RELATION_RANK)),
+    )
     ranked: dict[str, list[tuple[int, str]]] = defaultdict(list)
     for code, cid, relation in conn.execute(q):
         ranked[code].append((_RELATION_RANK.get(relation, 9), cid))
