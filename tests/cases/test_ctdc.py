@@ -226,3 +226,75 @@ def test_real_ctdc_file(db: Database, settings: Settings) -> None:
     keys = [c for d in ("sex", "age", "citizenship", "country") for c in (d, f"{d}_status")]
     groups = frame.group_by("year", *keys).len()
     assert groups.height == 844 and groups.filter(pl.col("len") == 1).height == 0
+
+
+def test_ctdc_to_htcds_mapping(db: Database, settings: Settings, tmp_path: Path) -> None:
+    """The documented CTDC -> HTCDS mapping (docs/cases.md), and CTDC out and in again."""
+    import csv
+
+    org = make_org(db, "Mapping")
+    rows = [
+        ctdc_row(
+            isSexAndLabour="1",
+            isForcedLabour="1",
+            typeOfSexProstitution="1",
+            typeOfLabourAgriculture="1",
+            typeOfLabourBegging="1",
+            meansOfControlThreats="1",
+            meansOfControlUsesChildren="1",
+            meansOfControlPsychoactiveSubstances="1",
+            meansOfControlNotSpecified="0",
+            RecruiterRelationship="Family/Relative; Friend",
+            recruiterRelationFamily="1",
+            recruiterRelationFriend="1",
+            recruiterRelationUnknown="0",
+        ),
+        ctdc_row(
+            X="2",
+            Datasource="Hotline",
+            gender="Unknown",
+            ageBroad="48+",
+            citizenship="Unknown",
+            isSexualExploit="0",
+            isForcedMilitary="1",
+        ),
+    ]
+    service.import_cases(db, settings, member(org), write_ctdc(tmp_path / "c.csv", rows), org)
+    out = tmp_path / "h.csv"
+    service.export_cases(db, member(org), org, "htcds", out)
+    with out.open(encoding="utf-8") as fh:
+        first, second = list(csv.DictReader(fh))
+    assert first["prs_Gender"] == "Feminine" and first["prs_Citizenship"] == "UA"
+    assert first["vic_LocationOfExploitation"] == "PL" and first["thb_AgeBand"] == "18--20"
+    assert first["vic_TraffickingStatus"] == "ActualVictimOfTrafficking"
+    assert set(first["vic_TypeOfExploitation"].split(";")) == {
+        "SexualExploitation",
+        "ForcedLabour",
+        "ForcedBegging",
+    }
+    assert first["vic_TypeOfSexExploitation"] == "Prostitution"
+    assert first["vic_ForcedLabourIndustry"] == "A_AgricultureForestryAndFishing"
+    assert set(first["vic_MethodsOfControl"].split(";")) == {
+        "PhysicalThreats",
+        "ThreatensChildrenFamily",
+        "PsychoactiveSubstance",
+    }
+    assert first["vic_RelationshipToTrafficker"] == "Familial"
+    assert first["thb_YearOfRegistration"] == "2015"
+    assert second["prs_Gender"] == "NonSpecifiedUnknown" and second["prs_Citizenship"] == ""
+    assert second["vic_TraffickingStatus"] == "PossibleVictimOfTrafficking"
+    assert second["vic_TypeOfExploitation"] == "ForcedMilitaryByNonStateActors"
+    assert second["thb_AgeBand"] == "48+"
+    # the HTCDS export imports as HTCDS, and the CTDC export as CTDC, to the same concepts
+    again = make_org(db, "Mapping again")
+    service.import_cases(db, settings, member(again), out, again)
+    ctdc_out = tmp_path / "c2.csv"
+    service.export_cases(db, member(org), org, "ctdc", ctdc_out)
+    third = make_org(db, "Mapping CTDC")
+    service.import_cases(db, settings, member(third), ctdc_out, third)
+    keys = ("year", "sex", "age", "citizenship", "country", "means", "identification")
+    base = [{k: r[k] for k in keys} for r in service.list_cases(db, member(org), org, full=True)]
+    for o in (again, third):
+        got = service.list_cases(db, member(o), o, full=True)
+        assert [{k: r[k] for k in keys} for r in got] == base
+        assert [set(r["forms"]) for r in got][1] == {"form:forced-military"}

@@ -121,8 +121,9 @@ def htcds_row(r: dict[str, Any]) -> dict[str, Any]:
     if r["identification"]:
         out.setdefault("vic_TraffickingStatus", IDENTIFICATION_TO_HTCDS[r["identification"]])
     if "vic_RelationshipToTrafficker" not in out:
-        for rel in r["recruiter"]:
-            if rel in RECRUITER_TO_HTCDS:
+        # HTCDS holds one relationship: the closest one given (the table's order)
+        for rel in RECRUITER_TO_HTCDS:
+            if rel in r["recruiter"]:
                 out["vic_RelationshipToTrafficker"] = RECRUITER_TO_HTCDS[rel]
                 break
     if "vic_TypeOfExploitation" not in out:
