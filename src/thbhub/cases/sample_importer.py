@@ -56,10 +56,10 @@ class CtdcCasesImporter:
         if done is not None:
             summary.unchanged = True
             return summary
-        loader = Principal(role=Role.contributor, email="sample-loader", organisation_id=org,
-                           origin="cli")
-        result = service.import_cases(db, settings, loader, path, org, fmt="ctdc",
-                                      quarantine=True)
+        loader = Principal(
+            role=Role.contributor, email="sample-loader", organisation_id=org, origin="cli"
+        )
+        result = service.import_cases(db, settings, loader, path, org, fmt="ctdc", quarantine=True)
         progress(result["rows_read"], result["rows_read"])
         summary.rows_read = result["rows_read"]
         summary.rows_stored = result["rows_stored"]

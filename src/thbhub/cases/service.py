@@ -57,9 +57,11 @@ class CaseFileRejected(UserError):
     def __init__(self, file: str, problems: list[Problem], rows: int) -> None:
         self.problems = problems
         first = problems[0]
+        shown = "" if first.value is None else f" (value {first.value!r})"
         super().__init__(
             f"{file}: rejected, nothing stored: {len(problems)} problem(s) in {rows} row(s), "
-            f"first {first}; fix them or import with --quarantine to store the valid rows"
+            f"first row {first.row}, column {first.column!r}: {first.rule}{shown}; fix them "
+            "or import with --quarantine to store the valid rows"
         )
 
 

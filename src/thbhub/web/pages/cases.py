@@ -11,6 +11,7 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse
 
 from thbhub.cases import service
+from thbhub.taxonomy.service import list_concepts
 from thbhub.web.access import Access, access
 from thbhub.web.api.cases import CONCEPT, own_org
 from thbhub.web.deps import DbDep, PrincipalDep, SettingsDep, TemplatesDep
@@ -59,6 +60,7 @@ def cases_page(
         offset=(page - 1) * PAGE,
     )
     filters: dict[str, Any] = {"year": year, "sex": sex, "country": country, "form": form}
+    labels = {c["id"]: c["label"] for c in list_concepts(db, None)}
     return templates.TemplateResponse(
         request,
         "cases.html",
@@ -67,6 +69,7 @@ def cases_page(
             "rows": rows[:PAGE],
             "more": len(rows) > PAGE,
             "page": page,
+            "labels": labels,
             "filters": filters,
             "query": "&".join(f"{k}={v}" for k, v in filters.items() if v is not None),
         },
