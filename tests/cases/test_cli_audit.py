@@ -66,7 +66,7 @@ def test_cli_import_list_summary_export(
                 "--org",
                 "NGO CLI",
                 "--quarantine",
-                "-o",
+                "--report",
                 "json",
             ]
         )

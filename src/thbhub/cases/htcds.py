@@ -7,14 +7,14 @@ are then forgotten; free-text fields are dropped unless the contributor opted in
 
 from __future__ import annotations
 
-import csv
 import re
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from thbhub.cases import pseudonym
-from thbhub.cases.htcds_fields import ALIASES, BY_NAME, FIELDS, XLSFORM_META, Field
+from thbhub.cases.htcds_fields import BY_NAME, FIELDS, XLSFORM_META, Field
+from thbhub.cases.htcds_table import LABELS, field_for, load_rows
 from thbhub.cases.parsed import InvalidRow, Parsed, records_frame
 from thbhub.cases.vocab import Vocab, norm
 from thbhub.domain.cases import (
@@ -32,8 +32,6 @@ from thbhub.domain.cases import (
 )
 from thbhub.domain.errors import UserError
 
-_LABELS = {norm(f.label): f.name for f in FIELDS if f.kind not in ("key",)}
-_LOOSE = {norm(f.name.split("_", 1)[1]): f.name for f in FIELDS}
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _IDENTITY_PARTS = {
     "prs_FirstName": "first",
@@ -63,88 +61,6 @@ _EXTRA_SPELLINGS = {
         "migration or change of location": "MigrationOrChangeOfLocation"
     },
 }
-
-
-# --- reading a table ------------------------------------------------------------------------
-
-
-def _cell(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    text = str(value).replace("\xa0", " ").strip()
-    return text or None
-
-
-def _load_rows(path: Path) -> tuple[str | None, list[tuple[int, list[str | None]]]]:
-    """(sheet name, [(line number, cells)]) of the data sheet, header first."""
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        import openpyxl
-
-        try:
-            wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        except Exception as exc:  # zip or XML damage: the user's file, not our bug
-            raise UserError(f"{path.name}: not a readable Excel workbook ({exc})") from exc
-        names = set(wb.sheetnames)
-        if {"survey", "choices"} <= names:
-            raise UserError(
-                f"{path.name}: this is the XLSForm definition itself; import an export of "
-                "its submissions (CSV or Excel) instead"
-            )
-        best, best_score = None, -1
-        for ws in wb.worksheets:
-            first = next(ws.iter_rows(min_row=1, max_row=1, values_only=True), ())
-            score = sum(1 for v in first if isinstance(v, str) and _field_for(v)[0])
-            if score > best_score:
-                best, best_score = ws, score
-        assert best is not None
-        rows = [
-            (i, [_cell(v) for v in r])
-            for i, r in enumerate(best.iter_rows(values_only=True), start=1)
-        ]
-        wb.close()
-        return best.title, rows
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        sample = fh.read(4096)
-        fh.seek(0)
-        delimiter = ";" if sample.count(";") > sample.count(",") and "\t" not in sample else ","
-        if sample.count("\t") > sample.count(delimiter):
-            delimiter = "\t"
-        reader = csv.reader(fh, delimiter=delimiter)
-        return None, [(i, [_cell(v) for v in r]) for i, r in enumerate(reader, start=1)]
-
-
-def _field_for(header: str) -> tuple[str | None, bool]:
-    """(field name or None, is a split select_multiple column)."""
-    h = header.strip()
-    if h in BY_NAME:
-        return h, False
-    if h in ALIASES:
-        return ALIASES[h], False
-    if "/" in h:  # XLSForm exports: group/field, or field/choice for split multi-selects
-        head, _, tail = h.rpartition("/")
-        last_head = head.rpartition("/")[2]
-        if _field_for(last_head)[0]:
-            return None, True
-        return _field_for(tail)
-    if h in XLSFORM_META:
-        return None, False
-    key = norm(h)
-    return _LABELS.get(key) or _LOOSE.get(key.replace(" ", "").replace("_", "")), False
-
-
-def detect(path: Path) -> bool:
-    """Does this file look like HTCDS (field names or labels in its header)?"""
-    _, rows = _load_rows(path)
-    if not rows:
-        return False
-    header = [h for h in rows[0][1] if h]
-    return sum(1 for h in header if _field_for(h)[0]) >= 2
 
 
 # --- values ---------------------------------------------------------------------------------
@@ -476,7 +392,7 @@ def read(
             f"--keep-text {', '.join(sorted(unknown_keep))}: not an HTCDS free-text field; "
             f"choose from {', '.join(FREE_TEXT_FIELDS)}"
         )
-    sheet, rows = _load_rows(path)
+    sheet, rows = load_rows(path)
     parsed = Parsed(format="htcds", file=name or path.name)
     ctx = _Context(parsed, vocab, key, keep, sheet)
     if not rows:
@@ -486,14 +402,14 @@ def read(
     # The published templates put labels under the field names in row 2, and leave some
     # field names blank (the label alone says which field it is).
     labels: list[str | None] = []
-    if body and sum(1 for v in body[0][1] if v and norm(v) in _LABELS) >= 3:
+    if body and sum(1 for v in body[0][1] if v and norm(v) in LABELS) >= 3:
         labels = body[0][1]
         body = body[1:]
     columns: dict[int, str] = {}
     for i, h in enumerate(header):
-        field_name, split = _field_for(h) if h else (None, False)
+        field_name, split = field_for(h) if h else (None, False)
         if field_name is None and not h and i < len(labels) and labels[i]:
-            field_name = _LABELS.get(norm(labels[i] or ""))
+            field_name = LABELS.get(norm(labels[i] or ""))
         if field_name is None:
             if h and not split and h not in XLSFORM_META:
                 parsed.dropped_columns.append(h)

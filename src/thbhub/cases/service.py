@@ -23,7 +23,7 @@ from sqlalchemy import Connection
 
 from thbhub.access import audit
 from thbhub.access.policy import may_read_raw_records, may_write_records
-from thbhub.cases import ctdc, htcds
+from thbhub.cases import ctdc, htcds, htcds_table
 from thbhub.cases.parsed import Parsed
 from thbhub.cases.pseudonym import organisation_key
 from thbhub.cases.vocab import Vocab
@@ -89,7 +89,7 @@ def detect_format(path: Path) -> str:
     columns = [c.strip().strip('"') for c in header.replace(";", ",").split(",")]
     if ctdc.detect(columns):
         return "ctdc"
-    if htcds.detect(path):
+    if htcds_table.detect(path):
         return "htcds"
     raise UserError(
         f"{path.name}: neither an HTCDS v2.0 nor a CTDC header; give --format htcds|ctdc"

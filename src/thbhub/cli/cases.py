@@ -50,7 +50,9 @@ def import_cases(
     keep_text: list[str] = typer.Option(
         [], "--keep-text", help="Store this HTCDS free-text field (repeat per field)."
     ),
-    output: Format = typer.Option(Format.table, "--output", "-o", help="Report: table|json|csv."),
+    output: Format = typer.Option(
+        Format.table, "--report", help="The import report as table, json or csv."
+    ),
 ) -> None:
     """Import case records for an organisation; all-or-nothing unless --quarantine."""
     st = state(ctx)
