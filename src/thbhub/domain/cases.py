@@ -233,9 +233,8 @@ MEANS_CODES: dict[str, str] = {
     "ExcessiveWorkingHours": "means:excessive-working-hours",
     "WithholdsDocuments": "means:withholds-documents",
     "Other": "means:other",
-    # CTDC v2024 merged variables (codebook Appendix II): one concept per merged group.
-    # The taxonomy maps them only as `broad` (the variable covers more than the concept),
-    # which is not a translation; these group ids stand in until the taxonomy has them.
+    # CTDC v2024 merged variables (codebook Appendix II): one concept per merged group
+    # (means.yaml holds them; the constituents map the variables only as `broad`).
     "meansDebtBondageEarnings": "means:debt-bondage-or-takes-earnings",
     "meansThreats": "means:threats-any",
     "meansAbusePsyPhySex": "means:abuse-any",
