@@ -298,3 +298,29 @@ def test_ctdc_to_htcds_mapping(db: Database, settings: Settings, tmp_path: Path)
         got = service.list_cases(db, member(o), o, full=True)
         assert [{k: r[k] for k in keys} for r in got] == base
         assert [set(r["forms"]) for r in got][1] == {"form:forced-military"}
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("empty.csv", b""),
+        ("garbage.csv", bytes(range(256)) * 20),
+        ("latin1.csv", "prs_Gender,prs_Citizenship\nFeminine,Espa\xf1a\n".encode("latin-1")),
+        ("broken.xlsx", b"PK\x03\x04 not really a workbook"),
+        (
+            "ragged.csv",
+            b'yearOfRegistration,gender,ageBroad,citizenship,CountryOfExploitation\n"2015,Female\n',
+        ),
+        ("notes.txt", b"hello"),
+    ],
+)
+def test_bad_files_fail_with_one_line_and_change_nothing(
+    db: Database, settings: Settings, tmp_path: Path, name: str, content: bytes
+) -> None:
+    org = make_org(db, "Careful")
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(service.UserError) as caught:
+        service.import_cases(db, settings, member(org), path, org)
+    assert name in str(caught.value) and "\n" not in str(caught.value)
+    assert service.list_cases(db, member(org), org) == []

@@ -33,6 +33,7 @@ from thbhub.domain.cases import (
     Problem,
     ValueStatus,
 )
+from thbhub.domain.errors import UserError
 
 GLOBAL_2017_MARKERS = ("meansOfControlNotSpecified", "isSexAndLabour", "RecruiterRelationship")
 SYNTHETIC_2024_MARKERS = ("meansThreats", "meansAbusePsyPhySex", "traffickMonths")
@@ -61,7 +62,11 @@ def _flags(columns: list[str], prefix: str) -> list[str]:
 
 
 def read(path: Path, vocab: Vocab, *, name: str | None = None) -> Parsed:
-    df = pl.read_csv(path, infer_schema=False, encoding="utf8-lossy")
+    try:
+        df = pl.read_csv(path, infer_schema=False, encoding="utf8-lossy")
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UserError(f"{name or path.name}: not a readable CSV file ({first})") from exc
     fmt = detect(df.columns) or "ctdc"
     file = name or path.name
     parsed = Parsed(format=fmt, file=file, rows_read=df.height)

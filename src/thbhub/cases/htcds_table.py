@@ -57,14 +57,20 @@ def load_rows(path: Path) -> tuple[str | None, list[tuple[int, list[str | None]]
         ]
         wb.close()
         return best.title, rows
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        sample = fh.read(4096)
-        fh.seek(0)
-        delimiter = ";" if sample.count(";") > sample.count(",") and "\t" not in sample else ","
-        if sample.count("\t") > sample.count(delimiter):
-            delimiter = "\t"
-        reader = csv.reader(fh, delimiter=delimiter)
-        return None, [(i, [cell(v) for v in r]) for i, r in enumerate(reader, start=1)]
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            sample = fh.read(4096)
+            fh.seek(0)
+            semi = sample.count(";") > sample.count(",") and "\t" not in sample
+            delimiter = ";" if semi else ","
+            if sample.count("\t") > sample.count(delimiter):
+                delimiter = "\t"
+            reader = csv.reader(fh, delimiter=delimiter)
+            return None, [(i, [cell(v) for v in r]) for i, r in enumerate(reader, start=1)]
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{path.name}: not UTF-8 text; save the file as CSV UTF-8") from exc
+    except csv.Error as exc:
+        raise UserError(f"{path.name}: not a readable CSV file ({exc})") from exc
 
 
 def field_for(header: str) -> tuple[str | None, bool]:
