@@ -128,3 +128,40 @@ def test_cli_import_list_summary_export(
     assert "thbhub orgs add" in capsys.readouterr().err
     assert main(["--db", db_url, "cases", "summary", "--org", "NGO CLI", "--by", "colour"]) == 1
     assert "not a dimension" in capsys.readouterr().err
+
+
+def test_quarantine_fix_file_round(
+    db: Database,
+    db_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Quarantine, write the fix file, correct it, re-import: the quarantine empties."""
+    import csv
+
+    monkeypatch.setenv("THBHUB_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("THBHUB_SECRET_KEY", "test-secret-key-0123456789")
+    make_org(db, "Fixers")
+    rows = htcds_rows()
+    rows[1]["vic_MethodsOfControl"] = "Beatings"
+    path = write_csv(tmp_path / "h.csv", HTCDS_HEADER, rows)
+    base = ["--db", db_url]
+    assert main([*base, "import", "cases", str(path), "--org", "Fixers", "--quarantine"]) == 0
+    fix = tmp_path / "fix.csv"
+    assert main([*base, "cases", "quarantine", "--org", "Fixers", "--fix-file", str(fix)]) == 0
+    with fix.open(encoding="utf-8") as fh:
+        (row,) = list(csv.DictReader(fh))
+    assert "vic_MethodsOfControl" in row["thb_Problems"] and row["thb_PersonKey"]
+    assert "prs_FirstName" not in row  # identifiers never come back
+    row["vic_MethodsOfControl"] = "PhysicalAbuse"
+    write_csv(fix, list(row), [row])
+    capsys.readouterr()
+    assert main([*base, "import", "cases", str(fix), "--org", "Fixers", "--report", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["quarantine_resolved"] == 1
+    assert main([*base, "cases", "quarantine", "--org", "Fixers", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+    assert main([*base, "cases", "list", "--org", "Fixers", "--format", "json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert len(listed) == 3 and listed[2]["means"] == ["means:physical-abuse"]
+    assert listed[2]["person_key"] == row["thb_PersonKey"]

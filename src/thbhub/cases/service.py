@@ -483,3 +483,42 @@ def export_cases(
             detail={"format": fmt, "file": path.name},
         )
     return {"file": str(path), "format": fmt, "rows": written, "organisation_id": org_id}
+
+
+def export_quarantine(
+    db: Database, principal: Principal, org: str | int, path: Path
+) -> dict[str, Any]:
+    """Write the unresolved quarantined rows as a CSV to fix and re-import: the row's cells
+    in its source format, ``thb_QuarantineId`` (resolves the entry once the row imports)
+    and ``thb_Problems`` (what to fix; ignored on import)."""
+    import csv
+
+    from thbhub.cases.export import CTDC_COLUMNS
+
+    rows = quarantine(db, principal, org)
+    formats = {r["source_format"] for r in rows}
+    if len(formats) > 1:
+        raise UserError(
+            "the quarantine holds rows of several formats "
+            f"({', '.join(sorted(formats))}); fix them per import with `thbhub cases quarantine`"
+        )
+    fmt = formats.pop() if formats else "ctdc"
+    columns: list[str] = list(CTDC_COLUMNS) if fmt.startswith("ctdc") else []
+    for r in rows:
+        columns += [c for c in r["cells"] if c not in columns]
+    if not fmt.startswith("ctdc"):
+        columns.append("thb_PersonKey")
+    columns += ["thb_QuarantineId", "thb_Problems"]
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=columns)
+        writer.writeheader()
+        for r in rows:
+            problems = "; ".join(
+                f"{p['column']}: {p['rule']}" + (f" (was {p['value']!r})" if p["value"] else "")
+                for p in r["problems"]
+            )
+            extra = {"thb_QuarantineId": r["id"], "thb_Problems": problems}
+            if not fmt.startswith("ctdc"):
+                extra["thb_PersonKey"] = r["person_key"] or ""
+            writer.writerow({**r["cells"], **extra})
+    return {"file": str(path), "rows": len(rows), "format": fmt}

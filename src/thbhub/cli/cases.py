@@ -16,7 +16,6 @@ from thbhub.cases import service
 from thbhub.cli.context import state
 from thbhub.cli.output import Format, FormatOption, emit, info
 from thbhub.domain.principals import Principal, Role
-from thbhub.storage.cases import organisation_id
 
 app = typer.Typer(
     help="Case records: list and summarise an organisation's records.", no_args_is_help=True
@@ -149,10 +148,22 @@ def summary(
 
 
 @app.command("quarantine")
-def quarantine(ctx: typer.Context, org: str = OrgOption, fmt: FormatOption = Format.table) -> None:
-    """Show quarantined rows and what is wrong with them (fix and re-import them with a
-    thb_QuarantineId column to resolve them)."""
+def quarantine(
+    ctx: typer.Context,
+    org: str = OrgOption,
+    fix_file: Path | None = typer.Option(
+        None, "--fix-file", help="Write the rows as a CSV to correct and re-import."
+    ),
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Show quarantined rows and what is wrong with them.  With --fix-file, write them to a
+    CSV: correct the cells, then `thbhub import cases` it; each row that imports resolves
+    its quarantine entry (thb_QuarantineId)."""
     st = state(ctx)
+    if fix_file is not None:
+        result = service.export_quarantine(st.db(), operator(ctx, org), org, fix_file)
+        info(f"Wrote {result['rows']} quarantined rows to {result['file']} ({result['format']}).")
+        return
     rows = service.quarantine(st.db(), operator(ctx, org), org)
     emit(
         [
@@ -168,8 +179,3 @@ def quarantine(ctx: typer.Context, org: str = OrgOption, fmt: FormatOption = For
         fmt,
         columns=["id", "import_id", "row", "problems", "cells"],
     )
-
-
-def _org_exists(ctx: typer.Context, org: str) -> bool:
-    with state(ctx).db().connect() as conn:
-        return organisation_id(conn, org) is not None

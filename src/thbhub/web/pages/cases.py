@@ -61,6 +61,7 @@ def cases_page(
     )
     filters: dict[str, Any] = {"year": year, "sex": sex, "country": country, "form": form}
     labels = {c["id"]: c["label"] for c in list_concepts(db, None)}
+    quarantined = service.quarantine(db, principal, org)
     return templates.TemplateResponse(
         request,
         "cases.html",
@@ -70,6 +71,7 @@ def cases_page(
             "more": len(rows) > PAGE,
             "page": page,
             "labels": labels,
+            "quarantined": quarantined,
             "filters": filters,
             "query": "&".join(f"{k}={v}" for k, v in filters.items() if v is not None),
         },
