@@ -167,3 +167,35 @@ def test_upload_page_reports_and_stores(
     assert summary == [{"year": 2015, "sex": "sex:female", "count": 1}]
     export = client.get("/api/v1/cases/export", params={"format": "ctdc"}, headers=b)
     assert export.status_code == 200 and export.text.startswith("X,yearOfRegistration")
+
+
+def test_api_import_and_upload_limit(
+    client: TestClient, world: dict[str, int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    b = {"x-test-org": str(world["b"])}
+    good = write_ctdc(tmp_path / "g.csv", [ctdc_row(), ctdc_row(X="2", gender="Robot")])
+    response = client.post(
+        "/api/v1/cases/import", headers=b, files={"file": ("g.csv", good.read_bytes())}
+    )
+    assert response.status_code == 422
+    problems = response.json()["error"]["problems"]
+    assert [(p["row"], p["column"], p["value"]) for p in problems] == [(3, "gender", "Robot")]
+    response = client.post(
+        "/api/v1/cases/import",
+        headers=b,
+        data={"quarantine": "true"},
+        files={"file": ("../../etc/g.csv", good.read_bytes())},
+    )
+    body = response.json()
+    assert response.status_code == 200 and body["file"] == "g.csv"
+    assert (body["rows_stored"], body["rows_quarantined"]) == (1, 1)
+    import thbhub.web.uploads as uploads
+
+    monkeypatch.setattr(uploads, "MAX_CASE_UPLOAD_BYTES", 10)
+    monkeypatch.setattr(uploads.receive, "__defaults__", (10,))
+    response = client.post(
+        "/api/v1/cases/import", headers=b, files={"file": ("g.csv", good.read_bytes())}
+    )
+    assert response.status_code == 413 and "limit" in response.json()["error"]["message"]
+    response = client.post("/api/v1/cases/import", headers=b, files={"file": ("g.exe", b"MZ")})
+    assert response.status_code == 400
