@@ -233,3 +233,23 @@ def test_htcds_problems_are_located(db: Database, settings: Settings, tmp_path: 
         (4, "vic_AgeWhenTrafficked", "-3"),
         (4, "prs_Citizenship", "Atlantis"),
     }
+
+
+def test_excel_export_never_writes_formulas(
+    db: Database, settings: Settings, tmp_path: Path
+) -> None:
+    import openpyxl
+
+    rows = htcds_rows()[:1]
+    rows[0]["cas_ReferringOrganisation"] = '=HYPERLINK("http://evil.example","x")'
+    org = make_org(db, "Formula")
+    service.import_cases(
+        db, settings, member(org), write_csv(tmp_path / "f.csv", HTCDS_HEADER, rows), org
+    )
+    out = tmp_path / "f.xlsx"
+    service.export_cases(db, member(org), org, "htcds", out)
+    ws = openpyxl.load_workbook(out).active
+    assert ws is not None
+    cells = [c for row in ws.iter_rows(min_row=3) for c in row if c.value]
+    assert cells and all(c.data_type != "f" for c in cells)
+    assert any(str(c.value).startswith("=HYPERLINK") for c in cells)

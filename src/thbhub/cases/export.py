@@ -190,6 +190,10 @@ def write_htcds(rows: Sequence[dict[str, Any]], path: Path) -> int:
         ws.append([labels.get(c, c) for c in columns])  # as the published templates do
         for m in mapped:
             ws.append([_text(m.get(c), ";") for c in columns])
+            for cell in ws[ws.max_row]:
+                # contributed text such as an organisation name must never become a formula
+                if isinstance(cell.value, str) and cell.value.startswith("="):
+                    cell.data_type = "s"
         wb.save(path)
     else:
         with path.open("w", encoding="utf-8", newline="") as fh:
