@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from case_support import HTCDS_HEADER, ctdc_row, htcds_rows, make_org, member, write_csv, write_ctdc
-from thbhub.cases import service
+from thbhub.cases import exports, service
 from thbhub.cli import main
 from thbhub.settings import Settings
 from thbhub.storage import Database
@@ -23,7 +23,7 @@ def test_every_read_and_export_is_audited(db: Database, settings: Settings, tmp_
     service.list_cases(db, who, org)
     service.summary(db, who, org, ["sex"])
     service.case_frame(db, who, org)
-    service.export_cases(db, who, org, "ctdc", tmp_path / "out.csv")
+    exports.export_cases(db, who, org, "ctdc", tmp_path / "out.csv")
     with db.connect() as conn:
         log = conn.execute(select(audit_log).order_by(audit_log.c.id)).mappings().all()
     assert [(e["action"], e["object_type"]) for e in log] == [

@@ -9,7 +9,7 @@ import pytest
 
 from case_support import ctdc_row, make_org, member, write_csv, write_ctdc
 from support import shared_file
-from thbhub.cases import service
+from thbhub.cases import exports, service
 from thbhub.settings import Settings
 from thbhub.storage import Database
 
@@ -261,7 +261,7 @@ def test_ctdc_to_htcds_mapping(db: Database, settings: Settings, tmp_path: Path)
     ]
     service.import_cases(db, settings, member(org), write_ctdc(tmp_path / "c.csv", rows), org)
     out = tmp_path / "h.csv"
-    service.export_cases(db, member(org), org, "htcds", out)
+    exports.export_cases(db, member(org), org, "htcds", out)
     with out.open(encoding="utf-8") as fh:
         first, second = list(csv.DictReader(fh))
     assert first["prs_Gender"] == "Feminine" and first["prs_Citizenship"] == "UA"
@@ -289,7 +289,7 @@ def test_ctdc_to_htcds_mapping(db: Database, settings: Settings, tmp_path: Path)
     again = make_org(db, "Mapping again")
     service.import_cases(db, settings, member(again), out, again)
     ctdc_out = tmp_path / "c2.csv"
-    service.export_cases(db, member(org), org, "ctdc", ctdc_out)
+    exports.export_cases(db, member(org), org, "ctdc", ctdc_out)
     third = make_org(db, "Mapping CTDC")
     service.import_cases(db, settings, member(third), ctdc_out, third)
     keys = ("year", "sex", "age", "citizenship", "country", "means", "identification")

@@ -11,7 +11,7 @@ from fastapi import Request
 from fastapi.testclient import TestClient
 
 from case_support import HTCDS_HEADER, ctdc_row, htcds_rows, make_org, member, write_csv, write_ctdc
-from thbhub.cases import service
+from thbhub.cases import exports, service
 from thbhub.domain.errors import PermissionDenied
 from thbhub.domain.principals import Principal, Role
 from thbhub.settings import Settings
@@ -69,7 +69,7 @@ def test_services_refuse_other_organisations(
             lambda w: service.summary(db, w, a, ["year"]),
             lambda w: service.case_frame(db, w, a),
             lambda w: service.quarantine(db, w, a),
-            lambda w: service.export_cases(db, w, a, "htcds", tmp_path / "x.csv"),
+            lambda w: exports.export_cases(db, w, a, "htcds", tmp_path / "x.csv"),
             lambda w: service.import_cases(db, settings, w, tmp_path / "a.csv", a),
         ):
             with pytest.raises(PermissionDenied):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import typer
 
-from thbhub.cases import service
+from thbhub.cases import exports, service
 from thbhub.cli.context import state
 from thbhub.cli.output import Format, FormatOption, emit, info
 from thbhub.domain.principals import Principal, Role
@@ -99,7 +99,7 @@ def export_cases(
 ) -> None:
     """Export an organisation's case records as HTCDS v2.0 or CTDC."""
     st = state(ctx)
-    result = service.export_cases(st.db(), operator(ctx, org), org, fmt, out)
+    result = exports.export_cases(st.db(), operator(ctx, org), org, fmt, out)
     info(f"Wrote {result['rows']} records to {result['file']} ({fmt}).")
 
 
@@ -161,7 +161,7 @@ def quarantine(
     its quarantine entry (thb_QuarantineId)."""
     st = state(ctx)
     if fix_file is not None:
-        result = service.export_quarantine(st.db(), operator(ctx, org), org, fix_file)
+        result = exports.export_quarantine(st.db(), operator(ctx, org), org, fix_file)
         info(f"Wrote {result['rows']} quarantined rows to {result['file']} ({result['format']}).")
         return
     rows = service.quarantine(st.db(), operator(ctx, org), org)

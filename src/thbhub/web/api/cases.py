@@ -11,7 +11,7 @@ from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
-from thbhub.cases import service
+from thbhub.cases import exports, service
 from thbhub.domain.errors import AuthenticationRequired
 from thbhub.domain.principals import Principal
 from thbhub.web.access import Access, access
@@ -97,7 +97,7 @@ def get_export(
         tmp.rmdir()
 
     try:
-        service.export_cases(db, principal, org_id, format, path)
+        exports.export_cases(db, principal, org_id, format, path)
     except Exception:
         cleanup()
         raise
