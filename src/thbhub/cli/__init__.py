@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from thbhub import __version__
-from thbhub.cli import access, core, taxonomy
+from thbhub.cli import access, cases, core, imports, taxonomy
 from thbhub.cli.context import state
 from thbhub.cli.errors import HubGroup
 
@@ -46,6 +46,9 @@ def root(
 core.register(app)
 app.add_typer(taxonomy.app, name="taxonomy")
 access.register(app)
+app.add_typer(cases.app, name="cases")
+app.add_typer(imports.app, name="import")
+app.add_typer(cases.export_app, name="export")
 
 
 def main(argv: list[str] | None = None) -> int:

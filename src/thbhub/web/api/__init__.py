@@ -6,6 +6,6 @@ from fastapi import APIRouter
 
 
 def routers() -> list[APIRouter]:
-    from thbhub.web.api import access, core, taxonomy
+    from thbhub.web.api import access, cases, core, taxonomy
 
-    return [core.router, taxonomy.router, access.router]
+    return [core.router, taxonomy.router, access.router, cases.router]

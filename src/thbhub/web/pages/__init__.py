@@ -6,6 +6,6 @@ from fastapi import APIRouter
 
 
 def routers() -> list[APIRouter]:
-    from thbhub.web.pages import access, admin, home, topics
+    from thbhub.web.pages import access, admin, cases, home, topics
 
-    return [home.router, topics.router, access.router, admin.router]
+    return [home.router, topics.router, access.router, admin.router, cases.router]
