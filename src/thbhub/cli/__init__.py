@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from thbhub import __version__
-from thbhub.cli import access, core, imports, query, taxonomy
+from thbhub.cli import access, cases, core, imports, query, taxonomy
 from thbhub.cli.context import state
 from thbhub.cli.errors import HubGroup
 
@@ -45,9 +45,11 @@ def root(
 
 core.register(app)
 app.add_typer(taxonomy.app, name="taxonomy")
-app.add_typer(imports.app, name="import")
 app.add_typer(query.app, name="query")
 access.register(app)
+app.add_typer(cases.app, name="cases")
+app.add_typer(imports.app, name="import")
+app.add_typer(cases.export_app, name="export")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,7 +1,8 @@
 """`thbhub import ...`: read a source file into the hub, one transaction per file.
 
-Each format is one small command calling :func:`run_import`; adding a format (say
-`thbhub import cases`) is one more function decorated with ``@app.command(...)``.
+Each statistics format is one small command calling :func:`run_import`; adding a format is
+one more function decorated with ``@app.command(...)``.  The case-records command lives in
+cli/cases.py and is registered here with one line.
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ from typing import Any
 
 import typer
 
+from thbhub.cli import cases
 from thbhub.cli.context import state
 from thbhub.cli.output import Format, FormatOption, emit, info
 from thbhub.cli.progress import progress_bar
 from thbhub.ingest.registry import get_importer
 
-app = typer.Typer(help="Import source files (statistics, case records).", no_args_is_help=True)
+app = typer.Typer(help="Import data files (statistics, case records).", no_args_is_help=True)
+app.command("cases")(cases.import_cases)
 
 FileArg = typer.Argument(
     ..., exists=True, dir_okay=False, readable=True, help="The file, as published."

@@ -6,6 +6,6 @@ from fastapi import APIRouter
 
 
 def routers() -> list[APIRouter]:
-    from thbhub.web.api import access, core, stats, taxonomy
+    from thbhub.web.api import access, cases, core, stats, taxonomy
 
-    return [core.router, taxonomy.router, access.router, stats.router]
+    return [core.router, taxonomy.router, access.router, cases.router, stats.router]

@@ -6,6 +6,13 @@ from fastapi import APIRouter
 
 
 def routers() -> list[APIRouter]:
-    from thbhub.web.pages import access, admin, home, stats, topics
+    from thbhub.web.pages import access, admin, cases, home, stats, topics
 
-    return [home.router, topics.router, access.router, admin.router, stats.router]
+    return [
+        home.router,
+        topics.router,
+        access.router,
+        admin.router,
+        cases.router,
+        stats.router,
+    ]
