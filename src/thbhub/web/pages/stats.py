@@ -46,7 +46,8 @@ def explore(
     country: list[str] = Query([]),
     year_from: int | None = Query(None, alias="from", ge=1900, le=2100),
     year_to: int | None = Query(None, alias="to", ge=1900, le=2100),
-    by: str = Query("", max_length=64),
+    # The page draws one series per value of a single dimension (years run along the x axis).
+    by: str = Query("", pattern=r"^(sex|age|form|citizenship)?$"),
     per_100k: bool = Query(False),
 ) -> HTMLResponse:
     countries = [c for c in country if c] or list(CBSS_MEMBER_STATES)
