@@ -152,6 +152,8 @@ def test_api_downloads_and_pages(loaded: Database, settings: Settings) -> None:
     assert table.column("value").to_pylist() == [20.0, None]
     error = client.get("/api/v1/observations?by=mood")
     assert error.status_code == 400 and "mood" in error.json()["error"]["message"]
+    # An id beyond the 32-bit keys is a bad request, not a database overflow (found by fuzzing).
+    assert client.get("/api/v1/observations?dataset=99999999999999999999").status_code == 422
     page = client.get("/explore?indicator=victims&country=LV&by=sex")
     assert page.status_code == 200 and "suppressed 0–4" in page.text
     # The page breaks down by one dimension; a list (as the API takes) is a clear 422, not a 500.

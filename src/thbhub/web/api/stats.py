@@ -11,7 +11,7 @@ from thbhub.stats import export
 from thbhub.stats.profile import country_profile
 from thbhub.stats.query import build_query, list_datasets, query_observations
 from thbhub.web.access import Access, access
-from thbhub.web.deps import DbDep
+from thbhub.web.deps import MAX_ID, DbDep
 
 router = APIRouter(prefix="/api/v1", tags=["statistics"])
 
@@ -41,7 +41,7 @@ def get_observations(
     by: str | None = Query(None, description="comma-separated: year,sex,age,form,citizenship"),
     per_100k: bool = Query(False, alias="per_100k"),
     source: list[str] = Query([]),
-    dataset: int | None = Query(None),
+    dataset: int | None = Query(None, ge=1, le=MAX_ID),
     format: Literal["json", "csv", "parquet"] = Query("json"),
 ) -> Response:
     query = build_query(
