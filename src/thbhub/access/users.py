@@ -23,6 +23,7 @@ from thbhub.domain.errors import NotFoundError, PermissionDenied, UserError
 from thbhub.domain.principals import Principal, Role
 from thbhub.storage import Database
 from thbhub.storage import access as q
+from thbhub.storage.schema import MAX_ID
 
 ORG_KINDS = ("agency", "ngo", "secretariat", "partner")
 USER_ROLES = (Role.contributor.value, Role.analyst.value, Role.admin.value)
@@ -108,8 +109,10 @@ def list_organisations(db: Database) -> list[dict[str, Any]]:
 
 
 def find_organisation(conn: Connection, name_or_id: str | int) -> dict[str, Any]:
-    if isinstance(name_or_id, int) or str(name_or_id).isdigit():
-        row = q.organisation_by(conn, id=int(name_or_id))
+    text = str(name_or_id)
+    if isinstance(name_or_id, int) or (text.isascii() and text.isdigit()):
+        number = int(name_or_id)
+        row = q.organisation_by(conn, id=number) if number <= MAX_ID else None
     else:
         row = q.organisation_by(conn, name=" ".join(str(name_or_id).split()))
     if row is None:

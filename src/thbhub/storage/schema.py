@@ -21,6 +21,9 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+#: Integer keys are 32-bit on both backends; a larger id can name no row.
+MAX_ID = 2**31 - 1
+
 # Deterministic constraint names keep migrations identical on SQLite and PostgreSQL.
 metadata = MetaData(
     naming_convention={

@@ -10,6 +10,7 @@ from fastapi.templating import Jinja2Templates
 from thbhub.domain.principals import PUBLIC, Principal
 from thbhub.settings import Settings
 from thbhub.storage import Database
+from thbhub.storage.schema import MAX_ID
 
 
 def get_settings(request: Request) -> Settings:
@@ -40,8 +41,7 @@ def get_principal(request: Request) -> Principal:
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
-#: Ids are 32-bit integer keys on both backends: a larger number is a bad request, not a 500.
-MAX_ID = 2**31 - 1
+# Ids are 32-bit integer keys on both backends: a larger number is a bad request, not a 500.
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
 OrgQuery = Annotated[
     int | None, Query(ge=1, le=MAX_ID, description="Organisation id (default: your own)")
