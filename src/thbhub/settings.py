@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     # the differential-privacy budget each organisation may spend per dataset.
     disclosure_rounding_base: int | None = Field(default=None)
     privacy_epsilon_budget: float = Field(default=10.0, gt=0)
-    privacy_delta_budget: float = Field(default=1e-5, ge=0)
+    privacy_delta_budget: float = Field(default=1e-4, ge=0)
     # Base URL the app is reached at; only used to build absolute links in outputs.
     public_url: str | None = None
 
