@@ -20,7 +20,6 @@ install: $(STAMP)
 ## Create the venv, set up the embedded database with the bundled real data, serve the app.
 run: $(STAMP)
 	$(BIN)/thbhub init --sample
-	@echo "Serving THB Hub at http://$(HOST):$(PORT)/"
 	$(BIN)/thbhub serve --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)

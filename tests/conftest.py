@@ -11,6 +11,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -35,14 +36,6 @@ def pg_admin_url() -> str:
     return url
 
 
-def _admin_engine(url: str):  # type: ignore[no-untyped-def]
-    return create_engine(url, isolation_level="AUTOCOMMIT")
-
-
-def _with_database(url: str, name: str) -> str:
-    return url.rsplit("/", 1)[0] + "/" + name
-
-
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     base = tmp_path_factory.mktemp("sqlite-template")
@@ -53,22 +46,31 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@contextmanager
+def pg_database(admin_url: str, prefix: str, template: str | None = None) -> Iterator[str]:
+    """A new PostgreSQL database (optionally a copy of ``template``), dropped afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    copy = f' TEMPLATE "{template}"' if template else ""
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"{copy}'))
+    try:
+        yield admin_url.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def pg_template(
     pg_admin_url: str, tmp_path_factory: pytest.TempPathFactory, worker_id: str
 ) -> Iterator[str]:
-    name = f"thbhub_tpl_{worker_id}_{uuid.uuid4().hex[:6]}"
-    admin = _admin_engine(pg_admin_url)
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = _with_database(pg_admin_url, name)
-    db = Database(url)
-    init_hub(db, make_settings(tmp_path_factory.mktemp("pg-template"), url))
-    db.dispose()
-    yield name
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with pg_database(pg_admin_url, f"thbhub_tpl_{worker_id}") as url:
+        db = Database(url)
+        init_hub(db, make_settings(tmp_path_factory.mktemp("pg-template"), url))
+        db.dispose()
+        yield url.rsplit("/", 1)[1]
 
 
 @pytest.fixture(params=BACKENDS)
@@ -87,16 +89,8 @@ def db_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iter
         return
     admin_url: str = request.getfixturevalue("pg_admin_url")
     template_name: str = request.getfixturevalue("pg_template")
-    name = f"thbhub_t_{uuid.uuid4().hex[:12]}"
-    admin = _admin_engine(admin_url)
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"'))
-    try:
-        yield _with_database(admin_url, name)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with pg_database(admin_url, "thbhub_t", template_name) as url:
+        yield url
 
 
 @pytest.fixture
@@ -118,13 +112,5 @@ def empty_db_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -
         yield f"sqlite:///{tmp_path / 'empty.db'}"
         return
     admin_url: str = request.getfixturevalue("pg_admin_url")
-    name = f"thbhub_e_{uuid.uuid4().hex[:12]}"
-    admin = _admin_engine(admin_url)
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield _with_database(admin_url, name)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with pg_database(admin_url, "thbhub_e") as url:
+        yield url

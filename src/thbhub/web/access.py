@@ -9,13 +9,13 @@ Declare with the :func:`access` decorator, placed *under* the router decorator::
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from enum import StrEnum
 from typing import Any, TypeVar
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
-from starlette.routing import Mount
+from starlette.routing import BaseRoute, Mount
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -44,13 +44,31 @@ def declared_access(endpoint: Callable[..., Any]) -> Access | None:
 
 
 # FastAPI's own routes: the OpenAPI document is public by design.
-_FRAMEWORK_PATHS = frozenset({"/openapi.json"})
+_FRAMEWORK_PATHS = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
+
+
+def iter_routes(app: FastAPI) -> Iterator[BaseRoute]:
+    """Every route of the app, looking inside included routers.
+
+    Older FastAPI copies an included router's routes into ``app.routes``; newer releases keep
+    a wrapper holding the original router, so both shapes are walked here.
+    """
+
+    def walk(routes: list[BaseRoute]) -> Iterator[BaseRoute]:
+        for route in routes:
+            inner = getattr(route, "original_router", None)
+            if inner is not None:
+                yield from walk(list(inner.routes))
+            else:
+                yield route
+
+    yield from walk(list(app.routes))
 
 
 def verify_routes_declared(app: FastAPI) -> None:
     """Refuse to start when any route lacks an access declaration."""
     undeclared = []
-    for route in app.routes:
+    for route in iter_routes(app):
         if isinstance(route, Mount) or getattr(route, "path", None) in _FRAMEWORK_PATHS:
             continue
         endpoint = getattr(route, "endpoint", None)
@@ -66,7 +84,7 @@ def verify_routes_declared(app: FastAPI) -> None:
 def route_table(app: FastAPI) -> list[tuple[str, str, Access]]:
     """(method, path, access) for every declared route; used by tests and the admin page."""
     rows = []
-    for route in app.routes:
+    for route in iter_routes(app):
         if isinstance(route, APIRoute):
             level = declared_access(route.endpoint)
             if level is not None:
