@@ -54,9 +54,19 @@ def test_dp_release_writes_files_and_spends_budget(
     org = make_org(db)
     out = tmp_path / "release.csv"
     result = release(
-        db, settings, member(org), records(),
-        ReleaseRequest(organisation_id=org, method="dp", output=out, epsilon=2.0, fmt="ctdc",
-                       reporting_length=2, seed=1),
+        db,
+        settings,
+        member(org),
+        records(),
+        ReleaseRequest(
+            organisation_id=org,
+            method="dp",
+            output=out,
+            epsilon=2.0,
+            fmt="ctdc",
+            reporting_length=2,
+            seed=1,
+        ),
     )
     synthetic = pl.read_csv(out, infer_schema_length=0)
     assert {"yearOfRegistration", "gender", "ageBroad", "CountryOfExploitation"} <= set(
@@ -69,9 +79,12 @@ def test_dp_release_writes_files_and_spends_budget(
     assert status["epsilon_spent"] == pytest.approx(2.0, rel=1e-6)
     assert result["epsilon"] == pytest.approx(2.0, rel=1e-6)
     with db.connect() as conn:
-        assert conn.execute(
-            select(func.count()).select_from(audit_log).where(audit_log.c.action == "release")
-        ).scalar_one() == 1
+        assert (
+            conn.execute(
+                select(func.count()).select_from(audit_log).where(audit_log.c.action == "release")
+            ).scalar_one()
+            == 1
+        )
 
 
 def test_budget_refuses_over_spending_and_changes_nothing(
@@ -83,9 +96,18 @@ def test_budget_refuses_over_spending_and_changes_nothing(
 
     def ask(eps: float, name: str) -> dict[str, object]:
         return release(
-            db, settings, member(org), data,
-            ReleaseRequest(organisation_id=org, method="dp", output=tmp_path / name,
-                           epsilon=eps, reporting_length=2, seed=2),
+            db,
+            settings,
+            member(org),
+            data,
+            ReleaseRequest(
+                organisation_id=org,
+                method="dp",
+                output=tmp_path / name,
+                epsilon=eps,
+                reporting_length=2,
+                seed=2,
+            ),
         )
 
     ask(2.0, "a.csv")
@@ -101,9 +123,18 @@ def test_budget_refuses_over_spending_and_changes_nothing(
     # Budgets are per organisation: another organisation starts from zero.
     other = make_org(db, "NGO LT")
     release(
-        db, settings, member(other), data,
-        ReleaseRequest(organisation_id=other, method="dp", output=tmp_path / "e.csv",
-                       epsilon=3.0, reporting_length=1, seed=3),
+        db,
+        settings,
+        member(other),
+        data,
+        ReleaseRequest(
+            organisation_id=other,
+            method="dp",
+            output=tmp_path / "e.csv",
+            epsilon=3.0,
+            reporting_length=1,
+            seed=3,
+        ),
     )
 
 
@@ -112,7 +143,10 @@ def test_kanon_release_reports_records_lost(
 ) -> None:
     org = make_org(db)
     result = release(
-        db, settings, member(org), records(),
+        db,
+        settings,
+        member(org),
+        records(),
         ReleaseRequest(organisation_id=org, method="kanon", output=tmp_path / "k.csv", k=11),
     )
     released = pl.read_csv(tmp_path / "k.csv", infer_schema_length=0)
@@ -129,7 +163,10 @@ def test_only_members_release_or_see_utility(
     other = make_org(db, "Someone else")
     with pytest.raises(PermissionDenied):
         release(
-            db, settings, member(other), records(),
+            db,
+            settings,
+            member(other),
+            records(),
             ReleaseRequest(organisation_id=org, method="kanon", output=tmp_path / "x.csv"),
         )
     with pytest.raises(PermissionDenied):

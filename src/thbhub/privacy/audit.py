@@ -88,7 +88,7 @@ def audit(
         member = _membership(support, lattice, key)
         by_cell: dict[int, np.ndarray] = {
             int(c): g["_var"].to_numpy()
-            for (c,), g in member.group_by("_cell")  # type: ignore[misc]
+            for (c,), g in member.group_by("_cell")
         }
         for idx, cell in enumerate(table.iter_rows(named=True)):
             variables = by_cell.get(idx, np.array([], dtype=np.int64))
@@ -103,7 +103,10 @@ def audit(
     a_eq = sparse.csr_matrix(
         (
             np.ones(sum(len(c) for c in cols)),
-            (np.concatenate(rows or [[]]), np.concatenate(cols or [[]])),
+            (
+                np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64),
+                np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64),
+            ),
         ),
         shape=(row, nvar),
     )

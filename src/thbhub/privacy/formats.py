@@ -70,9 +70,11 @@ def in_layout(frame: pl.DataFrame, fmt: str) -> pl.DataFrame:
             name: pl.any_horizontal([forms.str.contains(f, literal=True) for f in ids])
             for name, ids in CTDC_FLAGS.items()
         }
-        other = forms.str.split(";").list.eval(
-            pl.element().str.strip_chars().is_in(known).not_() & (pl.element() != "")
-        ).list.any()
+        other = (
+            forms.str.split(";")
+            .list.eval(pl.element().str.strip_chars().is_in(known).not_() & (pl.element() != ""))
+            .list.any()
+        )
         out = out.with_columns(
             [
                 pl.when(forms == "").then(None).otherwise(expr.cast(pl.Int8).cast(pl.Utf8)).alias(n)

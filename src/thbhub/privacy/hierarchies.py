@@ -124,10 +124,22 @@ LEVEL_NAMES: dict[str, list[str]] = {
 }
 
 
+#: Source-format column names (CTDC, HTCDS) that mean one of the hierarchies above.
+ALIASES: dict[str, str] = {
+    "yearOfRegistration": "year",
+    "ageBroad": "age",
+    "vic_AgeWhenTrafficked": "age",
+    "CountryOfExploitation": "country",
+    "hte_Country": "country",
+    "prs_Citizenship": "citizenship",
+    "gender": "sex",
+}
+
+
 def hierarchy(column: str) -> list[Level]:
-    return HIERARCHIES.get(column, [_identity, _star])
+    return HIERARCHIES.get(ALIASES.get(column, column), [_identity, _star])
 
 
 def level_name(column: str, level: int) -> str:
-    names = LEVEL_NAMES.get(column, ["as recorded", "*"])
+    names = LEVEL_NAMES.get(ALIASES.get(column, column), ["as recorded", "*"])
     return names[level]

@@ -143,18 +143,26 @@ def _kanon(data: pl.DataFrame, request: ReleaseRequest) -> dict[str, Any]:
     result = k_anonymise(data, qi, request.k, max_suppression=request.max_suppression)
     summary = result.summary()
     return {
-        "parameters": {"k": request.k, "quasi_identifiers": qi,
-                       "max_suppression": request.max_suppression},
+        "parameters": {
+            "k": request.k,
+            "quasi_identifiers": qi,
+            "max_suppression": request.max_suppression,
+        },
         "summary": summary,
-        "utility": {"records_lost": result.records_lost, "share_lost": summary["share_lost"],
-                    "generalisation": result.level_names,
-                    "equivalence_classes": result.classes},
+        "utility": {
+            "records_lost": result.records_lost,
+            "share_lost": summary["share_lost"],
+            "generalisation": result.level_names,
+            "equivalence_classes": result.classes,
+        },
         "writes": [(request.output, result.frame)],
         "files": [request.output],
     }
 
 
-def _dp(conn: Any, settings: Settings, data: pl.DataFrame, request: ReleaseRequest) -> dict[str, Any]:
+def _dp(
+    conn: Any, settings: Settings, data: pl.DataFrame, request: ReleaseRequest
+) -> dict[str, Any]:
     delta = request.delta if request.delta is not None else default_delta(data.height)
     # Refuse before computing anything when the budget cannot cover the request.
     ledger.check(conn, settings, request.organisation_id, request.dataset, request.epsilon, delta)
@@ -198,3 +206,21 @@ def releases(db: Database, principal: Principal, organisation_id: int) -> list[d
         raise PermissionDenied("utility reports are visible to the owning organisation only")
     with db.connect() as conn:
         return q.release_rows(conn, organisation_id)
+
+
+def resolve_organisation(db: Database, name_or_id: str) -> int:
+    with db.connect() as conn:
+        found = q.organisation_id_by_name(conn, name_or_id)
+    if found is None:
+        raise NotFoundError(f"no organisation {name_or_id!r} (give its name or id)")
+    return found
+
+
+def read_records(path: Path) -> pl.DataFrame:
+    """A records file (CSV, all columns as text) to release; used by `thbhub release file`."""
+    if not path.exists():
+        raise UserError(f"{path}: no such file")
+    try:
+        return pl.read_csv(path, infer_schema_length=0)
+    except pl.exceptions.PolarsError as exc:
+        raise UserError(f"{path}: not a readable CSV file ({exc})") from exc

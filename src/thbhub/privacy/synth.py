@@ -38,11 +38,8 @@ def synthesise(
     rng = np.random.default_rng(seed)
     aggs = release.aggregates
     r = release.reporting_length
-    singles = {c: aggs.get((c,)) for c in release.columns}
-    base = sorted(
-        release.columns,
-        key=lambda c: (-(singles[c].height if singles[c] is not None else 0), c),
-    )
+    values = {c: (aggs[(c,)].height if (c,) in aggs else 0) for c in release.columns}
+    base = sorted(release.columns, key=lambda c: (-values[c], c))
     # Like the showcase's per-record random attribute order, records are built in a few
     # batches with different column orders (the first is the most-values-first order), so
     # that no column is always conditioned on everything else.

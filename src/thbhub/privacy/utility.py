@@ -22,7 +22,7 @@ def compare(original: Aggregates, released: Aggregates, reporting_length: int) -
     original = without_missing(original)
     released = without_missing(released)
     by_length: dict[int, dict[str, float]] = {}
-    totals = {
+    totals: dict[str, float] = {
         "original": 0,
         "suppressed": 0,
         "fabricated": 0,
@@ -33,7 +33,7 @@ def compare(original: Aggregates, released: Aggregates, reporting_length: int) -
         "sum_count": 0,
     }
     for k in range(1, reporting_length + 1):
-        acc = dict.fromkeys(totals, 0)
+        acc: dict[str, float] = dict.fromkeys(totals, 0.0)
         for cols, o in original.items():
             if len(cols) != k:
                 continue
@@ -64,7 +64,7 @@ def compare(original: Aggregates, released: Aggregates, reporting_length: int) -
 def _metrics(acc: dict[str, Any]) -> dict[str, float]:
     o = acc["original"] or 1
     return {
-        "original_combinations": acc["original"],
+        "original_combinations": int(acc["original"]),
         "mean_count": round(acc["sum_count"] / o, 2),
         "suppressed_pct": round(100 * acc["suppressed"] / o, 2),
         "fabricated_pct": round(100 * acc["fabricated"] / o, 2),

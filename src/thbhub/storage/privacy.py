@@ -38,11 +38,18 @@ def organisation_id_by_name(conn: Connection, name_or_id: str) -> int | None:
 
 def insert_release(conn: Connection, values: dict[str, Any]) -> int:
     row = {**values, "created_at": datetime.now(UTC)}
-    return int(conn.execute(insert(privacy_releases).returning(privacy_releases.c.id), row).scalar_one())
+    return int(
+        conn.execute(insert(privacy_releases).returning(privacy_releases.c.id), row).scalar_one()
+    )
 
 
 def insert_spend(
-    conn: Connection, organisation_id: int, dataset: str, release_id: int, epsilon: float, delta: float
+    conn: Connection,
+    organisation_id: int,
+    dataset: str,
+    release_id: int,
+    epsilon: float,
+    delta: float,
 ) -> None:
     conn.execute(
         insert(privacy_ledger),
@@ -71,7 +78,9 @@ def spent(conn: Connection, organisation_id: int, dataset: str) -> tuple[float, 
     return float(row[0]), float(row[1])
 
 
-def ledger_rows(conn: Connection, organisation_id: int, dataset: str | None = None) -> list[dict[str, Any]]:
+def ledger_rows(
+    conn: Connection, organisation_id: int, dataset: str | None = None
+) -> list[dict[str, Any]]:
     q = (
         select(
             privacy_ledger.c.id,
@@ -102,5 +111,9 @@ def release_rows(conn: Connection, organisation_id: int) -> list[dict[str, Any]]
 
 
 def release_row(conn: Connection, release_id: int) -> dict[str, Any] | None:
-    row = conn.execute(select(privacy_releases).where(privacy_releases.c.id == release_id)).mappings().first()
+    row = (
+        conn.execute(select(privacy_releases).where(privacy_releases.c.id == release_id))
+        .mappings()
+        .first()
+    )
     return None if row is None else dict(row)

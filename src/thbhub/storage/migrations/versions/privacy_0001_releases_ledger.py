@@ -20,9 +20,7 @@ def upgrade() -> None:
     op.create_table(
         "privacy_releases",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column(
-            "organisation_id", sa.Integer, sa.ForeignKey("organisations.id"), nullable=False
-        ),
+        sa.Column("organisation_id", sa.Integer, sa.ForeignKey("organisations.id"), nullable=False),
         sa.Column("dataset", sa.String(200), nullable=False),
         sa.Column("method", sa.String(20), nullable=False),
         sa.Column("format", sa.String(20), nullable=False),
@@ -37,13 +35,9 @@ def upgrade() -> None:
     op.create_table(
         "privacy_ledger",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column(
-            "organisation_id", sa.Integer, sa.ForeignKey("organisations.id"), nullable=False
-        ),
+        sa.Column("organisation_id", sa.Integer, sa.ForeignKey("organisations.id"), nullable=False),
         sa.Column("dataset", sa.String(200), nullable=False),
-        sa.Column(
-            "release_id", sa.Integer, sa.ForeignKey("privacy_releases.id"), nullable=False
-        ),
+        sa.Column("release_id", sa.Integer, sa.ForeignKey("privacy_releases.id"), nullable=False),
         sa.Column("epsilon", sa.Float, nullable=False),
         sa.Column("delta", sa.Float, nullable=False),
         sa.Column("spent_at", sa.DateTime(timezone=True), nullable=False),
