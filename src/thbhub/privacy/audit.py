@@ -87,8 +87,7 @@ def audit(
     for key, table in lattice.tables.items():
         member = _membership(support, lattice, key)
         by_cell: dict[int, np.ndarray] = {
-            int(c): g["_var"].to_numpy()
-            for (c,), g in member.group_by("_cell")
+            int(c): g["_var"].to_numpy() for (c,), g in member.group_by("_cell")
         }
         for idx, cell in enumerate(table.iter_rows(named=True)):
             variables = by_cell.get(idx, np.array([], dtype=np.int64))
@@ -166,16 +165,17 @@ def _complement(lattice: Lattice, interval: Interval) -> int:
             if best is None or first["n"] < best[0]:
                 best = (int(first["n"]), key, {x: str(first[x]) for x in key})
     if best is None:
-        for d in key:
-            parent_key = tuple(x for x in key if x != d)
-            parent = lattice.tables[parent_key]
+        # No published sibling: suppress the smallest published cell that contains this one
+        # (a parent, a grand-parent, ..., the grand total), which always widens the interval.
+        for parent_key in lattice.tables:
+            if len(parent_key) >= len(key) or not set(parent_key) <= set(key):
+                continue
             cond = pl.lit(True)
             for x in parent_key:
                 cond = cond & (pl.col(x) == cell[x])
-            hit = parent.filter(cond & ~pl.col("sup"))
-            if hit.height:
+            hit = lattice.tables[parent_key].filter(cond & ~pl.col("sup"))
+            if hit.height and (best is None or int(hit["n"][0]) < best[0]):
                 best = (int(hit["n"][0]), parent_key, {x: cell[x] for x in parent_key})
-                break
     if best is None:
         return 0
     lattice.suppress(best[1], best[2])

@@ -57,11 +57,18 @@ class DisclosurePolicy:
         return self.protection_width or self.threshold
 
     def round(self, count: int) -> int:
-        """Round a publishable count to the base (nearest multiple, halves up); 0 stays 0."""
+        """Round a publishable count to the base (nearest multiple, halves up); 0 stays 0.
+
+        A rounded count never falls below the threshold (6 with k = 6 and base 5 is shown as
+        10, not 5): a published number below k would look like a disclosure.
+        """
         if self.rounding_base is None or count == 0:
             return count
         b = self.rounding_base
-        return max(b, ((count + b // 2) // b) * b)
+        rounded = ((count + b // 2) // b) * b
+        if rounded < self.threshold:
+            rounded = -(-self.threshold // b) * b
+        return rounded
 
     def note(self) -> str:
         text = (
