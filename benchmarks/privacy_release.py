@@ -10,8 +10,8 @@ are scored by the same evaluator (thbhub.privacy.utility.compare, the showcase's
 definitions): % of original combinations suppressed, % fabricated, mean absolute error of
 combination counts (all, and counts >= 10), for the DP aggregates and the synthetic data.
 Ratios are THB Hub / showcase: below 1 is better for THB Hub.  Sample rows are means of
-``--repeats`` independent releases (default 3); full-file rows are single releases.  The showcase's own published
-anchor (6,000-row test set, epsilon 4, R 4) is printed for reference.
+``--repeats`` independent releases (default 3); full-file rows are single releases.  The
+showcase's own published anchor (6,000-row test set, epsilon 4, R 4) is printed too.
 """
 
 from __future__ import annotations
