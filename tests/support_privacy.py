@@ -8,11 +8,19 @@ minimises and maximises one target cell's value with scipy's linprog.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from itertools import product
 
 import numpy as np
+import polars as pl
 from scipy.optimize import linprog
+from sqlalchemy import insert
+
+from thbhub.domain.principals import Principal, Role
+from thbhub.storage import Database
+from thbhub.storage.schema import organisations
 
 Published = tuple[Mapping[str, str], int | None]  # (cell coordinates incl. filters, count)
 
@@ -54,3 +62,33 @@ def feasible_range(
     assert lo.status == 0, lo.message
     high = np.inf if hi.status == 3 else -hi.fun
     return float(lo.fun), float(high)
+
+
+# -- organisations and records for release tests -------------------------------------
+
+
+def make_org(db: Database, name: str = "Police PL") -> int:
+    with db.begin() as conn:
+        return int(
+            conn.execute(
+                insert(organisations).returning(organisations.c.id),
+                {"name": name, "country": "PL", "kind": "agency", "created_at": datetime.now(UTC)},
+            ).scalar_one()
+        )
+
+
+def member(org: int) -> Principal:
+    return Principal(role=Role.contributor, email="cli:test", organisation_id=org, origin="cli")
+
+
+def records(n: int = 300, seed: int = 3) -> pl.DataFrame:
+    rnd = random.Random(seed)
+    return pl.DataFrame(
+        {
+            "year": [str(rnd.choice([2015, 2016, 2017])) for _ in range(n)],
+            "sex": [rnd.choice(["female", "male"]) for _ in range(n)],
+            "age": [rnd.choice(["0--8", "9--17", "18--20", "30--38", None]) for _ in range(n)],
+            "citizenship": [rnd.choice(["PL", "UA", "VN"]) for _ in range(n)],
+            "country": [rnd.choice(["PL", "DE"]) for _ in range(n)],
+        }
+    )

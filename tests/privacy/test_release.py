@@ -3,49 +3,21 @@
 from __future__ import annotations
 
 import json
-import random
-from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
+from support_privacy import make_org, member, records
 from thbhub.domain.errors import PermissionDenied
 from thbhub.domain.principals import Principal, Role
 from thbhub.privacy import ledger
 from thbhub.privacy.release import ReleaseRequest, release, releases
 from thbhub.settings import Settings
 from thbhub.storage import Database
-from thbhub.storage.schema import audit_log, organisations
+from thbhub.storage.schema import audit_log
 from thbhub.storage.schema_privacy import privacy_ledger, privacy_releases
-
-
-def make_org(db: Database, name: str = "Police PL") -> int:
-    with db.begin() as conn:
-        return int(
-            conn.execute(
-                insert(organisations).returning(organisations.c.id),
-                {"name": name, "country": "PL", "kind": "agency", "created_at": datetime.now(UTC)},
-            ).scalar_one()
-        )
-
-
-def member(org: int) -> Principal:
-    return Principal(role=Role.contributor, email="cli:test", organisation_id=org, origin="cli")
-
-
-def records(n: int = 300, seed: int = 3) -> pl.DataFrame:
-    rnd = random.Random(seed)
-    return pl.DataFrame(
-        {
-            "year": [str(rnd.choice([2015, 2016, 2017])) for _ in range(n)],
-            "sex": [rnd.choice(["female", "male"]) for _ in range(n)],
-            "age": [rnd.choice(["0--8", "9--17", "18--20", "30--38", None]) for _ in range(n)],
-            "citizenship": [rnd.choice(["PL", "UA", "VN"]) for _ in range(n)],
-            "country": [rnd.choice(["PL", "DE"]) for _ in range(n)],
-        }
-    )
 
 
 def test_dp_release_writes_files_and_spends_budget(

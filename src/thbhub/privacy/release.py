@@ -19,12 +19,12 @@ from thbhub.access.policy import may_read_raw_records
 from thbhub.domain.errors import NotFoundError, PermissionDenied, UserError
 from thbhub.domain.principals import Principal
 from thbhub.privacy import formats, ledger
-from thbhub.privacy.combinations import categorical, count_combinations
+from thbhub.privacy.combinations import categorical, count_combinations, without_missing
 from thbhub.privacy.dp import DpConfig, dp_aggregates
 from thbhub.privacy.kanon import k_anonymise
 from thbhub.privacy.policy import DEFAULT_QUASI_IDENTIFIERS
 from thbhub.privacy.synth import synthesise
-from thbhub.privacy.utility import compare
+from thbhub.privacy.utility import compare, comparison
 from thbhub.settings import Settings
 from thbhub.storage import Database
 from thbhub.storage import privacy as q
@@ -182,6 +182,7 @@ def _dp(
         "records_in": data.height,
         "records_synthetic": synthetic.height,
         "records_lost": 0,
+        "comparison": comparison(without_missing(truth), without_missing(aggregates.aggregates)),
     }
     agg_path = request.output.with_name(request.output.stem + ".aggregates.csv")
     summary = {**aggregates.summary(), "records_synthetic": synthetic.height}

@@ -82,3 +82,41 @@ def report_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
 
 def frame_of(report: dict[str, Any]) -> pl.DataFrame:
     return pl.DataFrame(report_rows(report))
+
+
+def comparison(
+    original: Aggregates, released: Aggregates, *, lengths: tuple[int, ...] = (1, 2), top: int = 25
+) -> list[dict[str, Any]]:
+    """For the owner's "original vs released" view: the ``top`` largest original
+    combinations of each length with their released counts, then the largest fabricated."""
+    rows: list[dict[str, Any]] = []
+    fabricated: list[dict[str, Any]] = []
+    for k in lengths:
+        found: list[dict[str, Any]] = []
+        for cols, o in original.items():
+            if len(cols) != k:
+                continue
+            s = released.get(cols, o.head(0))
+            keys = list(cols)
+            both = o.join(s.rename({"n": "s"}), on=keys, how="left")
+            for r in both.sort("n", descending=True).head(top).iter_rows(named=True):
+                found.append(
+                    {
+                        "combination": "; ".join(f"{c}={r[c]}" for c in cols),
+                        "original": int(r["n"]),
+                        "released": None if r["s"] is None else int(r["s"]),
+                        "outcome": "kept" if r["s"] is not None else "suppressed",
+                    }
+                )
+            for r in s.join(o.select(keys), on=keys, how="anti").iter_rows(named=True):
+                fabricated.append(
+                    {
+                        "combination": "; ".join(f"{c}={r[c]}" for c in cols),
+                        "original": None,
+                        "released": int(r["n"]),
+                        "outcome": "fabricated",
+                    }
+                )
+        rows += sorted(found, key=lambda x: -x["original"])[:top]
+    fabricated.sort(key=lambda x: -x["released"])
+    return rows + fabricated[:top]

@@ -6,6 +6,6 @@ from fastapi import APIRouter
 
 
 def routers() -> list[APIRouter]:
-    from thbhub.web.api import core, taxonomy
+    from thbhub.web.api import core, privacy, taxonomy
 
-    return [core.router, taxonomy.router]
+    return [core.router, taxonomy.router, privacy.router]

@@ -6,6 +6,6 @@ from fastapi import APIRouter
 
 
 def routers() -> list[APIRouter]:
-    from thbhub.web.pages import home, topics
+    from thbhub.web.pages import home, privacy, topics
 
-    return [home.router, topics.router]
+    return [home.router, topics.router, privacy.router]

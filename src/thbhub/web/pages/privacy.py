@@ -1,0 +1,42 @@
+"""Pages: the disclosure policy (public); releases, budget and utility reports (owner)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from thbhub.privacy import service
+from thbhub.web.access import Access, access
+from thbhub.web.deps import DbDep, PrincipalDep, SettingsDep, TemplatesDep
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/privacy", response_class=HTMLResponse)
+@access(Access.public)
+def policy_page(request: Request, settings: SettingsDep, templates: TemplatesDep) -> HTMLResponse:
+    return templates.TemplateResponse(
+        request, "privacy.html", {"policy": service.policy_info(settings)}
+    )
+
+
+@router.get("/privacy/releases", response_class=HTMLResponse)
+@access(Access.analyst)
+def releases_page(
+    request: Request,
+    db: DbDep,
+    settings: SettingsDep,
+    principal: PrincipalDep,
+    templates: TemplatesDep,
+) -> HTMLResponse:
+    data = service.owner_releases(db, settings, principal)
+    return templates.TemplateResponse(request, "privacy_releases.html", data)
+
+
+@router.get("/privacy/releases/{release_id}", response_class=HTMLResponse)
+@access(Access.analyst)
+def release_page(
+    request: Request, release_id: int, db: DbDep, principal: PrincipalDep, templates: TemplatesDep
+) -> HTMLResponse:
+    release = service.owner_release(db, principal, release_id)
+    return templates.TemplateResponse(request, "privacy_release.html", {"r": release})
