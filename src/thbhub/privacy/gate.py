@@ -12,10 +12,10 @@ and status ``suppressed``, together with the policy that suppressed it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations, product
-from typing import Any
+from typing import Any, TypeVar
 
 import polars as pl
 
@@ -177,3 +177,24 @@ def _cells(
         else:
             out.append(GatedCell(combo, policy.round(int(r["n"])), VALUE))
     return tuple(out)
+
+
+# -- marking outputs ------------------------------------------------------------------------
+
+_GATED_ATTR = "__thbhub_gated__"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def gated(func: F) -> F:
+    """Mark a route (or service) whose output from case records comes from the gate.
+
+    The bypass test (tests/privacy/test_gate_bypass.py) fails for any route that reads case
+    records, is open to anyone but the owning organisation, and is not marked - and calls
+    every marked public route to check that no count below the threshold comes out.
+    """
+    setattr(func, _GATED_ATTR, True)
+    return func
+
+
+def is_gated(func: Callable[..., Any]) -> bool:
+    return bool(getattr(func, _GATED_ATTR, False))
