@@ -42,6 +42,15 @@ CTDC_FLAGS = {
     "isForcedLabour": ("form:labour-exploitation", "form:domestic-servitude"),
 }
 
+#: THB Hub's yes/no form columns (privacy.cases) -> CTDC's flags; other forms count as
+#: CTDC's "other exploitation".
+CTDC_FORM_FLAGS = {
+    "form_sexual_exploitation": "isSexualExploit",
+    "form_labour_exploitation": "isForcedLabour",
+}
+#: CTDC's data source from the identification status (docs/cases.md).
+CTDC_DATASOURCE = {"identified": "Case Management", "presumed": "Hotline"}
+
 HTCDS_LAYOUT: dict[str, str] = {
     "year": "hte_Date",
     "sex": "prs_Gender",
@@ -49,7 +58,25 @@ HTCDS_LAYOUT: dict[str, str] = {
     "citizenship": "prs_Citizenship",
     "country": "hte_Country",
     "forms": "vic_TypeOfExploitation",
+    "identification": "vic_TraffickingStatus",
 }
+
+
+def _source_codes(frame: pl.DataFrame) -> pl.DataFrame:
+    """Concept ids back to source codes: country:UA -> UA, sex:female -> Female,
+    age:18-20 -> 18--20 (CTDC's band spelling)."""
+    exprs = []
+    for c in frame.columns:
+        col = pl.col(c)
+        stripped = col.str.replace(r"^[a-z-]+:", "")
+        if c == "sex":
+            expr = stripped.str.slice(0, 1).str.to_uppercase() + stripped.str.slice(1)
+        elif c == "age":
+            expr = stripped.str.replace(r"^(\d+)-(\d+)$", "${1}--${2}")
+        else:
+            expr = stripped
+        exprs.append(pl.when(col.str.contains(r"^[a-z-]+:")).then(expr).otherwise(col).alias(c))
+    return frame.with_columns(exprs)
 
 
 def in_layout(frame: pl.DataFrame, fmt: str) -> pl.DataFrame:
@@ -60,8 +87,29 @@ def in_layout(frame: pl.DataFrame, fmt: str) -> pl.DataFrame:
     )
     if fmt == "csv":
         return out
+    out = _source_codes(out)
     if fmt == "htcds":
         return out.rename({k: v for k, v in HTCDS_LAYOUT.items() if k in out.columns})
+    if "identification" in out.columns:
+        out = out.with_columns(
+            pl.col("identification")
+            .replace_strict(CTDC_DATASOURCE, default=None)
+            .alias("datasource")
+        ).drop("identification")
+    form_cols = [c for c in out.columns if c.startswith("form_")]
+    if form_cols:
+        flag = {
+            c: pl.col(c).replace_strict({"yes": "1", "no": "0"}, default=None) for c in form_cols
+        }
+        others = [c for c in form_cols if c not in CTDC_FORM_FLAGS]
+        out = out.with_columns(
+            [flag[c].alias(name) for c, name in CTDC_FORM_FLAGS.items() if c in flag]
+            + (
+                [pl.max_horizontal([flag[c] for c in others]).alias("isOtherExploit")]
+                if others
+                else []
+            )
+        ).drop(form_cols)
     out = out.rename({k: v for k, v in CTDC_LAYOUT.items() if k in out.columns})
     if "forms" in out.columns:
         forms = pl.col("forms").fill_null("")

@@ -95,7 +95,8 @@ def country_regions() -> dict[str, tuple[str, str]]:
 
 def _country(index: int) -> Level:
     def level(value: str) -> str:
-        found = country_regions().get(value.strip().upper())
+        code = value.strip().split(":", 1)[-1]  # a concept id (country:UA) or a code (UA)
+        found = country_regions().get(code.upper())
         return found[index] if found else "Other"
 
     return _keep_unknown(level)
