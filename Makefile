@@ -20,6 +20,7 @@ install: $(STAMP)
 ## Create the venv, set up the embedded database with the bundled real data, serve the app.
 run: $(STAMP)
 	$(BIN)/thbhub init --sample
+	$(BIN)/thbhub users ensure-admin --url http://$(HOST):$(PORT)
 	$(BIN)/thbhub serve --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)

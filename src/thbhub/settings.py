@@ -38,6 +38,13 @@ class Settings(BaseSettings):
     privacy_delta_budget: float = Field(default=1e-4, ge=0)
     # Base URL the app is reached at; only used to build absolute links in outputs.
     public_url: str | None = None
+    # Access control: session lifetime, lock-out after repeated failed log-ins, uploads.
+    session_hours: float = Field(default=12, gt=0)
+    lockout_failures: int = Field(default=5, ge=1)
+    lockout_minutes: float = Field(default=15, gt=0)
+    max_upload_mb: float = Field(default=25, gt=0)
+    # Send cookies only over HTTPS; set when the hub is served behind TLS.
+    cookie_secure: bool = False
 
     @property
     def resolved_database_url(self) -> str:

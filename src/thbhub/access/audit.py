@@ -8,7 +8,10 @@ from typing import Any
 
 from sqlalchemy import Connection, insert
 
-from thbhub.domain.principals import Principal
+from thbhub.domain.errors import PermissionDenied
+from thbhub.domain.principals import Principal, Role
+from thbhub.storage import Database
+from thbhub.storage.access import audit_rows
 from thbhub.storage.schema import audit_log
 
 
@@ -46,3 +49,53 @@ def record(
             "detail": detail or {},
         },
     )
+
+
+def entries(
+    db: Database,
+    principal: Principal,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    email: str | None = None,
+    organisation: str | int | None = None,
+    action: str | None = None,
+    object_type: str | None = None,
+    limit: int = 1000,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    """Audit entries, newest first; readable only by admins (and the operator at the CLI).
+
+    Reading the log through the web is itself logged, so who looked is on record too.
+    """
+    from thbhub.access.users import find_organisation
+
+    if principal.role is not Role.admin:
+        raise PermissionDenied("only the secretariat's administrators may read the audit log")
+    if since is not None and since.tzinfo is None:
+        since = since.replace(tzinfo=UTC)
+    if until is not None and until.tzinfo is None:
+        until = until.replace(tzinfo=UTC)
+    with db.begin() as conn:
+        org_id = find_organisation(conn, organisation)["id"] if organisation else None
+        rows = audit_rows(
+            conn,
+            since=since,
+            until=until,
+            email=email,
+            organisation_id=org_id,
+            action=action,
+            object_type=object_type,
+            limit=max(1, min(limit, 10000)),
+            offset=max(0, offset),
+        )
+        if principal.origin != "cli":
+            record(
+                conn,
+                principal,
+                "read",
+                "audit_log",
+                rows=len(rows),
+                detail={"email": email, "organisation": org_id, "action": action},
+            )
+    return rows

@@ -3,13 +3,13 @@ ledger, and gated tables."""
 
 from __future__ import annotations
 
-import getpass
 from pathlib import Path
 
 import typer
 
 from thbhub.cli.context import state
 from thbhub.cli.output import Format, FormatOption, emit, info
+from thbhub.access.users import operator
 from thbhub.domain.principals import Principal, Role
 from thbhub.privacy import ledger
 from thbhub.privacy.gate import GateContext, release_table
@@ -34,9 +34,7 @@ privacy_app = typer.Typer(
 
 def _operator(org: int) -> Principal:
     """The CLI acts as the server operator on behalf of the organisation named by --org."""
-    return Principal(
-        role=Role.contributor, email=f"cli:{getpass.getuser()}", organisation_id=org, origin="cli"
-    )
+    return operator(Role.contributor, org)
 
 
 def _split(value: str | None) -> tuple[str, ...] | None:

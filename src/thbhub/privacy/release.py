@@ -16,6 +16,7 @@ import polars as pl
 
 from thbhub.access import audit
 from thbhub.access.policy import may_read_raw_records
+from thbhub.access.users import find_organisation
 from thbhub.domain.errors import NotFoundError, PermissionDenied, UserError
 from thbhub.domain.principals import Principal
 from thbhub.privacy import formats, ledger
@@ -211,10 +212,7 @@ def releases(db: Database, principal: Principal, organisation_id: int) -> list[d
 
 def resolve_organisation(db: Database, name_or_id: str) -> int:
     with db.connect() as conn:
-        found = q.organisation_id_by_name(conn, name_or_id)
-    if found is None:
-        raise NotFoundError(f"no organisation {name_or_id!r} (give its name or id)")
-    return found
+        return int(find_organisation(conn, name_or_id)["id"])
 
 
 def read_records(path: Path) -> pl.DataFrame:

@@ -24,18 +24,6 @@ def lock_organisation(conn: Connection, organisation_id: int) -> str | None:
     return None if name is None else str(name)
 
 
-def organisation_id_by_name(conn: Connection, name_or_id: str) -> int | None:
-    if name_or_id.isdigit():
-        found = conn.execute(
-            select(organisations.c.id).where(organisations.c.id == int(name_or_id))
-        ).scalar()
-    else:
-        found = conn.execute(
-            select(organisations.c.id).where(organisations.c.name == name_or_id)
-        ).scalar()
-    return None if found is None else int(found)
-
-
 def insert_release(conn: Connection, values: dict[str, Any]) -> int:
     row = {**values, "created_at": datetime.now(UTC)}
     return int(

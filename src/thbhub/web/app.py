@@ -13,7 +13,9 @@ from thbhub.settings import Settings
 from thbhub.storage import Database
 from thbhub.web import api, pages
 from thbhub.web.access import verify_routes_declared
+from thbhub.web.auth import install_auth
 from thbhub.web.errors import install_error_handlers
+from thbhub.web.openapi import install_openapi
 
 _HERE = Path(__file__).parent
 
@@ -45,4 +47,6 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     for router in (*api.routers(), *pages.routers()):
         app.include_router(router)
     verify_routes_declared(app)
+    install_auth(app)  # identifies the caller and enforces each route's declared access
+    install_openapi(app)
     return app

@@ -6,6 +6,6 @@ from fastapi import APIRouter
 
 
 def routers() -> list[APIRouter]:
-    from thbhub.web.pages import home, privacy, topics
+    from thbhub.web.pages import access, admin, home, privacy, topics
 
-    return [home.router, topics.router, privacy.router]
+    return [home.router, topics.router, access.router, admin.router, privacy.router]

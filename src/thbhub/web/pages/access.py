@@ -1,0 +1,219 @@
+"""Pages: log in and out, your account and API tokens, sharing agreements, administration
+and the audit log.  Each calls the same service as its API endpoint."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from thbhub.access import agreements, auth, users
+from thbhub.domain.errors import UserError
+from thbhub.web.access import Access, access
+from thbhub.web.auth import new_anonymous_payload, session_cookie
+from thbhub.web.deps import DbDep, PrincipalDep, SettingsDep, TemplatesDep
+
+router = APIRouter(include_in_schema=False)
+
+#: A database id in a path: bounded so that no driver overflows on a huge number.
+IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+def _safe_next(target: str | None) -> str:
+    # Only a path on this site: never "//host" or "https://host" (an open redirect).
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return "/"
+
+
+@router.get("/login", response_class=HTMLResponse)
+@access(Access.public)
+def login_form(
+    request: Request,
+    templates: TemplatesDep,
+    next: str | None = Query(None, max_length=2000),
+) -> HTMLResponse:
+    return templates.TemplateResponse(
+        request, "login.html", {"next": _safe_next(next), "error": None, "email": ""}
+    )
+
+
+@router.post("/login", response_class=HTMLResponse)
+@access(Access.public)
+def login(
+    request: Request,
+    db: DbDep,
+    settings: SettingsDep,
+    templates: TemplatesDep,
+    email: str = Form(max_length=320),
+    password: str = Form(max_length=1000),
+    next: str = Form("/", max_length=2000),
+) -> Response:
+    address = request.client.host if request.client else None
+    try:
+        _, key = auth.log_in(db, settings, email, password, address)
+    except UserError as exc:
+        return templates.TemplateResponse(
+            request,
+            "login.html",
+            {"next": _safe_next(next), "error": str(exc), "email": email},
+            status_code=exc.status_code,
+        )
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    session_cookie(response, settings, {"s": key})
+    return response
+
+
+@router.post("/logout")
+@access(Access.public)
+def logout(request: Request, db: DbDep, settings: SettingsDep, principal: PrincipalDep) -> Response:
+    key = getattr(request.state, "session_key", None)
+    if key and not principal.is_public:
+        auth.log_out(db, principal, key)
+    response = RedirectResponse("/", status_code=303)
+    session_cookie(response, settings, new_anonymous_payload())
+    return response
+
+
+def _account(
+    request: Request,
+    db: DbDep,
+    templates: TemplatesDep,
+    principal: PrincipalDep,
+    *,
+    new_token: dict[str, Any] | None = None,
+    message: str | None = None,
+    error: str | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    with db.connect() as conn:
+        me = users.get_user(conn, principal.user_id or 0)
+    return templates.TemplateResponse(
+        request,
+        "account.html",
+        {
+            "me": me,
+            "tokens": [
+                t for t in auth.list_tokens(db, principal) if t["user_id"] == principal.user_id
+            ],
+            "new_token": new_token,
+            "message": message,
+            "error": error,
+        },
+        status_code=status,
+    )
+
+
+@router.get("/account", response_class=HTMLResponse)
+@access(Access.authenticated)
+def account(
+    request: Request, db: DbDep, templates: TemplatesDep, principal: PrincipalDep
+) -> HTMLResponse:
+    return _account(request, db, templates, principal)
+
+
+@router.post("/account/tokens", response_class=HTMLResponse)
+@access(Access.authenticated)
+def account_token(
+    request: Request,
+    db: DbDep,
+    templates: TemplatesDep,
+    principal: PrincipalDep,
+    name: str = Form("token", max_length=100),
+    days: int = Form(90, ge=1, le=auth.MAX_TOKEN_DAYS),
+    write: bool = Form(False),
+) -> HTMLResponse:
+    scopes = ("read", "write") if write else ("read",)
+    try:
+        token = auth.create_token(db, principal, days=days, scopes=scopes, name=name)
+    except UserError as exc:
+        return _account(request, db, templates, principal, error=str(exc), status=exc.status_code)
+    return _account(request, db, templates, principal, new_token=token)
+
+
+@router.post("/account/tokens/{token_id}/revoke", response_class=HTMLResponse)
+@access(Access.authenticated)
+def account_token_revoke(
+    request: Request, token_id: IdPath, db: DbDep, templates: TemplatesDep, principal: PrincipalDep
+) -> HTMLResponse:
+    auth.revoke_token(db, principal, token_id)
+    return _account(request, db, templates, principal, message=f"Token {token_id} revoked.")
+
+
+@router.post("/account/password", response_class=HTMLResponse)
+@access(Access.authenticated)
+def account_password(
+    request: Request,
+    db: DbDep,
+    settings: SettingsDep,
+    templates: TemplatesDep,
+    principal: PrincipalDep,
+    current: str = Form(max_length=1000),
+    new: str = Form(max_length=1000),
+) -> Response:
+    try:
+        auth.change_own_password(db, settings, principal, current, new)
+    except UserError as exc:
+        return _account(request, db, templates, principal, error=str(exc), status=exc.status_code)
+    response = RedirectResponse("/login?next=/account", status_code=303)
+    session_cookie(response, settings, new_anonymous_payload())
+    return response
+
+
+def _agreements_page(
+    request: Request,
+    db: DbDep,
+    templates: TemplatesDep,
+    principal: PrincipalDep,
+    *,
+    error: str | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    return templates.TemplateResponse(
+        request,
+        "agreements.html",
+        {
+            "agreements": agreements.list_agreements(db, principal),
+            "organisations": users.list_organisations(db),
+            "error": error,
+            "can_grant": principal.role.value == "contributor",
+        },
+        status_code=status,
+    )
+
+
+@router.get("/agreements", response_class=HTMLResponse)
+@access(Access.authenticated)
+def agreements_page(
+    request: Request, db: DbDep, templates: TemplatesDep, principal: PrincipalDep
+) -> HTMLResponse:
+    return _agreements_page(request, db, templates, principal)
+
+
+@router.post("/agreements", response_class=HTMLResponse)
+@access(Access.contributor)
+def agreements_grant(
+    request: Request,
+    db: DbDep,
+    templates: TemplatesDep,
+    principal: PrincipalDep,
+    grantee: str = Form(max_length=200),
+    until: date = Form(),
+    purpose: str = Form(max_length=2000),
+) -> Response:
+    try:
+        agreements.grant(db, principal, grantee, until, purpose)
+    except UserError as exc:
+        return _agreements_page(
+            request, db, templates, principal, error=str(exc), status=exc.status_code
+        )
+    return RedirectResponse("/agreements", status_code=303)
+
+
+@router.post("/agreements/{agreement_id}/revoke")
+@access(Access.contributor)
+def agreements_revoke(agreement_id: IdPath, db: DbDep, principal: PrincipalDep) -> Response:
+    agreements.revoke(db, principal, agreement_id)
+    return RedirectResponse("/agreements", status_code=303)

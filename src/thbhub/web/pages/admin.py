@@ -1,0 +1,155 @@
+"""Administration pages (admins only): organisations, users, the publication queue, the
+route access table, and the audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from thbhub.access import audit, publication, users
+from thbhub.domain.errors import UserError
+from thbhub.web.access import Access, access, route_table
+from thbhub.web.deps import DbDep, PrincipalDep, TemplatesDep
+
+router = APIRouter(include_in_schema=False)
+
+IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+def _admin_page(
+    request: Request,
+    db: DbDep,
+    templates: TemplatesDep,
+    principal: PrincipalDep,
+    *,
+    error: str | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    return templates.TemplateResponse(
+        request,
+        "admin.html",
+        {
+            "organisations": users.list_organisations(db),
+            "users": users.list_users(db),
+            "queue": publication.queue(db, principal),
+            "routes": route_table(request.app),
+            "kinds": users.ORG_KINDS,
+            "roles": users.USER_ROLES,
+            "error": error,
+        },
+        status_code=status,
+    )
+
+
+@router.get("/admin", response_class=HTMLResponse)
+@access(Access.admin)
+def admin(
+    request: Request, db: DbDep, templates: TemplatesDep, principal: PrincipalDep
+) -> HTMLResponse:
+    return _admin_page(request, db, templates, principal)
+
+
+@router.post("/admin/organisations", response_class=HTMLResponse)
+@access(Access.admin)
+def admin_add_organisation(
+    request: Request,
+    db: DbDep,
+    templates: TemplatesDep,
+    principal: PrincipalDep,
+    name: str = Form(max_length=200),
+    country: str = Form("", max_length=2),
+    kind: str = Form("agency", max_length=20),
+) -> Response:
+    try:
+        users.add_organisation(db, principal, name, country or None, kind)
+    except UserError as exc:
+        return _admin_page(
+            request, db, templates, principal, error=str(exc), status=exc.status_code
+        )
+    return RedirectResponse("/admin", status_code=303)
+
+
+@router.post("/admin/users", response_class=HTMLResponse)
+@access(Access.admin)
+def admin_add_user(
+    request: Request,
+    db: DbDep,
+    templates: TemplatesDep,
+    principal: PrincipalDep,
+    email: str = Form(max_length=320),
+    organisation: str = Form(max_length=200),
+    role: str = Form(max_length=20),
+    password: str = Form(max_length=1000),
+) -> Response:
+    try:
+        users.add_user(db, principal, email, organisation, role, password)
+    except UserError as exc:
+        return _admin_page(
+            request, db, templates, principal, error=str(exc), status=exc.status_code
+        )
+    return RedirectResponse("/admin", status_code=303)
+
+
+@router.post("/admin/users/{user_id}/disable")
+@access(Access.admin)
+def admin_disable_user(user_id: IdPath, db: DbDep, principal: PrincipalDep) -> Response:
+    users.set_disabled(db, principal, user_id, True)
+    return RedirectResponse("/admin", status_code=303)
+
+
+@router.post("/admin/users/{user_id}/enable")
+@access(Access.admin)
+def admin_enable_user(user_id: IdPath, db: DbDep, principal: PrincipalDep) -> Response:
+    users.set_disabled(db, principal, user_id, False)
+    return RedirectResponse("/admin", status_code=303)
+
+
+@router.get("/admin/audit", response_class=HTMLResponse)
+@access(Access.admin)
+def admin_audit(
+    request: Request,
+    db: DbDep,
+    templates: TemplatesDep,
+    principal: PrincipalDep,
+    since: str | None = Query(None, max_length=40),
+    user: str | None = Query(None, max_length=320),
+    org: str | None = Query(None, max_length=200),
+    action: str | None = Query(None, max_length=40),
+    page: int = Query(1, ge=1, le=100000),
+) -> HTMLResponse:
+    size = 100
+    error = None
+    try:
+        since_at = datetime.fromisoformat(since) if since else None
+    except ValueError:
+        since_at, error = None, f"'since' {since!r} is not a date such as 2026-11-01"
+    rows = audit.entries(
+        db,
+        principal,
+        since=since_at,
+        email=user or None,
+        organisation=org or None,
+        action=action or None,
+        limit=size + 1,
+        offset=(page - 1) * size,
+    )
+    return templates.TemplateResponse(
+        request,
+        "admin_audit.html",
+        {
+            "rows": rows[:size],
+            "more": len(rows) > size,
+            "page": page,
+            "filters": {
+                "since": since or "",
+                "user": user or "",
+                "org": org or "",
+                "action": action or "",
+            },
+            "error": error,
+        },
+        status_code=422 if error else 200,
+    )
