@@ -7,9 +7,9 @@ from pathlib import Path
 
 import typer
 
+from thbhub.access.users import operator
 from thbhub.cli.context import state
 from thbhub.cli.output import Format, FormatOption, emit, info
-from thbhub.access.users import operator
 from thbhub.domain.principals import Principal, Role
 from thbhub.privacy import ledger
 from thbhub.privacy.gate import GateContext, release_table

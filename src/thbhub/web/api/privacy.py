@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
 from thbhub.privacy import service
 from thbhub.web.access import Access, access
@@ -25,12 +25,14 @@ def get_releases(
     db: DbDep,
     settings: SettingsDep,
     principal: PrincipalDep,
-    organisation_id: int | None = Query(None, ge=1),
+    organisation_id: int | None = Query(None, ge=1, le=2**31 - 1),
 ) -> dict[str, Any]:
     return service.owner_releases(db, settings, principal, organisation_id)
 
 
 @router.get("/releases/{release_id}", summary="One release with its utility report (owner)")
 @access(Access.analyst)
-def get_release(db: DbDep, principal: PrincipalDep, release_id: int) -> dict[str, Any]:
+def get_release(
+    db: DbDep, principal: PrincipalDep, release_id: int = Path(ge=1, le=2**31 - 1)
+) -> dict[str, Any]:
     return service.owner_release(db, principal, release_id)

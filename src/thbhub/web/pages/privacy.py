@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse
 
 from thbhub.privacy import service
@@ -36,7 +36,11 @@ def releases_page(
 @router.get("/privacy/releases/{release_id}", response_class=HTMLResponse)
 @access(Access.analyst)
 def release_page(
-    request: Request, release_id: int, db: DbDep, principal: PrincipalDep, templates: TemplatesDep
+    request: Request,
+    db: DbDep,
+    principal: PrincipalDep,
+    templates: TemplatesDep,
+    release_id: int = Path(ge=1, le=2**31 - 1),
 ) -> HTMLResponse:
     release = service.owner_release(db, principal, release_id)
     return templates.TemplateResponse(request, "privacy_release.html", {"r": release})
