@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Query, Request
 from fastapi.templating import Jinja2Templates
 
 from thbhub.domain.principals import PUBLIC, Principal
@@ -39,3 +39,10 @@ def get_principal(request: Request) -> Principal:
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+#: Ids are 32-bit integer keys on both backends: a larger number is a bad request, not a 500.
+MAX_ID = 2**31 - 1
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
+OrgQuery = Annotated[
+    int | None, Query(ge=1, le=MAX_ID, description="Organisation id (default: your own)")
+]

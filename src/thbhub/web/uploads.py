@@ -85,7 +85,9 @@ async def received_upload(
     limit = int(settings.max_upload_mb * 1024 * 1024)
     workdir = Path(tempfile.mkdtemp(prefix="thbhub-upload-"))
     try:
-        path = workdir / "upload"  # never the client's name on disk
+        # Never the client's name on disk; only its (cleaned) suffix, which readers use to
+        # tell CSV from Excel.
+        path = workdir / ("upload" + Path(name).suffix.lower())
         size = 0
         with path.open("wb") as fh:
             while chunk := await upload.read(_CHUNK):

@@ -6,6 +6,6 @@ from fastapi import APIRouter
 
 
 def routers() -> list[APIRouter]:
-    from thbhub.web.api import access, core, privacy, taxonomy
+    from thbhub.web.api import access, cases, core, privacy, taxonomy
 
-    return [core.router, taxonomy.router, access.router, privacy.router]
+    return [core.router, taxonomy.router, access.router, cases.router, privacy.router]

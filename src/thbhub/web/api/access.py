@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from thbhub.access import agreements, audit, auth, publication, users
 from thbhub.web.access import Access, access
-from thbhub.web.deps import DbDep, PrincipalDep
+from thbhub.web.deps import DbDep, IdPath, PrincipalDep
 
 router = APIRouter(prefix="/api/v1", tags=["access"])
 
@@ -93,17 +93,13 @@ def post_user(body: UserIn, db: DbDep, principal: PrincipalDep) -> Row:
 
 @router.post("/users/{user_id}/disable", summary="Disable a user; revokes their tokens (admin)")
 @access(Access.admin)
-def post_user_disable(
-    db: DbDep, principal: PrincipalDep, user_id: int = Path(ge=1, le=2**31 - 1)
-) -> Row:
+def post_user_disable(db: DbDep, principal: PrincipalDep, user_id: IdPath) -> Row:
     return users.set_disabled(db, principal, user_id, True)
 
 
 @router.post("/users/{user_id}/enable", summary="Enable a disabled user (admin)")
 @access(Access.admin)
-def post_user_enable(
-    db: DbDep, principal: PrincipalDep, user_id: int = Path(ge=1, le=2**31 - 1)
-) -> Row:
+def post_user_enable(db: DbDep, principal: PrincipalDep, user_id: IdPath) -> Row:
     return users.set_disabled(db, principal, user_id, False)
 
 
@@ -123,9 +119,7 @@ def post_token(body: TokenIn, db: DbDep, principal: PrincipalDep) -> Row:
 
 @router.delete("/tokens/{token_id}", summary="Revoke one of your API tokens")
 @access(Access.authenticated)
-def delete_token(
-    db: DbDep, principal: PrincipalDep, token_id: int = Path(ge=1, le=2**31 - 1)
-) -> Row:
+def delete_token(db: DbDep, principal: PrincipalDep, token_id: IdPath) -> Row:
     return auth.revoke_token(db, principal, token_id)
 
 
@@ -147,9 +141,7 @@ def post_agreement(body: AgreementIn, db: DbDep, principal: PrincipalDep) -> Row
 
 @router.post("/agreements/{agreement_id}/revoke", summary="Revoke a sharing agreement (owner)")
 @access(Access.contributor)
-def post_agreement_revoke(
-    db: DbDep, principal: PrincipalDep, agreement_id: int = Path(ge=1, le=2**31 - 1)
-) -> Row:
+def post_agreement_revoke(db: DbDep, principal: PrincipalDep, agreement_id: IdPath) -> Row:
     return agreements.revoke(db, principal, agreement_id)
 
 

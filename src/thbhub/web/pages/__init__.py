@@ -6,6 +6,13 @@ from fastapi import APIRouter
 
 
 def routers() -> list[APIRouter]:
-    from thbhub.web.pages import access, admin, home, privacy, topics
+    from thbhub.web.pages import access, admin, cases, home, privacy, topics
 
-    return [home.router, topics.router, access.router, admin.router, privacy.router]
+    return [
+        home.router,
+        topics.router,
+        access.router,
+        admin.router,
+        cases.router,
+        privacy.router,
+    ]

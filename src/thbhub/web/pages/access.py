@@ -4,21 +4,20 @@ and the audit log.  Each calls the same service as its API endpoint."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from thbhub.access import agreements, auth, users
 from thbhub.domain.errors import UserError
 from thbhub.web.access import Access, access
 from thbhub.web.auth import new_anonymous_payload, session_cookie
-from thbhub.web.deps import DbDep, PrincipalDep, SettingsDep, TemplatesDep
+from thbhub.web.deps import DbDep, IdPath, PrincipalDep, SettingsDep, TemplatesDep
 
 router = APIRouter(include_in_schema=False)
 
 #: A database id in a path: bounded so that no driver overflows on a huge number.
-IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 def _safe_next(target: str | None) -> str:

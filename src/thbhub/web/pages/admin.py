@@ -4,19 +4,16 @@ route access table, and the audit log."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
 
-from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from thbhub.access import audit, publication, users
 from thbhub.domain.errors import UserError
 from thbhub.web.access import Access, access, route_table
-from thbhub.web.deps import DbDep, PrincipalDep, TemplatesDep
+from thbhub.web.deps import DbDep, IdPath, PrincipalDep, TemplatesDep
 
 router = APIRouter(include_in_schema=False)
-
-IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 def _admin_page(

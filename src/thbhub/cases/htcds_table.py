@@ -1,0 +1,101 @@
+"""Reading the table of an HTCDS file: CSV (comma, semicolon or tab) or the data sheet of an
+Excel workbook, and recognising its columns under every spelling the standard's files use."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from thbhub.cases.htcds_fields import ALIASES, BY_NAME, FIELDS, XLSFORM_META
+from thbhub.cases.vocab import norm
+from thbhub.domain.errors import UserError
+
+LABELS = {norm(f.label): f.name for f in FIELDS if f.kind not in ("key",)}
+_LOOSE = {norm(f.name.split("_", 1)[1]): f.name for f in FIELDS}
+
+
+def cell(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    text = str(value).replace("\xa0", " ").strip()
+    return text or None
+
+
+def load_rows(path: Path) -> tuple[str | None, list[tuple[int, list[str | None]]]]:
+    """(sheet name, [(line number, cells)]) of the data sheet, header first."""
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        import openpyxl
+
+        try:
+            wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        except Exception as exc:  # zip or XML damage: the user's file, not our bug
+            raise UserError(f"{path.name}: not a readable Excel workbook ({exc})") from exc
+        names = set(wb.sheetnames)
+        if {"survey", "choices"} <= names:
+            raise UserError(
+                f"{path.name}: this is the XLSForm definition itself; import an export of "
+                "its submissions (CSV or Excel) instead"
+            )
+        best, best_score = None, -1
+        for ws in wb.worksheets:
+            first = next(ws.iter_rows(min_row=1, max_row=1, values_only=True), ())
+            score = sum(1 for v in first if isinstance(v, str) and field_for(v)[0])
+            if score > best_score:
+                best, best_score = ws, score
+        assert best is not None
+        rows = [
+            (i, [cell(v) for v in r])
+            for i, r in enumerate(best.iter_rows(values_only=True), start=1)
+        ]
+        wb.close()
+        return best.title, rows
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            sample = fh.read(4096)
+            fh.seek(0)
+            semi = sample.count(";") > sample.count(",") and "\t" not in sample
+            delimiter = ";" if semi else ","
+            if sample.count("\t") > sample.count(delimiter):
+                delimiter = "\t"
+            reader = csv.reader(fh, delimiter=delimiter)
+            return None, [(i, [cell(v) for v in r]) for i, r in enumerate(reader, start=1)]
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{path.name}: not UTF-8 text; save the file as CSV UTF-8") from exc
+    except csv.Error as exc:
+        raise UserError(f"{path.name}: not a readable CSV file ({exc})") from exc
+
+
+def field_for(header: str) -> tuple[str | None, bool]:
+    """(field name or None, is a split select_multiple column)."""
+    h = header.strip()
+    if h in BY_NAME:
+        return h, False
+    if h in ALIASES:
+        return ALIASES[h], False
+    if "/" in h:  # XLSForm exports: group/field, or field/choice for split multi-selects
+        head, _, tail = h.rpartition("/")
+        last_head = head.rpartition("/")[2]
+        if field_for(last_head)[0]:
+            return None, True
+        return field_for(tail)
+    if h in XLSFORM_META:
+        return None, False
+    key = norm(h)
+    return LABELS.get(key) or _LOOSE.get(key.replace(" ", "").replace("_", "")), False
+
+
+def detect(path: Path) -> bool:
+    """Does this file look like HTCDS (field names or labels in its header)?"""
+    _, rows = load_rows(path)
+    if not rows:
+        return False
+    header = [h for h in rows[0][1] if h]
+    return sum(1 for h in header if field_for(h)[0]) >= 2

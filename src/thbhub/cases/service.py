@@ -1,0 +1,462 @@
+"""Case-record services: import, export, list, summary and the analysis frame.
+
+Every call takes the :class:`Principal` asking, checks the access policy for the owning
+organisation and writes an audit entry in the same transaction as the read or write.
+
+Integration note (access-control branch): raw-record reads call
+``may_read_raw_records(principal, owner)`` without ``shared_with``; once sharing
+agreements exist, pass ``shared_with=agreements_for(conn, owner)`` here (one place:
+:func:`_check_read`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Connection
+
+from thbhub.access import audit
+from thbhub.access.policy import agreements_for, may_read_raw_records, may_write_records
+from thbhub.cases import ctdc, htcds, htcds_table
+from thbhub.cases.parsed import Parsed
+from thbhub.cases.pseudonym import organisation_key
+from thbhub.cases.vocab import Vocab
+from thbhub.domain.cases import MAIN_FORMS, Problem
+from thbhub.domain.errors import NotFoundError, PermissionDenied, UserError
+from thbhub.domain.principals import Principal
+from thbhub.settings import Settings
+from thbhub.storage import Database
+from thbhub.storage import cases as store
+
+FORMATS = ("htcds", "ctdc")
+#: File types a case file may come in (the web upload guard accepts only these).
+CASE_FILE_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm")
+SUMMARY_DIMENSIONS = {
+    "year": "year",
+    "sex": "sex",
+    "age": "age",
+    "citizenship": "citizenship",
+    "country": "country",
+    "form": "forms",
+    "means": "means",
+    "sector": "sectors",
+    "identification": "identification",
+}
+MAX_LISTED_PROBLEMS = 1000
+
+
+class CaseFileRejected(UserError):
+    """A file with invalid rows, rejected whole; ``problems`` lists every one."""
+
+    status_code = 422
+
+    def __init__(self, file: str, problems: list[Problem], rows: int) -> None:
+        self.problems = problems
+        first = problems[0]
+        shown = "" if first.value is None else f" (value {first.value!r})"
+        super().__init__(
+            f"{file}: rejected, nothing stored: {len(problems)} problem(s) in {rows} row(s), "
+            f"first row {first.row}, column {first.column!r}: {first.rule}{shown}; fix them "
+            "or import with --quarantine to store the valid rows"
+        )
+
+
+def resolve_org(conn: Connection, org: str | int) -> int:
+    org_id = store.organisation_id(conn, str(org))
+    if org_id is None:
+        raise NotFoundError(f"no organisation {org!r}: add it first with `thbhub orgs add`")
+    return org_id
+
+
+def _check_read(conn: Connection, principal: Principal, org_id: int) -> None:
+    # The owner's members read; so do organisations it granted a sharing agreement in force.
+    if not may_read_raw_records(principal, org_id, shared_with=agreements_for(conn, org_id)):
+        raise PermissionDenied("you may not read this organisation's case records")
+
+
+def detect_format(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        return "htcds"
+    if suffix not in (".csv", ".tsv", ".txt"):
+        raise UserError(f"{path.name}: unknown file type {suffix!r}; give a .csv or .xlsx file")
+    with path.open(encoding="utf-8-sig", errors="replace") as fh:
+        header = fh.readline()
+    columns = [c.strip().strip('"') for c in header.replace(";", ",").split(",")]
+    if ctdc.detect(columns):
+        return "ctdc"
+    if htcds_table.detect(path):
+        return "htcds"
+    raise UserError(
+        f"{path.name}: neither an HTCDS v2.0 nor a CTDC header; give --format htcds|ctdc"
+    )
+
+
+def _checksum(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def parse_file(
+    conn: Connection,
+    settings: Settings,
+    org_id: int,
+    path: Path,
+    fmt: str,
+    *,
+    keep_text: Sequence[str] = (),
+    name: str | None = None,
+) -> Parsed:
+    vocab = Vocab.load(conn)
+    if fmt == "ctdc":
+        if keep_text:
+            raise UserError("--keep-text applies to HTCDS free-text fields; CTDC files have none")
+        return ctdc.read(path, vocab, name=name)
+    if fmt == "htcds":
+        key = organisation_key(settings.secret(), org_id)
+        return htcds.read(path, vocab, key, keep_text=set(keep_text), name=name)
+    raise UserError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+
+
+def import_cases(
+    db: Database,
+    settings: Settings,
+    principal: Principal,
+    path: Path,
+    org: str | int,
+    *,
+    fmt: str | None = None,
+    quarantine: bool = False,
+    keep_text: Sequence[str] = (),
+    name: str | None = None,
+) -> dict[str, Any]:
+    """Validate and store a case file for ``org`` in one transaction.
+
+    By default a file with any invalid row is rejected whole (:class:`CaseFileRejected`
+    lists every problem) and nothing is written; with ``quarantine`` the valid rows are
+    stored and the invalid ones kept in the quarantine to fix and re-submit.
+    """
+    if not path.is_file():
+        raise UserError(f"{path}: no such file")
+    fmt = fmt or detect_format(path)
+    with db.begin() as conn:
+        org_id = resolve_org(conn, org)
+        if not may_write_records(principal, org_id):
+            raise PermissionDenied("you may not add case records for this organisation")
+        parsed = parse_file(conn, settings, org_id, path, fmt, keep_text=keep_text, name=name)
+        errors = parsed.errors
+        if errors and not quarantine:
+            raise CaseFileRejected(parsed.file, errors, len(parsed.invalid))
+        import_id = store.insert_import(
+            conn,
+            {
+                "organisation_id": org_id,
+                "file_name": parsed.file,
+                "format": parsed.format,
+                "checksum": _checksum(path),
+                "rows_read": parsed.rows_read,
+                "rows_stored": 0,
+                "rows_quarantined": 0,
+                "imported_by": principal.email,
+                "options": {"quarantine": quarantine, "keep_text": list(keep_text)},
+            },
+        )
+        frame = parsed.records.with_columns(
+            pl.lit(org_id).alias("organisation_id"),
+            pl.lit(import_id).alias("import_id"),
+            pl.lit("draft").alias("state"),
+            pl.lit(store.now_value(conn)).alias("created_at"),
+        )
+        stored = store.insert_records(conn, frame.columns, frame.rows())
+        store.insert_quarantine(
+            conn,
+            [
+                {
+                    "organisation_id": org_id,
+                    "import_id": import_id,
+                    "source_format": parsed.format,
+                    "source_row": bad.row,
+                    "person_key": bad.person_key,
+                    "cells": bad.cells,
+                    "problems": [p.as_dict() for p in bad.problems],
+                }
+                for bad in parsed.invalid
+            ],
+        )
+        resolved = store.resolve_quarantine(conn, org_id, parsed.resubmitted)
+        store.finish_import(conn, import_id, stored, len(parsed.invalid))
+        audit.record(
+            conn,
+            principal,
+            "create",
+            "case_records",
+            object_id=f"import:{import_id}",
+            organisation_id=org_id,
+            rows=stored,
+            detail={
+                "file": parsed.file,
+                "format": parsed.format,
+                "quarantined": len(parsed.invalid),
+            },
+        )
+    return {
+        "import_id": import_id,
+        "file": parsed.file,
+        "format": parsed.format,
+        "organisation_id": org_id,
+        "rows_read": parsed.rows_read,
+        "rows_stored": stored,
+        "rows_quarantined": len(parsed.invalid),
+        "quarantine_resolved": resolved,
+        "state": "draft",
+        "problems": [p.as_dict() for p in errors[:MAX_LISTED_PROBLEMS]],
+        "warnings": _warning_summary(parsed.warnings),
+        "notes": parsed.notes,
+    }
+
+
+def _warning_summary(warnings: list[Problem]) -> list[dict[str, Any]]:
+    """Warnings grouped by column and rule, with a count and the first rows."""
+    groups: dict[tuple[str, str], list[int]] = {}
+    for w in warnings:
+        groups.setdefault((w.column, w.rule), []).append(w.row)
+    return [
+        {"column": col, "rule": rule, "count": len(rows), "rows": rows[:10]}
+        for (col, rule), rows in groups.items()
+    ]
+
+
+def validate_file(
+    db: Database,
+    settings: Settings,
+    principal: Principal,
+    path: Path,
+    org: str | int,
+    *,
+    fmt: str | None = None,
+    name: str | None = None,
+) -> dict[str, Any]:
+    """The validation report of a file without storing anything (the upload page's check)."""
+    fmt = fmt or detect_format(path)
+    with db.connect() as conn:
+        org_id = resolve_org(conn, org)
+        if not may_write_records(principal, org_id):
+            raise PermissionDenied("you may not add case records for this organisation")
+        parsed = parse_file(conn, settings, org_id, path, fmt, name=name)
+    return {
+        "file": parsed.file,
+        "format": parsed.format,
+        "rows_read": parsed.rows_read,
+        "rows_valid": parsed.records.height,
+        "rows_invalid": len(parsed.invalid),
+        "problems": [p.as_dict() for p in parsed.errors[:MAX_LISTED_PROBLEMS]],
+        "warnings": _warning_summary(parsed.warnings),
+        "notes": parsed.notes,
+    }
+
+
+# --- reads ----------------------------------------------------------------------------------
+
+PUBLIC_COLUMNS = (
+    "id",
+    "state",
+    "source_format",
+    "source_row",
+    "year",
+    "sex",
+    "age",
+    "citizenship",
+    "country",
+    "forms",
+    "means",
+    "sectors",
+    "recruiter",
+    "identification",
+    "person_key",
+)
+
+
+def _matches(row: dict[str, Any], form: str | None, means: str | None) -> bool:
+    return (form is None or form in row["forms"]) and (means is None or means in row["means"])
+
+
+def list_cases(
+    db: Database,
+    principal: Principal,
+    org: str | int,
+    *,
+    year: int | None = None,
+    sex: str | None = None,
+    citizenship: str | None = None,
+    country: str | None = None,
+    form: str | None = None,
+    means: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+    full: bool = False,
+) -> list[dict[str, Any]]:
+    """The owner's records, filtered; audited as a read of the rows returned."""
+    with db.begin() as conn:
+        org_id = resolve_org(conn, org)
+        _check_read(conn, principal, org_id)
+        scalar_page = form is None and means is None
+        rows = store.record_rows(
+            conn,
+            org_id,
+            year=year,
+            sex=sex,
+            citizenship=citizenship,
+            country=country,
+            limit=limit if scalar_page else None,
+            offset=offset if scalar_page else 0,
+        )
+        if not scalar_page:
+            rows = [r for r in rows if _matches(r, form, means)]
+            rows = rows[offset : offset + limit if limit is not None else None]
+        if not full:
+            rows = [{k: r[k] for k in PUBLIC_COLUMNS} for r in rows]
+        audit.record(
+            conn,
+            principal,
+            "read",
+            "case_records",
+            organisation_id=org_id,
+            rows=len(rows),
+            detail={
+                "filters": {
+                    k: v
+                    for k, v in {
+                        "year": year,
+                        "sex": sex,
+                        "citizenship": citizenship,
+                        "country": country,
+                        "form": form,
+                        "means": means,
+                    }.items()
+                    if v is not None
+                }
+            },
+        )
+    return rows
+
+
+def summary(
+    db: Database, principal: Principal, org: str | int, by: Sequence[str] = ("year",)
+) -> list[dict[str, Any]]:
+    """Counts of the owner's records by the given dimensions (owner's view: no disclosure
+    control yet; the public versions wait for the disclosure-control issue).
+
+    Multi-valued dimensions (form, means, sector) count a record once per value, so their
+    counts may add up to more than the number of records; a record without a value counts
+    under ``None``.
+    """
+    unknown = [d for d in by if d not in SUMMARY_DIMENSIONS]
+    if unknown:
+        raise UserError(
+            f"--by {', '.join(unknown)}: not a dimension; use {', '.join(SUMMARY_DIMENSIONS)}"
+        )
+    if not by:
+        raise UserError("--by needs at least one dimension")
+    with db.begin() as conn:
+        org_id = resolve_org(conn, org)
+        _check_read(conn, principal, org_id)
+        rows = store.record_rows(conn, org_id)
+        counts: Counter[tuple[Any, ...]] = Counter()
+        for r in rows:
+            keys: list[list[Any]] = []
+            for d in by:
+                value = r[SUMMARY_DIMENSIONS[d]]
+                keys.append((value or [None]) if isinstance(value, list) else [value])
+            for combo in _product(keys):
+                counts[combo] += 1
+        audit.record(
+            conn,
+            principal,
+            "read",
+            "case_summary",
+            organisation_id=org_id,
+            rows=len(rows),
+            detail={"by": list(by)},
+        )
+    out = [{**dict(zip(by, key, strict=True)), "count": n} for key, n in counts.items()]
+    out.sort(key=lambda row: tuple((v is None, str(v)) for v in (row[d] for d in by)))
+    return out
+
+
+def _product(lists: list[list[Any]]) -> list[tuple[Any, ...]]:
+    result: list[tuple[Any, ...]] = [()]
+    for values in lists:
+        result = [(*prefix, v) for prefix in result for v in values]
+    return result
+
+
+def case_frame(db: Database, principal: Principal, org: str | int) -> pl.DataFrame:
+    """One row per record of ``org`` as a Polars DataFrame, for analysis and disclosure
+    control (audited, policy-checked).  Columns: docs/cases.md."""
+    with db.begin() as conn:
+        org_id = resolve_org(conn, org)
+        _check_read(conn, principal, org_id)
+        rows = store.record_rows(conn, org_id)
+        closure = store.broader_closure(conn, "form")
+        audit.record(conn, principal, "read", "case_frame", organisation_id=org_id, rows=len(rows))
+    data: dict[str, list[Any]] = {
+        "record_id": [r["id"] for r in rows],
+        "year": [r["year"] for r in rows],
+        "sex": [r["sex"] for r in rows],
+        "sex_status": [r["sex_status"] for r in rows],
+        "age": [r["age"] for r in rows],
+        "age_status": [r["age_status"] for r in rows],
+        "citizenship": [r["citizenship"] for r in rows],
+        "citizenship_status": [r["citizenship_status"] for r in rows],
+        "country": [r["country"] for r in rows],
+        "country_status": [r["country_status"] for r in rows],
+        "forms": [r["forms"] for r in rows],
+        "forms_status": [r["forms_status"] for r in rows],
+        "means": [r["means"] for r in rows],
+        "sectors": [r["sectors"] for r in rows],
+        "identification": [r["identification"] for r in rows],
+    }
+    for main in MAIN_FORMS:
+        column = "form_" + main.split(":", 1)[1].replace("-", "_")
+        data[column] = [any(main in closure.get(f, {f}) for f in r["forms"]) for r in rows]
+    schema: dict[str, Any] = {k: pl.String for k in data}
+    schema.update({"record_id": pl.Int64, "year": pl.Int64})
+    for k in ("forms", "means", "sectors"):
+        schema[k] = pl.List(pl.String)
+    for k in data:
+        if k.startswith("form_"):
+            schema[k] = pl.Boolean
+    return pl.DataFrame(data, schema=schema)
+
+
+def quarantine(db: Database, principal: Principal, org: str | int) -> list[dict[str, Any]]:
+    """The organisation's unresolved quarantined rows with their problems (audited)."""
+    with db.begin() as conn:
+        org_id = resolve_org(conn, org)
+        if not may_write_records(principal, org_id):
+            _check_read(conn, principal, org_id)
+        rows = store.quarantine_rows(conn, org_id)
+        audit.record(
+            conn, principal, "read", "case_quarantine", organisation_id=org_id, rows=len(rows)
+        )
+    return rows
+
+
+def imports(db: Database, principal: Principal, org: str | int) -> list[dict[str, Any]]:
+    with db.begin() as conn:
+        org_id = resolve_org(conn, org)
+        _check_read(conn, principal, org_id)
+        return store.import_rows(conn, org_id)
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)

@@ -1,0 +1,181 @@
+"""`thbhub cases ...`, `thbhub import cases` and `thbhub export cases`: case records.
+
+Commands act as the server operator for the organisation given with --org: a contributor
+principal of that organisation with origin "cli" (every action is audited under it).
+"""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from pathlib import Path
+
+import typer
+
+from thbhub.cases import exports, service
+from thbhub.cli.context import state
+from thbhub.cli.output import Format, FormatOption, emit, info
+from thbhub.domain.principals import Principal, Role
+
+app = typer.Typer(
+    help="Case records: list and summarise an organisation's records.", no_args_is_help=True
+)
+export_app = typer.Typer(help="Export data in standard formats.", no_args_is_help=True)
+
+OrgOption = typer.Option(..., "--org", help="Organisation (name or id) that owns the records.")
+
+
+def operator(ctx: typer.Context, org: str) -> Principal:
+    """The CLI user acting for ``org`` (which must exist)."""
+    db = state(ctx).db()
+    with db.connect() as conn:
+        org_id = service.resolve_org(conn, org)
+    return Principal(
+        role=Role.contributor,
+        email=f"cli:{getpass.getuser()}",
+        organisation_id=org_id,
+        origin="cli",
+    )
+
+
+def import_cases(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help="HTCDS (.csv/.xlsx) or CTDC (.csv) file."),
+    org: str = OrgOption,
+    fmt: str | None = typer.Option(None, "--format", help="htcds or ctdc (detected if omitted)."),
+    quarantine: bool = typer.Option(
+        False, "--quarantine", help="Store valid rows; keep invalid ones in the quarantine."
+    ),
+    keep_text: list[str] = typer.Option(
+        [], "--keep-text", help="Store this HTCDS free-text field (repeat per field)."
+    ),
+    output: Format = typer.Option(
+        Format.table, "--report", help="The import report as table, json or csv."
+    ),
+) -> None:
+    """Import case records for an organisation; all-or-nothing unless --quarantine."""
+    st = state(ctx)
+    who = operator(ctx, org)
+    try:
+        result = service.import_cases(
+            st.db(),
+            st.settings(),
+            who,
+            file,
+            org,
+            fmt=fmt,
+            quarantine=quarantine,
+            keep_text=keep_text,
+        )
+    except service.CaseFileRejected as exc:
+        # The full report first (every problem, located), then the one-line error.
+        for p in exc.problems:
+            sys.stderr.write(f"  {p}\n")
+        raise
+    if output is Format.table:
+        info(
+            f"{result['file']}: {result['rows_stored']} of {result['rows_read']} rows stored "
+            f"as draft ({result['format']}), {result['rows_quarantined']} quarantined."
+        )
+        for p in result["problems"]:
+            info(
+                f"  quarantined: row {p['row']}, column {p['column']!r}: {p['rule']}"
+                + (f" (value {p['value']!r})" if p["value"] is not None else "")
+            )
+        for w in result["warnings"]:
+            info(f"  warning: {w['count']} row(s), column {w['column']!r}: {w['rule']}")
+        for note in result["notes"]:
+            info(f"  note: {note}")
+    else:
+        emit(result, output)
+
+
+@export_app.command("cases")
+def export_cases(
+    ctx: typer.Context,
+    org: str = OrgOption,
+    fmt: str = typer.Option("htcds", "--format", help="htcds or ctdc."),
+    out: Path = typer.Option(..., "-o", "--output", help="File to write (.csv; .xlsx for HTCDS)."),
+) -> None:
+    """Export an organisation's case records as HTCDS v2.0 or CTDC."""
+    st = state(ctx)
+    result = exports.export_cases(st.db(), operator(ctx, org), org, fmt, out)
+    info(f"Wrote {result['rows']} records to {result['file']} ({fmt}).")
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    org: str = OrgOption,
+    year: int | None = typer.Option(None, help="Only this year of registration."),
+    sex: str | None = typer.Option(None, help="Only this sex concept, e.g. sex:female."),
+    citizenship: str | None = typer.Option(None, help="e.g. country:UA"),
+    country: str | None = typer.Option(None, help="Country of exploitation, e.g. country:PL"),
+    form: str | None = typer.Option(None, help="e.g. form:labour-exploitation"),
+    limit: int | None = typer.Option(None, help="At most this many records."),
+    fmt: FormatOption = Format.table,
+) -> None:
+    """List an organisation's case records (pseudonymised; audited)."""
+    st = state(ctx)
+    rows = service.list_cases(
+        st.db(),
+        operator(ctx, org),
+        org,
+        year=year,
+        sex=sex,
+        citizenship=citizenship,
+        country=country,
+        form=form,
+        limit=limit,
+    )
+    emit(rows, fmt, columns=list(service.PUBLIC_COLUMNS))
+
+
+@app.command("summary")
+def summary(
+    ctx: typer.Context,
+    org: str = OrgOption,
+    by: str = typer.Option(
+        "year", "--by", help="Comma-separated: " + ",".join(service.SUMMARY_DIMENSIONS)
+    ),
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Count an organisation's records by dimensions (owner's view; audited)."""
+    dims = [d.strip() for d in by.split(",") if d.strip()]
+    st = state(ctx)
+    rows = service.summary(st.db(), operator(ctx, org), org, dims)
+    emit(rows, fmt, columns=[*dims, "count"])
+
+
+@app.command("quarantine")
+def quarantine(
+    ctx: typer.Context,
+    org: str = OrgOption,
+    fix_file: Path | None = typer.Option(
+        None, "--fix-file", help="Write the rows as a CSV to correct and re-import."
+    ),
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Show quarantined rows and what is wrong with them.  With --fix-file, write them to a
+    CSV: correct the cells, then `thbhub import cases` it; each row that imports resolves
+    its quarantine entry (thb_QuarantineId)."""
+    st = state(ctx)
+    if fix_file is not None:
+        result = exports.export_quarantine(st.db(), operator(ctx, org), org, fix_file)
+        info(f"Wrote {result['rows']} quarantined rows to {result['file']} ({result['format']}).")
+        return
+    rows = service.quarantine(st.db(), operator(ctx, org), org)
+    emit(
+        [
+            {
+                "id": r["id"],
+                "import_id": r["import_id"],
+                "row": r["source_row"],
+                "problems": "; ".join(f"{p['column']}: {p['rule']}" for p in r["problems"]),
+                "cells": r["cells"],
+            }
+            for r in rows
+        ],
+        fmt,
+        columns=["id", "import_id", "row", "problems", "cells"],
+    )

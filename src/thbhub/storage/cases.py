@@ -1,0 +1,226 @@
+"""Queries over case records, their imports and the quarantine."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Connection, func, insert, select, update
+
+from thbhub.storage.schema import concept_mappings, organisations
+from thbhub.storage.schema_cases import case_imports, case_quarantine, case_records
+
+#: Preference among mapping relations when one source code maps to several concepts.
+#: `narrow` (the code is narrower than the concept) is a safe generalisation; `broad` (the
+#: code covers more than the concept) and `related` are not translations and are left out.
+_RELATION_RANK = {"exact": 0, "close": 1, "narrow": 2}
+
+
+def organisation_id(conn: Connection, name_or_id: str) -> int | None:
+    """The id of an organisation given by name (or by its numeric id)."""
+    q = select(organisations.c.id)
+    if name_or_id.isdigit():
+        q = q.where(organisations.c.id == int(name_or_id))
+    else:
+        q = q.where(organisations.c.name == name_or_id)
+    found = conn.execute(q).scalar()
+    return int(found) if found is not None else None
+
+
+def organisation_name(conn: Connection, org_id: int) -> str | None:
+    found = conn.execute(select(organisations.c.name).where(organisations.c.id == org_id)).scalar()
+    return str(found) if found is not None else None
+
+
+def add_organisation(
+    conn: Connection, name: str, *, country: str | None = None, kind: str = "agency"
+) -> int:
+    """Insert an organisation row (tests and the demo; `thbhub orgs add` is access's)."""
+    values = {"name": name, "country": country, "kind": kind, "created_at": datetime.now(UTC)}
+    return int(
+        conn.execute(insert(organisations).returning(organisations.c.id), values).scalar_one()
+    )
+
+
+def code_table(conn: Connection, source: str) -> dict[str, list[str]]:
+    """code -> concept ids of one source, best relation first (see _RELATION_RANK)."""
+    q = select(
+        concept_mappings.c.code, concept_mappings.c.concept_id, concept_mappings.c.relation
+    ).where(
+        concept_mappings.c.source == source,
+        concept_mappings.c.relation.in_(list(_RELATION_RANK)),
+    )
+    ranked: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    for code, cid, relation in conn.execute(q):
+        ranked[code].append((_RELATION_RANK.get(relation, 9), cid))
+    return {code: [cid for _, cid in sorted(pairs)] for code, pairs in ranked.items()}
+
+
+def insert_import(conn: Connection, values: dict[str, Any]) -> int:
+    values = {**values, "created_at": datetime.now(UTC)}
+    return int(conn.execute(insert(case_imports).returning(case_imports.c.id), values).scalar_one())
+
+
+def finish_import(conn: Connection, import_id: int, stored: int, quarantined: int) -> None:
+    conn.execute(
+        update(case_imports).where(case_imports.c.id == import_id),
+        {"rows_stored": stored, "rows_quarantined": quarantined},
+    )
+
+
+JSON_RECORD_COLUMNS = frozenset(c.name for c in case_records.columns if isinstance(c.type, JSON))
+
+
+def insert_records(conn: Connection, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> int:
+    """Bulk-insert case records given as tuples in ``columns`` order.
+
+    JSON columns arrive already encoded as text and ``created_at`` must be among the
+    columns (see :func:`now_value`).  This is the hot path of a 47,000-row import, so it
+    talks to the driver directly: executemany on SQLite, COPY on PostgreSQL.
+    """
+    if not rows:
+        return 0
+    names = ", ".join(columns)
+    raw = conn.connection.driver_connection
+    if conn.dialect.name == "sqlite":
+        marks = ", ".join("?" for _ in columns)
+        raw.executemany(f"INSERT INTO case_records ({names}) VALUES ({marks})", rows)  # type: ignore[union-attr]  # noqa: S608
+    else:
+        with raw.cursor() as cur, cur.copy(f"COPY case_records ({names}) FROM STDIN") as copy:  # type: ignore[union-attr]
+            for row in rows:
+                copy.write_row(row)
+    return len(rows)
+
+
+def now_value(conn: Connection) -> Any:
+    """The current time as the driver stores it for :func:`insert_records`."""
+    now = datetime.now(UTC)
+    if conn.dialect.name == "sqlite":
+        # SQLAlchemy's own SQLite DATETIME text format, so that reads parse it back
+        return now.strftime("%Y-%m-%d %H:%M:%S.%f")
+    return now
+
+
+def insert_quarantine(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        now = datetime.now(UTC)
+        conn.execute(insert(case_quarantine), [{**r, "created_at": now} for r in rows])
+
+
+def resolve_quarantine(conn: Connection, org_id: int, ids: Iterable[int]) -> int:
+    wanted = list(ids)
+    if not wanted:
+        return 0
+    result = conn.execute(
+        update(case_quarantine)
+        .where(
+            case_quarantine.c.organisation_id == org_id,
+            case_quarantine.c.id.in_(wanted),
+            case_quarantine.c.resolved_at.is_(None),
+        )
+        .values(resolved_at=datetime.now(UTC))
+    )
+    return int(result.rowcount or 0)
+
+
+def quarantine_rows(conn: Connection, org_id: int) -> list[dict[str, Any]]:
+    q = (
+        select(case_quarantine)
+        .where(case_quarantine.c.organisation_id == org_id, case_quarantine.c.resolved_at.is_(None))
+        .order_by(case_quarantine.c.id)
+    )
+    return [dict(r) for r in conn.execute(q).mappings()]
+
+
+RECORD_COLUMNS = [
+    c.name for c in case_records.columns if c.name not in ("organisation_id", "created_at")
+]
+
+
+def record_rows(
+    conn: Connection,
+    org_id: int,
+    *,
+    year: int | None = None,
+    sex: str | None = None,
+    citizenship: str | None = None,
+    country: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    """An organisation's records, optionally filtered on the scalar dimensions."""
+    q = select(*[case_records.c[n] for n in RECORD_COLUMNS]).where(
+        case_records.c.organisation_id == org_id
+    )
+    for column, value in (
+        ("year", year),
+        ("sex", sex),
+        ("citizenship", citizenship),
+        ("country", country),
+    ):
+        if value is not None:
+            q = q.where(case_records.c[column] == value)
+    q = q.order_by(case_records.c.id).offset(offset)
+    if limit is not None:
+        q = q.limit(limit)
+    return [dict(r) for r in conn.execute(q).mappings()]
+
+
+def record_count(conn: Connection, org_id: int) -> int:
+    q = (
+        select(func.count())
+        .select_from(case_records)
+        .where(case_records.c.organisation_id == org_id)
+    )
+    return int(conn.execute(q).scalar_one())
+
+
+def import_rows(conn: Connection, org_id: int) -> list[dict[str, Any]]:
+    q = (
+        select(case_imports)
+        .where(case_imports.c.organisation_id == org_id)
+        .order_by(case_imports.c.id.desc())
+    )
+    return [dict(r) for r in conn.execute(q).mappings()]
+
+
+def country_names(conn: Connection) -> dict[str, str]:
+    """English names of the country concepts -> id, to resolve HTCDS templates that store
+    names (the single-select template validates citizenship against names)."""
+    from thbhub.storage.schema import concept_texts, concepts
+
+    out: dict[str, str] = {}
+    q = select(concepts.c.id, concepts.c.label_en).where(concepts.c.scheme_id == "country")
+    for cid, label in conn.execute(q):
+        out[label] = cid
+    alt = select(concept_texts.c.concept_id, concept_texts.c.text).where(
+        concept_texts.c.lang == "en",
+        concept_texts.c.kind == "alt",
+        concept_texts.c.concept_id.like("country:%"),
+    )
+    for cid, text in conn.execute(alt):
+        out.setdefault(text, cid)
+    return out
+
+
+def broader_closure(conn: Connection, scheme: str) -> dict[str, set[str]]:
+    """concept id -> itself and every broader concept (transitively), for one scheme."""
+    from thbhub.storage.schema import concept_links
+
+    parents: dict[str, set[str]] = defaultdict(set)
+    q = select(concept_links.c.concept_id, concept_links.c.target_id).where(
+        concept_links.c.relation == "broader", concept_links.c.concept_id.like(f"{scheme}:%")
+    )
+    for child, parent in conn.execute(q):
+        parents[child].add(parent)
+
+    def up(cid: str, seen: set[str]) -> set[str]:
+        for p in parents.get(cid, ()):
+            if p not in seen:
+                seen.add(p)
+                up(p, seen)
+        return seen
+
+    return {cid: up(cid, {cid}) for cid in list(parents)}

@@ -1,0 +1,86 @@
+"""Tables of the case-records area: imports, records, quarantine.
+
+No column holds a direct identifier: names, contact details, document numbers and birth
+dates are turned into a keyed pseudonym (``person_key``) before anything is written.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, Column, DateTime, ForeignKey, Index, Integer, String, Table
+
+from thbhub.storage.schema import metadata
+
+case_imports = Table(
+    "case_imports",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("organisation_id", Integer, ForeignKey("organisations.id"), nullable=False),
+    Column("file_name", String(300), nullable=False),
+    Column("format", String(20), nullable=False),  # htcds | ctdc | ctdc2024
+    Column("checksum", String(64), nullable=False),
+    Column("rows_read", Integer, nullable=False),
+    Column("rows_stored", Integer, nullable=False),
+    Column("rows_quarantined", Integer, nullable=False),
+    Column("imported_by", String(320)),
+    Column("options", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# Status columns hold a thbhub.domain.cases.ValueStatus; value columns hold concept ids.
+case_records = Table(
+    "case_records",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("organisation_id", Integer, ForeignKey("organisations.id"), nullable=False),
+    Column("import_id", Integer, ForeignKey("case_imports.id"), nullable=False),
+    Column("state", String(20), nullable=False),  # draft on import; publication is access's
+    Column("source_format", String(20), nullable=False),
+    Column("source_row", Integer, nullable=False),
+    Column("source_ref", String(100)),
+    Column("person_key", String(64)),  # HMAC-SHA256, per organisation; never reversible
+    Column("year", Integer),
+    Column("year_status", String(16), nullable=False),
+    Column("sex", String(128)),
+    Column("sex_status", String(16), nullable=False),
+    Column("age", String(128)),
+    Column("age_status", String(16), nullable=False),
+    Column("age_years", Integer),
+    Column("citizenship", String(128)),
+    Column("citizenship_status", String(16), nullable=False),
+    Column("country", String(128)),
+    Column("country_status", String(16), nullable=False),
+    Column("forms", JSON, nullable=False),
+    Column("forms_status", String(16), nullable=False),
+    Column("means", JSON, nullable=False),
+    Column("means_status", String(16), nullable=False),
+    Column("sectors", JSON, nullable=False),
+    Column("sectors_status", String(16), nullable=False),
+    Column("recruiter", JSON, nullable=False),
+    Column("recruiter_status", String(16), nullable=False),
+    Column("identification", String(20)),
+    Column("identification_status", String(16), nullable=False),
+    Column("referral", JSON, nullable=False),
+    Column("extra", JSON, nullable=False),
+    Column("free_text", JSON, nullable=False),
+    Column("flags", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_case_records_org_year", "organisation_id", "year"),
+    Index("ix_case_records_person", "organisation_id", "person_key"),
+)
+
+case_quarantine = Table(
+    "case_quarantine",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("organisation_id", Integer, ForeignKey("organisations.id"), nullable=False),
+    Column("import_id", Integer, ForeignKey("case_imports.id"), nullable=False),
+    Column("source_format", String(20), nullable=False),
+    Column("source_row", Integer, nullable=False),
+    Column("person_key", String(64)),
+    # The row's cells without direct identifiers or unopted free text, to fix and re-submit.
+    Column("cells", JSON, nullable=False),
+    Column("problems", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("resolved_at", DateTime(timezone=True)),
+    Index("ix_case_quarantine_org", "organisation_id", "resolved_at"),
+)

@@ -1,0 +1,150 @@
+"""API: an organisation's own case records (owner-only, audited).  Same services as the CLI
+and the pages; the access policy is checked inside them."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi.responses import FileResponse
+from starlette.background import BackgroundTask
+
+from thbhub.cases import exports, service
+from thbhub.cases.service import CASE_FILE_SUFFIXES
+from thbhub.domain.errors import AuthenticationRequired
+from thbhub.domain.principals import Principal
+from thbhub.web.access import Access, access
+from thbhub.web.deps import MAX_ID, DbDep, OrgQuery, PrincipalDep, SettingsDep
+from thbhub.web.uploads import received_upload
+
+router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
+
+CONCEPT = r"^[a-z-]+:[A-Za-z0-9._-]+$"
+
+
+def own_org(principal: Principal, org: int | None) -> int:
+    """The organisation asked about: the caller's own unless another is named (which the
+    services then refuse unless the policy allows it)."""
+    if principal.is_public or principal.organisation_id is None:
+        raise AuthenticationRequired("log in as a member of an organisation to see its records")
+    return org if org is not None else principal.organisation_id
+
+
+@router.get("", summary="The caller's organisation's case records, filtered")
+@access(Access.authenticated)
+def get_cases(
+    db: DbDep,
+    principal: PrincipalDep,
+    org: OrgQuery = None,
+    year: int | None = Query(None, ge=1900, le=2100),
+    sex: str | None = Query(None, pattern=CONCEPT),
+    citizenship: str | None = Query(None, pattern=CONCEPT),
+    country: str | None = Query(None, pattern=CONCEPT),
+    form: str | None = Query(None, pattern=CONCEPT),
+    means: str | None = Query(None, pattern=CONCEPT),
+    limit: int = Query(100, ge=1, le=10000),
+    offset: int = Query(0, ge=0, le=MAX_ID),
+) -> list[dict[str, Any]]:
+    return service.list_cases(
+        db,
+        principal,
+        own_org(principal, org),
+        year=year,
+        sex=sex,
+        citizenship=citizenship,
+        country=country,
+        form=form,
+        means=means,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.get("/summary", summary="Counts of the caller's organisation's records by dimensions")
+@access(Access.authenticated)
+def get_summary(
+    db: DbDep,
+    principal: PrincipalDep,
+    by: str = Query("year", pattern=r"^[a-z]+(,[a-z]+)*$"),
+    org: OrgQuery = None,
+) -> list[dict[str, Any]]:
+    return service.summary(db, principal, own_org(principal, org), by.split(","))
+
+
+@router.get("/quarantine", summary="Quarantined rows of the caller's organisation")
+@access(Access.authenticated)
+def get_quarantine(
+    db: DbDep, principal: PrincipalDep, org: OrgQuery = None
+) -> list[dict[str, Any]]:
+    return service.quarantine(db, principal, own_org(principal, org))
+
+
+@router.get(
+    "/export",
+    summary="Export the caller's organisation's records (HTCDS or CTDC CSV)",
+    response_class=FileResponse,
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+)
+@access(Access.authenticated)
+def get_export(
+    db: DbDep,
+    principal: PrincipalDep,
+    format: str = Query("htcds", pattern="^(htcds|ctdc)$"),
+    org: OrgQuery = None,
+) -> FileResponse:
+    org_id = own_org(principal, org)
+    tmp = Path(tempfile.mkdtemp(prefix="thbhub-export-"))
+    path = tmp / f"cases-{format}.csv"
+
+    def cleanup() -> None:
+        path.unlink(missing_ok=True)
+        tmp.rmdir()
+
+    try:
+        exports.export_cases(db, principal, org_id, format, path)
+    except Exception:
+        cleanup()
+        raise
+    return FileResponse(
+        path, media_type="text/csv", filename=path.name, background=BackgroundTask(cleanup)
+    )
+
+
+@router.post("/import", summary="Upload a case file (HTCDS or CTDC) for the caller's organisation")
+@access(Access.contributor)
+async def post_import(
+    db: DbDep,
+    settings: SettingsDep,
+    principal: PrincipalDep,
+    file: UploadFile = File(...),
+    format: str | None = Form(None, pattern="^(htcds|ctdc)$"),
+    quarantine: bool = Form(False),
+) -> dict[str, Any]:
+    org_id = own_org(principal, None)
+    async with received_upload(file, settings, suffixes=CASE_FILE_SUFFIXES) as saved:
+        try:
+            return service.import_cases(
+                db,
+                settings,
+                principal,
+                saved.path,
+                org_id,
+                fmt=format,
+                quarantine=quarantine,
+                name=saved.name,
+            )
+        except service.CaseFileRejected as exc:
+            from fastapi.responses import JSONResponse
+
+            return JSONResponse(  # type: ignore[return-value]
+                {
+                    "error": {
+                        "status": 422,
+                        "message": str(exc),
+                        "problems": [p.as_dict() for p in exc.problems],
+                    }
+                },
+                status_code=422,
+            )

@@ -1,0 +1,122 @@
+"""The owner's case-record pages: aggregates and a filtered list, and the upload with its
+validation report.  Each page calls the same services as /api/v1/cases."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse
+
+from thbhub.cases import service
+from thbhub.cases.service import CASE_FILE_SUFFIXES
+from thbhub.taxonomy.service import list_concepts
+from thbhub.web.access import Access, access
+from thbhub.web.api.cases import CONCEPT, own_org
+from thbhub.web.deps import DbDep, PrincipalDep, SettingsDep, TemplatesDep
+from thbhub.web.uploads import received_upload
+
+router = APIRouter(include_in_schema=False)
+
+AGGREGATES = (
+    ("year", "Year of registration"),
+    ("sex", "Sex / gender"),
+    ("age", "Age band"),
+    ("form", "Form of exploitation"),
+    ("citizenship", "Citizenship"),
+    ("country", "Country of exploitation"),
+    ("means", "Means of control"),
+)
+PAGE = 50
+
+
+@router.get("/cases", response_class=HTMLResponse)
+@access(Access.authenticated)
+def cases_page(
+    request: Request,
+    db: DbDep,
+    principal: PrincipalDep,
+    templates: TemplatesDep,
+    year: int | None = Query(None, ge=1900, le=2100),
+    sex: str | None = Query(None, pattern=CONCEPT),
+    country: str | None = Query(None, pattern=CONCEPT),
+    form: str | None = Query(None, pattern=CONCEPT),
+    page: int = Query(1, ge=1, le=100000),
+) -> HTMLResponse:
+    org = own_org(principal, None)
+    aggregates = [
+        (label, dim, service.summary(db, principal, org, [dim])) for dim, label in AGGREGATES
+    ]
+    rows = service.list_cases(
+        db,
+        principal,
+        org,
+        year=year,
+        sex=sex,
+        country=country,
+        form=form,
+        limit=PAGE + 1,
+        offset=(page - 1) * PAGE,
+    )
+    filters: dict[str, Any] = {"year": year, "sex": sex, "country": country, "form": form}
+    labels = {c["id"]: c["label"] for c in list_concepts(db, None)}
+    quarantined = service.quarantine(db, principal, org)
+    return templates.TemplateResponse(
+        request,
+        "cases.html",
+        {
+            "aggregates": aggregates,
+            "rows": rows[:PAGE],
+            "more": len(rows) > PAGE,
+            "page": page,
+            "labels": labels,
+            "quarantined": quarantined,
+            "filters": filters,
+            "query": "&".join(f"{k}={v}" for k, v in filters.items() if v is not None),
+        },
+    )
+
+
+@router.get("/cases/upload", response_class=HTMLResponse)
+@access(Access.contributor)
+def upload_form(request: Request, principal: PrincipalDep, templates: TemplatesDep) -> HTMLResponse:
+    own_org(principal, None)
+    return templates.TemplateResponse(request, "cases_upload.html", {"report": None})
+
+
+@router.post("/cases/upload", response_class=HTMLResponse)
+@access(Access.contributor)
+async def upload(
+    request: Request,
+    db: DbDep,
+    settings: SettingsDep,
+    principal: PrincipalDep,
+    templates: TemplatesDep,
+    file: UploadFile = File(...),
+    format: str | None = Form(None),
+    quarantine: bool = Form(False),
+) -> HTMLResponse:
+    org = own_org(principal, None)
+    fmt = format if format in service.FORMATS else None
+    context: dict[str, Any] = {"report": None, "result": None, "name": file.filename}
+    status = 200
+    async with received_upload(file, settings, suffixes=CASE_FILE_SUFFIXES) as saved:
+        context["name"] = saved.name
+        try:
+            context["result"] = service.import_cases(
+                db,
+                settings,
+                principal,
+                saved.path,
+                org,
+                fmt=fmt,
+                quarantine=quarantine,
+                name=saved.name,
+            )
+        except service.CaseFileRejected as exc:
+            context["report"] = {
+                "message": str(exc),
+                "problems": [p.as_dict() for p in exc.problems],
+            }
+            status = 422
+    return templates.TemplateResponse(request, "cases_upload.html", context, status_code=status)

@@ -1,0 +1,119 @@
+"""No direct identifier reaches the database; pseudonyms link within an organisation only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import SecretStr
+from sqlalchemy import JSON, String, Text, column, inspect, select, table
+
+from case_support import HTCDS_HEADER, PLANTED, htcds_rows, make_org, member, write_csv
+from thbhub.cases import service
+from thbhub.settings import Settings
+from thbhub.storage import Database
+
+
+def _all_text(db: Database) -> list[tuple[str, str, str]]:
+    """(table, column, value) for every text-like cell of every table in the database."""
+    found = []
+    with db.connect() as conn:
+        insp = inspect(conn)
+        for name in insp.get_table_names():
+            cols = [
+                c
+                for c in insp.get_columns(name)
+                if isinstance(c["type"], String | Text | JSON) or "JSON" in str(c["type"])
+            ]
+            if not cols:
+                continue
+            t = table(name, *[column(c["name"]) for c in cols])
+            for row in conn.execute(select(*t.columns)):
+                for c, value in zip(cols, row, strict=True):
+                    if value is not None:
+                        found.append((name, c["name"], str(value)))
+    return found
+
+
+def _needles() -> list[str]:
+    out = []
+    for value in PLANTED.values():
+        out += [value, value.casefold()]
+    # parts too: a surname alone, the digits of a phone number
+    out += [
+        "Zbigniewa",
+        "Qwerty",
+        "601 555 017",
+        "601555017",
+        "ABX123987",
+        "1994-03-17",
+        "Kowalczykowa",
+        "Brzęczyszczykiewicz",
+        "Zmyslona",
+    ]
+    return out
+
+
+def test_planted_identifiers_never_reach_any_text_column(
+    db: Database, settings: Settings, tmp_path: Path
+) -> None:
+    org = make_org(db, "Planted")
+    csv_path = write_csv(tmp_path / "planted.csv", HTCDS_HEADER, htcds_rows())
+    service.import_cases(db, settings, member(org), csv_path, org)
+    # an invalid row in the quarantine keeps its cells: still no identifier
+    rows = htcds_rows()
+    rows[0]["vic_MethodsOfControl"] = "Beatings"
+    bad = write_csv(tmp_path / "planted-bad.csv", HTCDS_HEADER, rows)
+    result = service.import_cases(db, settings, member(org), bad, org, quarantine=True)
+    assert result["rows_quarantined"] == 1
+    cells = _all_text(db)
+    assert any(t == "case_records" for t, _, _ in cells)  # the search does see the records
+    assert any(t == "case_quarantine" for t, _, _ in cells)
+    for needle in _needles():
+        hits = [(t, c) for t, c, v in cells if needle.casefold() in v.casefold()]
+        assert not hits, f"{needle!r} found in {hits}"
+
+
+def test_free_text_only_when_opted_in(db: Database, settings: Settings, tmp_path: Path) -> None:
+    org = make_org(db, "Opt in")
+    path = write_csv(tmp_path / "text.csv", HTCDS_HEADER, htcds_rows())
+    service.import_cases(
+        db, settings, member(org), path, org, keep_text=["cas_IncomingReferralDetails"]
+    )
+    first = service.list_cases(db, member(org), org, full=True)[0]
+    assert first["free_text"] == {
+        "cas_IncomingReferralDetails": PLANTED["cas_IncomingReferralDetails"]
+    }
+    assert "cco_CaseComment" not in first["free_text"]
+
+
+def test_person_key_links_within_an_organisation_only(
+    db: Database, settings: Settings, tmp_path: Path
+) -> None:
+    a, b = make_org(db, "Org A"), make_org(db, "Org B")
+    first = htcds_rows()[:1]
+    again = [
+        {
+            **first[0],
+            "prs_FirstName": "ZBIGNIEWA ",
+            "prs_SecondName": "Qwertynska",
+            "vic_TypeOfExploitation": "SexualExploitation",
+        }
+    ]
+    service.import_cases(
+        db, settings, member(a), write_csv(tmp_path / "1.csv", HTCDS_HEADER, first), a
+    )
+    service.import_cases(
+        db, settings, member(a), write_csv(tmp_path / "2.csv", HTCDS_HEADER, again), a
+    )
+    service.import_cases(
+        db, settings, member(b), write_csv(tmp_path / "3.csv", HTCDS_HEADER, first), b
+    )
+    keys_a = [r["person_key"] for r in service.list_cases(db, member(a), a)]
+    (key_b,) = [r["person_key"] for r in service.list_cases(db, member(b), b)]
+    assert keys_a[0] == keys_a[1]  # case, accents and spacing do not make another person
+    assert key_b != keys_a[0]  # another organisation cannot join on the pseudonym
+    other_secret = settings.model_copy(
+        update={"secret_key": SecretStr("another-deployment-secret-000")}
+    )
+    service.import_cases(db, other_secret, member(a), tmp_path / "1.csv", a)
+    assert service.list_cases(db, member(a), a)[-1]["person_key"] != keys_a[0]
