@@ -87,6 +87,98 @@ def release_file(
         info(f"Wrote {', '.join(result['files'])}; the utility report is for the owner only.")
 
 
+@release_app.command("cases")
+def release_cases(
+    ctx: typer.Context,
+    org: str = typer.Option(..., "--org", help="Owning organisation (name or id)."),
+    method: str = typer.Option(..., "--method", help="kanon or dp."),
+    output: Path = typer.Option(..., "-o", "--output", help="Release file to write."),
+    release_format: str = typer.Option(
+        "csv", "--layout", "--as", help="Column layout: csv, ctdc or htcds."
+    ),
+    columns: str | None = typer.Option(
+        None,
+        help="Columns to release (default: year, sex, age, citizenship, country, "
+        "identification and the main forms of exploitation).",
+    ),
+    k: int = typer.Option(11, "--k", help="kanon: smallest equivalence class."),
+    qi: str = typer.Option(
+        "year,sex,age,citizenship,country", "--qi", help="kanon: quasi-identifiers."
+    ),
+    max_suppression: float = typer.Option(0.05, help="kanon: largest share of records lost."),
+    epsilon: float = typer.Option(1.0, "--epsilon", help="dp: privacy loss epsilon."),
+    delta: float | None = typer.Option(None, "--delta", help="dp: delta (default <= 1e-5)."),
+    reporting_length: int = typer.Option(3, "--reporting-length", "-R", help="dp: R."),
+    seed: int | None = typer.Option(None, help="dp: seed of the synthesis (not the noise)."),
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Release an organisation's case records: k-anonymous microdata or DP aggregates with
+    synthetic records, a utility report beside it, the budget spent in the ledger."""
+    from thbhub.cases.service import case_frame
+    from thbhub.privacy.cases import release_frame
+
+    st = state(ctx)
+    db = st.db()
+    org_id = resolve_organisation(db, org)
+    who = _operator(org_id)
+    records = release_frame(case_frame(db, who, org_id), _split(columns))
+    request = ReleaseRequest(
+        organisation_id=org_id,
+        method=method,
+        output=output,
+        dataset="cases",
+        fmt=release_format,
+        k=k,
+        quasi_identifiers=_split(qi) or (),
+        max_suppression=max_suppression,
+        epsilon=epsilon,
+        delta=delta,
+        reporting_length=reporting_length,
+        seed=seed,
+    )
+    result = release(db, st.settings(), who, records, request)
+    emit(result, fmt)
+    if fmt is Format.table:
+        info(f"Wrote {', '.join(result['files'])}; the utility report is for the owner only.")
+
+
+@privacy_app.command("publish")
+def publish(
+    ctx: typer.Context,
+    org: str = typer.Option(..., "--org", help="Organisation (name or id)."),
+    off: bool = typer.Option(False, "--off", help="Withdraw instead of publish."),
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Publish (or with --off withdraw) gated public tables of an organisation's case records."""
+    from thbhub.privacy.public import set_published
+
+    st = state(ctx)
+    org_id = resolve_organisation(st.db(), org)
+    emit(set_published(st.db(), _operator(org_id), org_id, not off), fmt)
+
+
+@privacy_app.command("public-table")
+def public_table_cmd(
+    ctx: typer.Context,
+    by: str = typer.Option(
+        "",
+        "--by",
+        help="Dimensions: organisation, year, sex, age, citizenship, country (comma-separated).",
+    ),
+    where: list[str] = typer.Option([], "--where", help="Filter dimension=value (repeatable)."),
+    fmt: FormatOption = Format.table,
+) -> None:
+    """The public gated table of published case records, exactly as the web serves it."""
+    from thbhub.privacy.public import public_table
+
+    st = state(ctx)
+    filters = dict(w.split("=", 1) for w in where if "=" in w)
+    result = public_table(st.db(), st.settings(), _split(by) or (), filters)
+    emit(result.rows() + result.margin_rows(), fmt)
+    if fmt is Format.table:
+        info(result.policy.note())
+
+
 @privacy_app.command("budget")
 def budget(
     ctx: typer.Context,

@@ -5,10 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, delete, func, insert, select
 
 from thbhub.storage.schema import organisations
-from thbhub.storage.schema_privacy import privacy_ledger, privacy_releases
+from thbhub.storage.schema_privacy import (
+    privacy_ledger,
+    privacy_publications,
+    privacy_releases,
+)
 
 
 def lock_organisation(conn: Connection, organisation_id: int) -> str | None:
@@ -105,3 +109,40 @@ def release_row(conn: Connection, release_id: int) -> dict[str, Any] | None:
         .first()
     )
     return None if row is None else dict(row)
+
+
+def set_publication(
+    conn: Connection, organisation_id: int, dataset: str, published: bool, by: str | None
+) -> bool:
+    """Opt an organisation's dataset in (or out of) the public aggregates; returns whether
+    anything changed."""
+    key = (
+        privacy_publications.c.organisation_id == organisation_id,
+        privacy_publications.c.dataset == dataset,
+    )
+    exists = conn.execute(select(privacy_publications.c.dataset).where(*key)).first() is not None
+    if published and not exists:
+        conn.execute(
+            insert(privacy_publications),
+            {
+                "organisation_id": organisation_id,
+                "dataset": dataset,
+                "published_at": datetime.now(UTC),
+                "published_by": by,
+            },
+        )
+        return True
+    if not published and exists:
+        conn.execute(delete(privacy_publications).where(*key))
+        return True
+    return False
+
+
+def published_organisations(conn: Connection, dataset: str) -> list[dict[str, Any]]:
+    q = (
+        select(organisations.c.id, organisations.c.name, privacy_publications.c.published_at)
+        .join(privacy_publications, privacy_publications.c.organisation_id == organisations.c.id)
+        .where(privacy_publications.c.dataset == dataset)
+        .order_by(organisations.c.name)
+    )
+    return [dict(r) for r in conn.execute(q).mappings()]

@@ -36,3 +36,14 @@ privacy_ledger = Table(
     Column("spent_at", DateTime(timezone=True), nullable=False),
     Index("ix_privacy_ledger_org", "organisation_id", "dataset"),
 )
+
+# An organisation's decision to publish disclosure-controlled aggregates of a dataset (its
+# case records): only opted-in organisations' records feed the public tables.
+privacy_publications = Table(
+    "privacy_publications",
+    metadata,
+    Column("organisation_id", Integer, ForeignKey("organisations.id"), primary_key=True),
+    Column("dataset", String(200), primary_key=True),
+    Column("published_at", DateTime(timezone=True), nullable=False),
+    Column("published_by", String(320)),
+)
