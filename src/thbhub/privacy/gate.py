@@ -59,7 +59,7 @@ class GatedTable:
 
     @property
     def total(self) -> GatedCell:
-        return self.margins[()][0]
+        return self.margins[()][0] if self.by else self.cells[0]
 
     def rows(self) -> list[dict[str, Any]]:
         return [self._row(self.by, c) for c in self.cells]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse
 
-from thbhub.privacy import service
+from thbhub.privacy import public, service
+from thbhub.privacy.gate import gated
 from thbhub.web.access import Access, access
+from thbhub.web.api.privacy import gate_context, parse_where
 from thbhub.web.deps import DbDep, PrincipalDep, SettingsDep, TemplatesDep
 
 router = APIRouter(include_in_schema=False)
@@ -44,3 +46,28 @@ def release_page(
 ) -> HTMLResponse:
     release = service.owner_release(db, principal, release_id)
     return templates.TemplateResponse(request, "privacy_release.html", {"r": release})
+
+
+@router.get("/statistics/cases", response_class=HTMLResponse)
+@access(Access.public)
+@gated
+def public_cases_page(
+    request: Request,
+    db: DbDep,
+    settings: SettingsDep,
+    templates: TemplatesDep,
+    by: str = Query("sex,age", max_length=200, pattern=r"^[a-z,_]*$"),
+    where: list[str] = Query([], max_length=5),
+) -> HTMLResponse:
+    dims = [d for d in by.split(",") if d]
+    table = public.public_table(db, settings, dims, parse_where(where), gate_context(request))
+    return templates.TemplateResponse(
+        request,
+        "privacy_table.html",
+        {
+            "t": table.as_dict(),
+            "dimensions": public.PUBLIC_DIMENSIONS,
+            "organisations": public.published_organisations(db),
+            "by": dims,
+        },
+    )
