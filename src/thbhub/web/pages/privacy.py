@@ -71,3 +71,19 @@ def public_cases_page(
             "by": dims,
         },
     )
+
+
+@router.get("/privacy/preview", response_class=HTMLResponse)
+@access(Access.analyst)
+def preview_page(
+    request: Request,
+    db: DbDep,
+    settings: SettingsDep,
+    principal: PrincipalDep,
+    templates: TemplatesDep,
+    by: str = Query("sex,age", max_length=200, pattern=r"^[a-z,_]*$"),
+    where: list[str] = Query([], max_length=5),
+) -> HTMLResponse:
+    dims = [d for d in by.split(",") if d]
+    preview = public.owner_preview(db, settings, principal, dims, parse_where(where))
+    return templates.TemplateResponse(request, "privacy_preview.html", {"t": preview, "by": dims})
