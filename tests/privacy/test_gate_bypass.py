@@ -89,7 +89,7 @@ def test_the_check_can_fail() -> None:
 
 def test_routes_reading_case_records_are_found(settings: Settings, db: Database) -> None:
     paths = {path for path, _, _ in case_routes(settings, db)}
-    assert "/api/v1/privacy/cases/table" in paths  # through thbhub.privacy.public
+    assert "/api/v1/privacy/case-tables" in paths  # through thbhub.privacy.public
     assert "/api/v1/cases/summary" in paths  # the owner's raw aggregates
     assert "/api/v1/privacy/policy" not in paths
 

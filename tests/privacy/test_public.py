@@ -47,7 +47,7 @@ def counts(payload: dict[str, object]) -> list[object]:
 
 def test_unpublished_records_never_reach_the_public(world: World) -> None:
     with TestClient(create_app(world.settings, world.db)) as c:
-        body = c.get("/api/v1/privacy/cases/table", params={"by": "sex"}).json()
+        body = c.get("/api/v1/privacy/case-tables", params={"by": "sex"}).json()
         assert all(n in (0, None) for n in counts(body))
 
 
@@ -55,30 +55,30 @@ def test_published_tables_are_gated(world: World) -> None:
     k = world.settings.disclosure_threshold
     set_published(world.db, world.principal("contributor"), world.orgs["alpha"], True)
     with TestClient(create_app(world.settings, world.db)) as c:
-        total = c.get("/api/v1/privacy/cases/table").json()
+        total = c.get("/api/v1/privacy/case-tables").json()
         assert total["rows"][0]["count"] == 579  # the bundled CTDC BSR rows
         for by, where in QUERIES:
-            body = c.get("/api/v1/privacy/cases/table", params={"by": by, "where": where}).json()
+            body = c.get("/api/v1/privacy/case-tables", params={"by": by, "where": where}).json()
             for n in counts(body):
                 assert n is None or n == 0 or n >= k, (by, where, n)
             assert body["policy"]["threshold"] == k
-        page = c.get("/statistics/cases", params={"by": "age"})
+        page = c.get("/statistics/case-records", params={"by": "age"})
         assert page.status_code == 200 and "disclosure policy" in page.text
-        bad = c.get("/api/v1/privacy/cases/table", params={"by": "person_key"})
+        bad = c.get("/api/v1/privacy/case-tables", params={"by": "person_key"})
         assert bad.status_code == 400
 
 
 def test_preview_is_the_owners_own(world: World) -> None:
     with TestClient(create_app(world.settings, world.db)) as c:
         mine = c.get(
-            "/api/v1/privacy/cases/preview", params={"by": "sex"}, headers=bearer(world, "analyst")
+            "/api/v1/privacy/case-preview", params={"by": "sex"}, headers=bearer(world, "analyst")
         ).json()
         assert sum(r["original"] for r in mine["rows"]) == 579
         theirs = c.get(
-            "/api/v1/privacy/cases/preview", params={"by": "sex"}, headers=bearer(world, "foreign")
+            "/api/v1/privacy/case-preview", params={"by": "sex"}, headers=bearer(world, "foreign")
         ).json()
         assert sum(r["original"] for r in theirs["rows"]) == 0
-        assert c.get("/api/v1/privacy/cases/preview").status_code == 401
+        assert c.get("/api/v1/privacy/case-preview").status_code == 401
 
 
 def test_only_contributors_of_the_owner_publish(world: World) -> None:

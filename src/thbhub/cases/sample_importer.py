@@ -61,7 +61,7 @@ class CtdcCasesImporter:
         )
         result = service.import_cases(db, settings, loader, path, org, fmt="ctdc", quarantine=True)
         # The demo organisation publishes its gated tables, so `make run` shows them publicly
-        # (/statistics/cases); the records themselves stay draft and owner-only.
+        # (/statistics/case-records); the records themselves stay draft and owner-only.
         from thbhub.privacy.public import set_published
 
         set_published(db, loader, org, True)

@@ -53,7 +53,7 @@ def parse_where(where: list[str]) -> dict[str, str]:
     return dict(w.split("=", 1) for w in where if "=" in w)
 
 
-@router.get("/cases/table", summary="Counts of published case records, through the gate")
+@router.get("/case-tables", summary="Counts of published case records, through the gate")
 @access(Access.public)
 @gated
 def get_public_table(
@@ -68,7 +68,7 @@ def get_public_table(
     return table.as_dict()
 
 
-@router.get("/cases/preview", summary="Your organisation's records through the gate (owner)")
+@router.get("/case-preview", summary="Your organisation's records through the gate (owner)")
 @access(Access.analyst)
 def get_preview(
     db: DbDep,

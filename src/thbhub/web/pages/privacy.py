@@ -48,7 +48,7 @@ def release_page(
     return templates.TemplateResponse(request, "privacy_release.html", {"r": release})
 
 
-@router.get("/statistics/cases", response_class=HTMLResponse)
+@router.get("/statistics/case-records", response_class=HTMLResponse)
 @access(Access.public)
 @gated
 def public_cases_page(
