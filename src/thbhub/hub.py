@@ -10,6 +10,7 @@ from thbhub.ingest.sample import load_sample
 from thbhub.settings import Settings
 from thbhub.storage import Database
 from thbhub.storage.migrate import current_revision, latest_revision, upgrade
+from thbhub.storage.observations import observation_counts
 from thbhub.storage.sources import source_rows, table_counts
 from thbhub.taxonomy.service import install_taxonomy, list_schemes
 
@@ -59,7 +60,7 @@ def health(db: Database) -> dict[str, Any]:
 def overview(db: Database) -> dict[str, Any]:
     """What the hub holds: the home page and `thbhub status` both show this."""
     with db.connect() as conn:
-        counts = table_counts(conn)
+        counts = {**table_counts(conn), **observation_counts(conn)}
         sources = source_rows(conn)
     schemes = list_schemes(db)
     return {

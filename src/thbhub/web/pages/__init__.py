@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 
 def routers() -> list[APIRouter]:
-    from thbhub.web.pages import access, admin, cases, home, privacy, topics
+    from thbhub.web.pages import access, admin, cases, home, privacy, stats, topics
 
     return [
         home.router,
@@ -14,5 +14,6 @@ def routers() -> list[APIRouter]:
         access.router,
         admin.router,
         cases.router,
+        stats.router,
         privacy.router,
     ]

@@ -1,0 +1,1 @@
+"""National statistics: import services, the observation query service, rates and charts."""
