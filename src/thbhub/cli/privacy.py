@@ -10,6 +10,7 @@ import typer
 from thbhub.access.users import operator
 from thbhub.cli.context import state
 from thbhub.cli.output import Format, FormatOption, emit, info
+from thbhub.domain.errors import UserError
 from thbhub.domain.principals import Principal, Role
 from thbhub.privacy import ledger
 from thbhub.privacy.gate import GateContext, release_table
@@ -35,6 +36,15 @@ privacy_app = typer.Typer(
 def _operator(org: int) -> Principal:
     """The CLI acts as the server operator on behalf of the organisation named by --org."""
     return operator(Role.contributor, org)
+
+
+def _threshold(value: str) -> str | float:
+    if value == "auto":
+        return value
+    try:
+        return float(value)
+    except ValueError:
+        raise UserError(f"--threshold is 'auto' or a number (got {value!r})") from None
 
 
 def _split(value: str | None) -> tuple[str, ...] | None:
@@ -110,6 +120,12 @@ def release_cases(
     delta: float | None = typer.Option(None, "--delta", help="dp: delta (default <= 1e-5)."),
     reporting_length: int = typer.Option(3, "--reporting-length", "-R", help="dp: R."),
     seed: int | None = typer.Option(None, help="dp: seed of the synthesis (not the noise)."),
+    threshold: str = typer.Option(
+        "auto", help="dp: keep combinations above this many noise deviations, or 'auto'."
+    ),
+    fabrication_weight: float = typer.Option(
+        0.5, help="dp, auto threshold: cost of a fabricated combination vs a suppressed one."
+    ),
     fmt: FormatOption = Format.table,
 ) -> None:
     """Release an organisation's case records: k-anonymous microdata or DP aggregates with
@@ -135,6 +151,8 @@ def release_cases(
         delta=delta,
         reporting_length=reporting_length,
         seed=seed,
+        threshold=_threshold(threshold),
+        fabrication_weight=fabrication_weight,
     )
     result = release(db, st.settings(), who, records, request)
     emit(result, fmt)

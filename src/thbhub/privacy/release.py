@@ -50,6 +50,7 @@ class ReleaseRequest:
     delta: float | None = None
     reporting_length: int = 3
     threshold: str | float = "auto"
+    fabrication_weight: float = 0.5
     seed: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -172,6 +173,7 @@ def _dp(
         delta=delta,
         reporting_length=request.reporting_length,
         threshold=request.threshold,
+        fabrication_weight=request.fabrication_weight,
     )
     aggregates = dp_aggregates(data, config)
     synthetic = synthesise(aggregates, seed=request.seed)
@@ -193,6 +195,7 @@ def _dp(
             "delta": delta,
             "reporting_length": request.reporting_length,
             "threshold": request.threshold,
+            "fabrication_weight": request.fabrication_weight,
             "columns": list(data.columns),
         },
         "summary": summary,
