@@ -31,6 +31,11 @@ class Settings(BaseSettings):
     port: int = 8000
     secret_key: SecretStr | None = None
     disclosure_threshold: int = Field(default=5, ge=2)
+    # Privacy settings (docs/privacy.md): rounding of published counts from case records, and
+    # the differential-privacy budget each organisation may spend per dataset.
+    disclosure_rounding_base: int | None = Field(default=None)
+    privacy_epsilon_budget: float = Field(default=10.0, gt=0)
+    privacy_delta_budget: float = Field(default=1e-4, ge=0)
     # Base URL the app is reached at; only used to build absolute links in outputs.
     public_url: str | None = None
     # Access control: session lifetime, lock-out after repeated failed log-ins, uploads.

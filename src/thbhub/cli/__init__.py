@@ -6,6 +6,7 @@ import typer
 
 from thbhub import __version__
 from thbhub.cli import access, cases, core, imports, query, taxonomy
+from thbhub.cli import privacy as privacy_cli
 from thbhub.cli.context import state
 from thbhub.cli.errors import HubGroup
 
@@ -45,6 +46,8 @@ def root(
 
 core.register(app)
 app.add_typer(taxonomy.app, name="taxonomy")
+app.add_typer(privacy_cli.release_app, name="release")
+app.add_typer(privacy_cli.privacy_app, name="privacy")
 app.add_typer(query.app, name="query")
 access.register(app)
 app.add_typer(cases.app, name="cases")

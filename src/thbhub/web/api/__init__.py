@@ -6,6 +6,13 @@ from fastapi import APIRouter
 
 
 def routers() -> list[APIRouter]:
-    from thbhub.web.api import access, cases, core, stats, taxonomy
+    from thbhub.web.api import access, cases, core, privacy, stats, taxonomy
 
-    return [core.router, taxonomy.router, access.router, cases.router, stats.router]
+    return [
+        core.router,
+        taxonomy.router,
+        access.router,
+        cases.router,
+        stats.router,
+        privacy.router,
+    ]

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 
 def routers() -> list[APIRouter]:
-    from thbhub.web.pages import access, admin, cases, home, stats, topics
+    from thbhub.web.pages import access, admin, cases, home, privacy, stats, topics
 
     return [
         home.router,
@@ -15,4 +15,5 @@ def routers() -> list[APIRouter]:
         admin.router,
         cases.router,
         stats.router,
+        privacy.router,
     ]

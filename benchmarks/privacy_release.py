@@ -1,0 +1,197 @@
+"""THB Hub's DP release vs Microsoft's Synthetic Data Showcase (`pac-synth`), side by side.
+
+    .venv/bin/python -m benchmarks.privacy_release [--quick]
+
+The same CTDC extract (year, gender, age band, citizenship, country of exploitation, the
+three exploitation flags, data source; "Unknown"/"Missing"/empty all missing; the flags'
+0 counted as a value in both tools) is released by both tools at epsilon in {1, 4} and
+reporting length R in {3, 4}, on the full file and on a 6,000-row sample.  Both releases
+are scored by the same evaluator (thbhub.privacy.utility.compare, the showcase's metric
+definitions): % of original combinations suppressed, % fabricated, mean absolute error of
+combination counts (all, and counts >= 10), for the DP aggregates and the synthetic data.
+Ratios are THB Hub / showcase: below 1 is better for THB Hub.  Sample rows are means of
+``--repeats`` independent releases (default 3); full-file rows are single releases.  The
+showcase's own published anchor (6,000-row test set, epsilon 4, R 4) is printed too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from thbhub.privacy.combinations import MISSING, Aggregates, categorical, count_combinations
+from thbhub.privacy.dp import DpConfig, dp_aggregates
+from thbhub.privacy.synth import synthesise
+from thbhub.privacy.utility import compare
+
+CTDC = (
+    Path(__file__).resolve().parents[2]
+    / "shared/data/ctdc-global-2018/ctdc_global_individual_database_2018.csv"
+)
+COLUMNS = [
+    "yearOfRegistration",
+    "gender",
+    "ageBroad",
+    "citizenship",
+    "CountryOfExploitation",
+    "isSexualExploit",
+    "isForcedLabour",
+    "isOtherExploit",
+    "Datasource",
+]
+FLAGS = ["isSexualExploit", "isForcedLabour", "isOtherExploit"]
+ANCHOR = {
+    "aggregates": {"mae": 15.3, "mean_count": 111.7, "suppressed_pct": 5.1, "fabricated_pct": 4.0},
+    "synthetic": {"mae": 27.8, "suppressed_pct": 5.2, "fabricated_pct": 3.4},
+}
+
+
+def load(path: Path = CTDC) -> pl.DataFrame:
+    raw = pl.read_csv(path, infer_schema_length=0)
+    # The last rows are junk (e.g. yearOfRegistration 1667367): keep plausible years only.
+    year = pl.col("yearOfRegistration").cast(pl.Int64, strict=False)
+    raw = raw.filter(year.is_between(1990, 2030))
+    return categorical(raw.select(COLUMNS), COLUMNS)
+
+
+def _parse_pac(aggs: dict[str, int]) -> Aggregates:
+    by_cols: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for combo, count in aggs.items():
+        pairs = [p.split(":", 1) for p in combo.split(";")]
+        cols = tuple(sorted((c for c, _ in pairs), key=COLUMNS.index))
+        row = {c: v for c, v in pairs} | {"n": int(count)}
+        by_cols.setdefault(cols, []).append(row)
+    return {
+        cols: pl.DataFrame(rows, schema={**{c: pl.Utf8 for c in cols}, "n": pl.Int64})
+        for cols, rows in by_cols.items()
+    }
+
+
+def run_pac(data: pl.DataFrame, epsilon: float, r: int) -> tuple[Aggregates, pl.DataFrame, float]:
+    from pacsynth import Dataset, DpAggregateSeededParametersBuilder, DpAggregateSeededSynthesizer
+
+    start = time.perf_counter()
+    raw = [list(data.columns)] + [
+        ["" if v == MISSING else v for v in row] for row in data.iter_rows()
+    ]
+    dataset = Dataset(raw, sensitive_zeros=FLAGS)
+    params = DpAggregateSeededParametersBuilder().epsilon(epsilon).reporting_length(r).build()
+    synth = DpAggregateSeededSynthesizer(params)
+    synth.fit(dataset)
+    aggs = _parse_pac(synth.get_dp_aggregates(";"))
+    sample = synth.sample()
+    syn = pl.DataFrame(sample[1:], schema=sample[0], orient="row")
+    syn = syn.with_columns([pl.col(c).replace("", MISSING) for c in syn.columns])
+    return aggs, syn.select(COLUMNS), time.perf_counter() - start
+
+
+def run_hub(data: pl.DataFrame, epsilon: float, r: int) -> tuple[Aggregates, pl.DataFrame, float]:
+    start = time.perf_counter()
+    release = dp_aggregates(data, DpConfig(epsilon=epsilon, reporting_length=r))
+    syn = synthesise(release, seed=0)
+    return release.aggregates, syn, time.perf_counter() - start
+
+
+def evaluate(data: pl.DataFrame, aggs: Aggregates, syn: pl.DataFrame, r: int) -> dict[str, Any]:
+    truth = count_combinations(data, r)
+    return {
+        "aggregates": compare(truth, aggs, r)["overall"],
+        "synthetic": compare(truth, count_combinations(syn, r), r)["overall"],
+    }
+
+
+METRICS = ("suppressed_pct", "fabricated_pct", "mae", "mae_ge10")
+
+
+def _averaged(
+    run: Any, data: pl.DataFrame, epsilon: float, r: int, repeats: int
+) -> tuple[dict[str, Any], float]:
+    """Mean metrics (and seconds per run) over ``repeats`` independent releases."""
+    runs, seconds = [], 0.0
+    for _ in range(repeats):
+        aggs, syn, secs = run(data, epsilon, r)
+        runs.append(evaluate(data, aggs, syn, r))
+        seconds += secs
+    mean = {
+        output: {m: sum(x[output][m] for x in runs) / repeats for m in METRICS}
+        for output in ("aggregates", "synthetic")
+    }
+    return mean, seconds / repeats
+
+
+def _ratio(a: float, b: float) -> str:
+    return f"{a / b:.2f}" if b else ("1.00" if a == b else "inf")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="6,000-row sample, epsilon 4, R 4")
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="runs averaged on the sample (full file: 1)"
+    )
+    args = parser.parse_args(argv)
+    if not CTDC.exists():
+        print(f"skipped: {CTDC} is not here")
+        return 0
+    try:
+        import pacsynth  # noqa: F401
+    except ImportError:
+        print("pac-synth is not installed: comparing with the showcase's published anchor only")
+        pacsynth_ok = False
+    else:
+        pacsynth_ok = True
+    full = load()
+    sample = full.sample(6000, seed=2017)
+    datasets = [("6000-row sample", sample, args.repeats)] + (
+        [] if args.quick else [("full file", full, 1)]
+    )
+    settings = [(4.0, 4)] if args.quick else [(1.0, 3), (1.0, 4), (4.0, 3), (4.0, 4)]
+    header = (
+        f"{'data':16} {'eps':>3} {'R':>2} {'output':10} {'tool':8} "
+        + " ".join(f"{m:>15}" for m in METRICS)
+        + f" {'seconds':>8}"
+    )
+    print(header)
+    print("-" * len(header))
+    for name, data, repeats in datasets:
+        for epsilon, r in settings:
+            hub, hub_t = _averaged(run_hub, data, epsilon, r, repeats)
+            pac: dict[str, Any] | None = None
+            pac_t = 0.0
+            if pacsynth_ok:
+                pac, pac_t = _averaged(run_pac, data, epsilon, r, repeats)
+            for output in ("aggregates", "synthetic"):
+                rows = [("THB Hub", hub[output], hub_t)]
+                if pac is not None:
+                    rows.append(("showcase", pac[output], pac_t))
+                for tool, m, secs in rows:
+                    print(
+                        f"{name:16} {epsilon:>3.0f} {r:>2} {output:10} {tool:8} "
+                        + " ".join(f"{m[k]:>15.2f}" for k in METRICS)
+                        + f" {secs:>8.1f}"
+                    )
+                if pac is not None:
+                    h, p = hub[output], pac[output]
+                    ratios = " ".join(f"{_ratio(h[k], p[k]):>15}" for k in METRICS)
+                    both = _ratio(
+                        h["suppressed_pct"] + h["fabricated_pct"],
+                        p["suppressed_pct"] + p["fabricated_pct"],
+                    )
+                    print(
+                        f"{name:16} {epsilon:>3.0f} {r:>2} {output:10} {'ratio':8} {ratios}"
+                        f"   (suppressed+fabricated ratio {both})"
+                    )
+    print()
+    print("Showcase's published anchor (its own 6,000-row test set, epsilon 4, R 4):")
+    for output, m in ANCHOR.items():
+        print(f"  {output}: " + ", ".join(f"{k} {v}" for k, v in m.items()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

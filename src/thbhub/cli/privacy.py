@@ -1,0 +1,251 @@
+"""`thbhub release ...` and `thbhub privacy ...`: privacy-preserving releases, the budget
+ledger, and gated tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from thbhub.access.users import operator
+from thbhub.cli.context import state
+from thbhub.cli.output import Format, FormatOption, emit, info
+from thbhub.domain.errors import UserError
+from thbhub.domain.principals import Principal, Role
+from thbhub.privacy import ledger
+from thbhub.privacy.gate import GateContext, release_table
+from thbhub.privacy.policy import DisclosurePolicy
+from thbhub.privacy.release import (
+    ReleaseRequest,
+    read_records,
+    release,
+    releases,
+    resolve_organisation,
+)
+
+release_app = typer.Typer(
+    help="Release an organisation's records: k-anonymous microdata or DP aggregates + "
+    "synthetic records.",
+    no_args_is_help=True,
+)
+privacy_app = typer.Typer(
+    help="Disclosure control: budget ledger, releases, gated tables.", no_args_is_help=True
+)
+
+
+def _operator(org: int) -> Principal:
+    """The CLI acts as the server operator on behalf of the organisation named by --org."""
+    return operator(Role.contributor, org)
+
+
+def _threshold(value: str) -> str | float:
+    if value == "auto":
+        return value
+    try:
+        return float(value)
+    except ValueError:
+        raise UserError(f"--threshold is 'auto' or a number (got {value!r})") from None
+
+
+def _split(value: str | None) -> tuple[str, ...] | None:
+    return tuple(v.strip() for v in value.split(",") if v.strip()) if value else None
+
+
+@release_app.command("file")
+def release_file(
+    ctx: typer.Context,
+    input: Path = typer.Option(..., "--input", "-i", help="Records CSV (one row per record)."),
+    org: str = typer.Option(..., "--org", help="Owning organisation (name or id)."),
+    method: str = typer.Option(..., "--method", help="kanon or dp."),
+    output: Path = typer.Option(..., "-o", "--output", help="Release file to write."),
+    release_format: str = typer.Option("csv", "--layout", help="csv, ctdc or htcds."),
+    dataset: str = typer.Option("cases", help="Dataset name in the budget ledger."),
+    columns: str | None = typer.Option(None, help="Columns to release (default: all)."),
+    k: int = typer.Option(11, "--k", help="kanon: smallest equivalence class."),
+    qi: str = typer.Option(
+        "year,sex,age,citizenship,country", "--qi", help="kanon: quasi-identifiers."
+    ),
+    max_suppression: float = typer.Option(0.05, help="kanon: largest share of records lost."),
+    epsilon: float = typer.Option(1.0, "--epsilon", help="dp: privacy loss epsilon."),
+    delta: float | None = typer.Option(None, "--delta", help="dp: delta (default <= 1e-5)."),
+    reporting_length: int = typer.Option(3, "--reporting-length", "-R", help="dp: R."),
+    seed: int | None = typer.Option(None, help="dp: seed of the synthesis (not the noise)."),
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Release a records file on behalf of an organisation (same service as `release cases`)."""
+    st = state(ctx)
+    db = st.db()
+    org_id = resolve_organisation(db, org)
+    request = ReleaseRequest(
+        organisation_id=org_id,
+        method=method,
+        output=output,
+        dataset=dataset,
+        fmt=release_format,
+        columns=_split(columns),
+        k=k,
+        quasi_identifiers=_split(qi) or (),
+        max_suppression=max_suppression,
+        epsilon=epsilon,
+        delta=delta,
+        reporting_length=reporting_length,
+        seed=seed,
+    )
+    result = release(db, st.settings(), _operator(org_id), read_records(input), request)
+    emit(result, fmt)
+    if fmt is Format.table:
+        info(f"Wrote {', '.join(result['files'])}; the utility report is for the owner only.")
+
+
+@release_app.command("cases")
+def release_cases(
+    ctx: typer.Context,
+    org: str = typer.Option(..., "--org", help="Owning organisation (name or id)."),
+    method: str = typer.Option(..., "--method", help="kanon or dp."),
+    output: Path = typer.Option(..., "-o", "--output", help="Release file to write."),
+    release_format: str = typer.Option(
+        "csv", "--layout", "--as", help="Column layout: csv, ctdc or htcds."
+    ),
+    columns: str | None = typer.Option(
+        None,
+        help="Columns to release (default: year, sex, age, citizenship, country, "
+        "identification and the main forms of exploitation).",
+    ),
+    k: int = typer.Option(11, "--k", help="kanon: smallest equivalence class."),
+    qi: str = typer.Option(
+        "year,sex,age,citizenship,country", "--qi", help="kanon: quasi-identifiers."
+    ),
+    max_suppression: float = typer.Option(0.05, help="kanon: largest share of records lost."),
+    epsilon: float = typer.Option(1.0, "--epsilon", help="dp: privacy loss epsilon."),
+    delta: float | None = typer.Option(None, "--delta", help="dp: delta (default <= 1e-5)."),
+    reporting_length: int = typer.Option(3, "--reporting-length", "-R", help="dp: R."),
+    seed: int | None = typer.Option(None, help="dp: seed of the synthesis (not the noise)."),
+    threshold: str = typer.Option(
+        "auto", help="dp: keep combinations above this many noise deviations, or 'auto'."
+    ),
+    fabrication_weight: float = typer.Option(
+        0.5, help="dp, auto threshold: cost of a fabricated combination vs a suppressed one."
+    ),
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Release an organisation's case records: k-anonymous microdata or DP aggregates with
+    synthetic records, a utility report beside it, the budget spent in the ledger."""
+    from thbhub.cases.service import case_frame
+    from thbhub.privacy.cases import release_frame
+
+    st = state(ctx)
+    db = st.db()
+    org_id = resolve_organisation(db, org)
+    who = _operator(org_id)
+    records = release_frame(case_frame(db, who, org_id), _split(columns))
+    request = ReleaseRequest(
+        organisation_id=org_id,
+        method=method,
+        output=output,
+        dataset="cases",
+        fmt=release_format,
+        k=k,
+        quasi_identifiers=_split(qi) or (),
+        max_suppression=max_suppression,
+        epsilon=epsilon,
+        delta=delta,
+        reporting_length=reporting_length,
+        seed=seed,
+        threshold=_threshold(threshold),
+        fabrication_weight=fabrication_weight,
+    )
+    result = release(db, st.settings(), who, records, request)
+    emit(result, fmt)
+    if fmt is Format.table:
+        info(f"Wrote {', '.join(result['files'])}; the utility report is for the owner only.")
+
+
+@privacy_app.command("publish")
+def publish(
+    ctx: typer.Context,
+    org: str = typer.Option(..., "--org", help="Organisation (name or id)."),
+    off: bool = typer.Option(False, "--off", help="Withdraw instead of publish."),
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Publish (or with --off withdraw) gated public tables of an organisation's case records."""
+    from thbhub.privacy.public import set_published
+
+    st = state(ctx)
+    org_id = resolve_organisation(st.db(), org)
+    emit(set_published(st.db(), _operator(org_id), org_id, not off), fmt)
+
+
+@privacy_app.command("public-table")
+def public_table_cmd(
+    ctx: typer.Context,
+    by: str = typer.Option(
+        "",
+        "--by",
+        help="Dimensions: organisation, year, sex, age, citizenship, country (comma-separated).",
+    ),
+    where: list[str] = typer.Option([], "--where", help="Filter dimension=value (repeatable)."),
+    fmt: FormatOption = Format.table,
+) -> None:
+    """The public gated table of published case records, exactly as the web serves it."""
+    from thbhub.privacy.public import public_table
+
+    st = state(ctx)
+    filters = dict(w.split("=", 1) for w in where if "=" in w)
+    result = public_table(st.db(), st.settings(), _split(by) or (), filters)
+    emit(result.rows() + result.margin_rows(), fmt)
+    if fmt is Format.table:
+        info(result.policy.note())
+
+
+@privacy_app.command("budget")
+def budget(
+    ctx: typer.Context,
+    org: str = typer.Option(..., "--org", help="Organisation (name or id)."),
+    dataset: str = typer.Option("cases", help="Dataset name."),
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Show the privacy budget an organisation has spent on a dataset, release by release."""
+    st = state(ctx)
+    status = ledger.status(st.db(), st.settings(), resolve_organisation(st.db(), org), dataset)
+    if fmt is Format.table:
+        entries = status.pop("entries")
+        emit(status, fmt)
+        if entries:
+            emit(entries, fmt, columns=["release_id", "method", "epsilon", "delta", "spent_at"])
+    else:
+        emit(status, fmt)
+
+
+@privacy_app.command("releases")
+def list_releases(
+    ctx: typer.Context,
+    org: str = typer.Option(..., "--org", help="Organisation (name or id)."),
+    fmt: FormatOption = Format.table,
+) -> None:
+    """List an organisation's releases with their settings (owner only)."""
+    st = state(ctx)
+    org_id = resolve_organisation(st.db(), org)
+    rows = releases(st.db(), _operator(org_id), org_id)
+    emit(rows, fmt, columns=["id", "dataset", "method", "format", "created_at", "parameters"])
+
+
+@privacy_app.command("table")
+def table(
+    ctx: typer.Context,
+    input: Path = typer.Option(..., "--input", "-i", help="Records CSV."),
+    by: str = typer.Option("", "--by", help="Dimensions to count by, comma-separated."),
+    where: list[str] = typer.Option([], "--where", help="Filter dimension=value (repeatable)."),
+    dimensions: str | None = typer.Option(
+        None, help="The dataset's published dimensions (default: every column)."
+    ),
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Count records by dimensions through the disclosure gate (suppressed cells shown so)."""
+    policy = DisclosurePolicy.from_settings(state(ctx).settings())
+    filters = dict(w.split("=", 1) for w in where if "=" in w)
+    records = read_records(input)
+    ctx_gate = GateContext(dataset=str(input), dimensions=_split(dimensions))
+    result = release_table(records, _split(by) or (), policy, ctx_gate, where=filters)
+    emit(result.rows() + result.margin_rows(), fmt)
+    if fmt is Format.table:
+        info(policy.note())

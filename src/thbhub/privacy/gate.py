@@ -1,0 +1,200 @@
+"""The gate: the one function through which every table derived from case records leaves.
+
+    table = release_table(records, by=["sex", "age"], policy=policy, context=ctx)
+
+``records`` is the *whole* records frame of a dataset (one row per record, categorical
+columns); filters are given to the gate (``where={"country": "PL"}``), never applied before
+it, so that every query is a slice of the same lattice of tables and one suppression pattern
+protects them all (see :mod:`thbhub.privacy.lattice` and docs/privacy.md).  A
+:class:`GatedTable` carries no count below the threshold: a suppressed cell has ``count`` None
+and status ``suppressed``, together with the policy that suppressed it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import combinations, product
+from typing import Any, TypeVar
+
+import polars as pl
+
+from thbhub.domain.errors import UserError
+from thbhub.privacy.audit import AuditTooLarge, protect
+from thbhub.privacy.lattice import Dims, Lattice
+from thbhub.privacy.policy import DisclosurePolicy
+
+VALUE, ZERO, SUPPRESSED = "value", "zero", "suppressed"
+
+# Only this module constructs GatedTable; the bypass test checks outputs are GatedTables.
+_GATE_TOKEN = object()
+
+
+@dataclass(frozen=True)
+class GatedCell:
+    key: tuple[str, ...]
+    count: int | None
+    status: str
+
+    def __post_init__(self) -> None:
+        if self.status == SUPPRESSED and self.count is not None:
+            raise ValueError("a suppressed cell carries no count")
+
+
+@dataclass(frozen=True)
+class GatedTable:
+    """A released table: cells by ``by`` within the ``where`` slice, its margins, the policy."""
+
+    by: tuple[str, ...]
+    where: tuple[tuple[str, str], ...]
+    cells: tuple[GatedCell, ...]
+    margins: dict[tuple[str, ...], tuple[GatedCell, ...]]
+    policy: DisclosurePolicy
+    audited: bool
+    token: object = field(repr=False, compare=False, default=None)
+
+    def __post_init__(self) -> None:
+        if self.token is not _GATE_TOKEN:
+            raise TypeError("GatedTable is made only by thbhub.privacy.gate.release_table")
+
+    @property
+    def total(self) -> GatedCell:
+        return self.margins[()][0] if self.by else self.cells[0]
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [self._row(self.by, c) for c in self.cells]
+
+    def margin_rows(self) -> list[dict[str, Any]]:
+        out = []
+        for key, cells in self.margins.items():
+            out += [self._row(key, c) | {"margin": ",".join(key) or "total"} for c in cells]
+        return out
+
+    def _row(self, dims: tuple[str, ...], cell: GatedCell) -> dict[str, Any]:
+        return {
+            **dict(zip(dims, cell.key, strict=True)),
+            "count": cell.count,
+            "status": cell.status,
+        }
+
+    def all_counts(self) -> list[int | None]:
+        return [c.count for c in self.cells] + [
+            c.count for cells in self.margins.values() for c in cells
+        ]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "by": list(self.by),
+            "where": dict(self.where),
+            "rows": self.rows(),
+            "margins": self.margin_rows(),
+            "policy": self.policy.as_dict(),
+            "note": self.policy.note(),
+            "audited": self.audited,
+        }
+
+    def to_frame(self) -> pl.DataFrame:
+        schema: dict[str, Any] = {d: pl.Utf8 for d in self.by}
+        schema |= {"count": pl.Int64, "status": pl.Utf8}
+        return pl.DataFrame(self.rows(), schema=schema)
+
+
+@dataclass
+class GateContext:
+    """Which dataset a frame is, which dimensions it publishes, and the lattice cache.
+
+    ``dimensions`` is fixed per dataset: every query on it is answered from one lattice,
+    which is what keeps the suppression consistent between queries.
+    """
+
+    dataset: str
+    dimensions: tuple[str, ...] | None = None
+    max_audit_unknowns: int = 20_000
+    _cache: dict[tuple[Any, ...], tuple[Lattice, bool]] = field(default_factory=dict)
+
+    def lattice(self, frame: pl.DataFrame, policy: DisclosurePolicy) -> tuple[Lattice, bool]:
+        dims = self.dimensions or tuple(frame.columns)
+        fingerprint = (
+            frame.height,
+            int(frame.select(dims).hash_rows().sum()) if frame.height else 0,
+        )
+        key = (self.dataset, dims, policy, fingerprint)
+        if key not in self._cache:
+            lattice = Lattice.build(frame, dims, policy)
+            try:
+                protect(lattice, max_unknowns=self.max_audit_unknowns)
+                audited = True
+            except AuditTooLarge:
+                audited = False
+            self._cache[key] = (lattice, audited)
+        return self._cache[key]
+
+
+def release_table(
+    records: pl.DataFrame,
+    by: Sequence[str],
+    policy: DisclosurePolicy,
+    context: GateContext | None = None,
+    *,
+    where: Mapping[str, str] | None = None,
+) -> GatedTable:
+    """Counts of ``records`` by ``by`` (within ``where``), suppressed under ``policy``."""
+    ctx = context or GateContext(dataset="adhoc")
+    lattice, audited = ctx.lattice(records, policy)
+    where_items = tuple(sorted((str(k), str(v)) for k, v in (where or {}).items()))
+    by = tuple(dict.fromkeys(by))
+    overlap = set(by) & {k for k, _ in where_items}
+    if overlap:
+        raise UserError(f"dimension(s) {sorted(overlap)} are both grouped by and filtered on")
+    lattice.table_for([*by, *(k for k, _ in where_items)])  # validates dims and size
+    cells = _cells(lattice, by, where_items, policy)
+    margins = {
+        sub: _cells(lattice, sub, where_items, policy)
+        for size in range(len(by))
+        for sub in combinations(by, size)
+    }
+    return GatedTable(by, where_items, cells, margins, policy, audited, token=_GATE_TOKEN)
+
+
+def _cells(
+    lattice: Lattice, by: Dims, where: tuple[tuple[str, str], ...], policy: DisclosurePolicy
+) -> tuple[GatedCell, ...]:
+    fixed = dict(where)
+    key = lattice.table_for([*by, *fixed])
+    table = lattice.tables[key]
+    for d, v in fixed.items():
+        if v not in lattice.categories[d]:
+            raise UserError(f"{d} has no category {v!r}")
+        table = table.filter(pl.col(d) == v)
+    found = {tuple(str(r[d]) for d in by): r for r in table.iter_rows(named=True)}
+    out = []
+    for combo in product(*(lattice.categories[d] for d in by)):
+        r = found.get(combo)
+        if r is None:
+            out.append(GatedCell(combo, 0, ZERO))
+        elif r["sup"]:
+            out.append(GatedCell(combo, None, SUPPRESSED))
+        else:
+            out.append(GatedCell(combo, policy.round(int(r["n"])), VALUE))
+    return tuple(out)
+
+
+# -- marking outputs ------------------------------------------------------------------------
+
+_GATED_ATTR = "__thbhub_gated__"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def gated(func: F) -> F:
+    """Mark a route (or service) whose output from case records comes from the gate.
+
+    The bypass test (tests/privacy/test_gate_bypass.py) fails for any route that reads case
+    records, is open to anyone but the owning organisation, and is not marked - and calls
+    every marked public route to check that no count below the threshold comes out.
+    """
+    setattr(func, _GATED_ATTR, True)
+    return func
+
+
+def is_gated(func: Callable[..., Any]) -> bool:
+    return bool(getattr(func, _GATED_ATTR, False))

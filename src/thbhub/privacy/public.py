@@ -1,0 +1,128 @@
+"""Public tables of case records: gated aggregates over the records of the organisations
+that chose to publish them, and the owner's preview of what the public sees.
+
+One lattice covers all published organisations together, with the organisation as one of
+its dimensions: a per-organisation table is a slice of it, so subtracting one
+organisation's table from the regional one recovers nothing the gate suppressed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import polars as pl
+
+from thbhub.access import audit
+from thbhub.access.policy import may_read_raw_records, may_write_records
+from thbhub.domain.errors import PermissionDenied
+from thbhub.domain.principals import Principal, Role
+from thbhub.privacy.cases import TABLE_DIMENSIONS, release_frame
+from thbhub.privacy.gate import GateContext, GatedTable, release_table
+from thbhub.privacy.policy import DisclosurePolicy
+from thbhub.settings import Settings
+from thbhub.storage import Database
+from thbhub.storage import privacy as q
+
+DATASET = "cases"
+PUBLIC_DIMENSIONS: tuple[str, ...] = ("organisation", *TABLE_DIMENSIONS)
+
+
+def _gate_reader(organisation_id: int) -> Principal:
+    """The gate reads an opted-in organisation's records to aggregate them; the audit log
+    names it, so owners can see every such read."""
+    return Principal(
+        role=Role.analyst,
+        email="system:disclosure-gate",
+        organisation_id=organisation_id,
+        origin="web",
+    )
+
+
+def set_published(
+    db: Database, principal: Principal, organisation_id: int, published: bool
+) -> dict[str, Any]:
+    """Opt the organisation's case records in (or out of) the public gated tables."""
+    if not may_write_records(principal, organisation_id):
+        raise PermissionDenied("only a contributor of the organisation may publish its tables")
+    with db.begin() as conn:
+        changed = q.set_publication(conn, organisation_id, DATASET, published, principal.email)
+        if changed:
+            audit.record(
+                conn,
+                principal,
+                "publish" if published else "unpublish",
+                "case_aggregates",
+                organisation_id=organisation_id,
+            )
+    return {"organisation_id": organisation_id, "published": published, "changed": changed}
+
+
+def published_organisations(db: Database) -> list[dict[str, Any]]:
+    with db.connect() as conn:
+        return q.published_organisations(conn, DATASET)
+
+
+def _records(db: Database, organisation_id: int, name: str) -> pl.DataFrame:
+    from thbhub.cases.service import case_frame  # the cases area's analysis frame
+
+    cases = case_frame(db, _gate_reader(organisation_id), organisation_id)
+    return release_frame(cases, TABLE_DIMENSIONS).with_columns(organisation=pl.lit(name))
+
+
+def public_frame(db: Database) -> pl.DataFrame:
+    """Records of every organisation that published its tables (never shown as such)."""
+    frames = [_records(db, o["id"], o["name"]) for o in published_organisations(db)]
+    frames = [f for f in frames if f.height]
+    if not frames:
+        return pl.DataFrame(schema={d: pl.Utf8 for d in PUBLIC_DIMENSIONS})
+    return pl.concat(frames, how="diagonal").select(list(PUBLIC_DIMENSIONS))
+
+
+def public_context() -> GateContext:
+    return GateContext(dataset=f"{DATASET}:public", dimensions=PUBLIC_DIMENSIONS)
+
+
+def public_table(
+    db: Database,
+    settings: Settings,
+    by: Sequence[str],
+    where: Mapping[str, str] | None = None,
+    context: GateContext | None = None,
+) -> GatedTable:
+    policy = DisclosurePolicy.from_settings(settings)
+    return release_table(public_frame(db), by, policy, context or public_context(), where=where)
+
+
+def owner_preview(
+    db: Database,
+    settings: Settings,
+    principal: Principal,
+    by: Sequence[str],
+    where: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """The caller's own organisation's records through the gate, beside the true counts:
+    what publishing would show, and what the policy costs."""
+    org = principal.organisation_id
+    if org is None or not may_read_raw_records(principal, org):
+        raise PermissionDenied("the preview shows your own organisation's records only")
+    from thbhub.cases.service import case_frame
+
+    frame = release_frame(case_frame(db, principal, org), TABLE_DIMENSIONS)
+    policy = DisclosurePolicy.from_settings(settings)
+    ctx = GateContext(dataset=f"{DATASET}:{org}", dimensions=TABLE_DIMENSIONS)
+    table = release_table(frame, by, policy, ctx, where=where)
+    filtered = frame
+    for d, v in (where or {}).items():
+        filtered = filtered.filter(pl.col(d).cast(pl.Utf8).fill_null("(missing)") == v)
+    keys = list(table.by)
+    true = (
+        filtered.with_columns([pl.col(k).cast(pl.Utf8).fill_null("(missing)") for k in keys])
+        .group_by(keys)
+        .len()
+        if keys
+        else pl.DataFrame({"len": [filtered.height]})
+    )
+    truth = {tuple(r[:-1]): r[-1] for r in true.rows()}
+    rows = [{**r, "original": truth.get(tuple(r[k] for k in keys), 0)} for r in table.rows()]
+    return {**table.as_dict(), "rows": rows, "organisation_id": org}

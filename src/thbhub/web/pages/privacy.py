@@ -1,0 +1,89 @@
+"""Pages: the disclosure policy (public); releases, budget and utility reports (owner)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import HTMLResponse
+
+from thbhub.privacy import public, service
+from thbhub.privacy.gate import gated
+from thbhub.web.access import Access, access
+from thbhub.web.api.privacy import gate_context, parse_where
+from thbhub.web.deps import DbDep, PrincipalDep, SettingsDep, TemplatesDep
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/privacy", response_class=HTMLResponse)
+@access(Access.public)
+def policy_page(request: Request, settings: SettingsDep, templates: TemplatesDep) -> HTMLResponse:
+    return templates.TemplateResponse(
+        request, "privacy.html", {"policy": service.policy_info(settings)}
+    )
+
+
+@router.get("/privacy/releases", response_class=HTMLResponse)
+@access(Access.analyst)
+def releases_page(
+    request: Request,
+    db: DbDep,
+    settings: SettingsDep,
+    principal: PrincipalDep,
+    templates: TemplatesDep,
+) -> HTMLResponse:
+    data = service.owner_releases(db, settings, principal)
+    return templates.TemplateResponse(request, "privacy_releases.html", data)
+
+
+@router.get("/privacy/releases/{release_id}", response_class=HTMLResponse)
+@access(Access.analyst)
+def release_page(
+    request: Request,
+    db: DbDep,
+    principal: PrincipalDep,
+    templates: TemplatesDep,
+    release_id: int = Path(ge=1, le=2**31 - 1),
+) -> HTMLResponse:
+    release = service.owner_release(db, principal, release_id)
+    return templates.TemplateResponse(request, "privacy_release.html", {"r": release})
+
+
+@router.get("/statistics/case-records", response_class=HTMLResponse)
+@access(Access.public)
+@gated
+def public_cases_page(
+    request: Request,
+    db: DbDep,
+    settings: SettingsDep,
+    templates: TemplatesDep,
+    by: str = Query("sex,age", max_length=200, pattern=r"^[a-z,_]*$"),
+    where: list[str] = Query([], max_length=5),
+) -> HTMLResponse:
+    dims = [d for d in by.split(",") if d]
+    table = public.public_table(db, settings, dims, parse_where(where), gate_context(request))
+    return templates.TemplateResponse(
+        request,
+        "privacy_table.html",
+        {
+            "t": table.as_dict(),
+            "dimensions": public.PUBLIC_DIMENSIONS,
+            "organisations": public.published_organisations(db),
+            "by": dims,
+        },
+    )
+
+
+@router.get("/privacy/preview", response_class=HTMLResponse)
+@access(Access.analyst)
+def preview_page(
+    request: Request,
+    db: DbDep,
+    settings: SettingsDep,
+    principal: PrincipalDep,
+    templates: TemplatesDep,
+    by: str = Query("sex,age", max_length=200, pattern=r"^[a-z,_]*$"),
+    where: list[str] = Query([], max_length=5),
+) -> HTMLResponse:
+    dims = [d for d in by.split(",") if d]
+    preview = public.owner_preview(db, settings, principal, dims, parse_where(where))
+    return templates.TemplateResponse(request, "privacy_preview.html", {"t": preview, "by": dims})

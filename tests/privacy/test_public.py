@@ -1,0 +1,90 @@
+"""Public tables of case records: only published organisations, only gated counts."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from access_support import World, bearer, build_world
+from thbhub.cases.service import import_cases
+from thbhub.ingest.sample import sample_dir
+from thbhub.privacy.public import set_published
+from thbhub.settings import Settings
+from thbhub.storage import Database
+from thbhub.web.app import create_app
+
+QUERIES = [
+    ("", []),
+    ("sex", []),
+    ("sex,age", []),
+    ("year,sex", []),
+    ("citizenship", []),
+    ("age", ["country=country:DK"]),
+    ("sex", ["country=country:PL", "age=age:18-20"]),
+    ("organisation,country", []),
+]
+
+
+@pytest.fixture
+def world(settings: Settings, db: Database) -> World:
+    w = build_world(settings, db)
+    import_cases(
+        db,
+        settings,
+        w.principal("contributor"),
+        sample_dir() / "ctdc_global_bsr.csv",
+        w.orgs["alpha"],
+        fmt="ctdc",
+        quarantine=True,
+    )
+    return w
+
+
+def counts(payload: dict[str, object]) -> list[object]:
+    rows = list(payload["rows"]) + list(payload["margins"])  # type: ignore[call-overload]
+    return [r["count"] for r in rows]
+
+
+def test_unpublished_records_never_reach_the_public(world: World) -> None:
+    with TestClient(create_app(world.settings, world.db)) as c:
+        body = c.get("/api/v1/privacy/case-tables", params={"by": "sex"}).json()
+        assert all(n in (0, None) for n in counts(body))
+
+
+def test_published_tables_are_gated(world: World) -> None:
+    k = world.settings.disclosure_threshold
+    set_published(world.db, world.principal("contributor"), world.orgs["alpha"], True)
+    with TestClient(create_app(world.settings, world.db)) as c:
+        total = c.get("/api/v1/privacy/case-tables").json()
+        assert total["rows"][0]["count"] == 579  # the bundled CTDC BSR rows
+        for by, where in QUERIES:
+            body = c.get("/api/v1/privacy/case-tables", params={"by": by, "where": where}).json()
+            for n in counts(body):
+                assert n is None or n == 0 or n >= k, (by, where, n)
+            assert body["policy"]["threshold"] == k
+        page = c.get("/statistics/case-records", params={"by": "age"})
+        assert page.status_code == 200 and "disclosure policy" in page.text
+        bad = c.get("/api/v1/privacy/case-tables", params={"by": "person_key"})
+        assert bad.status_code == 400
+
+
+def test_preview_is_the_owners_own(world: World) -> None:
+    with TestClient(create_app(world.settings, world.db)) as c:
+        mine = c.get(
+            "/api/v1/privacy/case-preview", params={"by": "sex"}, headers=bearer(world, "analyst")
+        ).json()
+        assert sum(r["original"] for r in mine["rows"]) == 579
+        theirs = c.get(
+            "/api/v1/privacy/case-preview", params={"by": "sex"}, headers=bearer(world, "foreign")
+        ).json()
+        assert sum(r["original"] for r in theirs["rows"]) == 0
+        assert c.get("/api/v1/privacy/case-preview").status_code == 401
+
+
+def test_only_contributors_of_the_owner_publish(world: World) -> None:
+    from thbhub.domain.errors import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        set_published(world.db, world.principal("foreign"), world.orgs["alpha"], True)
+    with pytest.raises(PermissionDenied):
+        set_published(world.db, world.principal("analyst"), world.orgs["alpha"], True)
