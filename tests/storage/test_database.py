@@ -95,3 +95,37 @@ def test_schemaless_database_gives_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="run `thbhub init`"):
         list_concepts(db)
     db.dispose()
+
+
+def test_sqlite_writers_wait_for_each_other(tmp_path: Path) -> None:
+    """A transaction that reads, then writes, must not fail because another writer committed
+    in between (deferred BEGIN gives "database is locked" at once; IMMEDIATE waits)."""
+    import threading
+
+    url = f"sqlite:///{tmp_path / 'locks.db'}"
+    db = Database(url)
+    with db.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE t (n INTEGER)")
+    other_done = threading.Event()
+    errors: list[BaseException] = []
+
+    def other_writer() -> None:
+        try:
+            with db.begin() as conn:
+                conn.exec_driver_sql("INSERT INTO t VALUES (2)")
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+        finally:
+            other_done.set()
+
+    with db.begin() as conn:
+        conn.exec_driver_sql("SELECT count(*) FROM t").scalar()
+        thread = threading.Thread(target=other_writer)
+        thread.start()
+        other_done.wait(timeout=1.0)  # with IMMEDIATE the other writer is still waiting
+        conn.exec_driver_sql("INSERT INTO t VALUES (1)")
+    thread.join(timeout=30)
+    assert not errors, errors
+    with db.connect() as conn:
+        assert sorted(conn.exec_driver_sql("SELECT n FROM t").scalars()) == [1, 2]
+    db.dispose()

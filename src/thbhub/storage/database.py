@@ -30,7 +30,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def _sqlite_begin(conn: Connection) -> None:
     # pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINT; we emit BEGIN
     # ourselves so that an import is one real transaction (see SQLAlchemy's pysqlite notes).
-    conn.exec_driver_sql("BEGIN")
+    # A write transaction takes the write lock at BEGIN (IMMEDIATE): a deferred one that
+    # reads first and writes later cannot wait for another writer and fails at once with
+    # "database is locked" when one committed meanwhile; IMMEDIATE waits busy_timeout instead.
+    write = conn.get_execution_options().get(_WRITE, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+_WRITE = "thbhub_write"
 
 
 class Database:
@@ -80,8 +87,10 @@ class Database:
     def begin(self) -> Iterator[Connection]:
         """One transaction: committed on success, rolled back on any exception."""
         try:
-            with self.engine.begin() as conn:
-                yield conn
+            with self.engine.connect() as conn:
+                conn.execution_options(**{_WRITE: True})
+                with conn.begin():
+                    yield conn
         except OperationalError as exc:
             raise self._operational(exc) from exc
 
