@@ -64,6 +64,9 @@ def test_published_tables_are_gated(world: World) -> None:
             assert body["policy"]["threshold"] == k
         page = c.get("/statistics/case-records", params={"by": "age"})
         assert page.status_code == 200 and "disclosure policy" in page.text
+        # People read labels on the page; the JSON keeps concept ids.
+        page = c.get("/statistics/case-records", params={"by": "sex"})
+        assert "<td>Female</td>" in page.text and "<td>sex:female</td>" not in page.text
         bad = c.get("/api/v1/privacy/case-tables", params={"by": "person_key"})
         assert bad.status_code == 400
 

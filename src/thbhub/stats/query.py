@@ -17,6 +17,7 @@ from thbhub.domain.errors import UserError
 from thbhub.domain.observations import BREAKDOWNS, DIMENSIONS, INDICATORS, normalise_indicator
 from thbhub.storage import Database
 from thbhub.storage import observations as q
+from thbhub.taxonomy.service import labels as taxonomy_labels
 
 #: Population series preferred for rates, in order; any other population source comes after.
 POPULATION_PREFERENCE = ("eurostat-tps00001", "eurostat-demo-pjan")
@@ -222,8 +223,7 @@ def list_datasets(db: Database) -> list[dict[str, Any]]:
 
 
 def labels(db: Database, ids: Sequence[str]) -> dict[str, str]:
-    with db.connect() as conn:
-        return q.concept_labels(conn, ids)
+    return taxonomy_labels(db, ids)
 
 
 def dimension_choices(db: Database) -> dict[str, list[dict[str, Any]]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
@@ -197,3 +198,12 @@ def mapping_index(conn: Connection, source: str) -> dict[str, list[str]]:
     for code, cid in conn.execute(q):
         out[code].append(cid)
     return dict(out)
+
+
+def concept_labels(conn: Connection, ids: Iterable[str]) -> dict[str, str]:
+    """id -> English label for the given concept ids (unknown ids are left out)."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    q = select(concepts.c.id, concepts.c.label_en).where(concepts.c.id.in_(wanted))
+    return {r[0]: r[1] for r in conn.execute(q)}

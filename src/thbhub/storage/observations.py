@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -41,14 +41,6 @@ def mapping_rows(conn: Connection, source: str) -> list[tuple[str, str, str, str
         .where(concept_mappings.c.source == source, concepts.c.deprecated.is_(False))
     )
     return [(r[0], r[1], r[2], r[3]) for r in conn.execute(q)]
-
-
-def concept_labels(conn: Connection, ids: Iterable[str]) -> dict[str, str]:
-    wanted = sorted(set(ids))
-    if not wanted:
-        return {}
-    q = select(concepts.c.id, concepts.c.label_en).where(concepts.c.id.in_(wanted))
-    return {r[0]: r[1] for r in conn.execute(q)}
 
 
 def all_concept_ids(conn: Connection) -> set[str]:

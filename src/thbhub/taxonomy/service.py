@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -66,3 +67,9 @@ def get_concept(db: Database, concept_id: str) -> dict[str, Any]:
         "attributes": detail["attributes"],
         "deprecated": detail["deprecated"],
     }
+
+
+def labels(db: Database, ids: Iterable[str]) -> dict[str, str]:
+    """English labels of concept ids, for showing ids to people; unknown ids are left out."""
+    with db.connect() as conn:
+        return q.concept_labels(conn, ids)

@@ -7,6 +7,7 @@ from fastapi.responses import HTMLResponse
 
 from thbhub.privacy import public, service
 from thbhub.privacy.gate import gated
+from thbhub.taxonomy.service import labels
 from thbhub.web.access import Access, access
 from thbhub.web.api.privacy import gate_context, parse_where
 from thbhub.web.deps import DbDep, PrincipalDep, SettingsDep, TemplatesDep
@@ -61,11 +62,15 @@ def public_cases_page(
 ) -> HTMLResponse:
     dims = [d for d in by.split(",") if d]
     table = public.public_table(db, settings, dims, parse_where(where), gate_context(request))
+    shown = table.as_dict()
+    # People read labels; the JSON twin of this page keeps the concept ids.
+    values = {str(r[d]) for r in shown["rows"] for d in shown["by"] if r.get(d) is not None}
     return templates.TemplateResponse(
         request,
         "privacy_table.html",
         {
-            "t": table.as_dict(),
+            "t": shown,
+            "labels": labels(db, values),
             "dimensions": public.PUBLIC_DIMENSIONS,
             "organisations": public.published_organisations(db),
             "by": dims,
