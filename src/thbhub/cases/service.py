@@ -179,16 +179,17 @@ def import_cases(
                 "options": {"quarantine": quarantine, "keep_text": list(keep_text)},
             },
         )
-        frame = parsed.records.with_columns(
-            pl.lit(org_id).alias("organisation_id"),
-            pl.lit(import_id).alias("import_id"),
-            pl.lit("draft").alias("state"),
-            pl.lit(store.now_value(conn)).alias("created_at"),
+        frame, constants = _split_constants(parsed.records)
+        constants.update(
+            organisation_id=org_id,
+            import_id=import_id,
+            state="draft",
+            created_at=store.now_value(conn),
         )
         stored = 0
         progress(0, frame.height)
         for batch in frame.iter_slices(INSERT_BATCH):
-            stored += store.insert_records(conn, frame.columns, batch.rows())
+            stored += store.insert_records(conn, frame.columns, batch.rows(), constants)
             progress(stored, frame.height)
         store.insert_quarantine(
             conn,
@@ -235,6 +236,20 @@ def import_cases(
         "warnings": _warning_summary(parsed.warnings),
         "notes": parsed.notes,
     }
+
+
+def _split_constants(records: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, Any]]:
+    """The columns that vary from row to row, and the value of each column that does not
+    (given to the insert once rather than per row).  ``source_row`` always stays in the
+    frame, so that a one-row file keeps its row."""
+    if records.height == 0:
+        return records, {}
+    constants = {
+        c: records[c][0]
+        for c in records.columns
+        if c != "source_row" and records[c].n_unique() == 1
+    }
+    return records.drop(list(constants)), constants
 
 
 def _warning_summary(warnings: list[Problem]) -> list[dict[str, Any]]:
