@@ -128,6 +128,29 @@ def test_quarantined_rows_fixed_and_resubmitted(
     assert len(service.list_cases(db, member(org), org)) == 2
 
 
+def test_import_reports_progress_per_insert_batch(
+    db: Database, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    org = make_org(db, "NGO P")
+    rows = [ctdc_row(X=str(i)) for i in range(5)]
+    rows.append(ctdc_row(X="bad", yearOfRegistration="20155"))
+    path = write_ctdc(tmp_path / "p.csv", rows)
+    monkeypatch.setattr(service, "INSERT_BATCH", 2)
+    calls: list[tuple[int, int | None]] = []
+    result = service.import_cases(
+        db,
+        settings,
+        member(org),
+        path,
+        org,
+        quarantine=True,
+        progress=lambda done, total: calls.append((done, total)),
+    )
+    assert result["rows_stored"] == 5
+    # unknown total while reading, then the valid rows stored batch by batch
+    assert calls == [(0, None), (0, 5), (2, 5), (4, 5), (5, 5)]
+
+
 def test_v2024_synthetic_layout(db: Database, settings: Settings, tmp_path: Path) -> None:
     """The 27 variables of the CTDC Global Synthetic Data Codebook v2024."""
     header = [

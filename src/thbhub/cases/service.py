@@ -30,6 +30,7 @@ from thbhub.cases.vocab import Vocab
 from thbhub.domain.cases import MAIN_FORMS, Problem
 from thbhub.domain.errors import NotFoundError, PermissionDenied, UserError
 from thbhub.domain.principals import Principal
+from thbhub.ingest.registry import Progress, no_progress
 from thbhub.settings import Settings
 from thbhub.storage import Database
 from thbhub.storage import cases as store
@@ -49,6 +50,8 @@ SUMMARY_DIMENSIONS = {
     "identification": "identification",
 }
 MAX_LISTED_PROBLEMS = 1000
+#: Rows per insert batch of an import; progress is reported after each batch.
+INSERT_BATCH = 5000
 
 
 class CaseFileRejected(UserError):
@@ -138,12 +141,17 @@ def import_cases(
     quarantine: bool = False,
     keep_text: Sequence[str] = (),
     name: str | None = None,
+    progress: Progress = no_progress,
 ) -> dict[str, Any]:
     """Validate and store a case file for ``org`` in one transaction.
 
     By default a file with any invalid row is rejected whole (:class:`CaseFileRejected`
     lists every problem) and nothing is written; with ``quarantine`` the valid rows are
     stored and the invalid ones kept in the quarantine to fix and re-submit.
+
+    ``progress(done, total)`` is called with the records stored so far: ``(0, None)``
+    before the file is read, ``(0, total)`` once it is validated, then after each batch
+    of :data:`INSERT_BATCH` rows (all in the one transaction).
     """
     if not path.is_file():
         raise UserError(f"{path}: no such file")
@@ -152,6 +160,7 @@ def import_cases(
         org_id = resolve_org(conn, org)
         if not may_write_records(principal, org_id):
             raise PermissionDenied("you may not add case records for this organisation")
+        progress(0, None)
         parsed = parse_file(conn, settings, org_id, path, fmt, keep_text=keep_text, name=name)
         errors = parsed.errors
         if errors and not quarantine:
@@ -170,13 +179,18 @@ def import_cases(
                 "options": {"quarantine": quarantine, "keep_text": list(keep_text)},
             },
         )
-        frame = parsed.records.with_columns(
-            pl.lit(org_id).alias("organisation_id"),
-            pl.lit(import_id).alias("import_id"),
-            pl.lit("draft").alias("state"),
-            pl.lit(store.now_value(conn)).alias("created_at"),
+        frame, constants = _split_constants(parsed.records)
+        constants.update(
+            organisation_id=org_id,
+            import_id=import_id,
+            state="draft",
+            created_at=store.now_value(conn),
         )
-        stored = store.insert_records(conn, frame.columns, frame.rows())
+        stored = 0
+        progress(0, frame.height)
+        for batch in frame.iter_slices(INSERT_BATCH):
+            stored += store.insert_records(conn, frame.columns, batch.rows(), constants)
+            progress(stored, frame.height)
         store.insert_quarantine(
             conn,
             [
@@ -222,6 +236,20 @@ def import_cases(
         "warnings": _warning_summary(parsed.warnings),
         "notes": parsed.notes,
     }
+
+
+def _split_constants(records: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, Any]]:
+    """The columns that vary from row to row, and the value of each column that does not
+    (given to the insert once rather than per row).  ``source_row`` always stays in the
+    frame, so that a one-row file keeps its row."""
+    if records.height == 0:
+        return records, {}
+    constants = {
+        c: records[c][0]
+        for c in records.columns
+        if c != "source_row" and records[c].n_unique() == 1
+    }
+    return records.drop(list(constants)), constants
 
 
 def _warning_summary(warnings: list[Problem]) -> list[dict[str, Any]]:

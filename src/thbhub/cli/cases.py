@@ -15,6 +15,7 @@ import typer
 from thbhub.cases import exports, service
 from thbhub.cli.context import state
 from thbhub.cli.output import Format, FormatOption, emit, info
+from thbhub.cli.progress import progress_bar
 from thbhub.domain.principals import Principal, Role
 
 app = typer.Typer(
@@ -57,16 +58,18 @@ def import_cases(
     st = state(ctx)
     who = operator(ctx, org)
     try:
-        result = service.import_cases(
-            st.db(),
-            st.settings(),
-            who,
-            file,
-            org,
-            fmt=fmt,
-            quarantine=quarantine,
-            keep_text=keep_text,
-        )
+        with progress_bar(f"Importing {file.name}") as progress:
+            result = service.import_cases(
+                st.db(),
+                st.settings(),
+                who,
+                file,
+                org,
+                fmt=fmt,
+                quarantine=quarantine,
+                keep_text=keep_text,
+                progress=progress,
+            )
     except service.CaseFileRejected as exc:
         # The full report first (every problem, located), then the one-line error.
         for p in exc.problems:
