@@ -105,27 +105,7 @@ FRAME_COLUMNS = (
 KEY_COLUMNS = FRAME_COLUMNS[:8]
 
 #: Column order of the stored tuples (see storage.observations.insert_observations).
-COLUMNS = (
-    "dataset_id",
-    "source_key",
-    "indicator",
-    "country",
-    "year",
-    "sex",
-    "age",
-    "form",
-    "citizenship",
-    "extra",
-    "value",
-    "status",
-    "lower",
-    "upper",
-    "flags",
-    "label",
-    "sheet",
-    "source_row",
-    "current",
-)
+COLUMNS = ("dataset_id", "source_key", *FRAME_COLUMNS, "current")
 _STATUS = COLUMNS.index("status")
 # Reading `.value` of an enum member goes through a Python descriptor; a dict lookup is 15x
 # faster, which matters at 50,000 cells.
