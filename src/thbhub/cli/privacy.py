@@ -4,6 +4,7 @@ ledger, and gated tables."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 
@@ -51,31 +52,67 @@ def _split(value: str | None) -> tuple[str, ...] | None:
     return tuple(v.strip() for v in value.split(",") if v.strip()) if value else None
 
 
+# Options shared by `release file` and `release cases`, declared once.
+OrgOption = Annotated[str, typer.Option("--org", help="Owning organisation (name or id).")]
+MethodOption = Annotated[str, typer.Option("--method", help="kanon or dp.")]
+OutputOption = Annotated[Path, typer.Option("-o", "--output", help="Release file to write.")]
+LayoutOption = Annotated[
+    str, typer.Option("--layout", "--as", help="Column layout: csv, ctdc or htcds.")
+]
+KOption = Annotated[int, typer.Option("--k", help="kanon: smallest equivalence class.")]
+QiOption = Annotated[str, typer.Option("--qi", help="kanon: quasi-identifiers.")]
+MaxSuppressionOption = Annotated[float, typer.Option(help="kanon: largest share of records lost.")]
+EpsilonOption = Annotated[float, typer.Option("--epsilon", help="dp: privacy loss epsilon.")]
+DeltaOption = Annotated[float | None, typer.Option("--delta", help="dp: delta (default <= 1e-5).")]
+LengthOption = Annotated[int, typer.Option("--reporting-length", "-R", help="dp: R.")]
+SeedOption = Annotated[int | None, typer.Option(help="dp: seed of the synthesis (not the noise).")]
+ThresholdOption = Annotated[
+    str, typer.Option(help="dp: keep combinations above this many noise deviations, or 'auto'.")
+]
+FabricationOption = Annotated[
+    float,
+    typer.Option(help="dp, auto threshold: cost of a fabricated combination vs a suppressed one."),
+]
+DEFAULT_QI = "year,sex,age,citizenship,country"
+
+
+def _release(
+    ctx: typer.Context,
+    who: Principal,
+    records: Any,
+    request: ReleaseRequest,
+    fmt: Format,
+) -> None:
+    st = state(ctx)
+    result = release(st.db(), st.settings(), who, records, request)
+    emit(result, fmt)
+    if fmt is Format.table:
+        info(f"Wrote {', '.join(result['files'])}; the utility report is for the owner only.")
+
+
 @release_app.command("file")
 def release_file(
     ctx: typer.Context,
+    org: OrgOption,
+    method: MethodOption,
+    output: OutputOption,
     input: Path = typer.Option(..., "--input", "-i", help="Records CSV (one row per record)."),
-    org: str = typer.Option(..., "--org", help="Owning organisation (name or id)."),
-    method: str = typer.Option(..., "--method", help="kanon or dp."),
-    output: Path = typer.Option(..., "-o", "--output", help="Release file to write."),
-    release_format: str = typer.Option("csv", "--layout", help="csv, ctdc or htcds."),
+    release_format: LayoutOption = "csv",
     dataset: str = typer.Option("cases", help="Dataset name in the budget ledger."),
     columns: str | None = typer.Option(None, help="Columns to release (default: all)."),
-    k: int = typer.Option(11, "--k", help="kanon: smallest equivalence class."),
-    qi: str = typer.Option(
-        "year,sex,age,citizenship,country", "--qi", help="kanon: quasi-identifiers."
-    ),
-    max_suppression: float = typer.Option(0.05, help="kanon: largest share of records lost."),
-    epsilon: float = typer.Option(1.0, "--epsilon", help="dp: privacy loss epsilon."),
-    delta: float | None = typer.Option(None, "--delta", help="dp: delta (default <= 1e-5)."),
-    reporting_length: int = typer.Option(3, "--reporting-length", "-R", help="dp: R."),
-    seed: int | None = typer.Option(None, help="dp: seed of the synthesis (not the noise)."),
+    k: KOption = 11,
+    qi: QiOption = DEFAULT_QI,
+    max_suppression: MaxSuppressionOption = 0.05,
+    epsilon: EpsilonOption = 1.0,
+    delta: DeltaOption = None,
+    reporting_length: LengthOption = 3,
+    seed: SeedOption = None,
+    threshold: ThresholdOption = "auto",
+    fabrication_weight: FabricationOption = 0.5,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Release a records file on behalf of an organisation (same service as `release cases`)."""
-    st = state(ctx)
-    db = st.db()
-    org_id = resolve_organisation(db, org)
+    org_id = resolve_organisation(state(ctx).db(), org)
     request = ReleaseRequest(
         organisation_id=org_id,
         method=method,
@@ -90,42 +127,33 @@ def release_file(
         delta=delta,
         reporting_length=reporting_length,
         seed=seed,
+        threshold=_threshold(threshold),
+        fabrication_weight=fabrication_weight,
     )
-    result = release(db, st.settings(), _operator(org_id), read_records(input), request)
-    emit(result, fmt)
-    if fmt is Format.table:
-        info(f"Wrote {', '.join(result['files'])}; the utility report is for the owner only.")
+    _release(ctx, _operator(org_id), read_records(input), request, fmt)
 
 
 @release_app.command("cases")
 def release_cases(
     ctx: typer.Context,
-    org: str = typer.Option(..., "--org", help="Owning organisation (name or id)."),
-    method: str = typer.Option(..., "--method", help="kanon or dp."),
-    output: Path = typer.Option(..., "-o", "--output", help="Release file to write."),
-    release_format: str = typer.Option(
-        "csv", "--layout", "--as", help="Column layout: csv, ctdc or htcds."
-    ),
+    org: OrgOption,
+    method: MethodOption,
+    output: OutputOption,
+    release_format: LayoutOption = "csv",
     columns: str | None = typer.Option(
         None,
         help="Columns to release (default: year, sex, age, citizenship, country, "
         "identification and the main forms of exploitation).",
     ),
-    k: int = typer.Option(11, "--k", help="kanon: smallest equivalence class."),
-    qi: str = typer.Option(
-        "year,sex,age,citizenship,country", "--qi", help="kanon: quasi-identifiers."
-    ),
-    max_suppression: float = typer.Option(0.05, help="kanon: largest share of records lost."),
-    epsilon: float = typer.Option(1.0, "--epsilon", help="dp: privacy loss epsilon."),
-    delta: float | None = typer.Option(None, "--delta", help="dp: delta (default <= 1e-5)."),
-    reporting_length: int = typer.Option(3, "--reporting-length", "-R", help="dp: R."),
-    seed: int | None = typer.Option(None, help="dp: seed of the synthesis (not the noise)."),
-    threshold: str = typer.Option(
-        "auto", help="dp: keep combinations above this many noise deviations, or 'auto'."
-    ),
-    fabrication_weight: float = typer.Option(
-        0.5, help="dp, auto threshold: cost of a fabricated combination vs a suppressed one."
-    ),
+    k: KOption = 11,
+    qi: QiOption = DEFAULT_QI,
+    max_suppression: MaxSuppressionOption = 0.05,
+    epsilon: EpsilonOption = 1.0,
+    delta: DeltaOption = None,
+    reporting_length: LengthOption = 3,
+    seed: SeedOption = None,
+    threshold: ThresholdOption = "auto",
+    fabrication_weight: FabricationOption = 0.5,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Release an organisation's case records: k-anonymous microdata or DP aggregates with
@@ -133,8 +161,7 @@ def release_cases(
     from thbhub.cases.service import case_frame
     from thbhub.privacy.cases import release_frame
 
-    st = state(ctx)
-    db = st.db()
+    db = state(ctx).db()
     org_id = resolve_organisation(db, org)
     who = _operator(org_id)
     records = release_frame(case_frame(db, who, org_id), _split(columns))
@@ -154,10 +181,7 @@ def release_cases(
         threshold=_threshold(threshold),
         fabrication_weight=fabrication_weight,
     )
-    result = release(db, st.settings(), who, records, request)
-    emit(result, fmt)
-    if fmt is Format.table:
-        info(f"Wrote {', '.join(result['files'])}; the utility report is for the owner only.")
+    _release(ctx, who, records, request, fmt)
 
 
 @privacy_app.command("publish")
