@@ -46,6 +46,9 @@ MAJORITY = ("Adult", "Minor", "Unknown")
 DATASOURCES = {"Case Management": Identification.identified, "Hotline": Identification.presumed}
 
 _ROW = "__row"
+_ONE = "__one:"
+_SEEN = "__seen:"
+_MASK = "__mask:"
 CTDC_SEX = ("Female", "Male", "Woman", "Man", "Trans/Transgender/NonConforming")
 
 
@@ -273,30 +276,67 @@ def _status(column: str) -> pl.Expr:
     )
 
 
-def _json_list(pairs: list[tuple[str, pl.Expr]]) -> pl.Expr:
-    """A JSON array of the concept ids whose condition holds, built as a string.
+def _one(column: str) -> pl.Expr:
+    """The precomputed "flag is 1" column of a CTDC flag (see :func:`_with_flag_booleans`)."""
+    return pl.col(_ONE + column)
 
-    Strings rather than Polars lists: the rows go straight to the database, and concept ids
-    hold no quotes or backslashes, so joining them is valid JSON.
+
+def _seen(column: str) -> pl.Expr:
+    """The precomputed "flag is 0 or 1" column (recorded either way)."""
+    return pl.col(_SEEN + column)
+
+
+def _with_flag_booleans(df: pl.DataFrame, flag_columns: list[str]) -> pl.DataFrame:
+    # Each flag is compared with "1" by several lists and statuses: once here, not per use.
+    return df.with_columns(
+        *[(pl.col(c) == "1").fill_null(False).alias(_ONE + c) for c in flag_columns],
+        *[pl.col(c).is_in(["0", "1"]).fill_null(False).alias(_SEEN + c) for c in flag_columns],
+    )
+
+
+def _with_concept_masks(
+    df: pl.DataFrame, lists: dict[str, list[tuple[str, pl.Expr]]]
+) -> tuple[pl.DataFrame, dict[str, pl.Expr]]:
+    """For each list name, a column ``__mask:<name>`` with one bit per concept whose condition
+    holds, and the expression turning that mask into the JSON array of concept ids.
+
+    Rows repeat few combinations (the 47,102 rows of the CTDC global file hold at most a few
+    hundred per list), so each distinct mask is written as JSON once in Python and mapped onto
+    the rows, instead of assembling a string per row.  Concept ids hold no quotes or
+    backslashes, so joining them is valid JSON.
     """
-    by_concept: dict[str, list[pl.Expr]] = {}
-    for cid, cond in pairs:
-        by_concept.setdefault(cid, []).append(cond)
-    if not by_concept:
-        return pl.lit("[]")
-    items = [
-        pl.when(pl.any_horizontal(conds).fill_null(False)).then(pl.lit(f'"{cid}"'))
-        for cid, conds in by_concept.items()
-    ]
-    return pl.lit("[") + pl.concat_str(items, separator=",", ignore_nulls=True) + pl.lit("]")
+    order: dict[str, list[str]] = {}
+    masks: list[pl.Expr] = []
+    for name, pairs in lists.items():
+        by_concept: dict[str, list[pl.Expr]] = {}
+        for cid, cond in pairs:
+            by_concept.setdefault(cid, []).append(cond)
+        if len(by_concept) > 63:
+            raise ValueError(f"{name}: more than 63 concepts do not fit a 64-bit mask")
+        order[name] = list(by_concept)
+        bits = [
+            pl.any_horizontal(conds).fill_null(False).cast(pl.UInt64) * (1 << i)
+            for i, conds in enumerate(by_concept.values())
+        ]
+        mask = pl.sum_horizontal(bits) if bits else pl.lit(0, dtype=pl.UInt64)
+        masks.append(mask.cast(pl.UInt64).alias(_MASK + name))
+    df = df.with_columns(masks)
+    texts: dict[str, pl.Expr] = {}
+    for name, ids in order.items():
+        json_of = {
+            int(m): "[" + ",".join(f'"{cid}"' for i, cid in enumerate(ids) if m >> i & 1) + "]"
+            for m in df[_MASK + name].unique().to_list()
+        }
+        texts[name] = pl.col(_MASK + name).replace_strict(json_of, return_dtype=pl.String)
+    return df, texts
 
 
 def _list_status(columns: list[str], not_specified: str | None) -> pl.Expr:
     if not columns:
         return pl.lit(ValueStatus.not_recorded.value)
-    any_one = pl.any_horizontal([pl.col(c) == "1" for c in columns])
-    any_seen = pl.any_horizontal([pl.col(c).is_in(["0", "1"]) for c in columns])
-    unknown = pl.col(not_specified) == "1" if not_specified else pl.lit(False)
+    any_one = pl.any_horizontal([_one(c) for c in columns])
+    any_seen = pl.any_horizontal([_seen(c) for c in columns])
+    unknown = _one(not_specified) if not_specified else pl.lit(False)
     return (
         pl.when(any_one)
         .then(pl.lit(ValueStatus.observed.value))
@@ -321,8 +361,9 @@ def _records(
     means_pairs: list[tuple[str, pl.Expr]] = []
     sector_pairs: list[tuple[str, pl.Expr]] = []
     rel_pairs: list[tuple[str, pl.Expr]] = []
+    df = _with_flag_booleans(df, flag_columns)
     for c in flag_columns:
-        is_one = pl.col(c) == "1"
+        is_one = _one(c)
         if c.startswith(("is", "typeOf")) and (f := vocab.concept("ctdc", c, "form", FORM_CODES)):
             form_pairs.append((f, is_one))
         if (
@@ -350,7 +391,7 @@ def _records(
         for value, relation in RECRUITER_CODES.items():
             if value[0].isupper() and value in relationship_words():
                 rel_pairs.append((relation.value, text.str.contains(value, literal=True)))
-        known = pl.any_horizontal([cond for _, cond in rel_pairs]).fill_null(False)
+        known = pl.col(_MASK + "recruiter") != 0
         rel_status = (
             pl.when(known)
             .then(pl.lit(ValueStatus.observed.value))
@@ -358,7 +399,15 @@ def _records(
             .then(_status("RecruiterRelationship"))
             .otherwise(rel_status)
         )
-    rel_list = _json_list(rel_pairs)
+    df, lists = _with_concept_masks(
+        df,
+        {
+            "forms": form_pairs,
+            "means": means_pairs,
+            "sectors": sector_pairs,
+            "recruiter": rel_pairs,
+        },
+    )
 
     year = pl.col("yearOfRegistration").cast(pl.Int64)
     identification: pl.Expr
@@ -400,19 +449,19 @@ def _records(
         _status("citizenship").alias("citizenship_status"),
         pl.col("CountryOfExploitation").replace_strict(country_map, default=None).alias("country"),
         _status("CountryOfExploitation").alias("country_status"),
-        _json_list(form_pairs).alias("forms"),
+        lists["forms"].alias("forms"),
         _list_status(form_cols, None).alias("forms_status"),
-        _json_list(means_pairs).alias("means"),
+        lists["means"].alias("means"),
         _list_status(
             means_cols,
             "meansOfControlNotSpecified" if "meansOfControlNotSpecified" in df.columns else None,
         ).alias("means_status"),
-        _json_list(sector_pairs).alias("sectors"),
+        lists["sectors"].alias("sectors"),
         _list_status(
             labour_cols,
             "typeOfLabourNotSpecified" if "typeOfLabourNotSpecified" in df.columns else None,
         ).alias("sectors_status"),
-        rel_list.alias("recruiter"),
+        lists["recruiter"].alias("recruiter"),
         rel_status.alias("recruiter_status"),
         identification.alias("identification"),
         pl.when(identification.is_null())
