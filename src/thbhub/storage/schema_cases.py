@@ -6,7 +6,17 @@ dates are turned into a keyed pseudonym (``person_key``) before anything is writ
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, DateTime, ForeignKey, Index, Integer, String, Table
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    text,
+)
 
 from thbhub.storage.schema import metadata
 
@@ -65,7 +75,14 @@ case_records = Table(
     Column("flags", JSON, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Index("ix_case_records_org_year", "organisation_id", "year"),
-    Index("ix_case_records_person", "organisation_id", "person_key"),
+    # Only keyed records: CTDC files have no person keys (migration cases_0002).
+    Index(
+        "ix_case_records_person",
+        "organisation_id",
+        "person_key",
+        sqlite_where=text("person_key IS NOT NULL"),
+        postgresql_where=text("person_key IS NOT NULL"),
+    ),
 )
 
 case_quarantine = Table(
