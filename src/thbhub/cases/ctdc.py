@@ -15,6 +15,7 @@ takes to parse it.  The traps of the real file are handled here:
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
@@ -49,6 +50,7 @@ _ROW = "__row"
 _ONE = "__one:"
 _SEEN = "__seen:"
 _MASK = "__mask:"
+_EXTRA = "__extra"
 CTDC_SEX = ("Female", "Male", "Woman", "Man", "Trans/Transgender/NonConforming")
 
 
@@ -331,6 +333,27 @@ def _with_concept_masks(
     return df, texts
 
 
+def _with_extra_json(df: pl.DataFrame, fields: list[str]) -> pl.DataFrame:
+    """Adds ``__extra``: the CTDC fields the case model has no column for, as a JSON object
+    without the empty ones (they are read back as absent either way).
+
+    Written once per distinct combination (the global file has 71) and joined onto the rows.
+    """
+    if not fields:
+        return df.with_columns(pl.lit("{}").alias(_EXTRA))
+    combos = df.select(fields).unique()
+    texts = [
+        json.dumps(
+            {k: v for k, v in zip(fields, row, strict=True) if v is not None},
+            ensure_ascii=False,
+            sort_keys=True,
+        )
+        for row in combos.iter_rows()
+    ]
+    combos = combos.with_columns(pl.Series(_EXTRA, texts, dtype=pl.String))
+    return df.join(combos, on=fields, how="left", nulls_equal=True, maintain_order="left")
+
+
 def _list_status(columns: list[str], not_specified: str | None) -> pl.Expr:
     if not columns:
         return pl.lit(ValueStatus.not_recorded.value)
@@ -429,6 +452,7 @@ def _records(
         )
         if c in df.columns
     ]
+    df = _with_extra_json(df, extra_fields)
     lt2002 = (year == 2002) & (
         (pl.col("citizenship") == "LT") | (pl.col("CountryOfExploitation") == "LT")
     )
@@ -468,18 +492,13 @@ def _records(
         .then(pl.lit(ValueStatus.not_recorded.value))
         .otherwise(pl.lit(ValueStatus.observed.value))
         .alias("identification_status"),
-        (
-            pl.struct([pl.col(c) for c in extra_fields])
-            if extra_fields
-            else pl.lit(None, dtype=pl.Struct({"none": pl.String}))
-        ).alias("extra"),
+        pl.col(_EXTRA).alias("extra"),
         pl.when(lt2002.fill_null(False))
         .then(pl.lit('["ctdc-lt-2002"]'))
         .otherwise(pl.lit("[]"))
         .alias("flags"),
     )
     return out.with_columns(
-        pl.col("extra").struct.json_encode() if extra_fields else pl.lit("{}").alias("extra"),
         pl.lit("{}").alias("referral"),
         pl.lit("{}").alias("free_text"),
     )
