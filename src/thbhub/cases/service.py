@@ -2,11 +2,8 @@
 
 Every call takes the :class:`Principal` asking, checks the access policy for the owning
 organisation and writes an audit entry in the same transaction as the read or write.
-
-Integration note (access-control branch): raw-record reads call
-``may_read_raw_records(principal, owner)`` without ``shared_with``; once sharing
-agreements exist, pass ``shared_with=agreements_for(conn, owner)`` here (one place:
-:func:`_check_read`).
+Raw records are read by the owner's members and by organisations the owner granted a
+sharing agreement in force: one place, :func:`_check_read`.
 """
 
 from __future__ import annotations
