@@ -21,6 +21,7 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/thbhub init --sample
 	$(BIN)/thbhub users ensure-admin --url http://$(HOST):$(PORT)
+	$(BIN)/thbhub users ensure-demo --url http://$(HOST):$(PORT)
 	$(BIN)/thbhub serve --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)

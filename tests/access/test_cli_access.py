@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from thbhub.access import auth
+from thbhub.cases.sample_importer import DEMO_ORGANISATION
 from thbhub.cli import app
 from thbhub.settings import Settings
 from thbhub.storage import Database
@@ -146,3 +147,26 @@ def test_ensure_admin_for_make_run(db_url: str) -> None:
     assert code == 0 and "Admin: log in" in err and "shown once" not in err
     code, out, _ = run(db_url, "users", "list", "-f", "json")
     assert [(u["email"], u["role"]) for u in json.loads(out)] == [("admin@thbhub.local", "admin")]
+
+
+def test_ensure_demo_for_make_run(db_url: str) -> None:
+    code, _, err = run(db_url, "users", "ensure-demo")
+    assert code == 1 and "thbhub init --sample" in err and "Traceback" not in err
+    assert (
+        run(db_url, "orgs", "add", DEMO_ORGANISATION, "--country", "SE", "--kind", "partner")[0]
+        == 0
+    )
+    code, _, err = run(db_url, "users", "ensure-demo", "--url", "http://127.0.0.1:9")
+    assert code == 0 and "http://127.0.0.1:9/login" in err and "shown once" in err
+    password = err.split("with password ", 1)[1].split()[0]
+    code, _, err = run(db_url, "users", "ensure-demo")
+    assert code == 0 and "demo@thbhub.local" in err and "shown once" not in err
+    code, out, _ = run(db_url, "users", "list", "-f", "json")
+    assert [(u["email"], u["role"], u["organisation"]) for u in json.loads(out)] == [
+        ("demo@thbhub.local", "contributor", DEMO_ORGANISATION)
+    ]
+    db = Database(db_url)
+    settings = Settings(database_url=db_url, secret_key="x" * 32)
+    principal, _ = auth.log_in(db, settings, "demo@thbhub.local", password)
+    db.dispose()
+    assert principal.role.value == "contributor"

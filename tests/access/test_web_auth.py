@@ -370,3 +370,21 @@ def test_admin_forms_and_password_change(app: FastAPI, world: World, db: Databas
         "/api/v1/audit", params={"user": "mari@politsei.ee"}, headers={"X-CSRF-Token": token}
     ).json()
     assert "set_password" in {r["action"] for r in trail}
+
+
+def test_admins_get_no_case_records_link_and_a_reason(
+    settings: Settings, db: Database, world: World
+) -> None:
+    # Administering the hub gives no access to victims' records: the page says why, the API
+    # refuses the same way, and the navigation does not offer the page.
+    app = create_app(settings, db)
+    admin = browser_client(app, world, "admin")
+    r = admin.get("/cases")
+    assert r.status_code == 403 and "administrators do not read case records" in r.text
+    assert 'href="/cases"' not in admin.get("/").text
+    api = admin.get("/api/v1/cases")
+    assert api.status_code == 403 and "administrators" in api.json()["error"]["message"]
+    contributor = browser_client(app, world, "contributor")
+    assert 'href="/cases"' in contributor.get("/").text
+    assert contributor.get("/cases").status_code == 200
+    assert 'href="/cases"' in TestClient(app).get("/").text  # visitors: the way to log in

@@ -272,3 +272,26 @@ def ensure_admin(
     password = password or generate_password()
     user = add_user(db, who, email, organisation, "admin", password)
     return {"created": True, "email": user["email"], "password": password if generated else None}
+
+
+def ensure_user(
+    db: Database, email: str, organisation: str | int, role: str, password: str | None = None
+) -> dict[str, Any]:
+    """Create ``email`` as ``role`` of ``organisation`` unless that user exists (idempotent:
+    an existing user is left as it is).  Returns ``created``, the user's ``email``,
+    ``role`` and ``organisation`` and, only when it was generated here, the ``password``
+    (shown once; never stored in clear)."""
+    with db.connect() as conn:
+        user = q.user_by(conn, email=email)
+    created = user is None
+    generated = created and password is None
+    if user is None:
+        password = password or generate_password()
+        user = add_user(db, operator(), email, organisation, role, password)
+    return {
+        "created": created,
+        "email": user["email"],
+        "role": user["role"],
+        "organisation": user["organisation"],
+        "password": password if generated else None,
+    }

@@ -16,6 +16,7 @@ takes to parse it.  The traps of the real file are handled here:
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
@@ -333,7 +334,7 @@ def _with_concept_masks(
     return df, texts
 
 
-def _with_extra_json(df: pl.DataFrame, fields: list[str]) -> pl.DataFrame:
+def _with_extra_json(df: pl.DataFrame, fields: Sequence[str]) -> pl.DataFrame:
     """Adds ``__extra``: the CTDC fields the case model has no column for, as a JSON object
     without the empty ones (they are read back as absent either way).
 

@@ -26,7 +26,7 @@ from thbhub.cases.pseudonym import organisation_key
 from thbhub.cases.vocab import Vocab
 from thbhub.domain.cases import MAIN_FORMS, Problem
 from thbhub.domain.errors import NotFoundError, PermissionDenied, UserError
-from thbhub.domain.principals import Principal
+from thbhub.domain.principals import Principal, Role
 from thbhub.ingest.registry import Progress, no_progress
 from thbhub.settings import Settings
 from thbhub.storage import Database
@@ -76,6 +76,12 @@ def resolve_org(conn: Connection, org: str | int) -> int:
 
 def _check_read(conn: Connection, principal: Principal, org_id: int) -> None:
     # The owner's members read; so do organisations it granted a sharing agreement in force.
+    if principal.role is Role.admin:
+        # Administering the hub gives no access to victims' records (docs/access.md).
+        raise PermissionDenied(
+            "administrators do not read case records; the contributors and analysts of the "
+            "organisation that holds them do"
+        )
     if not may_read_raw_records(principal, org_id, shared_with=agreements_for(conn, org_id)):
         raise PermissionDenied("you may not read this organisation's case records")
 

@@ -14,9 +14,10 @@ from datetime import datetime
 import typer
 
 from thbhub.access import agreements, audit, auth, publication, users
+from thbhub.cases.sample_importer import DEMO_ORGANISATION
 from thbhub.cli.context import state
 from thbhub.cli.output import Format, FormatOption, emit, info
-from thbhub.domain.errors import UserError
+from thbhub.domain.errors import NotFoundError, UserError
 from thbhub.domain.principals import Principal, Role
 
 orgs_app = typer.Typer(
@@ -194,6 +195,40 @@ def users_ensure_admin(
         info(
             f"Created the first admin. Log in at {where} as {result['email']} with the "
             "password in THBHUB_ADMIN_PASSWORD."
+        )
+
+
+@users_app.command("ensure-demo")
+def users_ensure_demo(
+    ctx: typer.Context,
+    email: str = typer.Option("demo@thbhub.local", "--email", help="The demo user's e-mail."),
+    url: str | None = typer.Option(None, "--url", help="Where the hub is served, for the hint."),
+) -> None:
+    """Create a contributor of the bundled demo organisation unless it exists (idempotent),
+    so that the case-record pages can be seen with the sample's real records.
+
+    Needs the sample data (`thbhub init --sample`); the password is generated and shown once.
+    """
+    st = state(ctx)
+    try:
+        result = users.ensure_user(st.db(), email, DEMO_ORGANISATION, "contributor")
+    except NotFoundError as exc:
+        raise UserError(
+            f"no demo organisation {DEMO_ORGANISATION!r}: load the sample first with "
+            "`thbhub init --sample`"
+        ) from exc
+    base = url or f"http://{st.settings().host}:{st.settings().port}"
+    where = base.rstrip("/") + "/login"
+    whose = f"the case records of {result['organisation']!r}"
+    if result["created"]:
+        info(
+            f"Demo: log in at {where} as {result['email']} with password {result['password']} "
+            f"(shown once) to see {whose}."
+        )
+    else:
+        info(
+            f"Demo: log in at {where} as {result['email']} to see {whose} (forgot the password? "
+            f"`thbhub users set-password {result['email']}`)."
         )
 
 
