@@ -81,6 +81,16 @@ PLANTED = {
     "cas_ReferringPrimaryCaseWorker": "Worker Brzęczyszczykiewicz",
     "cas_IncomingReferralDetails": "Met Zbigniewa at the Kwiatkowo station",
     "cco_CaseComment": "Call Zbigniewa on +48 601 555 017",
+    # where a historic trafficking event took place, finer than its country
+    "hte_Street": "Fabryczna 9",
+    "hte_City": "Wolomierzyce",
+    "hte_State": "Zachodniopomorze Gorne",
+    "hte_PostalCode": "62-871",
+    "hte_Latitude": "52.40692",
+    "hte_Longitude": "16.92993",
+    "hte_Description": "Held above the bakery on Fabryczna 9",
+    "spl_Objectives": "Move Zbigniewa away from Wolomierzyce",
+    "spl_ActionPlan": "Shelter bed booked via the Wolomierzyce parish",
 }
 
 HTCDS_HEADER = [
@@ -116,6 +126,20 @@ HTCDS_HEADER = [
     "cas_ReasonForIncomingReferral",
     "cas_IncomingReferralDetails",
     "cco_CaseComment",
+    "hte_Type",
+    "hte_Country",
+    "hte_Date",
+    "hte_Street",
+    "hte_City",
+    "hte_State",
+    "hte_PostalCode",
+    "hte_Latitude",
+    "hte_Longitude",
+    "hte_Description",
+    "spl_Type",
+    "spl_PlannedEndDate",
+    "spl_Objectives",
+    "spl_ActionPlan",
 ]
 
 
@@ -139,6 +163,12 @@ def htcds_rows() -> list[dict[str, Any]]:
         "cas_ReferringOrganisation": "La Strada Polska",
         "cas_IncomingReferralDate": "2023-05-02",
         "cas_ReasonForIncomingReferral": "AdditionalServicesRequired",
+        # dates as the export writes them back: their year only
+        "hte_Type": "Exploitation",
+        "hte_Country": "PL",
+        "hte_Date": "2023",
+        "spl_Type": "LabourExploitationRehabilitation",
+        "spl_PlannedEndDate": "2024",
     }
     second = {
         "prs_FirstName": "Anna",

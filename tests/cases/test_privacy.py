@@ -49,6 +49,13 @@ def _needles() -> list[str]:
         "Kowalczykowa",
         "Brzęczyszczykiewicz",
         "Zmyslona",
+        "Fabryczna",
+        "Wolomierzyce",
+        "Zachodniopomorze",
+        "62-871",
+        "52.40692",
+        "16.92993",
+        "bakery",
     ]
     return out
 
@@ -63,6 +70,32 @@ def test_planted_identifiers_never_reach_any_text_column(
     rows = htcds_rows()
     rows[0]["vic_MethodsOfControl"] = "Beatings"
     bad = write_csv(tmp_path / "planted-bad.csv", HTCDS_HEADER, rows)
+    result = service.import_cases(db, settings, member(org), bad, org, quarantine=True)
+    assert result["rows_quarantined"] == 1
+    # further events and plans of the record: numbered columns and an XLSForm repeat path,
+    # once stored and once quarantined (a bad country in the third event)
+    repeated = {k: v for k, v in PLANTED.items() if k.startswith(("hte_", "spl_"))}
+    more = {f"{k}_2": v for k, v in repeated.items()}
+    more |= {f"events[3]/{k}": v for k, v in repeated.items() if k.startswith("hte_")}
+    more |= {"hte_Type_2": "Transit", "events[3]/hte_Country": "DE", "spl_Type_2": "Legal"}
+    rows = htcds_rows()
+    rows[0].update(more)
+    header = [*HTCDS_HEADER, *more]
+    result = service.import_cases(
+        db, settings, member(org), write_csv(tmp_path / "planted-events.csv", header, rows), org
+    )
+    (events,) = [
+        r["events"]
+        for r in service.list_cases(db, member(org), org, full=True)
+        if len(r["events"]) == 3
+    ]
+    assert [(e["type"], e["country"]) for e in events] == [
+        ("Exploitation", "country:PL"),
+        ("Transit", None),
+        (None, "country:DE"),
+    ]
+    rows[0]["events[3]/hte_Country"] = "Atlantis"
+    bad = write_csv(tmp_path / "planted-events-bad.csv", header, rows)
     result = service.import_cases(db, settings, member(org), bad, org, quarantine=True)
     assert result["rows_quarantined"] == 1
     cells = _all_text(db)

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from thbhub.cases.htcds_events import htcds_columns
 from thbhub.cases.htcds_fields import FIELDS, INDUSTRY
 from thbhub.domain.cases import (
     FORM_CODES,
@@ -82,10 +83,12 @@ RECRUITER_TO_HTCDS = {
     Recruiter.stranger.value: "Unaquainted",
 }
 
+# Events and support plans repeat (hte_Type, hte_Type_2 ...): written only as records have
+# them (htcds_columns), like the free text, so the fixed columns stay as they were.
 HTCDS_COLUMNS = [
     f.name
     for f in FIELDS
-    if f.kind not in ("identifier", "freetext") and f.name != "thb_QuarantineId"
+    if f.kind not in ("identifier", "freetext", "event") and f.name != "thb_QuarantineId"
 ]
 
 
@@ -163,6 +166,7 @@ def htcds_row(r: dict[str, Any]) -> dict[str, Any]:
         out["thb_PersonKey"] = r["person_key"]
     for name, text in (r.get("free_text") or {}).items():
         out[name] = text
+    out.update(htcds_columns(r))
     return out
 
 

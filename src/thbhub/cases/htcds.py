@@ -8,13 +8,13 @@ are then forgotten; free-text fields are dropped unless the contributor opted in
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
-from thbhub.cases import pseudonym
-from thbhub.cases.htcds_fields import BY_NAME, FIELDS, XLSFORM_META, Field
-from thbhub.cases.htcds_table import LABELS, field_for, load_rows
+from thbhub.cases import htcds_events, pseudonym
+from thbhub.cases.htcds_fields import BY_NAME, FIELDS, NOT_KEPT, REPEATED, XLSFORM_META, Field
+from thbhub.cases.htcds_table import LABELS, field_for, load_rows, parse_date
 from thbhub.cases.parsed import InvalidRow, Parsed, records_frame
 from thbhub.cases.vocab import Vocab, norm
 from thbhub.domain.cases import (
@@ -100,15 +100,6 @@ def _split_multi(value: str, index: dict[str, str]) -> list[str] | None:
     return None
 
 
-def _parse_date(text: str) -> date | None:
-    for fmt in ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y", "%Y-%m-%dT%H:%M:%S", "%Y/%m/%d"):
-        try:
-            return datetime.strptime(text[:19] if "T" in text else text, fmt).date()
-        except ValueError:
-            continue
-    return None
-
-
 class _Row:
     """Validates and maps one data row into a CaseRecord, collecting located problems."""
 
@@ -182,7 +173,7 @@ class _Row:
         value = self.cells.get(name)
         if value is None:
             return None
-        parsed = _parse_date(value)
+        parsed = parse_date(value)
         if parsed is None:
             self.problem(name, value, "must be a date (YYYY-MM-DD)")
         elif not 1900 <= parsed.year <= date.today().year:
@@ -357,7 +348,11 @@ class _Row:
             elif f.kind == "code":
                 extra[f.name] = c[f.name]
         r.extra = extra
-        r.free_text = {k: c[k] for k in ctx.keep_text if c.get(k)}
+        # the free text of events and plans is kept inside them (htcds_events)
+        r.free_text = {k: c[k] for k in ctx.keep_text if k not in REPEATED and c.get(k)}
+        htcds_events.read(
+            r, c, ctx.vocab, ctx.keep_text, lambda key, value, rule: self.problem(key, value, rule)
+        )
         return r
 
 
@@ -407,6 +402,13 @@ def read(
         body = body[1:]
     columns: dict[int, str] = {}
     for i, h in enumerate(header):
+        # events and plans repeat: hte_Type, hte_Type_2 ... are the cell keys of their columns
+        cell_key = htcds_events.column_key(h) if h else None
+        if cell_key is not None:
+            if cell_key not in columns.values():
+                columns[i] = cell_key
+                ctx.header_of[cell_key] = h or cell_key
+            continue
         field_name, split = field_for(h) if h else (None, False)
         if field_name is None and not h and i < len(labels) and labels[i]:
             field_name = LABELS.get(norm(labels[i] or ""))
@@ -429,24 +431,39 @@ def read(
         row = _Row(ctx, line, cells)
         record = row.build()
         if row.problems:
-            kept = {
-                k: v
-                for k, v in cells.items()
-                if BY_NAME[k].kind not in ("identifier", "freetext") or k in keep
-            }
+            kept = htcds_events.quarantine_cells(cells, keep)
             parsed.invalid.append(InvalidRow(line, kept, record.person_key, row.problems))
         else:
             if row.number("thb_QuarantineId", 1, 2**31 - 1):
                 parsed.resubmitted.append(int(float(cells["thb_QuarantineId"])))
             records.append(record)
     parsed.records = records_frame(records)
-    dropped = [d for d in parsed.dropped_columns]
-    if dropped:
-        parsed.notes.append(
-            f"columns not in HTCDS v2.0 were not stored: {', '.join(dropped[:10])}"
-            + (" ..." if len(dropped) > 10 else "")
-        )
-    not_kept = [f for f in FREE_TEXT_FIELDS if f in columns.values() and f not in keep]
+    # HTCDS fields the hub does not keep are told apart from columns that are not HTCDS
+    standard = [d for d in parsed.dropped_columns if d.rpartition("/")[2] in NOT_KEPT]
+    for label, names in (
+        ("HTCDS fields not kept", standard),
+        (
+            "columns not in HTCDS v2.0 were not stored",
+            [d for d in parsed.dropped_columns if d not in standard],
+        ),
+    ):
+        if names:
+            parsed.notes.append(
+                f"{label}: {', '.join(names[:10])}" + (" ..." if len(names) > 10 else "")
+            )
+    in_file = {htcds_events.field_name(k) for k in columns.values()}
+    locations = [
+        ctx.header_of[k]
+        for k in columns.values()
+        if k.startswith("hte_") and BY_NAME[htcds_events.field_name(k)].kind == "identifier"
+    ]
+    for note in (
+        htcds_events.location_note(locations),
+        htcds_events.repeat_sheet_note(path, sheet),
+    ):
+        if note:
+            parsed.notes.append(note)
+    not_kept = [f for f in FREE_TEXT_FIELDS if f in in_file and f not in keep]
     if not_kept:
         parsed.notes.append(
             "free text was dropped (opt in per field with --keep-text): " + ", ".join(not_kept)

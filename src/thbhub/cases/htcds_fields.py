@@ -229,6 +229,22 @@ ROLE = [
         "Other",
     ]
 ]
+EVENT_TYPE = [
+    ("Recruitment", "Recruitment"),
+    ("Transit", "Transit"),
+    ("Exploitation", "Exploitation"),
+]
+SUPPORT_PLAN_TYPE = [
+    ("Education", "Education"),
+    ("Financial", "Financial"),
+    ("Health", "Health"),
+    ("LabourExploitationRehabilitation", "Labour Exploitation Rehabilitation"),
+    ("Legal", "Legal"),
+    ("Livelihood", "Livelihood"),
+    ("RightsBasedTraining", "Rights-based Training"),
+    ("SexualExploitationRehabilitation", "Sexual Exploitation Rehabilitation"),
+    ("SocialCare", "Social Care"),
+]
 YES_NO = [
     ("TRUE", "Yes"),
     ("FALSE", "No"),
@@ -243,7 +259,9 @@ YES_NO = [
 class Field:
     name: str
     label: str
-    kind: str  # identifier | freetext | pick | multi | country | countries | number | date | bool
+    # identifier | freetext | pick | multi | country | countries | number | date | bool | code |
+    # org | key | band | event (a kept field of a historic trafficking event or support plan)
+    kind: str
     codes: tuple[tuple[str, str], ...] = ()
     core: bool = False  # written by the export even when empty
 
@@ -333,6 +351,24 @@ FIELDS: tuple[Field, ...] = (
     _f("vic_DetailsOfVulnerabilities", "Details Of Vulnerabilities", "freetext"),
     _f("per_RoleDetails", "Role Details", "freetext"),
     _f("cco_CaseComment", "Case Comment", "freetext"),
+    # Historic trafficking events and support plans: one-to-many with the case, so a file
+    # may repeat them as numbered columns (hte_Type_2 ...); see htcds_events.py.  A place
+    # finer than a country locates a person or a place of exploitation: never stored.
+    _f("hte_Type", "Type", "event", EVENT_TYPE),
+    _f("hte_Country", "Country", "event"),
+    _f("hte_Date", "Date", "event"),
+    _f("hte_City", "City", "identifier"),
+    _f("hte_State", "State", "identifier"),
+    _f("hte_Street", "Street", "identifier"),
+    _f("hte_PostalCode", "PostalCode", "identifier"),
+    _f("hte_Latitude", "Latitude", "identifier"),
+    _f("hte_Longitude", "Longitude", "identifier"),
+    _f("hte_Description", "Description", "freetext"),
+    _f("spl_Type", "Type", "event", SUPPORT_PLAN_TYPE),
+    _f("spl_PlannedEndDate", "Planned End Date", "event"),
+    _f("spl_ActualEndDate", "Actual End Date", "event"),
+    _f("spl_Objectives", "Objectives", "freetext"),
+    _f("spl_ActionPlan", "Action Plan", "freetext"),
     # THB Hub extensions (written by the export so that a round trip loses nothing)
     _f("thb_PersonKey", "THB Hub person key", "key"),
     _f("thb_YearOfRegistration", "THB Hub year of registration", "number"),
@@ -341,6 +377,29 @@ FIELDS: tuple[Field, ...] = (
 )
 
 BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}
+
+#: Sections that are one-to-many with a case (historic trafficking events, support plans).
+REPEATED_PREFIXES = ("hte_", "spl_")
+REPEATED: frozenset[str] = frozenset(f.name for f in FIELDS if f.name.startswith(REPEATED_PREFIXES))
+
+#: Fields of the HTCDS v2.0 field table that the hub does not keep (the organisation record
+#: and a deprecated consent flag): named as such in the import notes, apart from columns that
+#: are not HTCDS at all.
+NOT_KEPT: frozenset[str] = frozenset(
+    {
+        "org_Name",
+        "org_ShippingCity",
+        "org_ShippingCountry",
+        "org_ShippingState",
+        "org_ShippingStreet",
+        "org_ShippingPostalCode",
+        "org_ShippingLongitude",
+        "org_ShippingLatitude",
+        "org_Phone",
+        "org_Type",
+        "vic_AgreementToManagePersonalData",
+    }
+)
 
 #: Other spellings of field names found in the standard's own files.
 ALIASES: dict[str, str] = {

@@ -8,12 +8,14 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from thbhub.cases.htcds_fields import ALIASES, BY_NAME, FIELDS, XLSFORM_META
+from thbhub.cases.htcds_fields import ALIASES, BY_NAME, FIELDS, REPEATED, XLSFORM_META
 from thbhub.cases.vocab import norm
 from thbhub.domain.errors import UserError
 
-LABELS = {norm(f.label): f.name for f in FIELDS if f.kind not in ("key",)}
-_LOOSE = {norm(f.name.split("_", 1)[1]): f.name for f in FIELDS}
+# The event and support-plan labels ("Type", "Country", "Date", "City") and bare names are
+# too generic to recognise a column by: those fields are read by their field names only.
+LABELS = {norm(f.label): f.name for f in FIELDS if f.kind != "key" and f.name not in REPEATED}
+_LOOSE = {norm(f.name.split("_", 1)[1]): f.name for f in FIELDS if f.name not in REPEATED}
 
 
 def cell(value: Any) -> str | None:
@@ -27,6 +29,15 @@ def cell(value: Any) -> str | None:
         return str(int(value))
     text = str(value).replace("\xa0", " ").strip()
     return text or None
+
+
+def parse_date(text: str) -> date | None:
+    for fmt in ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y", "%Y-%m-%dT%H:%M:%S", "%Y/%m/%d"):
+        try:
+            return datetime.strptime(text[:19] if "T" in text else text, fmt).date()
+        except ValueError:
+            continue
+    return None
 
 
 def load_rows(path: Path) -> tuple[str | None, list[tuple[int, list[str | None]]]]:

@@ -37,7 +37,18 @@ class Parsed:
         return [p for r in self.invalid for p in r.problems]
 
 
-JSON_COLUMNS = ("forms", "means", "sectors", "recruiter", "referral", "extra", "free_text", "flags")
+JSON_COLUMNS = (
+    "forms",
+    "means",
+    "sectors",
+    "recruiter",
+    "referral",
+    "extra",
+    "free_text",
+    "flags",
+    "events",
+    "support",
+)
 
 
 def record_row(record: CaseRecord) -> dict[str, Any]:

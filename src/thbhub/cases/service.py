@@ -24,7 +24,7 @@ from thbhub.cases import ctdc, htcds, htcds_table
 from thbhub.cases.parsed import Parsed
 from thbhub.cases.pseudonym import organisation_key
 from thbhub.cases.vocab import Vocab
-from thbhub.domain.cases import MAIN_FORMS, Problem
+from thbhub.domain.cases import MAIN_FORMS, Problem, route_values, support_values
 from thbhub.domain.errors import NotFoundError, PermissionDenied, UserError
 from thbhub.domain.principals import Principal, Role
 from thbhub.ingest.registry import Progress, no_progress
@@ -45,7 +45,11 @@ SUMMARY_DIMENSIONS = {
     "means": "means",
     "sector": "sectors",
     "identification": "identification",
+    "route": "events",  # <event type>:<country>, e.g. Recruitment:country:UA
+    "support": "support",  # support-plan type
 }
+#: Dimensions derived from a JSON column rather than read from it.
+_DERIVED = {"route": route_values, "support": support_values}
 MAX_LISTED_PROBLEMS = 1000
 #: Rows per insert batch of an import; progress is reported after each batch.
 INSERT_BATCH = 5000
@@ -386,9 +390,9 @@ def summary(
     """Counts of the owner's records by the given dimensions (owner's view: no disclosure
     control yet; the public versions wait for the disclosure-control issue).
 
-    Multi-valued dimensions (form, means, sector) count a record once per value, so their
-    counts may add up to more than the number of records; a record without a value counts
-    under ``None``.
+    Multi-valued dimensions (form, means, sector, route, support) count a record once per
+    value, so their counts may add up to more than the number of records; a record without
+    a value counts under ``None``.
     """
     unknown = [d for d in by if d not in SUMMARY_DIMENSIONS]
     if unknown:
@@ -406,6 +410,8 @@ def summary(
             keys: list[list[Any]] = []
             for d in by:
                 value = r[SUMMARY_DIMENSIONS[d]]
+                if d in _DERIVED:
+                    value = _DERIVED[d](value)
                 keys.append((value or [None]) if isinstance(value, list) else [value])
             for combo in _product(keys):
                 counts[combo] += 1

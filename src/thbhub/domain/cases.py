@@ -147,6 +147,30 @@ class CaseRecord:
     free_text: dict[str, str] = field(default_factory=dict)
     # Data-quality notes on this record (e.g. "ctdc-lt-2002").
     flags: list[str] = field(default_factory=list)
+    # HTCDS historic trafficking events, in the file's order: {"type": "Recruitment" |
+    # "Transit" | "Exploitation" | None, "country": "country:XX" | None, "year": int | None}
+    # (+ "description" when opted in).  Nothing finer than a country, no day or month.
+    events: list[dict[str, Any]] = field(default_factory=list)
+    events_status: ValueStatus = ValueStatus.not_recorded
+    # HTCDS support plans: {"type": spl_Type value name | None, "planned_end_year",
+    # "actual_end_year": int | None} (+ "objectives", "action_plan" when opted in).
+    support: list[dict[str, Any]] = field(default_factory=list)
+    support_status: ValueStatus = ValueStatus.not_recorded
+
+
+def route_values(events: list[dict[str, Any]]) -> list[str]:
+    """The stages of a victim's route as ``<type>:<country>`` (``Recruitment:country:UA``),
+    each once, in the record's order; a part not recorded reads ``not-recorded``."""
+    out = [
+        f"{e.get('type') or 'not-recorded'}:{e.get('country') or 'not-recorded'}" for e in events
+    ]
+    return list(dict.fromkeys(out))
+
+
+def support_values(plans: list[dict[str, Any]]) -> list[str]:
+    """The types of a record's support plans, each once (``not-recorded`` for a plan
+    without a type)."""
+    return list(dict.fromkeys(p.get("type") or "not-recorded" for p in plans))
 
 
 @dataclass(frozen=True)

@@ -74,6 +74,13 @@ case_records = Table(
     Column("free_text", JSON, nullable=False),
     Column("flags", JSON, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # HTCDS historic trafficking events and support plans as JSON lists on the record
+    # (migration cases_0003).  The server defaults (empty, not recorded) serve the records
+    # stored before and the formats without such fields (CTDC), whose writers omit them.
+    Column("events", JSON, nullable=False, server_default="[]"),
+    Column("events_status", String(16), nullable=False, server_default="not-recorded"),
+    Column("support", JSON, nullable=False, server_default="[]"),
+    Column("support_status", String(16), nullable=False, server_default="not-recorded"),
     Index("ix_case_records_org_year", "organisation_id", "year"),
     # Only keyed records: CTDC files have no person keys (migration cases_0002).
     Index(
