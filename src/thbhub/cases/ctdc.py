@@ -15,13 +15,20 @@ takes to parse it.  The traps of the real file are handled here:
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
 import polars as pl
 
+from thbhub.cases.ctdc_columns import (
+    EXTRA,
+    MASK,
+    one,
+    seen,
+    with_concept_masks,
+    with_extra_json,
+    with_flag_booleans,
+)
 from thbhub.cases.parsed import InvalidRow, Parsed
 from thbhub.cases.vocab import Vocab
 from thbhub.domain.cases import (
@@ -48,10 +55,6 @@ MAJORITY = ("Adult", "Minor", "Unknown")
 DATASOURCES = {"Case Management": Identification.identified, "Hotline": Identification.presumed}
 
 _ROW = "__row"
-_ONE = "__one:"
-_SEEN = "__seen:"
-_MASK = "__mask:"
-_EXTRA = "__extra"
 CTDC_SEX = ("Female", "Male", "Woman", "Man", "Trans/Transgender/NonConforming")
 
 
@@ -61,10 +64,6 @@ def detect(columns: list[str]) -> str | None:
             return "ctdc2024"
         return "ctdc"
     return None
-
-
-def _flags(columns: list[str], prefix: str) -> list[str]:
-    return [c for c in columns if c.startswith(prefix)]
 
 
 def read(path: Path, vocab: Vocab, *, name: str | None = None) -> Parsed:
@@ -173,18 +172,18 @@ def read(path: Path, vocab: Vocab, *, name: str | None = None) -> Parsed:
             column,
             "a flag must be 1, 0 or -99 (or empty)",
         )
-    one = {c: pl.col(c) == "1" for c in flag_columns}
+    eq1 = {c: pl.col(c) == "1" for c in flag_columns}  # flag is 1 (validation only)
 
     means_cols = [c for c in flag_columns if c.startswith("means") and "NotSpecified" not in c]
     if "meansOfControlNotSpecified" in df.columns:
         report(
-            one["meansOfControlNotSpecified"] & pl.any_horizontal([one[c] for c in means_cols]),
+            eq1["meansOfControlNotSpecified"] & pl.any_horizontal([eq1[c] for c in means_cols]),
             "meansOfControlNotSpecified",
             "exclusive flag: 'not specified' together with a specific means of control",
         )
     if "isSexAndLabour" in df.columns:
         report(
-            one["isSexAndLabour"] & ~(one["isForcedLabour"] & one["isSexualExploit"]),
+            eq1["isSexAndLabour"] & ~(eq1["isForcedLabour"] & eq1["isSexualExploit"]),
             "isSexAndLabour",
             "isSexAndLabour = 1 needs isForcedLabour = 1 and isSexualExploit = 1",
         )
@@ -192,7 +191,7 @@ def read(path: Path, vocab: Vocab, *, name: str | None = None) -> Parsed:
     if "typeOfLabourNotSpecified" in df.columns:
         specific = [c for c in labour_cols if c != "typeOfLabourNotSpecified"]
         report(
-            one["typeOfLabourNotSpecified"] & pl.any_horizontal([one[c] for c in specific]),
+            eq1["typeOfLabourNotSpecified"] & pl.any_horizontal([eq1[c] for c in specific]),
             "typeOfLabourNotSpecified",
             "'not specified' together with a specific type of labour: the specific type is kept",
             "warning",
@@ -201,7 +200,7 @@ def read(path: Path, vocab: Vocab, *, name: str | None = None) -> Parsed:
     if "recruiterRelationUnknown" in df.columns:
         specific = [c for c in rel_cols if c != "recruiterRelationUnknown"]
         report(
-            one["recruiterRelationUnknown"] & pl.any_horizontal([one[c] for c in specific]),
+            eq1["recruiterRelationUnknown"] & pl.any_horizontal([eq1[c] for c in specific]),
             "recruiterRelationUnknown",
             "'unknown' together with a known recruiter relation: the known one is kept",
             "warning",
@@ -279,88 +278,12 @@ def _status(column: str) -> pl.Expr:
     )
 
 
-def _one(column: str) -> pl.Expr:
-    """The precomputed "flag is 1" column of a CTDC flag (see :func:`_with_flag_booleans`)."""
-    return pl.col(_ONE + column)
-
-
-def _seen(column: str) -> pl.Expr:
-    """The precomputed "flag is 0 or 1" column (recorded either way)."""
-    return pl.col(_SEEN + column)
-
-
-def _with_flag_booleans(df: pl.DataFrame, flag_columns: list[str]) -> pl.DataFrame:
-    # Each flag is compared with "1" by several lists and statuses: once here, not per use.
-    return df.with_columns(
-        *[(pl.col(c) == "1").fill_null(False).alias(_ONE + c) for c in flag_columns],
-        *[pl.col(c).is_in(["0", "1"]).fill_null(False).alias(_SEEN + c) for c in flag_columns],
-    )
-
-
-def _with_concept_masks(
-    df: pl.DataFrame, lists: dict[str, list[tuple[str, pl.Expr]]]
-) -> tuple[pl.DataFrame, dict[str, pl.Expr]]:
-    """For each list name, a column ``__mask:<name>`` with one bit per concept whose condition
-    holds, and the expression turning that mask into the JSON array of concept ids.
-
-    Rows repeat few combinations (the 47,102 rows of the CTDC global file hold at most a few
-    hundred per list), so each distinct mask is written as JSON once in Python and mapped onto
-    the rows, instead of assembling a string per row.  Concept ids hold no quotes or
-    backslashes, so joining them is valid JSON.
-    """
-    order: dict[str, list[str]] = {}
-    masks: list[pl.Expr] = []
-    for name, pairs in lists.items():
-        by_concept: dict[str, list[pl.Expr]] = {}
-        for cid, cond in pairs:
-            by_concept.setdefault(cid, []).append(cond)
-        if len(by_concept) > 63:
-            raise ValueError(f"{name}: more than 63 concepts do not fit a 64-bit mask")
-        order[name] = list(by_concept)
-        bits = [
-            pl.any_horizontal(conds).fill_null(False).cast(pl.UInt64) * (1 << i)
-            for i, conds in enumerate(by_concept.values())
-        ]
-        mask = pl.sum_horizontal(bits) if bits else pl.lit(0, dtype=pl.UInt64)
-        masks.append(mask.cast(pl.UInt64).alias(_MASK + name))
-    df = df.with_columns(masks)
-    texts: dict[str, pl.Expr] = {}
-    for name, ids in order.items():
-        json_of = {
-            int(m): "[" + ",".join(f'"{cid}"' for i, cid in enumerate(ids) if m >> i & 1) + "]"
-            for m in df[_MASK + name].unique().to_list()
-        }
-        texts[name] = pl.col(_MASK + name).replace_strict(json_of, return_dtype=pl.String)
-    return df, texts
-
-
-def _with_extra_json(df: pl.DataFrame, fields: Sequence[str]) -> pl.DataFrame:
-    """Adds ``__extra``: the CTDC fields the case model has no column for, as a JSON object
-    without the empty ones (they are read back as absent either way).
-
-    Written once per distinct combination (the global file has 71) and joined onto the rows.
-    """
-    if not fields:
-        return df.with_columns(pl.lit("{}").alias(_EXTRA))
-    combos = df.select(fields).unique()
-    texts = [
-        json.dumps(
-            {k: v for k, v in zip(fields, row, strict=True) if v is not None},
-            ensure_ascii=False,
-            sort_keys=True,
-        )
-        for row in combos.iter_rows()
-    ]
-    combos = combos.with_columns(pl.Series(_EXTRA, texts, dtype=pl.String))
-    return df.join(combos, on=fields, how="left", nulls_equal=True, maintain_order="left")
-
-
 def _list_status(columns: list[str], not_specified: str | None) -> pl.Expr:
     if not columns:
         return pl.lit(ValueStatus.not_recorded.value)
-    any_one = pl.any_horizontal([_one(c) for c in columns])
-    any_seen = pl.any_horizontal([_seen(c) for c in columns])
-    unknown = _one(not_specified) if not_specified else pl.lit(False)
+    any_one = pl.any_horizontal([one(c) for c in columns])
+    any_seen = pl.any_horizontal([seen(c) for c in columns])
+    unknown = one(not_specified) if not_specified else pl.lit(False)
     return (
         pl.when(any_one)
         .then(pl.lit(ValueStatus.observed.value))
@@ -385,9 +308,9 @@ def _records(
     means_pairs: list[tuple[str, pl.Expr]] = []
     sector_pairs: list[tuple[str, pl.Expr]] = []
     rel_pairs: list[tuple[str, pl.Expr]] = []
-    df = _with_flag_booleans(df, flag_columns)
+    df = with_flag_booleans(df, flag_columns)
     for c in flag_columns:
-        is_one = _one(c)
+        is_one = one(c)
         if c.startswith(("is", "typeOf")) and (f := vocab.concept("ctdc", c, "form", FORM_CODES)):
             form_pairs.append((f, is_one))
         if (
@@ -415,7 +338,7 @@ def _records(
         for value, relation in RECRUITER_CODES.items():
             if value[0].isupper() and value in relationship_words():
                 rel_pairs.append((relation.value, text.str.contains(value, literal=True)))
-        known = pl.col(_MASK + "recruiter") != 0
+        known = pl.col(MASK + "recruiter") != 0
         rel_status = (
             pl.when(known)
             .then(pl.lit(ValueStatus.observed.value))
@@ -423,7 +346,7 @@ def _records(
             .then(_status("RecruiterRelationship"))
             .otherwise(rel_status)
         )
-    df, lists = _with_concept_masks(
+    df, lists = with_concept_masks(
         df,
         {
             "forms": form_pairs,
@@ -453,7 +376,7 @@ def _records(
         )
         if c in df.columns
     ]
-    df = _with_extra_json(df, extra_fields)
+    df = with_extra_json(df, extra_fields)
     lt2002 = (year == 2002) & (
         (pl.col("citizenship") == "LT") | (pl.col("CountryOfExploitation") == "LT")
     )
@@ -493,7 +416,7 @@ def _records(
         .then(pl.lit(ValueStatus.not_recorded.value))
         .otherwise(pl.lit(ValueStatus.observed.value))
         .alias("identification_status"),
-        pl.col(_EXTRA).alias("extra"),
+        pl.col(EXTRA).alias("extra"),
         pl.when(lt2002.fill_null(False))
         .then(pl.lit('["ctdc-lt-2002"]'))
         .otherwise(pl.lit("[]"))

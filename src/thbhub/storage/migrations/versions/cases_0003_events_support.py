@@ -9,7 +9,7 @@ not recorded, from the server defaults.
 
 Revision ID: cases_0003
 Revises: cases_0002
-Create Date: 2026-11-29
+Create Date: 2026-11-28
 """
 
 from __future__ import annotations
