@@ -178,6 +178,19 @@ def _text(value: Any, sep: str) -> Any:
     return value
 
 
+#: Text starting with one of these is a formula to a spreadsheet program.
+FORMULA_STARTS = ("=", "+", "-", "@")
+
+
+def keep_as_text(cell: Any) -> None:
+    """Contributed text such as an organisation name must never become a formula: openpyxl
+    writes a string starting with "=" as one, and Excel turns text starting with "+", "-" or
+    "@" into one once the cell is edited (the quote prefix keeps it text then too)."""
+    if isinstance(cell.value, str) and cell.value.startswith(FORMULA_STARTS):
+        cell.data_type = "s"
+        cell.quotePrefix = True
+
+
 def write_htcds(rows: Sequence[dict[str, Any]], path: Path) -> int:
     mapped = [htcds_row(r) for r in rows]
     text_fields = sorted({k for m in mapped for k in m if k not in HTCDS_COLUMNS})
@@ -192,12 +205,13 @@ def write_htcds(rows: Sequence[dict[str, Any]], path: Path) -> int:
         ws.title = "Case Sheet"
         ws.append(columns)
         ws.append([labels.get(c, c) for c in columns])  # as the published templates do
-        for m in mapped:
-            ws.append([_text(m.get(c), ";") for c in columns])
-            for cell in ws[ws.max_row]:
-                # contributed text such as an organisation name must never become a formula
-                if isinstance(cell.value, str) and cell.value.startswith("="):
-                    cell.data_type = "s"
+        for line, m in enumerate(mapped, start=3):
+            values = [_text(m.get(c), ";") for c in columns]
+            ws.append(values)
+            # the cells by position: ws[ws.max_row] rescans every cell (quadratic export)
+            for col, value in enumerate(values, start=1):
+                if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+                    keep_as_text(ws.cell(row=line, column=col))
         wb.save(path)
     else:
         with path.open("w", encoding="utf-8", newline="") as fh:

@@ -9,6 +9,7 @@ from typing import Any
 
 from thbhub.access import audit
 from thbhub.cases.export import CTDC_COLUMNS, write_ctdc, write_htcds
+from thbhub.cases.htcds_template import TEMPLATES, country_names_for_template, write_template
 from thbhub.cases.service import FORMATS, _check_read, quarantine, resolve_org
 from thbhub.domain.errors import UserError
 from thbhub.domain.principals import Principal
@@ -16,17 +17,57 @@ from thbhub.storage import Database
 from thbhub.storage import cases as store
 
 
+def check_template(fmt: str, template: str, path: Path) -> None:
+    """Refuse, before anything is read or written, a template that cannot be written."""
+    if template not in TEMPLATES:
+        raise UserError(f"unknown template {template!r}; use one of {', '.join(TEMPLATES)}")
+    if fmt != "htcds":
+        raise UserError(
+            f"--template fills an HTCDS Excel template; CTDC has none: drop --template or "
+            f"use --format htcds (got --format {fmt})"
+        )
+    if path.suffix.lower() != ".xlsx":
+        raise UserError(
+            f"{path.name}: --template {template} writes an Excel workbook; "
+            "name the output file .xlsx"
+        )
+
+
 def export_cases(
-    db: Database, principal: Principal, org: str | int, fmt: str, path: Path
+    db: Database,
+    principal: Principal,
+    org: str | int,
+    fmt: str,
+    path: Path,
+    template: str | None = None,
 ) -> dict[str, Any]:
-    """Write the owner's records as HTCDS (CSV, or Excel for .xlsx) or CTDC CSV; audited."""
+    """Write the owner's records as HTCDS (CSV, or Excel for .xlsx) or CTDC CSV; audited.
+
+    ``template`` (``plain`` or ``single-select``) fills the published HTCDS Excel template
+    exactly instead of the hub layout; ``left_out`` then counts, per field, the records with
+    a value the template has no column for, and ``single_valued`` the records of which a
+    single-select cell kept only the first of several values.
+    """
     if fmt not in FORMATS:
         raise UserError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    if template is not None:
+        check_template(fmt, template, path)
+    left_out: dict[str, int] = {}
+    single_valued: dict[str, int] = {}
     with db.begin() as conn:
         org_id = resolve_org(conn, org)
         _check_read(conn, principal, org_id)
         rows = store.record_rows(conn, org_id)
-        written = write_htcds(rows, path) if fmt == "htcds" else write_ctdc(rows, path)
+        if template is not None:
+            countries = country_names_for_template(conn) if template == "single-select" else {}
+            report = write_template(rows, path, template, countries)
+            written = report.rows
+            left_out, single_valued = dict(report.left_out), dict(report.single_valued)
+        else:
+            written = write_htcds(rows, path) if fmt == "htcds" else write_ctdc(rows, path)
+        detail: dict[str, Any] = {"format": fmt, "file": path.name}
+        if template is not None:
+            detail["template"] = template
         audit.record(
             conn,
             principal,
@@ -34,9 +75,17 @@ def export_cases(
             "case_records",
             organisation_id=org_id,
             rows=written,
-            detail={"format": fmt, "file": path.name},
+            detail=detail,
         )
-    return {"file": str(path), "format": fmt, "rows": written, "organisation_id": org_id}
+    return {
+        "file": str(path),
+        "format": fmt,
+        "template": template,
+        "rows": written,
+        "organisation_id": org_id,
+        "left_out": dict(sorted(left_out.items())),
+        "single_valued": dict(sorted(single_valued.items())),
+    }
 
 
 def export_quarantine(

@@ -13,6 +13,7 @@ from pathlib import Path
 import typer
 
 from thbhub.cases import exports, service
+from thbhub.cases.htcds_template import describe
 from thbhub.cli.context import state
 from thbhub.cli.output import Format, FormatOption, emit, info
 from thbhub.cli.progress import progress_bar
@@ -99,11 +100,31 @@ def export_cases(
     org: str = OrgOption,
     fmt: str = typer.Option("htcds", "--format", help="htcds or ctdc."),
     out: Path = typer.Option(..., "-o", "--output", help="File to write (.csv; .xlsx for HTCDS)."),
+    template: str | None = typer.Option(
+        None,
+        "--template",
+        help="plain or single-select: fill IOM's published HTCDS Excel template exactly "
+        "(.xlsx; fields it has no column for are left out and named). Default: the hub "
+        "layout, which keeps every field.",
+    ),
 ) -> None:
     """Export an organisation's case records as HTCDS v2.0 or CTDC."""
     st = state(ctx)
-    result = exports.export_cases(st.db(), operator(ctx, org), org, fmt, out)
-    info(f"Wrote {result['rows']} records to {result['file']} ({fmt}).")
+    result = exports.export_cases(st.db(), operator(ctx, org), org, fmt, out, template=template)
+    layout = f", template {template}" if template else ""
+    info(f"Wrote {result['rows']} records to {result['file']} ({fmt}{layout}).")
+    if result["left_out"]:
+        info(
+            "the template has no column for "
+            + describe(result["left_out"])
+            + "; those values were left out (export without --template to keep them)"
+        )
+    if result["single_valued"]:
+        info(
+            "single-select cells hold one value: kept the first of several in "
+            + describe(result["single_valued"])
+            + "; the others are in each cell's comment (--template plain keeps them all)"
+        )
 
 
 @app.command("list")

@@ -12,6 +12,7 @@ from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
 from thbhub.cases import exports, service
+from thbhub.cases.htcds_template import XLSX_MEDIA_TYPE
 from thbhub.cases.service import CASE_FILE_SUFFIXES
 from thbhub.domain.errors import AuthenticationRequired
 from thbhub.domain.principals import Principal
@@ -83,32 +84,49 @@ def get_quarantine(
 
 @router.get(
     "/export",
-    summary="Export the caller's organisation's records (HTCDS or CTDC CSV)",
+    summary="Export the caller's organisation's records (HTCDS or CTDC CSV; with template=, "
+    "the published HTCDS Excel template)",
     response_class=FileResponse,
-    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+    responses={
+        200: {
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                XLSX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}},
+            }
+        }
+    },
 )
 @access(Access.authenticated)
 def get_export(
     db: DbDep,
     principal: PrincipalDep,
     format: str = Query("htcds", pattern="^(htcds|ctdc)$"),
+    template: str | None = Query(
+        None,
+        pattern="^(plain|single-select)$",
+        description="Fill IOM's published HTCDS Excel template (format=htcds only); "
+        "fields it has no column for are left out",
+    ),
     org: OrgQuery = None,
 ) -> FileResponse:
     org_id = own_org(principal, org)
     tmp = Path(tempfile.mkdtemp(prefix="thbhub-export-"))
-    path = tmp / f"cases-{format}.csv"
+    if template is None:
+        path, media_type = tmp / f"cases-{format}.csv", "text/csv"
+    else:
+        path, media_type = tmp / f"cases-{format}-{template}.xlsx", XLSX_MEDIA_TYPE
 
     def cleanup() -> None:
         path.unlink(missing_ok=True)
         tmp.rmdir()
 
     try:
-        exports.export_cases(db, principal, org_id, format, path)
+        exports.export_cases(db, principal, org_id, format, path, template=template)
     except Exception:
         cleanup()
         raise
     return FileResponse(
-        path, media_type="text/csv", filename=path.name, background=BackgroundTask(cleanup)
+        path, media_type=media_type, filename=path.name, background=BackgroundTask(cleanup)
     )
 
 
