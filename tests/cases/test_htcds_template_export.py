@@ -400,6 +400,23 @@ def test_text_that_looks_like_a_formula_stays_text(
         assert [r["referral"]["referring_organisation"] for r in _records(db, again)] == risky
 
 
+def test_control_characters_do_not_break_the_workbook(
+    db: Database, settings: Settings, tmp_path: Path
+) -> None:
+    # An .xlsx cell cannot hold most control characters (openpyxl raises): a pasted
+    # organisation name with one must not make every export of the organisation fail.
+    rows = [{**htcds_rows()[2], "cas_ReferringOrganisation": "La\x07 Strada\x1b"}]
+    org = make_org(db, "Control")
+    service.import_cases(
+        db, settings, member(org), write_csv(tmp_path / "c.csv", HTCDS_HEADER, rows), org
+    )
+    for template in [*TEMPLATES, None]:
+        out = tmp_path / f"control-{template}.xlsx"
+        exports.export_cases(db, member(org), org, "htcds", out, template=template)
+        cells = [c.value for row in _open(out).worksheets[0].iter_rows(min_row=3) for c in row]
+        assert "La\ufffd Strada\ufffd" in cells
+
+
 # --- the CLI and the API ----------------------------------------------------------------------
 
 

@@ -8,6 +8,7 @@ docs/cases.md ("CTDC to HTCDS"); what HTCDS cannot express goes to ``thb_*`` col
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -180,6 +181,17 @@ def _text(value: Any, sep: str) -> Any:
 
 #: Text starting with one of these is a formula to a spreadsheet program.
 FORMULA_STARTS = ("=", "+", "-", "@")
+#: Control characters an .xlsx cell cannot hold (XML 1.0 forbids them; openpyxl raises).
+_XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def xlsx_value(value: Any) -> Any:
+    """``value`` as an .xlsx cell can hold it: a control character in contributed text (a
+    pasted organisation name, kept free text) becomes U+FFFD, visibly, instead of making
+    the whole export fail."""
+    if isinstance(value, str):
+        return _XLSX_ILLEGAL.sub("\ufffd", value)
+    return value
 
 
 def keep_as_text(cell: Any) -> None:
@@ -206,7 +218,7 @@ def write_htcds(rows: Sequence[dict[str, Any]], path: Path) -> int:
         ws.append(columns)
         ws.append([labels.get(c, c) for c in columns])  # as the published templates do
         for line, m in enumerate(mapped, start=3):
-            values = [_text(m.get(c), ";") for c in columns]
+            values = [xlsx_value(_text(m.get(c), ";")) for c in columns]
             ws.append(values)
             # the cells by position: ws[ws.max_row] rescans every cell (quadratic export)
             for col, value in enumerate(values, start=1):

@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from thbhub.cases.export import MEANS_TO_HTCDS, htcds_row, keep_as_text
+from thbhub.cases.export import MEANS_TO_HTCDS, htcds_row, keep_as_text, xlsx_value
 from thbhub.cases.htcds_fields import BY_NAME, GENDER
 from thbhub.cases.htcds_table import LABELS, field_for
 from thbhub.cases.vocab import norm
@@ -370,14 +370,14 @@ def write_template(
             if layout.labels and len(texts) > 1:
                 # one value per cell: the first recorded; the others stay visible beside it
                 report.single_valued[name] += 1
-                others = "\n".join(f"- {t}" for t in texts[1:])
+                others = "\n".join(f"- {xlsx_value(str(t))}" for t in texts[1:])
                 cell.comment = Comment(
                     f"THB Hub: this single-select cell holds one value. Also recorded:\n"
                     f"{others}\nExport with --template plain to keep every value.",
                     "THB Hub",
                 )
                 texts = texts[:1]
-            cell.value = texts[0] if len(texts) == 1 else ";".join(map(str, texts))
+            cell.value = xlsx_value(texts[0] if len(texts) == 1 else ";".join(map(str, texts)))
             if isinstance(cell.value, date):
                 cell.number_format = DATE_FORMAT
             keep_as_text(cell)
