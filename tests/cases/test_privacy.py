@@ -9,6 +9,8 @@ from sqlalchemy import JSON, String, Text, column, inspect, select, table
 
 from case_support import HTCDS_HEADER, PLANTED, htcds_rows, make_org, member, write_csv
 from thbhub.cases import service
+from thbhub.cases.htcds import FREE_TEXT_FIELDS
+from thbhub.cases.htcds_events import field_name
 from thbhub.settings import Settings
 from thbhub.storage import Database
 
@@ -117,6 +119,24 @@ def test_free_text_only_when_opted_in(db: Database, settings: Settings, tmp_path
         "cas_IncomingReferralDetails": PLANTED["cas_IncomingReferralDetails"]
     }
     assert "cco_CaseComment" not in first["free_text"]
+
+
+def test_dropped_free_text_is_reported_only_when_there_was_some(
+    db: Database, settings: Settings, tmp_path: Path
+) -> None:
+    # The published templates have free-text columns; empty ones lose nothing to report.
+    org = make_org(db, "Notes")
+    text = [c for c in HTCDS_HEADER if field_name(c) in FREE_TEXT_FIELDS]
+    rows = [{**r, **dict.fromkeys(text, "")} for r in htcds_rows()]
+    empty = write_csv(tmp_path / "empty.csv", HTCDS_HEADER, rows)
+    notes = service.import_cases(db, settings, member(org), empty, org)["notes"]
+    assert not [n for n in notes if "free text" in n]
+    rows[1]["cco_CaseComment"] = "called back"
+    some = write_csv(tmp_path / "some.csv", HTCDS_HEADER, rows)
+    notes = service.import_cases(db, settings, member(org), some, org)["notes"]
+    assert [n for n in notes if "free text" in n] == [
+        "free text was dropped (opt in per field with --keep-text): cco_CaseComment"
+    ]
 
 
 def test_person_key_links_within_an_organisation_only(

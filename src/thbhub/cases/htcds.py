@@ -423,10 +423,12 @@ def read(
     if not columns:
         raise UserError(f"{parsed.file}: no HTCDS field names in the header row")
     records: list[CaseRecord] = []
+    filled: set[str] = set()  # columns with a value in some row: only those were dropped
     for line, values in body:
         cells = {columns[i]: v for i, v in enumerate(values) if i in columns and v is not None}
         if not cells:
             continue  # the templates' empty numbered rows
+        filled.update(k for k, v in cells.items() if str(v).strip())
         parsed.rows_read += 1
         row = _Row(ctx, line, cells)
         record = row.build()
@@ -451,11 +453,13 @@ def read(
             parsed.notes.append(
                 f"{label}: {', '.join(names[:10])}" + (" ..." if len(names) > 10 else "")
             )
-    in_file = {htcds_events.field_name(k) for k in columns.values()}
+    in_file = {htcds_events.field_name(k) for k in filled}
     locations = [
         ctx.header_of[k]
         for k in columns.values()
-        if k.startswith("hte_") and BY_NAME[htcds_events.field_name(k)].kind == "identifier"
+        if k in filled
+        and k.startswith("hte_")
+        and BY_NAME[htcds_events.field_name(k)].kind == "identifier"
     ]
     for note in (
         htcds_events.location_note(locations),
