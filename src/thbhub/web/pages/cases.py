@@ -4,6 +4,7 @@ validation report.  Each page calls the same services as /api/v1/cases."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse
@@ -39,26 +40,33 @@ def cases_page(
     templates: TemplatesDep,
     year: int | None = Query(None, ge=1900, le=2100),
     sex: str | None = Query(None, pattern=CONCEPT),
+    citizenship: str | None = Query(None, pattern=CONCEPT),
     country: str | None = Query(None, pattern=CONCEPT),
     form: str | None = Query(None, pattern=CONCEPT),
+    means: str | None = Query(None, pattern=CONCEPT),
     page: int = Query(1, ge=1, le=100000),
 ) -> HTMLResponse:
     org = own_org(principal, None)
     aggregates = [
         (label, dim, service.summary(db, principal, org, [dim])) for dim, label in AGGREGATES
     ]
+    filters: dict[str, Any] = {
+        "year": year,
+        "sex": sex,
+        "citizenship": citizenship,
+        "country": country,
+        "form": form,
+        "means": means,
+    }
     rows = service.list_cases(
-        db,
-        principal,
-        org,
-        year=year,
-        sex=sex,
-        country=country,
-        form=form,
-        limit=PAGE + 1,
-        offset=(page - 1) * PAGE,
+        db, principal, org, **filters, limit=PAGE + 1, offset=(page - 1) * PAGE
     )
-    filters: dict[str, Any] = {"year": year, "sex": sex, "country": country, "form": form}
+    # The filters offer the values the organisation's records have (from the aggregates).
+    options = {
+        dim: [(r[dim], r["count"]) for r in counts if r[dim] is not None]
+        for _, dim, counts in aggregates
+        if dim in filters
+    }
     labels = {c["id"]: c["label"] for c in list_concepts(db, None)}
     quarantined = service.quarantine(db, principal, org)
     return templates.TemplateResponse(
@@ -72,7 +80,9 @@ def cases_page(
             "labels": labels,
             "quarantined": quarantined,
             "filters": filters,
-            "query": "&".join(f"{k}={v}" for k, v in filters.items() if v is not None),
+            "options": options,
+            "filter_labels": dict((dim, label) for label, dim, _ in aggregates),
+            "query": urlencode({k: v for k, v in filters.items() if v is not None}),
         },
     )
 
