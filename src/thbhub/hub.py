@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from thbhub import __version__
+from thbhub.domain.errors import UserError
 from thbhub.ingest.registry import Progress, no_progress
 from thbhub.ingest.sample import load_sample
 from thbhub.settings import Settings
@@ -55,6 +56,23 @@ def health(db: Database) -> dict[str, Any]:
         "schema_version": revision,
         "schema_expected": head,
     }
+
+
+def require_current_schema(db: Database) -> None:
+    """Refuse to serve a database whose schema this version of the hub was not written for:
+    pages would fail one by one with "no such column" instead.  Upgrading stays an explicit
+    step (`thbhub init`), so that nobody's data is migrated without being asked."""
+    revision = current_revision(db)
+    if revision is None:
+        raise UserError(
+            f"the database at {db.display_url} has no THB Hub schema: run `thbhub init`"
+        )
+    head = latest_revision()
+    if revision != head:
+        raise UserError(
+            f"the database at {db.display_url} has schema {revision}; this version of THB Hub "
+            f"needs {head}: back it up, then run `thbhub init` to upgrade it"
+        )
 
 
 def overview(db: Database) -> dict[str, Any]:

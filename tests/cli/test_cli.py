@@ -103,3 +103,28 @@ def test_main_returns_exit_code(argv: list[str], capsys: pytest.CaptureFixture[s
 def test_main_user_error_exit_code(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--db", f"sqlite:///{tmp_path / 'n.db'}", "taxonomy", "schemes"]) == 1
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_serve_refuses_a_database_whose_schema_is_not_current(
+    empty_db_url: str, db_url: str
+) -> None:
+    # Serving an old schema would fail page by page ("no such column"): serve says what to do.
+    code, _, err = run(empty_db_url, "serve", "--port", "9")
+    assert code == 1 and "has no THB Hub schema: run `thbhub init`" in err
+    from sqlalchemy import text
+
+    from thbhub.storage import Database
+
+    db = Database(db_url)
+    with db.begin() as conn:  # as a database last upgraded by an older THB Hub would be
+        heads = [r[0] for r in conn.execute(text("SELECT version_num FROM alembic_version"))]
+        newest = max(h for h in heads if h.startswith("cases_"))
+        older = f"cases_{int(newest.split('_')[1]) - 1:04d}"
+        conn.execute(
+            text("UPDATE alembic_version SET version_num = :old WHERE version_num = :new"),
+            {"old": older, "new": newest},
+        )
+    db.dispose()
+    code, _, err = run(db_url, "serve", "--port", "9")
+    assert code == 1 and older in err and newest in err and "run `thbhub init`" in err
+    assert "Traceback" not in err

@@ -6,7 +6,7 @@ import typer
 
 from thbhub.cli.context import state
 from thbhub.cli.output import Format, FormatOption, emit, info
-from thbhub.hub import health, init_hub, overview
+from thbhub.hub import health, init_hub, overview, require_current_schema
 
 
 def register(app: typer.Typer) -> None:
@@ -74,6 +74,7 @@ def serve(
     settings = st.settings().model_copy(
         update={k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     )
+    require_current_schema(st.db())
     app = create_app(settings, st.db())
     info(f"THB Hub at http://{settings.host}:{settings.port}/  (Ctrl+C to stop)")
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
