@@ -343,20 +343,20 @@ def list_cases(
     with db.begin() as conn:
         org_id = resolve_org(conn, org)
         _check_read(conn, principal, org_id)
-        scalar_page = form is None and means is None
-        rows = store.record_rows(
-            conn,
-            org_id,
-            year=year,
-            sex=sex,
-            citizenship=citizenship,
-            country=country,
-            limit=limit if scalar_page else None,
-            offset=offset if scalar_page else 0,
-        )
-        if not scalar_page:
-            rows = [r for r in rows if _matches(r, form, means)]
-            rows = rows[offset : offset + limit if limit is not None else None]
+        match: dict[str, Any] = {
+            "year": year,
+            "sex": sex,
+            "citizenship": citizenship,
+            "country": country,
+        }
+        if form is None and means is None:
+            rows = store.record_rows(conn, org_id, limit=limit, offset=offset, **match)
+        else:
+            # The lists are JSON: match on them alone, then read the page's records whole.
+            lists = store.record_rows(conn, org_id, columns=("forms", "means"), **match)
+            wanted = [r["id"] for r in lists if _matches(r, form, means)]
+            page = wanted[offset : offset + limit if limit is not None else None]
+            rows = store.record_rows(conn, org_id, ids=page) if page else []
         if not full:
             rows = [{k: r[k] for k in PUBLIC_COLUMNS} for r in rows]
         audit.record(
@@ -404,7 +404,9 @@ def summary(
     with db.begin() as conn:
         org_id = resolve_org(conn, org)
         _check_read(conn, principal, org_id)
-        rows = store.record_rows(conn, org_id)
+        rows = store.record_rows(
+            conn, org_id, columns=list(dict.fromkeys(SUMMARY_DIMENSIONS[d] for d in by))
+        )
         counts: Counter[tuple[Any, ...]] = Counter()
         for r in rows:
             keys: list[list[Any]] = []
