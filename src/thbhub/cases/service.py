@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -401,41 +400,54 @@ def summary(
         )
     if not by:
         raise UserError("--by needs at least one dimension")
+    if len(set(by)) < len(by):
+        raise UserError(f"--by {','.join(by)}: a dimension is named twice")
     with db.begin() as conn:
         org_id = resolve_org(conn, org)
         _check_read(conn, principal, org_id)
-        rows = store.record_rows(
-            conn, org_id, columns=list(dict.fromkeys(SUMMARY_DIMENSIONS[d] for d in by))
+        frame = store.record_frame(
+            conn, org_id, list(dict.fromkeys(SUMMARY_DIMENSIONS[d] for d in by))
         )
-        counts: Counter[tuple[Any, ...]] = Counter()
-        for r in rows:
-            keys: list[list[Any]] = []
-            for d in by:
-                value = r[SUMMARY_DIMENSIONS[d]]
-                if d in _DERIVED:
-                    value = _DERIVED[d](value)
-                keys.append((value or [None]) if isinstance(value, list) else [value])
-            for combo in _product(keys):
-                counts[combo] += 1
         audit.record(
             conn,
             principal,
             "read",
             "case_summary",
             organisation_id=org_id,
-            rows=len(rows),
+            rows=frame.height,
             detail={"by": list(by)},
         )
-    out = [{**dict(zip(by, key, strict=True)), "count": n} for key, n in counts.items()]
+    out = _count(frame, by).to_dicts()
     out.sort(key=lambda row: tuple((v is None, str(v)) for v in (row[d] for d in by)))
     return out
 
 
-def _product(lists: list[list[Any]]) -> list[tuple[Any, ...]]:
-    result: list[tuple[Any, ...]] = [()]
-    for values in lists:
-        result = [(*prefix, v) for prefix in result for v in values]
-    return result
+def _from_json(derive: Callable[[Any], list[str]]) -> Callable[[str], list[str]]:
+    def values(text: str) -> list[str]:
+        return derive(json.loads(text))
+
+    return values
+
+
+def _count(frame: pl.DataFrame, by: Sequence[str]) -> pl.DataFrame:
+    """Records counted by the dimensions ``by``; a multi-valued one counts a record once per
+    value (every combination when there are several), an empty one under null."""
+    values: list[pl.Expr] = []
+    for d in by:
+        column = pl.col(SUMMARY_DIMENSIONS[d])
+        if d in _DERIVED:
+            listed = column.map_elements(_from_json(_DERIVED[d]), return_dtype=pl.List(pl.String))
+        elif SUMMARY_DIMENSIONS[d] in store.JSON_RECORD_COLUMNS:
+            listed = column.str.json_decode(pl.List(pl.String))
+        else:
+            values.append(column.alias(d))
+            continue
+        values.append(pl.when(listed.list.len() > 0).then(listed).alias(d))
+    table = frame.select(values)
+    for d in by:
+        if isinstance(table.schema[d], pl.List):
+            table = table.explode(d)
+    return table.group_by(list(by)).len("count")
 
 
 def case_frame(db: Database, principal: Principal, org: str | int) -> pl.DataFrame:

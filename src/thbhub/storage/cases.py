@@ -7,7 +7,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Connection, func, insert, select, update
+import polars as pl
+from sqlalchemy import JSON, Connection, Integer, Text, cast, func, insert, select, update
 
 from thbhub.storage.schema import concept_mappings, organisations
 from thbhub.storage.schema_cases import case_imports, case_quarantine, case_records
@@ -198,6 +199,20 @@ def record_rows(
     if limit is not None:
         q = q.limit(limit)
     return [dict(r) for r in conn.execute(q).mappings()]
+
+
+def record_frame(conn: Connection, org_id: int, columns: Sequence[str]) -> pl.DataFrame:
+    """Some columns of an organisation's records as a Polars frame, JSON columns as their
+    text (decoded column-wise by the caller: far cheaper than row by row)."""
+    selected = [
+        cast(case_records.c[c], Text).label(c) if c in JSON_RECORD_COLUMNS else case_records.c[c]
+        for c in columns
+    ]
+    q = select(*selected).where(case_records.c.organisation_id == org_id)
+    schema = {
+        c: pl.Int64 if isinstance(case_records.c[c].type, Integer) else pl.String for c in columns
+    }
+    return pl.DataFrame(conn.execute(q.order_by(case_records.c.id)).all(), schema, orient="row")
 
 
 def record_count(conn: Connection, org_id: int) -> int:
