@@ -450,43 +450,50 @@ def _count(frame: pl.DataFrame, by: Sequence[str]) -> pl.DataFrame:
     return table.group_by(list(by)).len("count")
 
 
+#: The analysis frame's columns read from the records (record_id is the record's id).
+_FRAME_COLUMNS = (
+    "id",
+    "year",
+    "sex",
+    "sex_status",
+    "age",
+    "age_status",
+    "citizenship",
+    "citizenship_status",
+    "country",
+    "country_status",
+    "forms",
+    "forms_status",
+    "means",
+    "sectors",
+    "identification",
+)
+
+
 def case_frame(db: Database, principal: Principal, org: str | int) -> pl.DataFrame:
     """One row per record of ``org`` as a Polars DataFrame, for analysis and disclosure
     control (audited, policy-checked).  Columns: docs/cases.md."""
     with db.begin() as conn:
         org_id = resolve_org(conn, org)
         _check_read(conn, principal, org_id)
-        rows = store.record_rows(conn, org_id)
+        frame = store.record_frame(conn, org_id, _FRAME_COLUMNS)
         closure = store.broader_closure(conn, "form")
-        audit.record(conn, principal, "read", "case_frame", organisation_id=org_id, rows=len(rows))
-    data: dict[str, list[Any]] = {
-        "record_id": [r["id"] for r in rows],
-        "year": [r["year"] for r in rows],
-        "sex": [r["sex"] for r in rows],
-        "sex_status": [r["sex_status"] for r in rows],
-        "age": [r["age"] for r in rows],
-        "age_status": [r["age_status"] for r in rows],
-        "citizenship": [r["citizenship"] for r in rows],
-        "citizenship_status": [r["citizenship_status"] for r in rows],
-        "country": [r["country"] for r in rows],
-        "country_status": [r["country_status"] for r in rows],
-        "forms": [r["forms"] for r in rows],
-        "forms_status": [r["forms_status"] for r in rows],
-        "means": [r["means"] for r in rows],
-        "sectors": [r["sectors"] for r in rows],
-        "identification": [r["identification"] for r in rows],
-    }
+        audit.record(
+            conn, principal, "read", "case_frame", organisation_id=org_id, rows=frame.height
+        )
+    lists = pl.List(pl.String)
+    frame = frame.rename({"id": "record_id"}).with_columns(
+        pl.col(c).str.json_decode(lists) for c in ("forms", "means", "sectors")
+    )
+    flags = []
     for main in MAIN_FORMS:
+        # the main form, or any form narrower than it (taxonomy broader links)
+        members = [main, *(f for f, up in closure.items() if main in up and f != main)]
         column = "form_" + main.split(":", 1)[1].replace("-", "_")
-        data[column] = [any(main in closure.get(f, {f}) for f in r["forms"]) for r in rows]
-    schema: dict[str, Any] = {k: pl.String for k in data}
-    schema.update({"record_id": pl.Int64, "year": pl.Int64})
-    for k in ("forms", "means", "sectors"):
-        schema[k] = pl.List(pl.String)
-    for k in data:
-        if k.startswith("form_"):
-            schema[k] = pl.Boolean
-    return pl.DataFrame(data, schema=schema)
+        flags.append(
+            pl.col("forms").list.eval(pl.element().is_in(members)).list.any().alias(column)
+        )
+    return frame.with_columns(flags)
 
 
 def quarantine(db: Database, principal: Principal, org: str | int) -> list[dict[str, Any]]:
