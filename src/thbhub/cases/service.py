@@ -319,10 +319,6 @@ PUBLIC_COLUMNS = (
 )
 
 
-def _matches(row: dict[str, Any], form: str | None, means: str | None) -> bool:
-    return (form is None or form in row["forms"]) and (means is None or means in row["means"])
-
-
 def list_cases(
     db: Database,
     principal: Principal,
@@ -352,8 +348,12 @@ def list_cases(
             rows = store.record_rows(conn, org_id, limit=limit, offset=offset, **match)
         else:
             # The lists are JSON: match on them alone, then read the page's records whole.
-            lists = store.record_rows(conn, org_id, columns=("forms", "means"), **match)
-            wanted = [r["id"] for r in lists if _matches(r, form, means)]
+            lists = store.record_frame(conn, org_id, ("id", "forms", "means"), **match)
+            for column, value in (("forms", form), ("means", means)):
+                if value is not None:
+                    decoded = pl.col(column).str.json_decode(pl.List(pl.String))
+                    lists = lists.filter(decoded.list.contains(value))
+            wanted = lists["id"].to_list()
             page = wanted[offset : offset + limit if limit is not None else None]
             rows = store.record_rows(conn, org_id, ids=page) if page else []
         if not full:
@@ -386,28 +386,36 @@ def list_cases(
 def summary(
     db: Database, principal: Principal, org: str | int, by: Sequence[str] = ("year",)
 ) -> list[dict[str, Any]]:
-    """Counts of the owner's records by the given dimensions (owner's view: no disclosure
-    control yet; the public versions wait for the disclosure-control issue).
+    """Counts of the owner's records by the given dimensions (owner's view: not
+    disclosure-controlled; the public tables go through the privacy gate).
 
     Multi-valued dimensions (form, means, sector, route, support) count a record once per
     value, so their counts may add up to more than the number of records; a record without
     a value counts under ``None``.
     """
-    unknown = [d for d in by if d not in SUMMARY_DIMENSIONS]
-    if unknown:
-        raise UserError(
-            f"--by {', '.join(unknown)}: not a dimension; use {', '.join(SUMMARY_DIMENSIONS)}"
-        )
-    if not by:
-        raise UserError("--by needs at least one dimension")
-    if len(set(by)) < len(by):
-        raise UserError(f"--by {','.join(by)}: a dimension is named twice")
+    return summaries(db, principal, org, [by])[0]
+
+
+def summaries(
+    db: Database, principal: Principal, org: str | int, tables: Sequence[Sequence[str]]
+) -> list[list[dict[str, Any]]]:
+    """Several :func:`summary` tables (one per list of dimensions) from one read of the
+    records and one audit entry: the owner's page shows seven."""
+    for by in tables:
+        unknown = [d for d in by if d not in SUMMARY_DIMENSIONS]
+        if unknown:
+            raise UserError(
+                f"--by {', '.join(unknown)}: not a dimension; use {', '.join(SUMMARY_DIMENSIONS)}"
+            )
+        if not by:
+            raise UserError("--by needs at least one dimension")
+        if len(set(by)) < len(by):
+            raise UserError(f"--by {','.join(by)}: a dimension is named twice")
+    columns = list(dict.fromkeys(SUMMARY_DIMENSIONS[d] for by in tables for d in by))
     with db.begin() as conn:
         org_id = resolve_org(conn, org)
         _check_read(conn, principal, org_id)
-        frame = store.record_frame(
-            conn, org_id, list(dict.fromkeys(SUMMARY_DIMENSIONS[d] for d in by))
-        )
+        frame = store.record_frame(conn, org_id, columns)
         audit.record(
             conn,
             principal,
@@ -415,10 +423,13 @@ def summary(
             "case_summary",
             organisation_id=org_id,
             rows=frame.height,
-            detail={"by": list(by)},
+            detail={"by": [list(by) for by in tables] if len(tables) > 1 else list(tables[0])},
         )
-    out = _count(frame, by).to_dicts()
-    out.sort(key=lambda row: tuple((v is None, str(v)) for v in (row[d] for d in by)))
+    out = []
+    for by in tables:
+        rows = _count(frame, by).to_dicts()
+        rows.sort(key=lambda row: tuple((v is None, str(v)) for v in (row[d] for d in by)))
+        out.append(rows)
     return out
 
 

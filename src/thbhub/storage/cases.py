@@ -8,7 +8,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 import polars as pl
-from sqlalchemy import JSON, Connection, Integer, Text, cast, func, insert, select, update
+from sqlalchemy import (
+    JSON,
+    Connection,
+    Integer,
+    Select,
+    Text,
+    cast,
+    func,
+    insert,
+    select,
+    update,
+)
 
 from thbhub.storage.schema import concept_mappings, organisations
 from thbhub.storage.schema_cases import case_imports, case_quarantine, case_records
@@ -187,12 +198,7 @@ def record_rows(
     records needs one or two, and decoding every JSON column of every record is most of
     the cost."""
     wanted = RECORD_COLUMNS if columns is None else ["id", *(c for c in columns if c != "id")]
-    q = select(*[case_records.c[n] for n in wanted]).where(case_records.c.organisation_id == org_id)
-    for column, value in match.items():
-        if column not in _MATCHABLE:
-            raise ValueError(f"records are not filtered by {column!r} in SQL")
-        if value is not None:
-            q = q.where(case_records.c[column] == value)
+    q = _matching(select(*[case_records.c[n] for n in wanted]), org_id, match)
     if ids is not None:
         q = q.where(case_records.c.id.in_(list(ids)))
     q = q.order_by(case_records.c.id).offset(offset)
@@ -201,14 +207,29 @@ def record_rows(
     return [dict(r) for r in conn.execute(q).mappings()]
 
 
-def record_frame(conn: Connection, org_id: int, columns: Sequence[str]) -> pl.DataFrame:
-    """Some columns of an organisation's records as a Polars frame, JSON columns as their
-    text (decoded column-wise by the caller: far cheaper than row by row)."""
+def _matching(q: Select[Any], org_id: int, match: Mapping[str, Any]) -> Select[Any]:
+    """``q`` narrowed to the organisation's records and the scalar values in ``match``
+    (year, sex, citizenship, country; None matches all)."""
+    q = q.where(case_records.c.organisation_id == org_id)
+    for column, value in match.items():
+        if column not in _MATCHABLE:
+            raise ValueError(f"records are not filtered by {column!r} in SQL")
+        if value is not None:
+            q = q.where(case_records.c[column] == value)
+    return q
+
+
+def record_frame(
+    conn: Connection, org_id: int, columns: Sequence[str], **match: Any
+) -> pl.DataFrame:
+    """Some columns of an organisation's records (filtered as :func:`record_rows`) as a
+    Polars frame, JSON columns as their text (decoded column-wise by the caller: far
+    cheaper than row by row)."""
     selected = [
         cast(case_records.c[c], Text).label(c) if c in JSON_RECORD_COLUMNS else case_records.c[c]
         for c in columns
     ]
-    q = select(*selected).where(case_records.c.organisation_id == org_id)
+    q = _matching(select(*selected), org_id, match)
     schema = {
         c: pl.Int64 if isinstance(case_records.c[c].type, Integer) else pl.String for c in columns
     }

@@ -47,9 +47,8 @@ def cases_page(
     page: int = Query(1, ge=1, le=100000),
 ) -> HTMLResponse:
     org = own_org(principal, None)
-    aggregates = [
-        (label, dim, service.summary(db, principal, org, [dim])) for dim, label in AGGREGATES
-    ]
+    counts = service.summaries(db, principal, org, [[dim] for dim, _ in AGGREGATES])
+    aggregates = [(label, dim, rows) for (dim, label), rows in zip(AGGREGATES, counts, strict=True)]
     filters: dict[str, Any] = {
         "year": year,
         "sex": sex,
