@@ -344,12 +344,14 @@ def list_cases(
             "citizenship": citizenship,
             "country": country,
         }
+        lists_match = {"forms": form, "means": means}
+        filters = {**match, "form": form, "means": means}
         if form is None and means is None:
             rows = store.record_rows(conn, org_id, limit=limit, offset=offset, **match)
         else:
             # The lists are JSON: match on them alone, then read the page's records whole.
             lists = store.record_frame(conn, org_id, ("id", "forms", "means"), **match)
-            for column, value in (("forms", form), ("means", means)):
+            for column, value in lists_match.items():
                 if value is not None:
                     decoded = pl.col(column).str.json_decode(pl.List(pl.String))
                     lists = lists.filter(decoded.list.contains(value))
@@ -365,20 +367,7 @@ def list_cases(
             "case_records",
             organisation_id=org_id,
             rows=len(rows),
-            detail={
-                "filters": {
-                    k: v
-                    for k, v in {
-                        "year": year,
-                        "sex": sex,
-                        "citizenship": citizenship,
-                        "country": country,
-                        "form": form,
-                        "means": means,
-                    }.items()
-                    if v is not None
-                }
-            },
+            detail={"filters": {k: v for k, v in filters.items() if v is not None}},
         )
     return rows
 
