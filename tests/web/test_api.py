@@ -101,3 +101,16 @@ def test_undeclared_route_refuses_to_start() -> None:
 
     with pytest.raises(RuntimeError, match="GET /forgotten"):
         verify_routes_declared(app)
+
+
+def test_a_database_without_the_schema_is_503_not_400(
+    empty_db_url: str, settings: Settings
+) -> None:
+    # The operator's problem, not the request's: the page and the API say what to run.
+    db = Database(empty_db_url)
+    with TestClient(create_app(settings, db)) as client:
+        api = client.get("/api/v1/sources")
+        page = client.get("/explore")
+    db.dispose()
+    assert api.status_code == 503 and "run `thbhub init`" in api.json()["error"]["message"]
+    assert page.status_code == 503 and "Service unavailable" in page.text

@@ -28,6 +28,13 @@ class AuthenticationRequired(UserError):
     status_code = 401
 
 
+class DatabaseUnavailable(UserError):
+    """The database cannot serve the request (unreachable, locked, without the schema): the
+    operator's problem, not the request's, so the web answers 503 rather than 400."""
+
+    status_code = 503
+
+
 @dataclass(frozen=True)
 class Location:
     """Where in an input file a problem is: each part optional, printed in a fixed order."""

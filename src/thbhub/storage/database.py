@@ -12,9 +12,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, ProgrammingError
 
-from thbhub.domain.errors import UserError
+from thbhub.domain.errors import DatabaseUnavailable, UserError
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -91,8 +91,10 @@ class Database:
                 conn.execution_options(**{_WRITE: True})
                 with conn.begin():
                     yield conn
-        except OperationalError as exc:
-            raise self._operational(exc) from exc
+        except (OperationalError, ProgrammingError) as exc:
+            if (unavailable := self._unavailable(exc)) is None:
+                raise
+            raise unavailable from exc
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:
@@ -100,8 +102,10 @@ class Database:
         try:
             with self.engine.connect() as conn:
                 yield conn
-        except OperationalError as exc:
-            raise self._operational(exc) from exc
+        except (OperationalError, ProgrammingError) as exc:
+            if (unavailable := self._unavailable(exc)) is None:
+                raise
+            raise unavailable from exc
 
     def ping(self) -> bool:
         try:
@@ -114,13 +118,24 @@ class Database:
     def dispose(self) -> None:
         self.engine.dispose()
 
-    def _operational(self, exc: OperationalError) -> UserError:
+    def _unavailable(self, exc: OperationalError | ProgrammingError) -> DatabaseUnavailable | None:
+        """The database's own failure as a one-line message; None for a ProgrammingError
+        other than a missing table or column (PostgreSQL's way to say the schema is not the
+        code's): that is a bug in the hub and propagates as such."""
+        state = getattr(exc.orig, "sqlstate", None)
+        if isinstance(exc, ProgrammingError) and state not in ("42P01", "42703"):
+            return None
         detail = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-        if "no such table" in detail or "does not exist" in detail and "relation" in detail:
-            return UserError(
+        if "no such table" in detail or state == "42P01":
+            return DatabaseUnavailable(
                 f"the database at {self.display_url} has no THB Hub schema: run `thbhub init`"
             )
-        return UserError(f"database {self.display_url}: {detail}")
+        if "no such column" in detail or state == "42703":
+            return DatabaseUnavailable(
+                f"the database at {self.display_url} does not match this version of THB Hub "
+                f"({detail}): back it up, then run `thbhub init` to upgrade it"
+            )
+        return DatabaseUnavailable(f"database {self.display_url}: {detail}")
 
 
 def _disable_pysqlite_autobegin(dbapi_connection: Any, _record: Any) -> None:

@@ -22,6 +22,7 @@ _TITLES = {
     413: "Upload too large",
     422: "Invalid input",
     500: "Something went wrong",
+    503: "Service unavailable",
 }
 
 
