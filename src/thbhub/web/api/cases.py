@@ -4,6 +4,7 @@ and the pages; the access policy is checked inside them."""
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -74,12 +75,54 @@ def get_summary(
     return service.summary(db, principal, own_org(principal, org), by.split(","))
 
 
-@router.get("/quarantine", summary="Quarantined rows of the caller's organisation")
+@router.get(
+    "/quarantine",
+    summary="Quarantined rows of the caller's organisation (format=csv: the file to fix and "
+    "upload again)",
+    response_model=None,
+    responses={
+        200: {
+            "content": {
+                "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
+                "text/csv": {"schema": {"type": "string"}},
+            }
+        }
+    },
+)
 @access(Access.authenticated)
 def get_quarantine(
-    db: DbDep, principal: PrincipalDep, org: OrgQuery = None
-) -> list[dict[str, Any]]:
-    return service.quarantine(db, principal, own_org(principal, org))
+    db: DbDep,
+    principal: PrincipalDep,
+    org: OrgQuery = None,
+    format: str = Query("json", pattern="^(json|csv)$"),
+) -> list[dict[str, Any]] | FileResponse:
+    org_id = own_org(principal, org)
+    if format == "json":
+        return service.quarantine(db, principal, org_id)
+    return _download(
+        "quarantine-fix.csv",
+        "text/csv",
+        lambda path: exports.export_quarantine(db, principal, org_id, path),
+    )
+
+
+def _download(name: str, media_type: str, write: Callable[[Path], Any]) -> FileResponse:
+    """A file written by ``write`` into a private temporary directory, sent, then removed."""
+    tmp = Path(tempfile.mkdtemp(prefix="thbhub-export-"))
+    path = tmp / name
+
+    def cleanup() -> None:
+        path.unlink(missing_ok=True)
+        tmp.rmdir()
+
+    try:
+        write(path)
+    except Exception:
+        cleanup()
+        raise
+    return FileResponse(
+        path, media_type=media_type, filename=name, background=BackgroundTask(cleanup)
+    )
 
 
 @router.get(
@@ -110,23 +153,14 @@ def get_export(
     org: OrgQuery = None,
 ) -> FileResponse:
     org_id = own_org(principal, org)
-    tmp = Path(tempfile.mkdtemp(prefix="thbhub-export-"))
     if template is None:
-        path, media_type = tmp / f"cases-{format}.csv", "text/csv"
+        name, media_type = f"cases-{format}.csv", "text/csv"
     else:
-        path, media_type = tmp / f"cases-{format}-{template}.xlsx", XLSX_MEDIA_TYPE
-
-    def cleanup() -> None:
-        path.unlink(missing_ok=True)
-        tmp.rmdir()
-
-    try:
-        exports.export_cases(db, principal, org_id, format, path, template=template)
-    except Exception:
-        cleanup()
-        raise
-    return FileResponse(
-        path, media_type=media_type, filename=path.name, background=BackgroundTask(cleanup)
+        name, media_type = f"cases-{format}-{template}.xlsx", XLSX_MEDIA_TYPE
+    return _download(
+        name,
+        media_type,
+        lambda path: exports.export_cases(db, principal, org_id, format, path, template=template),
     )
 
 
