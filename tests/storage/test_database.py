@@ -165,3 +165,44 @@ def test_person_index_skips_records_without_a_person_key(db: Database) -> None:
                 text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_case_records_person'")
             ).scalar_one()
     assert "person_key IS NOT NULL" in sql
+
+
+def test_a_record_belongs_to_its_imports_organisation(db: Database) -> None:
+    # One composite key (cases_0004): the import must exist and be the record's
+    # organisation's; a record filed under another organisation than its import is refused.
+    from datetime import UTC, datetime
+
+    from thbhub.storage.cases import add_organisation, insert_import
+    from thbhub.storage.schema_cases import case_records
+
+    with db.begin() as conn:
+        a, b = add_organisation(conn, "A"), add_organisation(conn, "B")
+        values = {
+            "file_name": "f.csv",
+            "format": "ctdc",
+            "checksum": "0" * 64,
+            "rows_read": 1,
+            "rows_stored": 1,
+            "rows_quarantined": 0,
+            "options": {},
+        }
+        imported = insert_import(conn, {**values, "organisation_id": a})
+    record = {
+        "import_id": imported,
+        "state": "draft",
+        "source_format": "ctdc",
+        "source_row": 2,
+        "created_at": datetime.now(UTC),
+        **dict.fromkeys(
+            [c.name for c in case_records.columns if c.name.endswith("_status")], "observed"
+        ),
+        **{c: [] for c in ("forms", "means", "sectors", "recruiter", "flags")},
+        **{c: {} for c in ("referral", "extra", "free_text")},
+    }
+    with db.begin() as conn:
+        conn.execute(insert(case_records), {**record, "organisation_id": a})
+    for wrong in (b, a + b + 1000):
+        with pytest.raises(IntegrityError), db.begin() as conn:
+            conn.execute(insert(case_records), {**record, "organisation_id": wrong})
+    with pytest.raises(IntegrityError), db.begin() as conn:
+        conn.execute(insert(case_records), {**record, "organisation_id": a, "import_id": 999})

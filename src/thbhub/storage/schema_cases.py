@@ -11,6 +11,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     String,
@@ -34,6 +35,8 @@ case_imports = Table(
     Column("imported_by", String(320)),
     Column("options", JSON, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # What a record's composite foreign key refers to (migration cases_0004).
+    Index("uq_case_imports_id_org", "id", "organisation_id", unique=True),
 )
 
 # Status columns hold a thbhub.domain.cases.ValueStatus; value columns hold concept ids.
@@ -41,8 +44,10 @@ case_records = Table(
     "case_records",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("organisation_id", Integer, ForeignKey("organisations.id"), nullable=False),
-    Column("import_id", Integer, ForeignKey("case_imports.id"), nullable=False),
+    # One foreign key for both: the record's import exists and belongs to the record's
+    # organisation (which the import's own key makes exist); one check per inserted row.
+    Column("organisation_id", Integer, nullable=False),
+    Column("import_id", Integer, nullable=False),
     Column("state", String(20), nullable=False),  # draft on import; publication is access's
     Column("source_format", String(20), nullable=False),
     Column("source_row", Integer, nullable=False),
@@ -81,6 +86,11 @@ case_records = Table(
     Column("events_status", String(16), nullable=False, server_default="not-recorded"),
     Column("support", JSON, nullable=False, server_default="[]"),
     Column("support_status", String(16), nullable=False, server_default="not-recorded"),
+    ForeignKeyConstraint(
+        ["import_id", "organisation_id"],
+        ["case_imports.id", "case_imports.organisation_id"],
+        name="fk_case_records_import_organisation",
+    ),
     Index("ix_case_records_org_year", "organisation_id", "year"),
     # Only keyed records: CTDC files have no person keys (migration cases_0002).
     Index(
