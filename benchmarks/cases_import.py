@@ -83,8 +83,8 @@ def _child(url: str) -> None:
 def _phases(db: Any) -> tuple[float, float]:
     """Median seconds of ``ctdc.read`` alone and of the bare insert of its records."""
     from thbhub.cases import ctdc
-    from thbhub.cases.service import _split_constants
     from thbhub.cases.vocab import Vocab
+    from thbhub.storage.cases import split_constants
 
     with db.connect() as conn:
         vocab = Vocab.load(conn)
@@ -94,7 +94,7 @@ def _phases(db: Any) -> tuple[float, float]:
         parsed = ctdc.read(FILE, vocab)
         reads.append(time.perf_counter() - start)
     # The columns that vary, as the import binds them (constants go into the statement once).
-    frame, _ = _split_constants(parsed.records)
+    frame, _ = split_constants(parsed.records)
     names = ", ".join(frame.columns)
     floors = []
     for i in range(RUNS):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +20,11 @@ from sqlalchemy import Connection
 from thbhub.access import audit
 from thbhub.access.policy import agreements_for, may_read_raw_records, may_write_records
 from thbhub.cases import ctdc, htcds, htcds_table
+from thbhub.cases.counting import SUMMARY_DIMENSIONS, count_records
 from thbhub.cases.parsed import Parsed
 from thbhub.cases.pseudonym import organisation_key
 from thbhub.cases.vocab import Vocab
-from thbhub.domain.cases import MAIN_FORMS, Problem, route_values, support_values
+from thbhub.domain.cases import MAIN_FORMS, Problem
 from thbhub.domain.errors import NotFoundError, PermissionDenied, UserError
 from thbhub.domain.principals import Principal, Role
 from thbhub.ingest.registry import Progress, no_progress
@@ -34,21 +35,6 @@ from thbhub.storage import cases as store
 FORMATS = ("htcds", "ctdc")
 #: File types a case file may come in (the web upload guard accepts only these).
 CASE_FILE_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm")
-SUMMARY_DIMENSIONS = {
-    "year": "year",
-    "sex": "sex",
-    "age": "age",
-    "citizenship": "citizenship",
-    "country": "country",
-    "form": "forms",
-    "means": "means",
-    "sector": "sectors",
-    "identification": "identification",
-    "route": "events",  # <event type>:<country>, e.g. Recruitment:country:UA
-    "support": "support",  # support-plan type
-}
-#: Dimensions derived from a JSON column rather than read from it.
-_DERIVED = {"route": route_values, "support": support_values}
 MAX_LISTED_PROBLEMS = 1000
 #: Rows per insert batch of an import; progress is reported after each batch.
 INSERT_BATCH = 5000
@@ -185,7 +171,7 @@ def import_cases(
                 "options": {"quarantine": quarantine, "keep_text": list(keep_text)},
             },
         )
-        frame, constants = _split_constants(parsed.records)
+        frame, constants = store.split_constants(parsed.records)
         constants.update(
             organisation_id=org_id,
             import_id=import_id,
@@ -242,20 +228,6 @@ def import_cases(
         "warnings": _warning_summary(parsed.warnings),
         "notes": parsed.notes,
     }
-
-
-def _split_constants(records: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, Any]]:
-    """The columns that vary from row to row, and the value of each column that does not
-    (given to the insert once rather than per row).  ``source_row`` always stays in the
-    frame, so that a one-row file keeps its row."""
-    if records.height == 0:
-        return records, {}
-    constants = {
-        c: records[c][0]
-        for c in records.columns
-        if c != "source_row" and records[c].n_unique() == 1
-    }
-    return records.drop(list(constants)), constants
 
 
 def _warning_summary(warnings: list[Problem]) -> list[dict[str, Any]]:
@@ -416,38 +388,10 @@ def summaries(
         )
     out = []
     for by in tables:
-        rows = _count(frame, by).to_dicts()
+        rows = count_records(frame, by).to_dicts()
         rows.sort(key=lambda row: tuple((v is None, str(v)) for v in (row[d] for d in by)))
         out.append(rows)
     return out
-
-
-def _from_json(derive: Callable[[Any], list[str]]) -> Callable[[str], list[str]]:
-    def values(text: str) -> list[str]:
-        return derive(json.loads(text))
-
-    return values
-
-
-def _count(frame: pl.DataFrame, by: Sequence[str]) -> pl.DataFrame:
-    """Records counted by the dimensions ``by``; a multi-valued one counts a record once per
-    value (every combination when there are several), an empty one under null."""
-    values: list[pl.Expr] = []
-    for d in by:
-        column = pl.col(SUMMARY_DIMENSIONS[d])
-        if d in _DERIVED:
-            listed = column.map_elements(_from_json(_DERIVED[d]), return_dtype=pl.List(pl.String))
-        elif SUMMARY_DIMENSIONS[d] in store.JSON_RECORD_COLUMNS:
-            listed = column.str.json_decode(pl.List(pl.String))
-        else:
-            values.append(column.alias(d))
-            continue
-        values.append(pl.when(listed.list.len() > 0).then(listed).alias(d))
-    table = frame.select(values)
-    for d in by:
-        if isinstance(table.schema[d], pl.List):
-            table = table.explode(d)
-    return table.group_by(list(by)).len("count")
 
 
 #: The analysis frame's columns read from the records (record_id is the record's id).

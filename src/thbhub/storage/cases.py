@@ -15,7 +15,6 @@ from sqlalchemy import (
     Select,
     Text,
     cast,
-    func,
     insert,
     select,
     update,
@@ -136,6 +135,20 @@ def _sqlite_literal(value: Any) -> str | None:
     return None
 
 
+def split_constants(records: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, Any]]:
+    """The columns that vary from row to row, and the value of each column that does not
+    (given to :func:`insert_records` once rather than per row).  ``source_row`` always stays in the
+    frame, so that a one-row file keeps its row."""
+    if records.height == 0:
+        return records, {}
+    constants = {
+        c: records[c][0]
+        for c in records.columns
+        if c != "source_row" and records[c].n_unique() == 1
+    }
+    return records.drop(list(constants)), constants
+
+
 def now_value(conn: Connection) -> Any:
     """The current time as the driver stores it for :func:`insert_records`."""
     now = datetime.now(UTC)
@@ -187,18 +200,14 @@ def record_rows(
     org_id: int,
     *,
     ids: Sequence[int] | None = None,
-    columns: Sequence[str] | None = None,
     limit: int | None = None,
     offset: int = 0,
     **match: Any,
 ) -> list[dict[str, Any]]:
-    """An organisation's records, optionally filtered on the scalar dimensions in
-    ``match`` (year, sex, citizenship, country; None matches all) or to ``ids``, with all
-    of :data:`RECORD_COLUMNS` or only ``columns``: a summary over tens of thousands of
-    records needs one or two, and decoding every JSON column of every record is most of
-    the cost."""
-    wanted = RECORD_COLUMNS if columns is None else ["id", *(c for c in columns if c != "id")]
-    q = _matching(select(*[case_records.c[n] for n in wanted]), org_id, match)
+    """An organisation's records, whole, optionally filtered on the scalar dimensions in
+    ``match`` (year, sex, citizenship, country; None matches all) or to ``ids``.  Counting
+    and analysis read only the columns they need with :func:`record_frame`."""
+    q = _matching(select(*[case_records.c[n] for n in RECORD_COLUMNS]), org_id, match)
     if ids is not None:
         q = q.where(case_records.c.id.in_(list(ids)))
     q = q.order_by(case_records.c.id).offset(offset)
@@ -234,15 +243,6 @@ def record_frame(
         c: pl.Int64 if isinstance(case_records.c[c].type, Integer) else pl.String for c in columns
     }
     return pl.DataFrame(conn.execute(q.order_by(case_records.c.id)).all(), schema, orient="row")
-
-
-def record_count(conn: Connection, org_id: int) -> int:
-    q = (
-        select(func.count())
-        .select_from(case_records)
-        .where(case_records.c.organisation_id == org_id)
-    )
-    return int(conn.execute(q).scalar_one())
 
 
 def import_rows(conn: Connection, org_id: int) -> list[dict[str, Any]]:
