@@ -80,3 +80,71 @@ def test_quarantine_fixed_and_uploaded_again_on_the_web(
     assert r.status_code == 200 and "1 of 1 rows stored" in r.text
     assert client.get("/api/v1/cases/quarantine").json() == []
     assert len(client.get("/api/v1/cases").json()) == 2
+
+
+def _table(html: str, caption: str) -> dict[str, int]:
+    """An aggregate table of the page as label -> count (the filter's own value included)."""
+    body = html.split(f"<caption>{caption}</caption>", 1)[1].split("</table>", 1)[0]
+    cells = re.findall(r"<tr><td>(.*?)</td>\s*<td class=\"num\">([\d,]+)</td>", body, re.S)
+    return {re.sub(r"<[^>]+>|\(filter\)", "", k).strip(): int(v.replace(",", "")) for k, v in cells}
+
+
+def test_aggregates_count_the_records_matching_the_other_filters(
+    settings: Settings, db: Database, tmp_path: Path
+) -> None:
+    world = build_world(settings, db)
+    alpha = world.orgs["alpha"]
+    rows = [
+        ctdc_row(X="1", citizenship="VN", yearOfRegistration="2016"),
+        ctdc_row(X="2", citizenship="UA", isForcedLabour="1", isSexualExploit="0"),
+        ctdc_row(X="3", citizenship="UA", CountryOfExploitation="DK"),
+        ctdc_row(X="4", citizenship="UA", CountryOfExploitation="DK", yearOfRegistration="2016"),
+    ]
+    service.import_cases(db, settings, member(alpha), write_ctdc(tmp_path / "c.csv", rows), alpha)
+    client = browser_client(create_app(settings, db), world, "contributor")
+
+    everything = client.get("/cases").text
+    assert "4 records in all" in everything
+    assert _table(everything, "Country of exploitation") == {"Denmark": 2, "Poland": 2}
+
+    ua = client.get("/cases", params={"citizenship": "country:UA"}).text
+    assert "3 records match the filters" in ua
+    # Other tables count Ukrainians only; citizenship's own table still offers every value.
+    assert _table(ua, "Country of exploitation") == {"Denmark": 2, "Poland": 1}
+    assert _table(ua, "Year of registration") == {"2015": 2, "2016": 1}
+    assert _table(ua, "Citizenship") == {"Ukraine": 2 + 1, "Vietnam": 1}
+    assert '<strong aria-current="true">Ukraine</strong>' in ua
+    # A value's link adds its filter to those set.
+    assert 'href="/cases?citizenship=country%3AUA&amp;country=country%3ADK#list"' in ua
+
+    narrow = client.get(
+        "/cases", params={"citizenship": "country:UA", "form": "form:labour-exploitation"}
+    ).text
+    assert "1 record matches the filters" in narrow
+    assert _table(narrow, "Country of exploitation") == {"Poland": 1}
+    assert len(_record_ids(narrow)) == 1
+    none = client.get("/cases", params={"year": 2001}).text
+    assert "No record matches these filters." in none
+
+
+def test_facets_count_each_dimension_without_its_own_filter() -> None:
+    import polars as pl
+
+    from thbhub.cases.counting import decode_lists, facets
+
+    frame = decode_lists(
+        pl.DataFrame(
+            {
+                "year": [2015, 2015, 2016],
+                "sex": ["sex:female", "sex:male", "sex:female"],
+                "forms": ['["form:a"]', '["form:a", "form:b"]', "[]"],
+            }
+        )
+    )
+    total, (by_year, by_sex, by_form) = facets(
+        frame, ["year", "sex", "form"], {"year": 2015, "form": "form:b", "sex": None}
+    )
+    assert total == 1
+    assert dict(by_year.iter_rows()) == {2015: 1}  # records with form b, any year
+    assert dict(by_sex.iter_rows()) == {"sex:male": 1}
+    assert dict(by_form.iter_rows()) == {"form:a": 2, "form:b": 1}  # 2015's records

@@ -4,7 +4,7 @@ reads the columns, :func:`count_records` counts them)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import polars as pl
@@ -25,6 +25,11 @@ SUMMARY_DIMENSIONS = {
     "route": "events",  # <event type>:<country>, e.g. Recruitment:country:UA
     "support": "support",  # support-plan type
 }
+#: What the owner's record list can be filtered on: dimension -> record column.  The
+#: scalar ones are also matched in SQL (:func:`thbhub.storage.cases.record_rows`).
+FILTERS = {
+    d: SUMMARY_DIMENSIONS[d] for d in ("year", "sex", "citizenship", "country", "form", "means")
+}
 #: Dimensions derived from a JSON column rather than read from it.
 _DERIVED = {"route": route_values, "support": support_values}
 
@@ -36,14 +41,66 @@ def _from_json(derive: Callable[[Any], list[str]]) -> Callable[[str], list[str]]
     return values
 
 
+def decode_lists(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with its JSON list columns (as :func:`thbhub.storage.cases.record_frame`
+    reads them) decoded into Polars lists, once for all the counts and filters over it."""
+    return frame.with_columns(
+        pl.col(c).str.json_decode(pl.List(pl.String))
+        for c in frame.columns
+        if c in JSON_RECORD_COLUMNS
+        and c not in (SUMMARY_DIMENSIONS[d] for d in _DERIVED)
+        and frame.schema[c] == pl.String
+    )
+
+
+def matching(filters: Mapping[str, Any]) -> pl.Expr:
+    """True for the records with every value in ``filters`` (a dimension of :data:`FILTERS`
+    -> a value; None matches all); a multi-valued dimension matches when the record lists
+    the value.  Over a frame whose lists are decoded (:func:`decode_lists`)."""
+    conditions = [pl.lit(True)]
+    for d, value in filters.items():
+        if value is None:
+            continue
+        if d not in FILTERS:
+            raise ValueError(f"records are not filtered by {d!r}")
+        column = pl.col(FILTERS[d])
+        listed = FILTERS[d] in JSON_RECORD_COLUMNS
+        conditions.append(column.list.contains(value) if listed else column == value)
+    return pl.all_horizontal(conditions).fill_null(False)
+
+
+def facets(
+    frame: pl.DataFrame, dims: Sequence[str], filters: Mapping[str, Any]
+) -> tuple[int, list[pl.DataFrame]]:
+    """How many records match ``filters``, and for each dimension of ``dims`` the records
+    counted by it among those matching every filter *but its own*: the counts of the values
+    one could switch that filter to.  ``frame`` as :func:`decode_lists` gives it."""
+    total = frame.filter(matching(filters)).height
+    tables = [
+        count_records(frame.filter(matching({k: v for k, v in filters.items() if k != d})), [d])
+        for d in dims
+    ]
+    return total, tables
+
+
+def sorted_rows(table: pl.DataFrame, by: Sequence[str]) -> list[dict[str, Any]]:
+    """A count table as rows, ordered by its dimensions' values, the unrecorded last."""
+    rows = table.to_dicts()
+    rows.sort(key=lambda row: tuple((v is None, str(v)) for v in (row[d] for d in by)))
+    return rows
+
+
 def count_records(frame: pl.DataFrame, by: Sequence[str]) -> pl.DataFrame:
     """Records counted by the dimensions ``by``; a multi-valued one counts a record once per
-    value (every combination when there are several), an empty one under null."""
+    value (every combination when there are several), an empty one under null.  List columns
+    may come as JSON text or decoded (:func:`decode_lists`)."""
     values: list[pl.Expr] = []
     for d in by:
         column = pl.col(SUMMARY_DIMENSIONS[d])
         if d in _DERIVED:
             listed = column.map_elements(_from_json(_DERIVED[d]), return_dtype=pl.List(pl.String))
+        elif isinstance(frame.schema[SUMMARY_DIMENSIONS[d]], pl.List):
+            listed = column
         elif SUMMARY_DIMENSIONS[d] in JSON_RECORD_COLUMNS:
             listed = column.str.json_decode(pl.List(pl.String))
         else:

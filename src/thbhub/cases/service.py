@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ from sqlalchemy import Connection
 
 from thbhub.access import audit
 from thbhub.access.policy import agreements_for, may_read_raw_records, may_write_records
-from thbhub.cases import ctdc, htcds, htcds_table
+from thbhub.cases import counting, ctdc, htcds, htcds_table
 from thbhub.cases.counting import SUMMARY_DIMENSIONS, count_records
 from thbhub.cases.parsed import Parsed
 from thbhub.cases.pseudonym import organisation_key
@@ -316,17 +316,15 @@ def list_cases(
             "citizenship": citizenship,
             "country": country,
         }
-        lists_match = {"forms": form, "means": means}
         filters = {**match, "form": form, "means": means}
         if form is None and means is None:
             rows = store.record_rows(conn, org_id, limit=limit, offset=offset, **match)
         else:
             # The lists are JSON: match on them alone, then read the page's records whole.
             lists = store.record_frame(conn, org_id, ("id", "forms", "means"), **match)
-            for column, value in lists_match.items():
-                if value is not None:
-                    decoded = pl.col(column).str.json_decode(pl.List(pl.String))
-                    lists = lists.filter(decoded.list.contains(value))
+            lists = counting.decode_lists(lists).filter(
+                counting.matching({"form": form, "means": means})
+            )
             wanted = lists["id"].to_list()
             page = wanted[offset : offset + limit if limit is not None else None]
             rows = store.record_rows(conn, org_id, ids=page) if page else []
@@ -361,22 +359,57 @@ def summaries(
     db: Database, principal: Principal, org: str | int, tables: Sequence[Sequence[str]]
 ) -> list[list[dict[str, Any]]]:
     """Several :func:`summary` tables (one per list of dimensions) from one read of the
-    records and one audit entry: the owner's page shows seven."""
+    records and one audit entry."""
     for by in tables:
-        unknown = [d for d in by if d not in SUMMARY_DIMENSIONS]
-        if unknown:
-            raise UserError(
-                f"--by {', '.join(unknown)}: not a dimension; use {', '.join(SUMMARY_DIMENSIONS)}"
-            )
-        if not by:
-            raise UserError("--by needs at least one dimension")
-        if len(set(by)) < len(by):
-            raise UserError(f"--by {','.join(by)}: a dimension is named twice")
+        _check_dimensions(by)
     columns = list(dict.fromkeys(SUMMARY_DIMENSIONS[d] for by in tables for d in by))
+    frame = _summary_frame(db, principal, org, columns, {"by": [list(by) for by in tables]})
+    return [counting.sorted_rows(count_records(frame, by), by) for by in tables]
+
+
+def faceted_summary(
+    db: Database,
+    principal: Principal,
+    org: str | int,
+    dims: Sequence[str],
+    filters: Mapping[str, Any],
+) -> tuple[int, list[list[dict[str, Any]]]]:
+    """The owner's page: how many records match ``filters`` (see :data:`counting.FILTERS`),
+    and per dimension of ``dims`` the counts among the records matching the *other* filters
+    (:func:`counting.facets`); one read, one audit entry."""
+    _check_dimensions(dims)
+    active = {k: v for k, v in filters.items() if v is not None}
+    wanted = [*dims, *active]
+    columns = list(dict.fromkeys(SUMMARY_DIMENSIONS[d] for d in wanted))
+    detail = {"by": [[d] for d in dims], "filters": active}
+    frame = counting.decode_lists(_summary_frame(db, principal, org, columns, detail))
+    total, tables = counting.facets(frame, dims, active)
+    return total, [counting.sorted_rows(t, [d]) for d, t in zip(dims, tables, strict=True)]
+
+
+def _check_dimensions(by: Sequence[str]) -> None:
+    unknown = [d for d in by if d not in SUMMARY_DIMENSIONS]
+    if unknown:
+        raise UserError(
+            f"--by {', '.join(unknown)}: not a dimension; use {', '.join(SUMMARY_DIMENSIONS)}"
+        )
+    if not by:
+        raise UserError("--by needs at least one dimension")
+    if len(set(by)) < len(by):
+        raise UserError(f"--by {','.join(by)}: a dimension is named twice")
+
+
+def _summary_frame(
+    db: Database, principal: Principal, org: str | int, columns: list[str], detail: dict[str, Any]
+) -> pl.DataFrame:
+    """The columns of the organisation's records that counts are made from, the read
+    checked and audited as one summary read."""
     with db.begin() as conn:
         org_id = resolve_org(conn, org)
         _check_read(conn, principal, org_id)
         frame = store.record_frame(conn, org_id, columns)
+        if len(detail["by"]) == 1 and "filters" not in detail:
+            detail = {"by": detail["by"][0]}
         audit.record(
             conn,
             principal,
@@ -384,14 +417,9 @@ def summaries(
             "case_summary",
             organisation_id=org_id,
             rows=frame.height,
-            detail={"by": [list(by) for by in tables] if len(tables) > 1 else list(tables[0])},
+            detail=detail,
         )
-    out = []
-    for by in tables:
-        rows = count_records(frame, by).to_dicts()
-        rows.sort(key=lambda row: tuple((v is None, str(v)) for v in (row[d] for d in by)))
-        out.append(rows)
-    return out
+    return frame
 
 
 #: The analysis frame's columns read from the records (record_id is the record's id).

@@ -47,8 +47,6 @@ def cases_page(
     page: int = Query(1, ge=1, le=100000),
 ) -> HTMLResponse:
     org = own_org(principal, None)
-    counts = service.summaries(db, principal, org, [[dim] for dim, _ in AGGREGATES])
-    aggregates = [(label, dim, rows) for (dim, label), rows in zip(AGGREGATES, counts, strict=True)]
     filters: dict[str, Any] = {
         "year": year,
         "sex": sex,
@@ -57,15 +55,19 @@ def cases_page(
         "form": form,
         "means": means,
     }
+    # Each table counts the records matching the other filters: the values a filter could
+    # be set to, and after filtering, the breakdown of what is listed.
+    total, counts = service.faceted_summary(db, principal, org, [d for d, _ in AGGREGATES], filters)
+    aggregates = [(label, dim, rows) for (dim, label), rows in zip(AGGREGATES, counts, strict=True)]
     rows = service.list_cases(
         db, principal, org, **filters, limit=PAGE + 1, offset=(page - 1) * PAGE
     )
-    # The filters offer the values the organisation's records have (from the aggregates).
     options = {
         dim: [(r[dim], r["count"]) for r in counts if r[dim] is not None]
         for _, dim, counts in aggregates
         if dim in filters
     }
+    active = {k: v for k, v in filters.items() if v is not None}
     labels = {c["id"]: c["label"] for c in list_concepts(db, None)}
     quarantined = service.quarantine(db, principal, org)
     return templates.TemplateResponse(
@@ -74,6 +76,8 @@ def cases_page(
         {
             "aggregates": aggregates,
             "rows": rows[:PAGE],
+            "total": total,
+            "first": (page - 1) * PAGE + 1,
             "more": len(rows) > PAGE,
             "page": page,
             "labels": labels,
@@ -81,7 +85,10 @@ def cases_page(
             "filters": filters,
             "options": options,
             "filter_labels": dict((dim, label) for label, dim, _ in aggregates),
-            "query": urlencode({k: v for k, v in filters.items() if v is not None}),
+            "query": urlencode(active),
+            "refine": {
+                dim: urlencode({k: v for k, v in active.items() if k != dim}) for dim in filters
+            },
         },
     )
 
