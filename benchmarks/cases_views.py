@@ -82,6 +82,17 @@ def main() -> None:
                 raw("id, year, sex, age, forms, citizenship, country, means"),
             ),
             (
+                "the seven tables of /cases filtered by citizenship and form (facets)",
+                lambda: service.faceted_summary(
+                    db,
+                    who,
+                    org,
+                    dims,
+                    {"citizenship": "country:UA", "form": "form:labour-exploitation"},
+                ),
+                raw("id, year, sex, age, forms, citizenship, country, means"),
+            ),
+            (
                 "list filtered by means, first page",
                 lambda: service.list_cases(db, who, org, means="means:debt-bondage", limit=51),
                 raw("id, forms, means"),
