@@ -148,3 +148,18 @@ def test_facets_count_each_dimension_without_its_own_filter() -> None:
     assert dict(by_year.iter_rows()) == {2015: 1}  # records with form b, any year
     assert dict(by_sex.iter_rows()) == {"sex:male": 1}
     assert dict(by_form.iter_rows()) == {"form:a": 2, "form:b": 1}  # 2015's records
+
+
+def test_facets_without_filters_count_every_record_of_a_large_frame() -> None:
+    # A literal-true predicate broke Polars' filter on frames of some 40,000 rows (the
+    # CTDC import's size): /cases failed for the demo organisation until no-filter meant
+    # no predicate at all.
+    import polars as pl
+
+    from thbhub.cases.counting import decode_lists, facets
+
+    n = 40_000
+    frame = decode_lists(pl.DataFrame({"year": [2015 + i % 3 for i in range(n)]}))
+    total, (by_year,) = facets(frame, ["year"], {"year": None})
+    assert total == n
+    assert dict(by_year.iter_rows()) == {2015: 13_334, 2016: 13_333, 2017: 13_333}

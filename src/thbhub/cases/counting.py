@@ -53,11 +53,11 @@ def decode_lists(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def matching(filters: Mapping[str, Any]) -> pl.Expr:
-    """True for the records with every value in ``filters`` (a dimension of :data:`FILTERS`
-    -> a value; None matches all); a multi-valued dimension matches when the record lists
-    the value.  Over a frame whose lists are decoded (:func:`decode_lists`)."""
-    conditions = [pl.lit(True)]
+def matching(frame: pl.DataFrame, filters: Mapping[str, Any]) -> pl.DataFrame:
+    """The records of ``frame`` with every value in ``filters`` (a dimension of
+    :data:`FILTERS` -> a value; None matches all); a multi-valued dimension matches when the
+    record lists the value.  ``frame``'s lists decoded (:func:`decode_lists`)."""
+    conditions = []
     for d, value in filters.items():
         if value is None:
             continue
@@ -65,8 +65,10 @@ def matching(filters: Mapping[str, Any]) -> pl.Expr:
             raise ValueError(f"records are not filtered by {d!r}")
         column = pl.col(FILTERS[d])
         listed = FILTERS[d] in JSON_RECORD_COLUMNS
-        conditions.append(column.list.contains(value) if listed else column == value)
-    return pl.all_horizontal(conditions).fill_null(False)
+        conditions.append(
+            (column.list.contains(value) if listed else column == value).fill_null(False)
+        )
+    return frame.filter(conditions) if conditions else frame
 
 
 def facets(
@@ -75,9 +77,9 @@ def facets(
     """How many records match ``filters``, and for each dimension of ``dims`` the records
     counted by it among those matching every filter *but its own*: the counts of the values
     one could switch that filter to.  ``frame`` as :func:`decode_lists` gives it."""
-    total = frame.filter(matching(filters)).height
+    total = matching(frame, filters).height
     tables = [
-        count_records(frame.filter(matching({k: v for k, v in filters.items() if k != d})), [d])
+        count_records(matching(frame, {k: v for k, v in filters.items() if k != d}), [d])
         for d in dims
     ]
     return total, tables

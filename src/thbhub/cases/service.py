@@ -322,9 +322,7 @@ def list_cases(
         else:
             # The lists are JSON: match on them alone, then read the page's records whole.
             lists = store.record_frame(conn, org_id, ("id", "forms", "means"), **match)
-            lists = counting.decode_lists(lists).filter(
-                counting.matching({"form": form, "means": means})
-            )
+            lists = counting.matching(counting.decode_lists(lists), {"form": form, "means": means})
             wanted = lists["id"].to_list()
             page = wanted[offset : offset + limit if limit is not None else None]
             rows = store.record_rows(conn, org_id, ids=page) if page else []
