@@ -50,6 +50,17 @@ def test_safe_names_are_kept_readable() -> None:
         safe_filename("cases.exe", (".csv", ".xlsx"))
 
 
+def test_long_names_keep_their_suffix_and_fit_a_file_system() -> None:
+    long = "Lietuvos atvejai " * 20 + ".csv"  # 344 characters
+    kept = safe_filename(long, (".csv",))
+    assert kept.endswith(".csv") and kept.startswith("Lietuvos atvejai")
+    assert len(kept.encode()) <= 200
+    # Multi-byte letters are cut between characters, not inside one.
+    wide = safe_filename("Łódź " * 80 + ".xlsx", (".xlsx",))
+    assert wide.endswith(".xlsx") and len(wide.encode()) <= 200
+    wide.encode().decode()
+
+
 def _app_with_upload(settings: Settings, db: Database, stored: list[Any]) -> TestClient:
     router = APIRouter(prefix="/api/v1")
 

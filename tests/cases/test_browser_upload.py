@@ -31,7 +31,7 @@ def test_upload_form_rejects_then_quarantines(
         page.get_by_role("button", name="Log in").click()
         page.wait_for_url("**/cases/upload")
 
-        page.get_by_label("File").set_input_files(str(upload))
+        page.locator("input[name=file]").set_input_files(str(upload))
         page.get_by_role("button", name="Upload and validate").click()
         alert = page.get_by_role("alert")
         assert "Rejected: nothing was stored" in alert.inner_text()
@@ -39,7 +39,7 @@ def test_upload_form_rejects_then_quarantines(
         assert "yearOfRegistration" in problem.inner_text()
         assert "5" in problem.get_by_role("cell").nth(1).inner_text()  # line 5 of the file
 
-        page.get_by_label("File").set_input_files(str(upload))
+        page.locator("input[name=file]").set_input_files(str(upload))
         page.get_by_label("Store valid rows, quarantine invalid ones").check()
         page.get_by_role("button", name="Upload and validate").click()
         stored = page.locator("section.notice").inner_text()

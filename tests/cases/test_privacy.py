@@ -168,5 +168,5 @@ def test_person_key_links_within_an_organisation_only(
     other_secret = settings.model_copy(
         update={"secret_key": SecretStr("another-deployment-secret-000")}
     )
-    service.import_cases(db, other_secret, member(a), tmp_path / "1.csv", a)
+    service.import_cases(db, other_secret, member(a), tmp_path / "1.csv", a, again=True)
     assert service.list_cases(db, member(a), a)[-1]["person_key"] != keys_a[0]

@@ -43,6 +43,7 @@ from thbhub.domain.cases import (
     ValueStatus,
 )
 from thbhub.domain.errors import UserError
+from thbhub.ingest.textfile import read_sample, require_utf8, sniff_delimiter
 
 GLOBAL_2017_MARKERS = ("meansOfControlNotSpecified", "isSexAndLabour", "RecruiterRelationship")
 SYNTHETIC_2024_MARKERS = ("meansThreats", "meansAbusePsyPhySex", "traffickMonths")
@@ -67,8 +68,9 @@ def detect(columns: list[str]) -> str | None:
 
 
 def read(path: Path, vocab: Vocab, *, name: str | None = None) -> Parsed:
+    require_utf8(path)
     try:
-        df = pl.read_csv(path, infer_schema=False, encoding="utf8-lossy")
+        df = pl.read_csv(path, infer_schema=False, separator=sniff_delimiter(read_sample(path)))
     except (pl.exceptions.PolarsError, OSError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise UserError(f"{name or path.name}: not a readable CSV file ({first})") from exc

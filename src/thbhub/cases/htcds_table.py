@@ -11,6 +11,7 @@ from typing import Any
 from thbhub.cases.htcds_fields import ALIASES, BY_NAME, FIELDS, REPEATED, XLSFORM_META
 from thbhub.cases.vocab import norm
 from thbhub.domain.errors import UserError
+from thbhub.ingest.textfile import read_sample, require_utf8, sniff_delimiter
 
 # The event and support-plan labels ("Type", "Country", "Date", "City") and bare names are
 # too generic to recognise a column by: those fields are read by their field names only.
@@ -68,18 +69,12 @@ def load_rows(path: Path) -> tuple[str | None, list[tuple[int, list[str | None]]
         ]
         wb.close()
         return best.title, rows
+    require_utf8(path)
+    delimiter = sniff_delimiter(read_sample(path))
     try:
         with path.open(encoding="utf-8-sig", newline="") as fh:
-            sample = fh.read(4096)
-            fh.seek(0)
-            semi = sample.count(";") > sample.count(",") and "\t" not in sample
-            delimiter = ";" if semi else ","
-            if sample.count("\t") > sample.count(delimiter):
-                delimiter = "\t"
             reader = csv.reader(fh, delimiter=delimiter)
             return None, [(i, [cell(v) for v in r]) for i, r in enumerate(reader, start=1)]
-    except UnicodeDecodeError as exc:
-        raise UserError(f"{path.name}: not UTF-8 text; save the file as CSV UTF-8") from exc
     except csv.Error as exc:
         raise UserError(f"{path.name}: not a readable CSV file ({exc})") from exc
 

@@ -28,6 +28,7 @@ from thbhub.domain.cases import MAIN_FORMS, Problem
 from thbhub.domain.errors import NotFoundError, PermissionDenied, UserError
 from thbhub.domain.principals import Principal, Role
 from thbhub.ingest.registry import Progress, no_progress
+from thbhub.ingest.textfile import read_sample, require_utf8, sniff_delimiter
 from thbhub.settings import Settings
 from thbhub.storage import Database
 from thbhub.storage import cases as store
@@ -38,6 +39,12 @@ CASE_FILE_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm")
 MAX_LISTED_PROBLEMS = 1000
 #: Rows per insert batch of an import; progress is reported after each batch.
 INSERT_BATCH = 5000
+
+
+class DuplicateCaseFile(UserError):
+    """The organisation imported this very file before (see ``again``)."""
+
+    status_code = 409
 
 
 class CaseFileRejected(UserError):
@@ -81,9 +88,10 @@ def detect_format(path: Path) -> str:
         return "htcds"
     if suffix not in (".csv", ".tsv", ".txt"):
         raise UserError(f"{path.name}: unknown file type {suffix!r}; give a .csv or .xlsx file")
-    with path.open(encoding="utf-8-sig", errors="replace") as fh:
-        header = fh.readline()
-    columns = [c.strip().strip('"') for c in header.replace(";", ",").split(",")]
+    require_utf8(path)
+    sample = read_sample(path)
+    header = sample.splitlines()[0] if sample.strip() else ""
+    columns = [c.strip().strip('"') for c in header.split(sniff_delimiter(sample))]
     if ctdc.detect(columns):
         return "ctdc"
     if htcds_table.detect(path):
@@ -133,6 +141,7 @@ def import_cases(
     quarantine: bool = False,
     keep_text: Sequence[str] = (),
     name: str | None = None,
+    again: bool = False,
     progress: Progress = no_progress,
 ) -> dict[str, Any]:
     """Validate and store a case file for ``org`` in one transaction.
@@ -140,6 +149,10 @@ def import_cases(
     By default a file with any invalid row is rejected whole (:class:`CaseFileRejected`
     lists every problem) and nothing is written; with ``quarantine`` the valid rows are
     stored and the invalid ones kept in the quarantine to fix and re-submit.
+
+    A file whose content the organisation has imported before is refused unless ``again``:
+    storing the same victims twice would double every count made from them (a reloaded
+    upload page re-sends the file).
 
     ``progress(done, total)`` is called with the records stored so far: ``(0, None)``
     before the file is read, ``(0, total)`` once it is validated, then after each batch
@@ -153,7 +166,18 @@ def import_cases(
         if not may_write_records(principal, org_id):
             raise PermissionDenied("you may not add case records for this organisation")
         progress(0, None)
+        checksum = _checksum(path)
+        earlier = None if again else store.import_by_checksum(conn, org_id, checksum)
+        if earlier is not None:
+            raise DuplicateCaseFile(
+                f"{name or path.name}: this file was already imported on "
+                f"{earlier['created_at']:%Y-%m-%d %H:%M} as import {earlier['id']} "
+                f"({earlier['rows_stored']:,} records stored); nothing was stored. To store "
+                "its records a second time, import it again with --again"
+            )
         parsed = parse_file(conn, settings, org_id, path, fmt, keep_text=keep_text, name=name)
+        if parsed.rows_read == 0:
+            raise UserError(f"{parsed.file}: no rows under the header; nothing was stored")
         errors = parsed.errors
         if errors and not quarantine:
             raise CaseFileRejected(parsed.file, errors, len(parsed.invalid))
@@ -163,12 +187,16 @@ def import_cases(
                 "organisation_id": org_id,
                 "file_name": parsed.file,
                 "format": parsed.format,
-                "checksum": _checksum(path),
+                "checksum": checksum,
                 "rows_read": parsed.rows_read,
                 "rows_stored": 0,
                 "rows_quarantined": 0,
                 "imported_by": principal.email,
-                "options": {"quarantine": quarantine, "keep_text": list(keep_text)},
+                "options": {
+                    "quarantine": quarantine,
+                    "keep_text": list(keep_text),
+                    "again": again,
+                },
             },
         )
         frame, constants = store.split_constants(parsed.records)

@@ -51,6 +51,9 @@ def import_cases(
     keep_text: list[str] = typer.Option(
         [], "--keep-text", help="Store this HTCDS free-text field (repeat per field)."
     ),
+    again: bool = typer.Option(
+        False, "--again", help="Import a file whose content this organisation imported before."
+    ),
     output: Format = typer.Option(
         Format.table, "--report", help="The import report as table, json or csv."
     ),
@@ -69,6 +72,7 @@ def import_cases(
                 fmt=fmt,
                 quarantine=quarantine,
                 keep_text=keep_text,
+                again=again,
                 progress=progress,
             )
     except service.CaseFileRejected as exc:

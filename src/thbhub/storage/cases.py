@@ -74,6 +74,18 @@ def insert_import(conn: Connection, values: dict[str, Any]) -> int:
     return int(conn.execute(insert(case_imports).returning(case_imports.c.id), values).scalar_one())
 
 
+def import_by_checksum(conn: Connection, org_id: int, checksum: str) -> dict[str, Any] | None:
+    """The organisation's earliest import of a file with this SHA-256, if any."""
+    q = (
+        select(case_imports.c.id, case_imports.c.created_at, case_imports.c.rows_stored)
+        .where(case_imports.c.organisation_id == org_id, case_imports.c.checksum == checksum)
+        .order_by(case_imports.c.id)
+        .limit(1)
+    )
+    found = conn.execute(q).mappings().first()
+    return dict(found) if found is not None else None
+
+
 def finish_import(conn: Connection, import_id: int, stored: int, quarantined: int) -> None:
     conn.execute(
         update(case_imports).where(case_imports.c.id == import_id),

@@ -8,11 +8,11 @@ Use it in any route that takes a file::
         async with received_upload(file, settings, suffixes=(".csv", ".xlsx")) as saved:
             result = import_file(db, principal, saved.path, original_name=saved.name)
 
-The file is streamed to a private temporary directory (never under a name the client
-chose) and deleted when the block ends, whatever happens; a file over
-``settings.max_upload_mb`` or with a dangerous name is refused with a 413/422 UserError that
-says what to fix.  The auth middleware also refuses bodies over the limit before they reach
-any route.
+The file is streamed to a private temporary directory, under the client's name once
+:func:`safe_filename` has made it a plain one, and deleted when the block ends, whatever
+happens; a file over ``settings.max_upload_mb`` or with a dangerous name is refused with a
+413/422 UserError that says what to fix.  The auth middleware also refuses bodies over the
+limit before they reach any route.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from thbhub.settings import Settings
 
 _CHUNK = 1 << 20
 _SAFE = re.compile(r"[^\w. -]+")  # letters of any script, digits, _ . - and space
+_NAME_BYTES = 200  # file systems allow 255 bytes a name
 
 
 class UploadTooLarge(UserError):
@@ -62,12 +63,25 @@ def safe_filename(name: str | None, suffixes: Collection[str] = ()) -> str:
         raise UnsafeFileName(f"file name {shown!r} contains control characters")
     if raw.startswith("."):
         raise UnsafeFileName(f"file name {shown!r} is a hidden file")
-    clean = _SAFE.sub("_", unicodedata.normalize("NFC", raw)).strip()[:200]
+    clean = _fit(_SAFE.sub("_", unicodedata.normalize("NFC", raw)).strip())
     if suffixes and Path(clean).suffix.lower() not in {s.lower() for s in suffixes}:
         raise UnsafeFileName(
             f"file {shown!r} is not one of the accepted types: {', '.join(sorted(suffixes))}"
         )
     return clean
+
+
+def _fit(name: str, limit: int = _NAME_BYTES) -> str:
+    """``name`` shortened to ``limit`` bytes of UTF-8 by cutting its stem, so that a long
+    name keeps its suffix (which decides how the file is read) and fits any file system."""
+    if len(name.encode()) <= limit:
+        return name
+    suffix = Path(name).suffix
+    if len(suffix.encode()) > 20:  # no real suffix is that long: cut the whole name
+        suffix = ""
+    stem = name[: len(name) - len(suffix)]
+    room = limit - len(suffix.encode())
+    return stem.encode()[:room].decode(errors="ignore").rstrip() + suffix
 
 
 @dataclass(frozen=True)
@@ -85,9 +99,9 @@ async def received_upload(
     limit = int(settings.max_upload_mb * 1024 * 1024)
     workdir = Path(tempfile.mkdtemp(prefix="thbhub-upload-"))
     try:
-        # Never the client's name on disk; only its (cleaned) suffix, which readers use to
-        # tell CSV from Excel.
-        path = workdir / ("upload" + Path(name).suffix.lower())
+        # The cleaned name (a plain name, no path, not hidden; see safe_filename) inside a
+        # private directory: the readers' messages then name the user's file, not ours.
+        path = workdir / name
         size = 0
         with path.open("wb") as fh:
             while chunk := await upload.read(_CHUNK):

@@ -173,6 +173,7 @@ async def post_import(
     file: UploadFile = File(...),
     format: str | None = Form(None, pattern="^(htcds|ctdc)$"),
     quarantine: bool = Form(False),
+    again: bool = Form(False),
 ) -> dict[str, Any]:
     org_id = own_org(principal, None)
     async with received_upload(file, settings, suffixes=CASE_FILE_SUFFIXES) as saved:
@@ -186,6 +187,7 @@ async def post_import(
                 fmt=format,
                 quarantine=quarantine,
                 name=saved.name,
+                again=again,
             )
         except service.CaseFileRejected as exc:
             from fastapi.responses import JSONResponse

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 
 from thbhub.cases import service
 from thbhub.cases.service import CASE_FILE_SUFFIXES
+from thbhub.domain.errors import UserError
 from thbhub.taxonomy.service import list_concepts
 from thbhub.web.access import Access, access
 from thbhub.web.api.cases import CONCEPT, own_org
@@ -95,9 +96,12 @@ def cases_page(
 
 @router.get("/cases/upload", response_class=HTMLResponse)
 @access(Access.contributor)
-def upload_form(request: Request, principal: PrincipalDep, templates: TemplatesDep) -> HTMLResponse:
+def upload_form(
+    request: Request, principal: PrincipalDep, settings: SettingsDep, templates: TemplatesDep
+) -> HTMLResponse:
     own_org(principal, None)
-    return templates.TemplateResponse(request, "cases_upload.html", {"report": None})
+    context = {"report": None, "max_mb": settings.max_upload_mb}
+    return templates.TemplateResponse(request, "cases_upload.html", context)
 
 
 @router.post("/cases/upload", response_class=HTMLResponse)
@@ -111,14 +115,20 @@ async def upload(
     file: UploadFile = File(...),
     format: str | None = Form(None),
     quarantine: bool = Form(False),
+    again: bool = Form(False),
 ) -> HTMLResponse:
     org = own_org(principal, None)
     fmt = format if format in service.FORMATS else None
-    context: dict[str, Any] = {"report": None, "result": None, "name": file.filename}
+    context: dict[str, Any] = {
+        "report": None,
+        "result": None,
+        "name": file.filename,
+        "max_mb": settings.max_upload_mb,
+    }
     status = 200
-    async with received_upload(file, settings, suffixes=CASE_FILE_SUFFIXES) as saved:
-        context["name"] = saved.name
-        try:
+    try:
+        async with received_upload(file, settings, suffixes=CASE_FILE_SUFFIXES) as saved:
+            context["name"] = saved.name
             context["result"] = service.import_cases(
                 db,
                 settings,
@@ -128,11 +138,17 @@ async def upload(
                 fmt=fmt,
                 quarantine=quarantine,
                 name=saved.name,
+                again=again,
             )
-        except service.CaseFileRejected as exc:
-            context["report"] = {
-                "message": str(exc),
-                "problems": [p.as_dict() for p in exc.problems],
-            }
-            status = 422
+    except service.CaseFileRejected as exc:
+        context["report"] = {
+            "message": str(exc),
+            "problems": [p.as_dict() for p in exc.problems],
+        }
+        status = exc.status_code
+    except UserError as exc:
+        # Shown above the form, which stays there to choose another file or option.
+        context["error"] = str(exc)
+        context["duplicate"] = isinstance(exc, service.DuplicateCaseFile)
+        status = exc.status_code
     return templates.TemplateResponse(request, "cases_upload.html", context, status_code=status)
