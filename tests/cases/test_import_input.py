@@ -178,3 +178,22 @@ def test_upload_page_keeps_the_form_and_says_why(
     status, page = post({"again": "true"})
     assert status == 200 and "1 of 1 rows stored" in page
     assert "at most 25 MB" in client.get("/cases/upload").text
+
+
+def test_records_read_back_do_not_share_their_lists(
+    settings: Settings, db: Database, tmp_path: Path
+) -> None:
+    # Rows repeat their JSON values and decoding each once is what makes exports fast; a
+    # caller changing one record's list must not change another's.
+    org = make_org(db, "Alpha")
+    path = write_ctdc(tmp_path / "c.csv", [ctdc_row(X="1"), ctdc_row(X="2")])
+    service.import_cases(db, settings, member(org), path, org)
+    from thbhub.storage.cases import record_rows
+
+    with db.connect() as conn:
+        first, second = record_rows(conn, org)
+    assert first["forms"] == second["forms"] == ["form:sexual-exploitation"]
+    assert first["extra"] == second["extra"] and first["extra"]
+    first["forms"].append("form:other")
+    first["extra"]["x"] = "y"
+    assert second["forms"] == ["form:sexual-exploitation"] and "x" not in second["extra"]

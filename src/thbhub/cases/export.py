@@ -398,8 +398,9 @@ def ctdc_row(r: dict[str, Any], index: int) -> dict[str, str]:
 
 def write_ctdc(rows: Sequence[dict[str, Any]], path: Path) -> int:
     with path.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=CTDC_COLUMNS)
-        writer.writeheader()
+        writer = csv.writer(fh)
+        writer.writerow(CTDC_COLUMNS)
         for i, r in enumerate(rows, start=1):
-            writer.writerow(ctdc_row(r, i))
+            out = ctdc_row(r, i)  # has every column, and only those
+            writer.writerow([out[c] for c in CTDC_COLUMNS])
     return len(rows)
