@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -24,6 +25,36 @@ _TITLES = {
     500: "Something went wrong",
     503: "Service unavailable",
 }
+
+
+#: Pydantic's messages for the checks the hub's parameters use, in the words of a user who
+#: typed a value into a form or a URL (the library's name the regular expression instead).
+_PLAIN = {
+    "string_pattern_mismatch": "is not a valid value here",
+    "int_parsing": "is not a whole number",
+    "int_from_float": "is not a whole number",
+    "bool_parsing": "is not yes or no (true/false)",
+    "greater_than_equal": "is too small",
+    "less_than_equal": "is too large",
+    "string_too_long": "is too long",
+    "enum": "is not one of the choices",
+    "literal_error": "is not one of the choices",
+}
+
+
+def _plain(err: Any) -> str:
+    """One validation problem as "<parameter> <value> <what is wrong>"."""
+    where = ".".join(
+        str(p) for p in err.get("loc", ()) if p not in ("query", "body", "path", "form")
+    )
+    what = _PLAIN.get(err.get("type", ""))
+    if what is None:
+        return f"{where}: {err.get('msg')}"
+    value = err.get("input")
+    shown = f" {str(value)[:60]!r}" if value is not None and value != "" else ""
+    limit = err.get("ctx", {}) or {}
+    bound = next((limit[k] for k in ("ge", "le", "max_length", "expected") if k in limit), None)
+    return f"{where}{shown} {what}" + (f" ({bound})" if bound is not None else "")
 
 
 def _is_api(request: Request) -> bool:
@@ -59,10 +90,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
-        parts = []
-        for err in exc.errors()[:5]:
-            where = ".".join(str(p) for p in err.get("loc", ()) if p not in ("query", "body"))
-            parts.append(f"{where}: {err.get('msg')}")
+        parts = [_plain(err) for err in exc.errors()[:5]]
         return error_response(request, 422, "; ".join(parts) or "invalid request")
 
     @app.exception_handler(Exception)
