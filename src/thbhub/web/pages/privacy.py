@@ -91,4 +91,6 @@ def preview_page(
 ) -> HTMLResponse:
     dims = [d for d in by.split(",") if d]
     preview = public.owner_preview(db, settings, principal, dims, parse_where(where))
-    return templates.TemplateResponse(request, "privacy_preview.html", {"t": preview, "by": dims})
+    values = {str(r[d]) for r in preview["rows"] for d in preview["by"] if r.get(d) is not None}
+    context = {"t": preview, "by": dims, "labels": labels(db, values)}
+    return templates.TemplateResponse(request, "privacy_preview.html", context)
