@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from pydantic import SecretStr
 from sqlalchemy import JSON, String, Text, column, inspect, select, table
 
 from case_support import HTCDS_HEADER, PLANTED, htcds_rows, make_org, member, write_csv
-from thbhub.cases import service
+from thbhub.cases import exports, service
 from thbhub.cases.htcds import FREE_TEXT_FIELDS
 from thbhub.cases.htcds_events import field_name
 from thbhub.settings import Settings
@@ -170,3 +171,28 @@ def test_person_key_links_within_an_organisation_only(
     )
     service.import_cases(db, other_secret, member(a), tmp_path / "1.csv", a, again=True)
     assert service.list_cases(db, member(a), a)[-1]["person_key"] != keys_a[0]
+
+
+def test_a_malformed_identifier_is_not_repeated_by_its_problem(
+    db: Database, settings: Settings, tmp_path: Path
+) -> None:
+    # The value of a direct identifier that breaks a rule is still the identifier: the
+    # rejection, the stored quarantine and its fix file name the rule, not the value.
+    org = make_org(db, "Malformed")
+    rows = htcds_rows()
+    rows[0]["prs_Birthdate"] = "born 1991-07-08 in Vilnius to Zzmother"
+    path = write_csv(tmp_path / "malformed.csv", HTCDS_HEADER, rows)
+    with pytest.raises(service.CaseFileRejected) as rejected:
+        service.import_cases(db, settings, member(org), path, org)
+    shown = str(rejected.value) + repr([p.as_dict() for p in rejected.value.problems])
+    assert "prs_Birthdate" in shown and "it may identify a person" in shown
+    result = service.import_cases(db, settings, member(org), path, org, quarantine=True)
+    assert result["rows_quarantined"] == 1
+    fix = tmp_path / "fix.csv"
+    exports.export_quarantine(db, member(org), org, fix)
+    for needle in ("Zzmother", "Vilnius", "1991-07-08"):
+        assert needle not in shown
+        assert needle not in repr(result)
+        assert needle not in fix.read_text(encoding="utf-8")
+        hits = [(t, c) for t, c, v in _all_text(db) if needle in v]
+        assert not hits, f"{needle!r} found in {hits}"

@@ -109,6 +109,11 @@ class _Row:
         self.cache: dict[str, Any] = {}
 
     def problem(self, column: str, value: str | None, rule: str, severity: str = "error") -> None:
+        field = BY_NAME.get(htcds_events.field_name(column))
+        if value is not None and field is not None and field.kind == "identifier":
+            # A malformed birth date is still a birth date: problems are shown, stored in
+            # the quarantine and written to the fix file, so they never carry the value.
+            value, rule = None, f"{rule} (the value is not repeated: it may identify a person)"
         p = Problem(
             self.ctx.file,
             self.line,
