@@ -67,6 +67,12 @@ def detect(columns: list[str]) -> str | None:
     return None
 
 
+def _from_csv_text(cell: pl.Expr) -> pl.Expr:
+    """export.from_csv_text, column-wise."""
+    escaped = cell.str.contains(r"^'[=+\-@\t\r]")
+    return pl.when(escaped).then(cell.str.slice(1)).otherwise(cell).name.keep()
+
+
 def read(path: Path, vocab: Vocab, *, name: str | None = None) -> Parsed:
     require_utf8(path)
     try:
@@ -78,7 +84,11 @@ def read(path: Path, vocab: Vocab, *, name: str | None = None) -> Parsed:
     file = name or path.name
     parsed = Parsed(format=fmt, file=file, rows_read=df.height)
     df = df.with_row_index(_ROW, offset=2).with_columns(pl.col(_ROW).cast(pl.Int64))
-    df = df.with_columns(pl.col(c).str.strip_chars() for c in df.columns if c != _ROW)
+    # Stripped, and a cell our own CSV export protected against formula injection
+    # (export.csv_text: "'=..." ) read back as it was.
+    df = df.with_columns(
+        _from_csv_text(pl.col(c).str.strip_chars()) for c in df.columns if c != _ROW
+    )
     missing = [c for c in REQUIRED if c not in df.columns]
     if missing:
         parsed.invalid.append(

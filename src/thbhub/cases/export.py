@@ -15,6 +15,7 @@ from typing import Any
 
 from thbhub.cases.htcds_events import htcds_columns
 from thbhub.cases.htcds_fields import FIELDS, INDUSTRY
+from thbhub.cases.spreadsheet import FORMULA_STARTS, csv_text
 from thbhub.domain.cases import (
     FORM_CODES,
     MEANS_CODES,
@@ -179,8 +180,6 @@ def _text(value: Any, sep: str) -> Any:
     return value
 
 
-#: Text starting with one of these is a formula to a spreadsheet program.
-FORMULA_STARTS = ("=", "+", "-", "@")
 #: Control characters an .xlsx cell cannot hold (XML 1.0 forbids them; openpyxl raises).
 _XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
@@ -230,7 +229,9 @@ def write_htcds(rows: Sequence[dict[str, Any]], path: Path) -> int:
             writer = csv.writer(fh)
             writer.writerow(columns)
             for m in mapped:
-                writer.writerow(["" if m.get(c) is None else _text(m.get(c), ";") for c in columns])
+                writer.writerow(
+                    ["" if m.get(c) is None else csv_text(_text(m.get(c), ";")) for c in columns]
+                )
     return len(mapped)
 
 
@@ -402,5 +403,5 @@ def write_ctdc(rows: Sequence[dict[str, Any]], path: Path) -> int:
         writer.writerow(CTDC_COLUMNS)
         for i, r in enumerate(rows, start=1):
             out = ctdc_row(r, i)  # has every column, and only those
-            writer.writerow([out[c] for c in CTDC_COLUMNS])
+            writer.writerow([csv_text(out[c]) for c in CTDC_COLUMNS])
     return len(rows)

@@ -11,6 +11,7 @@ from thbhub.access import audit
 from thbhub.cases.export import CTDC_COLUMNS, write_ctdc, write_htcds
 from thbhub.cases.htcds_template import TEMPLATES, country_names_for_template, write_template
 from thbhub.cases.service import FORMATS, _check_read, quarantine, resolve_org
+from thbhub.cases.spreadsheet import csv_text
 from thbhub.domain.errors import UserError
 from thbhub.domain.principals import Principal
 from thbhub.storage import Database
@@ -119,5 +120,5 @@ def export_quarantine(
             extra = {"thb_QuarantineId": r["id"], "thb_Problems": problems}
             if not fmt.startswith("ctdc"):
                 extra["thb_PersonKey"] = r["person_key"] or ""
-            writer.writerow({**r["cells"], **extra})
+            writer.writerow({k: csv_text(v) for k, v in {**r["cells"], **extra}.items()})
     return {"file": str(path), "rows": len(rows), "format": fmt}

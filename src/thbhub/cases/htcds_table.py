@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from thbhub.cases.htcds_fields import ALIASES, BY_NAME, FIELDS, REPEATED, XLSFORM_META
+from thbhub.cases.spreadsheet import from_csv_text
 from thbhub.cases.vocab import norm
 from thbhub.domain.errors import UserError
 from thbhub.ingest.textfile import read_sample, require_utf8, sniff_delimiter
@@ -28,7 +29,7 @@ def cell(value: Any) -> str | None:
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    text = str(value).replace("\xa0", " ").strip()
+    text = from_csv_text(str(value).replace("\xa0", " ").strip())
     return text or None
 
 
