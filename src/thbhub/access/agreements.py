@@ -4,6 +4,11 @@ An agreement is recorded (who, when, purpose), time-limited (``valid_until`` is 
 and revocable; creating and revoking are audited.  Only the owner's contributors (or the
 operator at the CLI acting for the owner) grant and revoke: the owner stays in control.
 Admins see every agreement but cannot make one for an owner.
+
+The end date people enter is the *last day* of access, inclusive: "until 2027-06-30" gives
+access through 2027-06-30 23:59:59.999999 UTC and not on 2027-07-01.  ``valid_until`` stores
+that last instant, so the stored value, its date as listed everywhere, and the policy's test
+(``valid_from <= now <= valid_until``) say the same thing.
 """
 
 from __future__ import annotations
@@ -23,23 +28,32 @@ SHAREABLE = ("case_records",)
 MAX_DAYS = 3 * 366
 
 
-def _end_of(day: date | datetime) -> datetime:
+def last_instant(day: date) -> datetime:
+    """The end of an agreement whose last day of access is ``day`` (inclusive), in UTC."""
     if isinstance(day, datetime):
-        return day if day.tzinfo else day.replace(tzinfo=UTC)
-    return datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=UTC)
+        day = day.date()
+    return datetime.combine(day, time.max, tzinfo=UTC)
+
+
+def in_force(row: dict[str, Any], at: datetime) -> bool:
+    """The same test as the policy's query (storage.access.granting_organisations)."""
+    return row["revoked_at"] is None and row["valid_from"] <= at <= row["valid_until"]
 
 
 def grant(
     db: Database,
     principal: Principal,
     grantee: str | int,
-    until: date | datetime,
+    until: date,
     purpose: str,
     object_type: str = "case_records",
     owner: str | int | None = None,
 ) -> dict[str, Any]:
     """Record that the principal's organisation (the owner) shares ``object_type`` with
-    ``grantee`` until the end of ``until``."""
+    ``grantee`` through ``until`` (the last day of access, inclusive).
+
+    An agreement identical to one in force (same grantee, object type and purpose) is
+    refused: it would add nothing but a second row to revoke."""
     if principal.role is not Role.contributor or principal.organisation_id is None:
         raise PermissionDenied("only a contributor of the owning organisation may share its data")
     if object_type not in SHAREABLE:
@@ -48,9 +62,9 @@ def grant(
     if not 3 <= len(purpose) <= 2000:
         raise UserError("state the purpose of the agreement (3 to 2000 characters)")
     start = now()
-    end = _end_of(until)
+    end = last_instant(until)
     if end <= start:
-        raise UserError(f"the agreement must end in the future, not on {until}")
+        raise UserError(f"the agreement must end in the future, not on {end.date()}")
     if end - start > timedelta(days=MAX_DAYS):
         raise UserError(f"an agreement lasts at most {MAX_DAYS} days; renew it when it ends")
     with db.begin() as conn:
@@ -60,6 +74,19 @@ def grant(
         target = find_organisation(conn, grantee)
         if target["id"] == owner_id:
             raise UserError("an organisation already reads its own records")
+        for row in q.agreement_rows(conn, owner_id):
+            if (
+                row["grantee_organisation_id"] == target["id"]
+                and row["object_type"] == object_type
+                and _same_purpose(row["purpose"], purpose)
+                and in_force(row, start)
+            ):
+                raise UserError(
+                    f"agreement {row['id']} already shares {object_type.replace('_', ' ')} "
+                    f"with {target['name']} for this purpose, until "
+                    f"{row['valid_until'].date()}; to change its end, revoke it and grant "
+                    "a new one"
+                )
         values = {
             "owner_organisation_id": owner_id,
             "grantee_organisation_id": target["id"],
@@ -102,8 +129,12 @@ def list_agreements(
         rows = q.agreement_rows(conn, org_id)
     at = now()
     for row in rows:
-        row["active"] = row["revoked_at"] is None and row["valid_from"] <= at < row["valid_until"]
+        row["active"] = in_force(row, at)
     return rows
+
+
+def _same_purpose(a: str, b: str) -> bool:
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
 
 
 def revoke(db: Database, principal: Principal, agreement_id: int) -> dict[str, Any]:

@@ -10,8 +10,10 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
+
+from sqlalchemy import Connection
 
 from thbhub.access.audit import record
 from thbhub.access.users import get_user, now, require_admin, verify_password
@@ -53,6 +55,86 @@ _FAILED = "wrong e-mail or password"
 ADDRESS_FACTOR = 4
 
 
+def failed_message(settings: Settings) -> str:
+    """The one answer to every failed log-in: an unknown e-mail, a wrong password, a disabled
+    or a locked account.  Saying "locked" only for real accounts would tell anyone which
+    e-mail addresses have one; so the lock-out is explained to everybody, and recorded."""
+    return (
+        f"{_FAILED}. After {settings.lockout_failures} failed attempts an account is locked "
+        f"for {settings.lockout_minutes:g} minutes; an administrator can unlock it at once by "
+        "setting a new password"
+    )
+
+
+def _check_password(
+    conn: Connection,
+    settings: Settings,
+    email: str,
+    password: str,
+    address: str | None,
+    at: datetime,
+) -> tuple[dict[str, Any] | None, str | None]:
+    """(the user, ``None``) if ``password`` is theirs and they may log in; otherwise (the
+    user or ``None``, why not: ``address``, ``unknown``, ``locked``, ``wrong``).  Counts the
+    failure towards the lock-out and audits it; every branch does one Argon2 verification,
+    so the time taken tells nothing either."""
+    window = at - timedelta(minutes=settings.lockout_minutes)
+    user = q.user_by(conn, email=email, secrets=True)
+    if address and q.failed_logins_from(conn, address, window) >= ADDRESS_FACTOR * (
+        settings.lockout_failures
+    ):
+        # Guessing across many accounts from one place: slow that address down too.
+        record(
+            conn,
+            Principal(Role.public, email=email[:320], origin="web", address=address),
+            "login_failed",
+            "user",
+            detail={"reason": "too many failures from this address"},
+        )
+        return user, "address"
+    if user is None:
+        verify_password(None, password)  # same work as for a real user
+        record(
+            conn,
+            Principal(Role.public, email=email[:320], origin="web", address=address),
+            "login_failed",
+            "user",
+            detail={"reason": "unknown e-mail"},
+        )
+        return None, "unknown"
+    if user["locked_until"] is not None and user["locked_until"] > at:
+        verify_password(None, password)  # same work as for an unknown e-mail
+        record(
+            conn,
+            principal_of(user, "web", address),
+            "login_failed",
+            "user",
+            object_id=str(user["id"]),
+            organisation_id=user["organisation_id"],
+            detail={"reason": "locked"},
+        )
+        return user, "locked"
+    if user["disabled"] or not verify_password(user["password_hash"], password):
+        failures = int(user["failed_logins"]) + 1
+        values: dict[str, Any] = {"failed_logins": failures}
+        locked = failures >= settings.lockout_failures
+        if locked:
+            values["locked_until"] = at + timedelta(minutes=settings.lockout_minutes)
+            values["failed_logins"] = 0
+        q.update_user(conn, user["id"], values)
+        record(
+            conn,
+            principal_of(user, "web", address),
+            "lock" if locked else "login_failed",
+            "user",
+            object_id=str(user["id"]),
+            organisation_id=user["organisation_id"],
+            detail={"reason": "disabled" if user["disabled"] else "wrong password"},
+        )
+        return user, "locked" if locked else "wrong"
+    return user, None
+
+
 def log_in(
     db: Database, settings: Settings, email: str, password: str, address: str | None = None
 ) -> tuple[Principal, str]:
@@ -64,69 +146,9 @@ def log_in(
     """
     email = email.strip().lower()
     at = now()
-    window = at - timedelta(minutes=settings.lockout_minutes)
     with db.begin() as conn:
-        user = q.user_by(conn, email=email, secrets=True)
-        if address and q.failed_logins_from(conn, address, window) >= ADDRESS_FACTOR * (
-            settings.lockout_failures
-        ):
-            # Guessing across many accounts from one place: slow that address down too.
-            record(
-                conn,
-                Principal(Role.public, email=email[:320], origin="web", address=address),
-                "login_failed",
-                "user",
-                detail={"reason": "too many failures from this address"},
-            )
-            failure: str | None = (
-                "too many failed log-ins from your address; try again in "
-                f"{settings.lockout_minutes:g} minutes"
-            )
-        elif user is None:
-            verify_password(None, password)  # same work as for a real user
-            record(
-                conn,
-                Principal(Role.public, email=email[:320], origin="web", address=address),
-                "login_failed",
-                "user",
-                detail={"reason": "unknown e-mail"},
-            )
-            failure = _FAILED
-        elif user["locked_until"] is not None and user["locked_until"] > at:
-            minutes = max(1, int((user["locked_until"] - at).total_seconds() // 60) + 1)
-            failure = (
-                f"too many failed log-ins: this account is locked for {minutes} more "
-                "minute(s); an admin can unlock it by setting a new password"
-            )
-            record(
-                conn,
-                principal_of(user, "web", address),
-                "login_failed",
-                "user",
-                object_id=str(user["id"]),
-                organisation_id=user["organisation_id"],
-                detail={"reason": "locked"},
-            )
-        elif user["disabled"] or not verify_password(user["password_hash"], password):
-            failures = int(user["failed_logins"]) + 1
-            values: dict[str, Any] = {"failed_logins": failures}
-            locked = failures >= settings.lockout_failures
-            if locked:
-                values["locked_until"] = at + timedelta(minutes=settings.lockout_minutes)
-                values["failed_logins"] = 0
-            q.update_user(conn, user["id"], values)
-            record(
-                conn,
-                principal_of(user, "web", address),
-                "lock" if locked else "login_failed",
-                "user",
-                object_id=str(user["id"]),
-                organisation_id=user["organisation_id"],
-                detail={"reason": "disabled" if user["disabled"] else "wrong password"},
-            )
-            failure = _FAILED
-        else:
-            failure = None
+        user, failure = _check_password(conn, settings, email, password, address, at)
+        if failure is None and user is not None:
             key = secrets.token_urlsafe(32)
             q.insert_session(
                 conn,
@@ -154,8 +176,13 @@ def log_in(
                 organisation_id=user["organisation_id"],
             )
     # Outside the block so the failure's audit entry and counter are committed.
+    if failure == "address":
+        raise AuthenticationRequired(
+            "too many failed log-ins from your address; try again in "
+            f"{settings.lockout_minutes:g} minutes"
+        )
     if failure is not None:
-        raise AuthenticationRequired(failure)
+        raise AuthenticationRequired(failed_message(settings))
     return principal, key
 
 
@@ -305,9 +332,20 @@ def change_own_password(
     lock-out like failed log-ins); all their sessions end."""
     if principal.user_id is None or principal.email is None:
         raise AuthenticationRequired("log in to change your password")
-    # log_in checks the password with lock-out and audit; the session it opens is ended by
-    # set_password straight after, with every other session of the user.
-    log_in(db, settings, principal.email, current, principal.address)
-    from thbhub.access.users import set_password
+    from thbhub.access.users import hash_password, set_password
 
+    hash_password(new)  # a too-short new password is refused before the current one counts
+    with db.begin() as conn:
+        _, failure = _check_password(
+            conn, settings, principal.email, current, principal.address, now()
+        )
+    # The user is logged in, so the answer may be precise: there is no e-mail to guess.
+    if failure == "locked":
+        raise AuthenticationRequired(
+            "the current password was wrong too many times: your account is locked for up to "
+            f"{settings.lockout_minutes:g} minutes (or until an administrator sets a new "
+            "password)"
+        )
+    if failure is not None:
+        raise AuthenticationRequired("the current password is wrong")
     set_password(db, principal, principal.user_id, new)

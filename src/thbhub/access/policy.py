@@ -13,6 +13,7 @@ The pure functions take what they need as arguments; :func:`readable_owners` and
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Table, false, or_
@@ -46,13 +47,16 @@ def may_write_records(principal: Principal, owner_organisation_id: int) -> bool:
 
 
 def readable_owners(
-    conn: Connection, principal: Principal, object_type: str = "case_records"
+    conn: Connection,
+    principal: Principal,
+    object_type: str = "case_records",
+    at: datetime | None = None,
 ) -> frozenset[int]:
-    """Organisations whose raw ``object_type`` the principal may read right now: its own and
-    those with a sharing agreement in force granting its organisation access."""
+    """Organisations whose raw ``object_type`` the principal may read right now (or ``at``):
+    its own and those with a sharing agreement in force granting its organisation access."""
     if principal.role not in READERS or principal.organisation_id is None:
         return frozenset()
-    owners = q.granting_organisations(conn, principal.organisation_id, object_type, now())
+    owners = q.granting_organisations(conn, principal.organisation_id, object_type, at or now())
     return frozenset({principal.organisation_id, *owners})
 
 

@@ -159,10 +159,12 @@ def users_set_password(
     """Set a user's password (and lift a lock-out).  Without --password-stdin a random one
     is generated and shown once."""
     password = _read_password(password_stdin)
-    generated = password is None
-    password = password or users.generate_password()
+    if password is None:  # the same service as "Set a new password" on /admin
+        row, password = users.reset_password(state(ctx).db(), users.operator(), email)
+        info(f"Password of {row['email']} set (shown once): {password}")
+        return
     row = users.set_password(state(ctx).db(), users.operator(), email, password)
-    info(f"Password of {row['email']} set" + (f" (shown once): {password}" if generated else "."))
+    info(f"Password of {row['email']} set.")
 
 
 @users_app.command("ensure-admin")

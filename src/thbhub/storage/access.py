@@ -281,7 +281,7 @@ def granting_organisations(
         sa.c.object_type == object_type,
         sa.c.revoked_at.is_(None),
         sa.c.valid_from <= now,
-        sa.c.valid_until > now,
+        sa.c.valid_until >= now,  # the last instant of the last day is included
     )
     return {int(v) for v in conn.scalars(q)}
 
@@ -296,7 +296,7 @@ def grantee_organisations(
         sa.c.object_type == object_type,
         sa.c.revoked_at.is_(None),
         sa.c.valid_from <= now,
-        sa.c.valid_until > now,
+        sa.c.valid_until >= now,  # the last instant of the last day is included
     )
     return {int(v) for v in conn.scalars(q)}
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.datastructures import MutableHeaders
 
 from thbhub import __version__
 from thbhub.settings import Settings
@@ -15,6 +18,7 @@ from thbhub.web import api, pages
 from thbhub.web.access import verify_routes_declared
 from thbhub.web.auth import install_auth
 from thbhub.web.errors import install_error_handlers
+from thbhub.web.flash import install_flash
 from thbhub.web.openapi import install_openapi
 
 _HERE = Path(__file__).parent
@@ -47,6 +51,46 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     for router in (*api.routers(), *pages.routers()):
         app.include_router(router)
     verify_routes_declared(app)
+    install_flash(app)  # inside the auth middleware: needs the session it identified
     install_auth(app)  # identifies the caller and enforces each route's declared access
+    app.add_middleware(NoStore)  # outermost: also covers the auth middleware's refusals
     install_openapi(app)
     return app
+
+
+Message = MutableMapping[str, Any]
+Send = Callable[[Message], Awaitable[None]]
+
+
+class NoStore:
+    """``Cache-Control: no-store`` on every response except static assets (and the rare
+    route that sets its own ``Cache-Control``: the generated, public Vega bundle).
+
+    Nearly every response depends on the session: private pages and API answers, downloads,
+    and even public pages, which carry the visitor's CSRF token and log-in state in the
+    navigation.  Without this, a browser shows a logged-out user's case records again from
+    its cache on *Back*, and a shared computer or a proxy keeps them.  Listing the few
+    responses that could be cached would be fragile (one forgotten private route leaks), so
+    everything is no-store but ``/static/``, whose files are the same for everyone, and what a
+    route deliberately marks cacheable itself.
+    """
+
+    def __init__(self, app: Callable[..., Awaitable[None]]) -> None:
+        self.app = app
+
+    async def __call__(
+        self, scope: MutableMapping[str, Any], receive: Callable[..., Any], send: Send
+    ) -> None:
+        if scope["type"] != "http" or scope["path"].startswith("/static/"):
+            await self.app(scope, receive, send)
+            return
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                if "cache-control" not in headers:
+                    headers["Cache-Control"] = "no-store"
+                    headers["Pragma"] = "no-cache"  # HTTP/1.0 caches
+            await send(message)
+
+        await self.app(scope, receive, sending)

@@ -94,6 +94,22 @@ def new_anonymous_payload() -> dict[str, str]:
     return {"a": secrets.token_urlsafe(24)}
 
 
+def may_follow(request: Request, path: str) -> bool:
+    """``{% if may_follow(request, '/privacy/releases') %}``: whether the route at ``path``
+    admits the viewer's role (GET), so that pages offer only links the viewer may follow."""
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": path,
+        "root_path": "",
+        "query_string": b"",
+        "headers": [],
+    }
+    matched, level = required_level(request.app, scope)
+    principal = getattr(request.state, "principal", PUBLIC)
+    return matched and level is not None and principal.role in ALLOWED[level]
+
+
 def csrf_input(request: Request) -> Markup:
     """``{{ csrf_input(request) }}`` inside every <form method="post">."""
     token = getattr(request.state, "csrf_token", "")
@@ -403,3 +419,4 @@ def install_auth(app: FastAPI) -> None:
     app.add_middleware(AuthMiddleware, fastapi_app=app)
     templates = app.state.templates
     templates.env.globals["csrf_input"] = csrf_input
+    templates.env.globals["may_follow"] = may_follow

@@ -4,20 +4,19 @@ and the audit log.  Each calls the same service as its API endpoint."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from thbhub.access import agreements, auth, users
 from thbhub.domain.errors import UserError
+from thbhub.web import flash
 from thbhub.web.access import Access, access
 from thbhub.web.auth import new_anonymous_payload, session_cookie
 from thbhub.web.deps import DbDep, IdPath, PrincipalDep, SettingsDep, TemplatesDep
+from thbhub.web.flash import Flash
 
 router = APIRouter(include_in_schema=False)
-
-#: A database id in a path: bounded so that no driver overflows on a huge number.
 
 
 def _safe_next(target: str | None) -> str:
@@ -76,78 +75,69 @@ def logout(request: Request, db: DbDep, settings: SettingsDep, principal: Princi
     return response
 
 
-def _account(
-    request: Request,
-    db: DbDep,
-    templates: TemplatesDep,
-    principal: PrincipalDep,
-    *,
-    new_token: dict[str, Any] | None = None,
-    message: str | None = None,
-    error: str | None = None,
-    status: int = 200,
-) -> HTMLResponse:
-    with db.connect() as conn:
-        me = users.get_user(conn, principal.user_id or 0)
-    return templates.TemplateResponse(
-        request,
-        "account.html",
-        {
-            "me": me,
-            "tokens": [
-                t for t in auth.list_tokens(db, principal) if t["user_id"] == principal.user_id
-            ],
-            "new_token": new_token,
-            "message": message,
-            "error": error,
-        },
-        status_code=status,
-    )
-
-
 @router.get("/account", response_class=HTMLResponse)
 @access(Access.authenticated)
 def account(
     request: Request, db: DbDep, templates: TemplatesDep, principal: PrincipalDep
 ) -> HTMLResponse:
-    return _account(request, db, templates, principal)
+    with db.connect() as conn:
+        me = users.get_user(conn, principal.user_id or 0)
+    tokens = auth.list_tokens(db, principal)
+    return templates.TemplateResponse(
+        request,
+        "account.html",
+        {"me": me, "tokens": [t for t in tokens if t["user_id"] == principal.user_id]},
+    )
 
 
-@router.post("/account/tokens", response_class=HTMLResponse)
+# The account forms answer with a redirect to /account (POST/redirect/GET): reloading the
+# page then repeats nothing.  What to say travels in a one-shot flash (web/flash.py).
+
+
+@router.post("/account/tokens")
 @access(Access.authenticated)
 def account_token(
     request: Request,
     db: DbDep,
-    templates: TemplatesDep,
     principal: PrincipalDep,
     name: str = Form("token", max_length=100),
     days: int = Form(90, ge=1, le=auth.MAX_TOKEN_DAYS),
     write: bool = Form(False),
-) -> HTMLResponse:
+) -> Response:
     scopes = ("read", "write") if write else ("read",)
     try:
         token = auth.create_token(db, principal, days=days, scopes=scopes, name=name)
     except UserError as exc:
-        return _account(request, db, templates, principal, error=str(exc), status=exc.status_code)
-    return _account(request, db, templates, principal, new_token=token)
+        return flash.redirect(request, "/account#tokens", Flash(error=str(exc)))
+    expires = token["expires_at"].date()
+    return flash.redirect(
+        request,
+        "/account#tokens",
+        Flash(
+            message=f"Token {token['name']!r} created; it expires on {expires}.",
+            secret=token["token"],
+            subject=token["name"],
+        ),
+    )
 
 
-@router.post("/account/tokens/{token_id}/revoke", response_class=HTMLResponse)
+@router.post("/account/tokens/{token_id}/revoke")
 @access(Access.authenticated)
 def account_token_revoke(
-    request: Request, token_id: IdPath, db: DbDep, templates: TemplatesDep, principal: PrincipalDep
-) -> HTMLResponse:
-    auth.revoke_token(db, principal, token_id)
-    return _account(request, db, templates, principal, message=f"Token {token_id} revoked.")
+    request: Request, token_id: IdPath, db: DbDep, principal: PrincipalDep
+) -> Response:
+    row = auth.revoke_token(db, principal, token_id)
+    return flash.redirect(
+        request, "/account#tokens", Flash(message=f"Token {row['name']!r} revoked.")
+    )
 
 
-@router.post("/account/password", response_class=HTMLResponse)
+@router.post("/account/password")
 @access(Access.authenticated)
 def account_password(
     request: Request,
     db: DbDep,
     settings: SettingsDep,
-    templates: TemplatesDep,
     principal: PrincipalDep,
     current: str = Form(max_length=1000),
     new: str = Form(max_length=1000),
@@ -155,9 +145,17 @@ def account_password(
     try:
         auth.change_own_password(db, settings, principal, current, new)
     except UserError as exc:
-        return _account(request, db, templates, principal, error=str(exc), status=exc.status_code)
-    response = RedirectResponse("/login?next=/account", status_code=303)
-    session_cookie(response, settings, new_anonymous_payload())
+        # A redirect here too: reloading a refused form would count one more failure.
+        return flash.redirect(request, "/account#password", Flash(error=str(exc)))
+    # Every session of the user ended: log in again, in a new anonymous session.
+    anonymous = new_anonymous_payload()
+    response = flash.redirect(
+        request,
+        "/login?next=/account",
+        Flash(message="Your password was changed; log in with the new one."),
+        session_key=anonymous["a"],
+    )
+    session_cookie(response, settings, anonymous)
     return response
 
 
@@ -168,6 +166,7 @@ def _agreements_page(
     principal: PrincipalDep,
     *,
     error: str | None = None,
+    entered: dict[str, str] | None = None,
     status: int = 200,
 ) -> HTMLResponse:
     return templates.TemplateResponse(
@@ -177,6 +176,7 @@ def _agreements_page(
             "agreements": agreements.list_agreements(db, principal),
             "organisations": users.list_organisations(db),
             "error": error,
+            "entered": entered or {},
             "can_grant": principal.role.value == "contributor",
         },
         status_code=status,
@@ -203,16 +203,40 @@ def agreements_grant(
     purpose: str = Form(max_length=2000),
 ) -> Response:
     try:
-        agreements.grant(db, principal, grantee, until, purpose)
+        row = agreements.grant(db, principal, grantee, until, purpose)
     except UserError as exc:
+        # Refused, nothing changed: the form comes back as it was filled in, to correct.
+        entered = {"grantee": grantee, "until": until.isoformat(), "purpose": purpose}
         return _agreements_page(
-            request, db, templates, principal, error=str(exc), status=exc.status_code
+            request,
+            db,
+            templates,
+            principal,
+            error=str(exc),
+            entered=entered,
+            status=exc.status_code,
         )
-    return RedirectResponse("/agreements", status_code=303)
+    return flash.redirect(
+        request,
+        "/agreements",
+        Flash(
+            message=f"{row['grantee']} may read your organisation's case records through "
+            f"{row['valid_until'].date()}."
+        ),
+    )
 
 
 @router.post("/agreements/{agreement_id}/revoke")
 @access(Access.contributor)
-def agreements_revoke(agreement_id: IdPath, db: DbDep, principal: PrincipalDep) -> Response:
-    agreements.revoke(db, principal, agreement_id)
-    return RedirectResponse("/agreements", status_code=303)
+def agreements_revoke(
+    request: Request, agreement_id: IdPath, db: DbDep, principal: PrincipalDep
+) -> Response:
+    row = agreements.revoke(db, principal, agreement_id)
+    return flash.redirect(
+        request,
+        "/agreements",
+        Flash(
+            message=f"Agreement {agreement_id} revoked: {row['grantee']} no longer reads "
+            "your organisation's case records under it."
+        ),
+    )

@@ -6,12 +6,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from thbhub.access import audit, publication, users
 from thbhub.domain.errors import UserError
+from thbhub.web import flash
 from thbhub.web.access import Access, access, route_table
 from thbhub.web.deps import DbDep, IdPath, PrincipalDep, TemplatesDep
+from thbhub.web.flash import Flash
 
 router = APIRouter(include_in_schema=False)
 
@@ -49,6 +51,11 @@ def admin(
     return _admin_page(request, db, templates, principal)
 
 
+# Forms answer with a redirect to /admin (POST/redirect/GET), so that reloading the page
+# repeats nothing; the outcome travels in a one-shot flash (web/flash.py).  A refused form is
+# shown again with the reason instead: nothing changed, so nothing can be repeated.
+
+
 @router.post("/admin/organisations", response_class=HTMLResponse)
 @access(Access.admin)
 def admin_add_organisation(
@@ -61,12 +68,14 @@ def admin_add_organisation(
     kind: str = Form("agency", max_length=20),
 ) -> Response:
     try:
-        users.add_organisation(db, principal, name, country or None, kind)
+        row = users.add_organisation(db, principal, name, country or None, kind)
     except UserError as exc:
         return _admin_page(
             request, db, templates, principal, error=str(exc), status=exc.status_code
         )
-    return RedirectResponse("/admin", status_code=303)
+    return flash.redirect(
+        request, "/admin#organisations", Flash(message=f"Organisation {row['name']!r} added.")
+    )
 
 
 @router.post("/admin/users", response_class=HTMLResponse)
@@ -82,26 +91,59 @@ def admin_add_user(
     password: str = Form(max_length=1000),
 ) -> Response:
     try:
-        users.add_user(db, principal, email, organisation, role, password)
+        row = users.add_user(db, principal, email, organisation, role, password)
     except UserError as exc:
         return _admin_page(
             request, db, templates, principal, error=str(exc), status=exc.status_code
         )
-    return RedirectResponse("/admin", status_code=303)
+    return flash.redirect(
+        request,
+        "/admin#users",
+        Flash(message=f"User {row['email']} ({row['role']}, {row['organisation']}) added."),
+    )
 
 
 @router.post("/admin/users/{user_id}/disable")
 @access(Access.admin)
-def admin_disable_user(user_id: IdPath, db: DbDep, principal: PrincipalDep) -> Response:
-    users.set_disabled(db, principal, user_id, True)
-    return RedirectResponse("/admin", status_code=303)
+def admin_disable_user(
+    request: Request, user_id: IdPath, db: DbDep, principal: PrincipalDep
+) -> Response:
+    row = users.set_disabled(db, principal, user_id, True)
+    return flash.redirect(
+        request,
+        "/admin#users",
+        Flash(message=f"{row['email']} disabled: sessions ended, API tokens revoked."),
+    )
 
 
 @router.post("/admin/users/{user_id}/enable")
 @access(Access.admin)
-def admin_enable_user(user_id: IdPath, db: DbDep, principal: PrincipalDep) -> Response:
-    users.set_disabled(db, principal, user_id, False)
-    return RedirectResponse("/admin", status_code=303)
+def admin_enable_user(
+    request: Request, user_id: IdPath, db: DbDep, principal: PrincipalDep
+) -> Response:
+    row = users.set_disabled(db, principal, user_id, False)
+    return flash.redirect(request, "/admin#users", Flash(message=f"{row['email']} enabled."))
+
+
+@router.post("/admin/users/{user_id}/password")
+@access(Access.admin)
+def admin_reset_password(
+    request: Request, user_id: IdPath, db: DbDep, principal: PrincipalDep
+) -> Response:
+    # The same service as `thbhub users set-password EMAIL`: a random password, shown once
+    # (the database keeps only its hash); lifts a lock-out and ends the user's sessions.
+    row, password = users.reset_password(db, principal, user_id)
+    return flash.redirect(
+        request,
+        "/admin#users",
+        Flash(
+            message=f"New password for {row['email']}: their sessions ended and any "
+            "lock-out is lifted. Give it to them by a safe channel; they can change it on "
+            "their account page.",
+            secret=password,
+            subject=row["email"],
+        ),
+    )
 
 
 @router.get("/admin/audit", response_class=HTMLResponse)
