@@ -197,3 +197,82 @@ def test_records_read_back_do_not_share_their_lists(
     first["forms"].append("form:other")
     first["extra"]["x"] = "y"
     assert second["forms"] == ["form:sexual-exploitation"] and "x" not in second["extra"]
+
+
+def test_ctdc_header_without_a_required_column_is_not_taken_for_htcds(
+    settings: Settings, db: Database, tmp_path: Path
+) -> None:
+    org = make_org(db, "Alpha")
+    header = [c for c in CTDC_COLUMNS if c != "gender"]
+    from case_support import write_csv
+
+    path = write_csv(tmp_path / "nogender.csv", header, [ctdc_row(X="1")])
+    before = _counts(db)
+    with pytest.raises(
+        UserError,
+        match=r"^nogender\.csv: row 1: a CTDC header without the required column\(s\) gender",
+    ):
+        service.import_cases(db, settings, member(org), path, org)
+    assert _counts(db) == before
+
+
+def test_rows_with_too_few_or_too_many_cells_are_problems(
+    settings: Settings, db: Database, tmp_path: Path
+) -> None:
+    org = make_org(db, "Alpha")
+    path = write_ctdc(tmp_path / "ragged.csv", [ctdc_row(X="1"), ctdc_row(X="2"), ctdc_row(X="3")])
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[2] = ",".join(lines[2].split(",")[:10])  # row 3: 10 of 58 cells
+    lines[3] = lines[3] + ",extra"  # row 4: one too many
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(service.CaseFileRejected) as rejected:
+        service.import_cases(db, settings, member(org), path, org)
+    found = {(p.row, p.column, p.rule) for p in rejected.value.problems}
+    assert (3, "(row)", f"has 10 cells, the header {len(CTDC_COLUMNS)}") in found
+    assert (
+        4,
+        "(row)",
+        f"has {len(CTDC_COLUMNS) + 1} cells, the header {len(CTDC_COLUMNS)}",
+    ) in found
+    stored = service.import_cases(db, settings, member(org), path, org, quarantine=True)
+    assert stored["rows_stored"] == 1 and stored["rows_quarantined"] == 2
+
+
+def test_repeated_column_names_are_refused(
+    settings: Settings, db: Database, tmp_path: Path
+) -> None:
+    from case_support import HTCDS_HEADER, htcds_rows, write_csv
+
+    org = make_org(db, "Alpha")
+    ctdc = write_ctdc(tmp_path / "twice.csv", [ctdc_row(X="1")])
+    lines = ctdc.read_text(encoding="utf-8").splitlines()
+    ctdc.write_text(lines[0] + ",gender\n" + lines[1] + ",Male\n", encoding="utf-8")
+    with pytest.raises(
+        UserError, match=r"^twice\.csv: row 1: column 'gender' appears twice \(columns 4 and 60\)"
+    ):
+        service.import_cases(db, settings, member(org), ctdc, org)
+    htcds = tmp_path / "twice-htcds.csv"
+    write_csv(htcds, HTCDS_HEADER, htcds_rows())
+    lines = htcds.read_text(encoding="utf-8").splitlines()
+    htcds.write_text(
+        "\n".join([lines[0] + ",prs_Gender", *(line + ",Masculine" for line in lines[1:])]) + "\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(UserError, match=r"column 'prs_Gender' appears twice"):
+        service.import_cases(db, settings, member(org), htcds, org, fmt="htcds")
+    assert _counts(db) == (0, 0)
+
+
+def test_htcds_csv_row_with_missing_cells_is_a_problem(
+    settings: Settings, db: Database, tmp_path: Path
+) -> None:
+    from case_support import HTCDS_HEADER, htcds_rows, write_csv
+
+    org = make_org(db, "Alpha")
+    path = write_csv(tmp_path / "short.csv", HTCDS_HEADER, htcds_rows())
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[2] = ",".join(lines[2].split(",")[:20])
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(service.CaseFileRejected) as rejected:
+        service.import_cases(db, settings, member(org), path, org)
+    assert any(p.row == 3 and p.column == "(row)" for p in rejected.value.problems)

@@ -15,6 +15,9 @@ takes to parse it.  The traps of the real file are handled here:
 
 from __future__ import annotations
 
+import csv
+import io
+import re
 from datetime import date
 from pathlib import Path
 
@@ -43,7 +46,13 @@ from thbhub.domain.cases import (
     ValueStatus,
 )
 from thbhub.domain.errors import UserError
-from thbhub.ingest.textfile import read_sample, require_utf8, sniff_delimiter
+from thbhub.ingest.textfile import (
+    cell_counts,
+    read_sample,
+    refuse_repeated_names,
+    require_utf8,
+    sniff_delimiter,
+)
 
 GLOBAL_2017_MARKERS = ("meansOfControlNotSpecified", "isSexAndLabour", "RecruiterRelationship")
 SYNTHETIC_2024_MARKERS = ("meansThreats", "meansAbusePsyPhySex", "traffickMonths")
@@ -57,6 +66,18 @@ DATASOURCES = {"Case Management": Identification.identified, "Hotline": Identifi
 
 _ROW = "__row"
 CTDC_SEX = ("Female", "Male", "Woman", "Man", "Trans/Transgender/NonConforming")
+
+
+_CTDC_FLAG = re.compile(r"(is|meansOfControl|typeOfLabour|typeOfSex|recruiterRelation)[A-Z]")
+
+
+def missing_required(columns: list[str]) -> list[str]:
+    """The required columns a header lacks when it is otherwise clearly CTDC's (its flag
+    columns), so that such a file is not taken for another format and read as nothing."""
+    flags = sum(1 for c in columns if _CTDC_FLAG.match(c))
+    if flags < 8:
+        return []
+    return [c for c in REQUIRED if c not in columns]
 
 
 def detect(columns: list[str]) -> str | None:
@@ -75,13 +96,18 @@ def _from_csv_text(cell: pl.Expr) -> pl.Expr:
 
 def read(path: Path, vocab: Vocab, *, name: str | None = None) -> Parsed:
     require_utf8(path)
+    file = name or path.name
+    sample = read_sample(path)
+    separator = sniff_delimiter(sample)
+    header = next(csv.reader(io.StringIO(sample), delimiter=separator), [])
+    refuse_repeated_names(file, header)
+    ragged = cell_counts(path, separator)  # reported per row below
     try:
-        df = pl.read_csv(path, infer_schema=False, separator=sniff_delimiter(read_sample(path)))
+        df = pl.read_csv(path, infer_schema=False, separator=separator, truncate_ragged_lines=True)
     except (pl.exceptions.PolarsError, OSError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UserError(f"{name or path.name}: not a readable CSV file ({first})") from exc
+        raise UserError(f"{file}: not a readable CSV file ({first})") from exc
     fmt = detect(df.columns) or "ctdc"
-    file = name or path.name
     parsed = Parsed(format=fmt, file=file, rows_read=df.height)
     df = df.with_row_index(_ROW, offset=2).with_columns(pl.col(_ROW).cast(pl.Int64))
     # Stripped, and a cell our own CSV export protected against formula injection
@@ -252,6 +278,10 @@ def read(path: Path, vocab: Vocab, *, name: str | None = None) -> Parsed:
         target = errors if severity == "error" else parsed.warnings
         target.extend(Problem(file, int(r), column, v, rule, severity) for r, v in hits.iter_rows())
 
+    errors.extend(
+        Problem(file, row, "(row)", None, f"has {cells} cells, the header {len(header)}")
+        for row, cells in sorted(ragged.items())
+    )
     bad_rows = {p.row for p in errors}
     by_row: dict[int, list[Problem]] = {}
     for p in errors:

@@ -31,6 +31,7 @@ from thbhub.domain.cases import (
     age_band,
 )
 from thbhub.domain.errors import UserError
+from thbhub.ingest.textfile import refuse_repeated_names
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _IDENTITY_PARTS = {
@@ -405,6 +406,7 @@ def read(
     if body and sum(1 for v in body[0][1] if v and norm(v) in LABELS) >= 3:
         labels = body[0][1]
         body = body[1:]
+    refuse_repeated_names(parsed.file, header)
     columns: dict[int, str] = {}
     for i, h in enumerate(header):
         # events and plans repeat: hte_Type, hte_Type_2 ... are the cell keys of their columns
@@ -437,6 +439,10 @@ def read(
         parsed.rows_read += 1
         row = _Row(ctx, line, cells)
         record = row.build()
+        if sheet is None and len(values) != len(header):
+            # A CSV row with fewer or more cells than the header: its values cannot be
+            # trusted to sit under the right columns.
+            row.problem("(row)", None, f"has {len(values)} cells, the header {len(header)}")
         if row.problems:
             kept = htcds_events.quarantine_cells(cells, keep)
             parsed.invalid.append(InvalidRow(line, kept, record.person_key, row.problems))

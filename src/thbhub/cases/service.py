@@ -94,6 +94,12 @@ def detect_format(path: Path) -> str:
     columns = [c.strip().strip('"') for c in header.split(sniff_delimiter(sample))]
     if ctdc.detect(columns):
         return "ctdc"
+    missing = ctdc.missing_required(columns)
+    if missing:
+        raise UserError(
+            f"{path.name}: row 1: a CTDC header without the required column(s) "
+            f"{', '.join(missing)}; nothing was stored"
+        )
     if htcds_table.detect(path):
         return "htcds"
     raise UserError(

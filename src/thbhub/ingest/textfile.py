@@ -9,6 +9,8 @@ row it fails on; a semicolon file is simply read as one.
 
 from __future__ import annotations
 
+import csv
+from collections.abc import Sequence
 from pathlib import Path
 
 from thbhub.domain.errors import UserError
@@ -54,7 +56,45 @@ def sniff_delimiter(sample: str) -> str:
     return best if counts[best] else ","
 
 
-def read_sample(path: Path, size: int = 4096) -> str:
+def read_sample(path: Path, size: int = 1 << 16) -> str:
     """The first ``size`` characters of a UTF-8 file (after :func:`require_utf8`)."""
     with path.open(encoding="utf-8-sig", errors="replace", newline="") as fh:
         return fh.read(size)
+
+
+def refuse_repeated_names(file: str, header: Sequence[str | None]) -> None:
+    """Refuse a header that names a column twice: which of the two holds the value is a
+    guess (readers keep the first, or sum them), so the file must say."""
+    first: dict[str, int] = {}
+    for i, name in enumerate(header, start=1):
+        key = (name or "").strip()
+        if not key:
+            continue
+        if key in first:
+            raise UserError(
+                f"{file}: row 1: column {key!r} appears twice (columns {first[key]} and {i}); "
+                "remove or rename one"
+            )
+        first[key] = i
+
+
+def cell_counts(path: Path, delimiter: str) -> dict[int, int]:
+    """The rows (numbered as a spreadsheet shows them, the header being row 1) whose number
+    of cells differs from the header's, with that number.  A quick count of delimiters per
+    line finds the candidates; only then is the file parsed as CSV (quoted delimiters and
+    line breaks inside cells are real), so a regular file costs one pass over its lines."""
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        lines = fh.read().splitlines()
+    if not lines:
+        return {}
+    expected = lines[0].count(delimiter)
+    if all(line.count(delimiter) == expected or not line.strip() for line in lines[1:]):
+        return {}
+    out: dict[int, int] = {}
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        reader = csv.reader(fh, delimiter=delimiter)
+        width = len(next(reader, []))
+        for row_number, row in enumerate(reader, start=2):
+            if row and len(row) != width:
+                out[row_number] = len(row)
+    return out
