@@ -158,9 +158,7 @@ def protect(lattice: Lattice, *, max_rounds: int = 10, max_unknowns: int = 50_00
     width = lattice.policy.width
     for _ in range(max_rounds):
         failing = [
-            i
-            for i in audit(lattice, max_unknowns=max_unknowns)
-            if i.width < width - TOLERANCE
+            i for i in audit(lattice, max_unknowns=max_unknowns) if i.width < width - TOLERANCE
         ]
         if not failing:
             return added
@@ -218,11 +216,8 @@ class _Partners:
             self.cell_of[:, t] = offsets[t] + cells
         self.offsets = offsets
         self.counts = joint["n"].to_numpy()
-        self.codes = np.column_stack(
-            [joint[d].rank("dense").to_numpy() for d in dims]
-            if dims
-            else [np.zeros(joint.height, dtype=np.int64)]
-        )
+        # protect() audits nothing without dimensions, so there is at least one here
+        self.codes = np.column_stack([joint[d].rank("dense").to_numpy() for d in dims])
         # which table includes which dimension
         self.includes = np.array(
             [[d in key for key in self.keys] for d in dims], dtype=np.int64
@@ -233,19 +228,18 @@ class _Partners:
         """Suppress what lets the failing cell's records be exchanged with a partner's;
         returns the number of cells newly suppressed."""
         width = self.lattice.policy.width
-        dims = self.lattice.dims
         key = interval.table
         beneath = np.ones(self.joint.height, dtype=bool)
         for d, value in zip(key, interval.cell, strict=True):
             beneath &= (self.joint[d] == value).to_numpy()
-        best: tuple[int, int, int, int, int] | None = None  # (cells, mass, z, v, -)
+        best: tuple[int, int, int, int] | None = None  # (cells, mass, z, v): least first
         best_cells: np.ndarray | None = None
         for v in np.flatnonzero(beneath):
             candidates = np.flatnonzero(~beneath & (self.counts >= width - self.counts[v]))
             if not candidates.size:
                 continue
             differ = (self.codes[candidates] != self.codes[v]).astype(np.int64)
-            touched = (differ @ self.includes) > 0 if dims else np.zeros((candidates.size, 0))
+            touched = (differ @ self.includes) > 0  # tables that see the exchange
             open_v = ~self.sup[self.cell_of[v]]
             open_z = ~self.sup[self.cell_of[candidates]]
             new_v = touched & open_v[None, :]
@@ -256,7 +250,7 @@ class _Partners:
             ).sum(axis=1)
             order = np.lexsort((candidates, mass, cells))
             i = int(order[0])
-            choice = (int(cells[i]), int(mass[i]), int(candidates[i]), int(v), 0)
+            choice = (int(cells[i]), int(mass[i]), int(candidates[i]), int(v))
             if best is None or choice < best:
                 best = choice
                 best_cells = np.concatenate(
@@ -264,8 +258,8 @@ class _Partners:
                 )
         if best_cells is None:
             # No partner is large enough: isolate the cell's largest combination.
-            v = int(np.flatnonzero(beneath)[np.argmax(self.counts[beneath])])
-            best_cells = self.cell_of[v]
+            largest = int(np.flatnonzero(beneath)[np.argmax(self.counts[beneath])])
+            best_cells = self.cell_of[largest]
         before = int(self.sup.sum())
         self.sup[best_cells] = True
         return int(self.sup.sum()) - before

@@ -38,6 +38,7 @@ class ProtectionFailed(UserError):
 
     status_code = 503
 
+
 #: How a missing value is shown as a category in tables.
 MISSING = "(missing)"
 
