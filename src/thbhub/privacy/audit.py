@@ -8,6 +8,9 @@ beneath it" with :func:`scipy.optimize.linprog` (HiGHS).  The interval [min, max
 anyone can learn by adding and subtracting published numbers, in any combination: totals
 minus cells, one table minus another, one filtered query minus another.
 
+:func:`protect` adds complementary suppressions until every primary cell's interval is at
+least the protection width, by partner exchange (docs/privacy.md, steps 5-6), or refuses.
+
 Limits: the LP relaxation ignores integrality, so on some non-2D structures the true integer
 interval can be slightly narrower than reported; the joint table can be large, so the audit
 refuses beyond ``max_unknowns`` (the lattice's relation rules still apply then).
