@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
+
 import pytest
 from fastapi.testclient import TestClient
 
 from access_support import World, bearer, build_world
 from thbhub.cases.service import import_cases
 from thbhub.ingest.sample import sample_dir
-from thbhub.privacy.public import set_published
+from thbhub.privacy.public import ProtectedTables, public_table, set_published
 from thbhub.settings import Settings
 from thbhub.storage import Database
 from thbhub.web.app import create_app
@@ -91,3 +94,63 @@ def test_only_contributors_of_the_owner_publish(world: World) -> None:
         set_published(world.db, world.principal("foreign"), world.orgs["alpha"], True)
     with pytest.raises(PermissionDenied):
         set_published(world.db, world.principal("analyst"), world.orgs["alpha"], True)
+
+
+def one_more_record(tmp: Path) -> Path:
+    """One ordinary CTDC row, like a contributor's next import."""
+    source = sample_dir() / "ctdc_global_bsr.csv"
+    with source.open(newline="", encoding="utf-8") as f:
+        reader = csv.reader(f)
+        header, row = next(reader), next(reader)
+    path = tmp / "one.csv"
+    with path.open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows([header, row])
+    return path
+
+
+def test_public_tables_are_computed_once_per_data_version(world: World, tmp_path: Path) -> None:
+    set_published(world.db, world.principal("contributor"), world.orgs["alpha"], True)
+    cache = ProtectedTables()
+    for by, where in [("sex", {}), ("year,sex", {}), ("age", {"country": "country:DK"})]:
+        cached = public_table(world.db, world.settings, by.split(","), where, cache)
+        fresh = public_table(world.db, world.settings, by.split(","), where)
+        assert cached.as_dict() == fresh.as_dict()  # the cache changes no number
+    entry = cache._entries["public"]
+    public_table(world.db, world.settings, ["sex"], None, cache)
+    assert cache._entries["public"] is entry  # same data: same lattice, records not re-read
+    import_cases(
+        world.db,
+        world.settings,
+        world.principal("contributor"),
+        one_more_record(tmp_path),
+        world.orgs["alpha"],
+        fmt="ctdc",
+        quarantine=True,
+    )
+    total = public_table(world.db, world.settings, [], None, cache)
+    assert cache._entries["public"] is not entry  # an import is a new data version
+    assert total.cells[0].count == 580
+    assert total.as_dict() == public_table(world.db, world.settings, []).as_dict()
+    entry = cache._entries["public"]
+    set_published(world.db, world.principal("contributor"), world.orgs["alpha"], False)
+    assert public_table(world.db, world.settings, [], None, cache).cells[0].count == 0
+    assert cache._entries["public"] is not entry  # so is a withdrawal
+
+
+def test_a_table_that_cannot_be_protected_is_refused_with_a_sentence(world: World) -> None:
+    set_published(world.db, world.principal("contributor"), world.orgs["alpha"], True)
+    app = create_app(world.settings, world.db)
+    # No audit round allowed: nothing can be verified, so nothing may be published.
+    app.state.privacy_tables = ProtectedTables(max_protect_rounds=0)
+    with TestClient(app) as c:
+        api = c.get("/api/v1/privacy/case-tables", params={"by": "sex"})
+        assert api.status_code == 503
+        message = api.json()["error"]["message"]
+        assert "cannot be protected" in message and "nothing is published" in message
+        page = c.get("/statistics/case-records", params={"by": "sex"})
+        assert page.status_code == 503 and "cannot be protected" in page.text
+        assert "Traceback" not in page.text
+        preview = c.get(
+            "/api/v1/privacy/case-preview", params={"by": "sex"}, headers=bearer(world, "analyst")
+        )
+        assert preview.status_code == 503

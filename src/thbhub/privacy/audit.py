@@ -8,6 +8,9 @@ beneath it" with :func:`scipy.optimize.linprog` (HiGHS).  The interval [min, max
 anyone can learn by adding and subtracting published numbers, in any combination: totals
 minus cells, one table minus another, one filtered query minus another.
 
+:func:`protect` adds complementary suppressions until every primary cell's interval is at
+least the protection width, by partner exchange (docs/privacy.md, steps 5-6), or refuses.
+
 Limits: the LP relaxation ignores integrality, so on some non-2D structures the true integer
 interval can be slightly narrower than reported; the joint table can be large, so the audit
 refuses beyond ``max_unknowns`` (the lattice's relation rules still apply then).
@@ -23,7 +26,7 @@ from scipy import sparse
 from scipy.optimize import linprog
 
 from thbhub.domain.errors import UserError
-from thbhub.privacy.lattice import Dims, Lattice
+from thbhub.privacy.lattice import Dims, Lattice, ProtectionFailed
 
 
 class AuditTooLarge(UserError):
@@ -81,24 +84,31 @@ def audit(
     nvar = support.height
     rows: list[np.ndarray] = []
     cols: list[np.ndarray] = []
-    rhs: list[float] = []
-    targets: list[tuple[Dims, int, tuple[str, ...], int, bool, np.ndarray]] = []
+    rhs: list[np.ndarray] = []
+    targets: list[tuple[Dims, tuple[str, ...], int, bool, np.ndarray]] = []
     row = 0
     for key, table in lattice.tables.items():
         member = _membership(support, lattice, key)
-        by_cell: dict[int, np.ndarray] = {
-            int(c): g["_var"].to_numpy() for (c,), g in member.group_by("_cell")
-        }
-        for idx, cell in enumerate(table.iter_rows(named=True)):
-            variables = by_cell.get(idx, np.array([], dtype=np.int64))
-            if not cell["sup"]:
-                rows.append(np.full(len(variables), row))
-                cols.append(variables)
-                rhs.append(float(cell["n"]))
-                row += 1
-            elif cell["primary"] or not only_primary:
-                label = tuple(str(cell[d]) for d in key)
-                targets.append((key, idx, label, int(cell["n"]), bool(cell["primary"]), variables))
+        var = member["_var"].to_numpy().astype(np.int64)
+        cell = member["_cell"].to_numpy().astype(np.int64)
+        sup = table["sup"].to_numpy()
+        # published cells become equations in table order: cell index -> equation row
+        equation = np.cumsum(~sup) - 1 + row
+        published = ~sup[cell]
+        rows.append(equation[cell[published]])
+        cols.append(var[published])
+        rhs.append(table["n"].to_numpy()[~sup].astype(float))
+        row += int((~sup).sum())
+        wanted = sup & (table["primary"].to_numpy() | (not only_primary))
+        if wanted.any():
+            beneath = sparse.csr_matrix(
+                (np.ones(len(var)), (cell, var)), shape=(table.height, nvar)
+            )
+            for idx in np.flatnonzero(wanted):
+                r = table.row(int(idx), named=True)
+                label = tuple(str(r[d]) for d in key)
+                variables = beneath[int(idx)].indices.astype(np.int64)
+                targets.append((key, label, int(r["n"]), bool(r["primary"]), variables))
     a_eq = sparse.csr_matrix(
         (
             np.ones(sum(len(c) for c in cols)),
@@ -109,9 +119,9 @@ def audit(
         ),
         shape=(row, nvar),
     )
-    b_eq = np.array(rhs)
+    b_eq = np.concatenate(rhs) if rhs else np.zeros(0)
     out = []
-    for key, _idx, label, value, primary, variables in targets:
+    for key, label, value, primary, variables in targets:
         c = np.zeros(nvar)
         c[variables] = 1.0
         low = _solve(c, a_eq, b_eq)
@@ -131,52 +141,135 @@ def _solve(c: np.ndarray, a_eq: sparse.csr_matrix, b_eq: np.ndarray) -> float:
     return float(res.fun)
 
 
-def protect(lattice: Lattice, *, max_rounds: int = 50, max_unknowns: int = 50_000) -> int:
+#: Slack for the LP solver's tolerance when comparing a width with the policy's.
+TOLERANCE = 1e-6
+
+
+def protect(lattice: Lattice, *, max_rounds: int = 10, max_unknowns: int = 50_000) -> int:
     """Audit and add complementary suppressions until every primary cell is protected.
 
-    Returns the number of cells added.  A failing cell gets its smallest published sibling
-    (same table, one dimension different) suppressed, or else its parent.
+    Returns the number of cells added.  A failing cell gets a *partner* (see
+    :class:`_Partners`): a record combination elsewhere whose exchange with one of the
+    cell's own combinations no published cell can see; every published cell that would see
+    it is suppressed.  That makes the cell's interval at least the protection width by
+    construction, and since suppression only ever grows, a protected cell stays protected:
+    the next audit passes.  Each round suppresses at least one more cell or the tables are
+    refused (:class:`ProtectionFailed`), and so are they after ``max_rounds`` audits -
+    never an endless loop, never an unprotected table.
     """
     added = 0
+    width = lattice.policy.width
     for _ in range(max_rounds):
         failing = [
-            i for i in audit(lattice, max_unknowns=max_unknowns) if i.width < lattice.policy.width
+            i for i in audit(lattice, max_unknowns=max_unknowns) if i.width < width - TOLERANCE
         ]
         if not failing:
             return added
-        for interval in failing:
-            added += _complement(lattice, interval)
+        partners = _Partners(lattice)
+        new = sum(partners.free(interval) for interval in failing)
+        if new == 0:  # pragma: no cover - a partner or isolation always suppresses a cell
+            raise ProtectionFailed(
+                f"these tables cannot be protected: {len(failing)} suppressed cell(s) stay "
+                "recoverable and no further suppression is possible; nothing is published"
+            )
+        partners.write()
+        added += new
         lattice.secondary()
-    raise RuntimeError("audit-driven suppression did not converge")  # pragma: no cover
+    raise ProtectionFailed(
+        f"these tables cannot be protected within {max_rounds} audit rounds (suppressed cells "
+        "stay recoverable from the published ones); nothing is published"
+    )
 
 
-def _complement(lattice: Lattice, interval: Interval) -> int:
-    key, cell = interval.table, dict(zip(interval.table, interval.cell, strict=True))
-    table = lattice.tables[key]
-    best: tuple[int, Dims, dict[str, str]] | None = None
-    for d in key:
-        same = pl.lit(True)
-        for other in key:
-            if other != d:
-                same = same & (pl.col(other) == cell[other])
-        siblings = table.filter(same & (pl.col(d) != cell[d]) & ~pl.col("sup")).sort("n")
-        if siblings.height:
-            first = siblings.row(0, named=True)
-            if best is None or first["n"] < best[0]:
-                best = (int(first["n"]), key, {x: str(first[x]) for x in key})
-    if best is None:
-        # No published sibling: suppress the smallest published cell that contains this one
-        # (a parent, a grand-parent, ..., the grand total), which always widens the interval.
-        for parent_key in lattice.tables:
-            if len(parent_key) >= len(key) or not set(parent_key) <= set(key):
+class _Partners:
+    """Complementary suppression by exchange with a partner combination.
+
+    Let ``v`` be a combination of all dimensions (a cell of the joint table, count ``n_v``)
+    beneath the failing cell and ``z`` one that is not beneath it (count ``n_z``).  Moving
+    ``t`` records from ``z`` to ``v`` changes every table cell that contains exactly one of
+    them and no other; if all those cells are suppressed, every published number stays the
+    same for ``t`` in ``[-n_v, n_z]``, so the failing cell's feasible interval is at least
+    ``n_v + n_z`` wide.  The cells containing exactly one of them are those of the tables
+    that include a dimension on which ``v`` and ``z`` differ.  Among the pairs with
+    ``n_v + n_z`` at least the protection width, the one that suppresses the fewest
+    published cells (then the smallest total count, then the first in the lattice's order)
+    is chosen.  Without such a pair (a handful of records), every cell containing ``v`` is
+    suppressed - the grand total included - and ``v`` is unbounded above.
+
+    The grouping cell of every (joint cell, table) pair is indexed once, so choosing a
+    partner is array arithmetic over the joint table.
+    """
+
+    def __init__(self, lattice: Lattice) -> None:
+        self.lattice = lattice
+        self.keys = list(lattice.tables)
+        joint = lattice.joint.with_row_index("_j")
+        dims = lattice.dims
+        offsets = np.cumsum([0, *(lattice.tables[k].height for k in self.keys)])
+        self.sup = np.concatenate([lattice.tables[k]["sup"].to_numpy() for k in self.keys])
+        self.n = np.concatenate([lattice.tables[k]["n"].to_numpy() for k in self.keys])
+        self.cell_of = np.zeros((joint.height, len(self.keys)), dtype=np.int64)
+        for t, key in enumerate(self.keys):
+            table = lattice.tables[key].with_row_index("_cell").select([*key, "_cell"])
+            if key:
+                hit = joint.select(["_j", *key]).join(table, on=list(key)).sort("_j")
+                cells = hit["_cell"].to_numpy()
+            else:
+                cells = np.zeros(joint.height, dtype=np.int64)
+            self.cell_of[:, t] = offsets[t] + cells
+        self.offsets = offsets
+        self.counts = joint["n"].to_numpy()
+        # protect() audits nothing without dimensions, so there is at least one here
+        self.codes = np.column_stack([joint[d].rank("dense").to_numpy() for d in dims])
+        # which table includes which dimension
+        self.includes = np.array(
+            [[d in key for key in self.keys] for d in dims], dtype=np.int64
+        ).reshape(len(dims), len(self.keys))
+        self.joint = joint
+
+    def free(self, interval: Interval) -> int:
+        """Suppress what lets the failing cell's records be exchanged with a partner's;
+        returns the number of cells newly suppressed."""
+        width = self.lattice.policy.width
+        key = interval.table
+        beneath = np.ones(self.joint.height, dtype=bool)
+        for d, value in zip(key, interval.cell, strict=True):
+            beneath &= (self.joint[d] == value).to_numpy()
+        best: tuple[int, int, int, int] | None = None  # (cells, mass, z, v): least first
+        best_cells: np.ndarray | None = None
+        for v in np.flatnonzero(beneath):
+            candidates = np.flatnonzero(~beneath & (self.counts >= width - self.counts[v]))
+            if not candidates.size:
                 continue
-            cond = pl.lit(True)
-            for x in parent_key:
-                cond = cond & (pl.col(x) == cell[x])
-            hit = lattice.tables[parent_key].filter(cond & ~pl.col("sup"))
-            if hit.height and (best is None or int(hit["n"][0]) < best[0]):
-                best = (int(hit["n"][0]), parent_key, {x: cell[x] for x in parent_key})
-    if best is None:
-        return 0
-    lattice.suppress(best[1], best[2])
-    return 1
+            differ = (self.codes[candidates] != self.codes[v]).astype(np.int64)
+            touched = (differ @ self.includes) > 0  # tables that see the exchange
+            open_v = ~self.sup[self.cell_of[v]]
+            open_z = ~self.sup[self.cell_of[candidates]]
+            new_v = touched & open_v[None, :]
+            new_z = touched & open_z
+            cells = new_v.sum(axis=1) + new_z.sum(axis=1)
+            mass = (new_v * self.n[self.cell_of[v]][None, :]).sum(axis=1) + (
+                new_z * self.n[self.cell_of[candidates]]
+            ).sum(axis=1)
+            order = np.lexsort((candidates, mass, cells))
+            i = int(order[0])
+            choice = (int(cells[i]), int(mass[i]), int(candidates[i]), int(v))
+            if best is None or choice < best:
+                best = choice
+                best_cells = np.concatenate(
+                    [self.cell_of[v][touched[i]], self.cell_of[candidates[i]][touched[i]]]
+                )
+        if best_cells is None:
+            # No partner is large enough: isolate the cell's largest combination.
+            largest = int(np.flatnonzero(beneath)[np.argmax(self.counts[beneath])])
+            best_cells = self.cell_of[largest]
+        before = int(self.sup.sum())
+        self.sup[best_cells] = True
+        return int(self.sup.sum()) - before
+
+    def write(self) -> None:
+        for t, key in enumerate(self.keys):
+            part = self.sup[self.offsets[t] : self.offsets[t + 1]]
+            self.lattice.tables[key] = self.lattice.tables[key].with_columns(
+                sup=pl.Series("sup", part, dtype=pl.Boolean)
+            )

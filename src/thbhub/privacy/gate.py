@@ -99,20 +99,56 @@ class GatedTable:
         return pl.DataFrame(self.rows(), schema=schema)
 
 
+@dataclass(frozen=True)
+class ProtectedLattice:
+    """A dataset's lattice with its suppression pattern decided and audited: every query on
+    the dataset is a read of it (:meth:`table`).  Made by :meth:`GateContext.protected`
+    only, so holding one (in a cache, say) is holding a gate's output."""
+
+    lattice: Lattice
+    policy: DisclosurePolicy
+    audited: bool
+    token: object = field(repr=False, compare=False, default=None)
+
+    def __post_init__(self) -> None:
+        if self.token is not _GATE_TOKEN:
+            raise TypeError("ProtectedLattice is made only by thbhub.privacy.gate")
+
+    def table(self, by: Sequence[str], where: Mapping[str, str] | None = None) -> GatedTable:
+        """Counts by ``by`` within the ``where`` slice, with their margins."""
+        lattice, policy = self.lattice, self.policy
+        where_items = tuple(sorted((str(k), str(v)) for k, v in (where or {}).items()))
+        by = tuple(dict.fromkeys(by))
+        overlap = set(by) & {k for k, _ in where_items}
+        if overlap:
+            raise UserError(f"dimension(s) {sorted(overlap)} are both grouped by and filtered on")
+        lattice.table_for([*by, *(k for k, _ in where_items)])  # validates dims and size
+        cells = _cells(lattice, by, where_items, policy)
+        margins = {
+            sub: _cells(lattice, sub, where_items, policy)
+            for size in range(len(by))
+            for sub in combinations(by, size)
+        }
+        return GatedTable(by, where_items, cells, margins, policy, self.audited, token=_GATE_TOKEN)
+
+
 @dataclass
 class GateContext:
     """Which dataset a frame is, which dimensions it publishes, and the lattice cache.
 
     ``dimensions`` is fixed per dataset: every query on it is answered from one lattice,
-    which is what keeps the suppression consistent between queries.
+    which is what keeps the suppression consistent between queries.  The cache holds the
+    lattice of the latest frame seen (a new frame replaces it).  ``max_protect_rounds``
+    bounds the audit rounds before the tables are refused (:class:`ProtectionFailed`).
     """
 
     dataset: str
     dimensions: tuple[str, ...] | None = None
     max_audit_unknowns: int = 20_000
-    _cache: dict[tuple[Any, ...], tuple[Lattice, bool]] = field(default_factory=dict)
+    max_protect_rounds: int = 10
+    _cache: dict[tuple[Any, ...], ProtectedLattice] = field(default_factory=dict)
 
-    def lattice(self, frame: pl.DataFrame, policy: DisclosurePolicy) -> tuple[Lattice, bool]:
+    def protected(self, frame: pl.DataFrame, policy: DisclosurePolicy) -> ProtectedLattice:
         dims = self.dimensions or tuple(frame.columns)
         fingerprint = (
             frame.height,
@@ -122,11 +158,16 @@ class GateContext:
         if key not in self._cache:
             lattice = Lattice.build(frame, dims, policy)
             try:
-                protect(lattice, max_unknowns=self.max_audit_unknowns)
+                protect(
+                    lattice,
+                    max_rounds=self.max_protect_rounds,
+                    max_unknowns=self.max_audit_unknowns,
+                )
                 audited = True
             except AuditTooLarge:
                 audited = False
-            self._cache[key] = (lattice, audited)
+            self._cache.clear()
+            self._cache[key] = ProtectedLattice(lattice, policy, audited, token=_GATE_TOKEN)
         return self._cache[key]
 
 
@@ -140,20 +181,7 @@ def release_table(
 ) -> GatedTable:
     """Counts of ``records`` by ``by`` (within ``where``), suppressed under ``policy``."""
     ctx = context or GateContext(dataset="adhoc")
-    lattice, audited = ctx.lattice(records, policy)
-    where_items = tuple(sorted((str(k), str(v)) for k, v in (where or {}).items()))
-    by = tuple(dict.fromkeys(by))
-    overlap = set(by) & {k for k, _ in where_items}
-    if overlap:
-        raise UserError(f"dimension(s) {sorted(overlap)} are both grouped by and filtered on")
-    lattice.table_for([*by, *(k for k, _ in where_items)])  # validates dims and size
-    cells = _cells(lattice, by, where_items, policy)
-    margins = {
-        sub: _cells(lattice, sub, where_items, policy)
-        for size in range(len(by))
-        for sub in combinations(by, size)
-    }
-    return GatedTable(by, where_items, cells, margins, policy, audited, token=_GATE_TOKEN)
+    return ctx.protected(records, policy).table(by, where)
 
 
 def _cells(

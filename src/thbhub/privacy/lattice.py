@@ -31,6 +31,14 @@ import polars as pl
 from thbhub.domain.errors import UserError
 from thbhub.privacy.policy import DisclosurePolicy
 
+
+class ProtectionFailed(UserError):
+    """The suppression pattern could not be completed within its bound of rounds: the tables
+    are refused (nothing is published) rather than released unprotected."""
+
+    status_code = 503
+
+
 #: How a missing value is shown as a category in tables.
 MISSING = "(missing)"
 
@@ -51,6 +59,9 @@ class Lattice:
 
     Each table holds its non-zero cells only: columns = its dimensions, ``n`` (the true
     count), ``primary`` and ``sup`` (suppressed).  A cell absent from a table is a zero.
+    ``joint`` holds the true counts of the full cross-classification (its non-zero cells):
+    never published, it is what :func:`thbhub.privacy.audit.protect` chooses complementary
+    suppressions from.
     """
 
     dims: Dims
@@ -58,6 +69,7 @@ class Lattice:
     policy: DisclosurePolicy
     categories: dict[str, list[str]]
     tables: dict[Dims, pl.DataFrame] = field(default_factory=dict)
+    joint: pl.DataFrame = field(default_factory=pl.DataFrame)
 
     @classmethod
     def build(cls, frame: pl.DataFrame, dims: Sequence[str], policy: DisclosurePolicy) -> Lattice:
@@ -70,6 +82,11 @@ class Lattice:
             order=order,
             policy=policy,
             categories={d: sorted(data[d].unique().to_list()) for d in dims},
+            joint=(
+                data.group_by(list(dims)).len(name="n").with_columns(pl.col("n").cast(pl.Int64))
+                if dims
+                else pl.DataFrame({"n": [data.height]}, schema={"n": pl.Int64})
+            ),
         )
         for size in range(order + 1):
             for subset in combinations(dims, size):
@@ -106,15 +123,24 @@ class Lattice:
             for d in key:
                 yield key, d, tuple(x for x in key if x != d)
 
-    def secondary(self, max_rounds: int = 200) -> int:
-        """Suppress until no relation is violated; returns the number of rounds used."""
-        for rounds in range(1, max_rounds + 1):
+    def secondary(self) -> int:
+        """Suppress until no relation is violated; returns the number of rounds used.
+
+        Every repair suppresses at least one published cell and nothing is ever unsuppressed,
+        so a round that changes nothing comes after at most one round per cell: the bound
+        below cannot be reached, and if it were the tables are refused, not looped on.
+        """
+        bound = sum(t.height for t in self.tables.values()) + 1
+        for rounds in range(1, bound + 1):
             changed = False
             for child_key, _d, parent_key in list(self.relations()):
                 changed |= self._repair(child_key, parent_key)
             if not changed:
                 return rounds
-        raise RuntimeError("secondary suppression did not converge")  # pragma: no cover
+        raise ProtectionFailed(  # pragma: no cover - see the docstring
+            "these tables cannot be protected: secondary suppression did not reach a "
+            "fixed point; nothing is published"
+        )
 
     def _repair(self, child_key: Dims, parent_key: Dims) -> bool:
         k = self.policy.width

@@ -8,7 +8,9 @@ organisation's table from the regional one recovers nothing the gate suppressed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
@@ -18,7 +20,7 @@ from thbhub.access.policy import may_read_raw_records, may_write_records
 from thbhub.domain.errors import PermissionDenied
 from thbhub.domain.principals import Principal, Role
 from thbhub.privacy.cases import TABLE_DIMENSIONS, release_frame
-from thbhub.privacy.gate import GateContext, GatedTable, release_table
+from thbhub.privacy.gate import GateContext, GatedTable, ProtectedLattice, release_table
 from thbhub.privacy.policy import DisclosurePolicy
 from thbhub.settings import Settings
 from thbhub.storage import Database
@@ -79,8 +81,59 @@ def public_frame(db: Database) -> pl.DataFrame:
     return pl.concat(frames, how="diagonal").select(list(PUBLIC_DIMENSIONS))
 
 
-def public_context() -> GateContext:
-    return GateContext(dataset=f"{DATASET}:public", dimensions=PUBLIC_DIMENSIONS)
+def public_context(max_protect_rounds: int = 10) -> GateContext:
+    return GateContext(
+        dataset=f"{DATASET}:public",
+        dimensions=PUBLIC_DIMENSIONS,
+        max_protect_rounds=max_protect_rounds,
+    )
+
+
+@dataclass
+class ProtectedTables:
+    """The protected lattices of case-record tables, kept between requests (one per app,
+    on its state; never a module global).
+
+    Building and auditing the lattice of 47,000 records takes seconds; every query on the
+    same data reads the same lattice anyway (that is what keeps the suppression consistent),
+    so it is computed once per *data version*: the published organisations and the state of
+    their records and imports (:func:`thbhub.storage.privacy.records_version`), read with
+    one cheap query per request.  Any import, deletion, state change, rename or
+    (un)publication gives a new version, and the next request recomputes.  One lock: a burst
+    of requests after an import computes the lattice once, not once per request.
+    """
+
+    max_protect_rounds: int = 10
+    _entries: dict[str, tuple[tuple[Any, ...], ProtectedLattice]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def get(
+        self, name: str, version: tuple[Any, ...], compute: Callable[[], ProtectedLattice]
+    ) -> ProtectedLattice:
+        """The entry ``name`` if it was computed for ``version``, else ``compute()``'s.
+
+        Read ``version`` *before* the records ``compute`` reads: data that changes in
+        between is then newer than its label, and the next request recomputes.
+        """
+        with self._lock:
+            entry = self._entries.get(name)
+            if entry is None or entry[0] != version:
+                entry = (version, compute())
+                self._entries[name] = entry
+            return entry[1]
+
+
+def _public_lattice(db: Database, settings: Settings, cache: ProtectedTables) -> ProtectedLattice:
+    policy = DisclosurePolicy.from_settings(settings)
+    with db.connect() as conn:
+        orgs = q.published_organisations(conn, DATASET)
+        version = (
+            policy,
+            tuple((o["id"], o["name"], str(o["published_at"])) for o in orgs),
+            q.records_version(conn, [int(o["id"]) for o in orgs]),
+        )
+    context = public_context(cache.max_protect_rounds)
+    return cache.get("public", version, lambda: context.protected(public_frame(db), policy))
 
 
 def public_table(
@@ -88,10 +141,13 @@ def public_table(
     settings: Settings,
     by: Sequence[str],
     where: Mapping[str, str] | None = None,
-    context: GateContext | None = None,
+    cache: ProtectedTables | None = None,
 ) -> GatedTable:
-    policy = DisclosurePolicy.from_settings(settings)
-    return release_table(public_frame(db), by, policy, context or public_context(), where=where)
+    """The public gated table; with ``cache`` (the app's), computed once per data version."""
+    if cache is None:
+        policy = DisclosurePolicy.from_settings(settings)
+        return release_table(public_frame(db), by, policy, public_context(), where=where)
+    return _public_lattice(db, settings, cache).table(by, where)
 
 
 def owner_preview(
@@ -100,6 +156,7 @@ def owner_preview(
     principal: Principal,
     by: Sequence[str],
     where: Mapping[str, str] | None = None,
+    cache: ProtectedTables | None = None,
 ) -> dict[str, Any]:
     """The caller's own organisation's records through the gate, beside the true counts:
     what publishing would show, and what the policy costs."""
@@ -108,10 +165,19 @@ def owner_preview(
         raise PermissionDenied("the preview shows your own organisation's records only")
     from thbhub.cases.service import case_frame
 
-    frame = release_frame(case_frame(db, principal, org), TABLE_DIMENSIONS)
     policy = DisclosurePolicy.from_settings(settings)
-    ctx = GateContext(dataset=f"{DATASET}:{org}", dimensions=TABLE_DIMENSIONS)
-    table = release_table(frame, by, policy, ctx, where=where)
+    with db.connect() as conn:  # before the records: see ProtectedTables.get
+        version = (policy, q.records_version(conn, [org]))
+    frame = release_frame(case_frame(db, principal, org), TABLE_DIMENSIONS)
+    rounds = cache.max_protect_rounds if cache else GateContext.max_protect_rounds
+    ctx = GateContext(
+        dataset=f"{DATASET}:{org}", dimensions=TABLE_DIMENSIONS, max_protect_rounds=rounds
+    )
+    if cache is None:
+        table = release_table(frame, by, policy, ctx, where=where)
+    else:
+        protected = cache.get(f"preview:{org}", version, lambda: ctx.protected(frame, policy))
+        table = protected.table(by, where)
     filtered = frame
     for d, v in (where or {}).items():
         filtered = filtered.filter(pl.col(d).cast(pl.Utf8).fill_null("(missing)") == v)

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, insert, select
 
 from thbhub.storage.schema import organisations
+from thbhub.storage.schema_cases import case_imports, case_records
 from thbhub.storage.schema_privacy import (
     privacy_ledger,
     privacy_publications,
@@ -146,3 +147,32 @@ def published_organisations(conn: Connection, dataset: str) -> list[dict[str, An
         .order_by(organisations.c.name)
     )
     return [dict(r) for r in conn.execute(q).mappings()]
+
+
+def records_version(conn: Connection, organisation_ids: list[int]) -> tuple[Any, ...]:
+    """What tables of these organisations' case records are computed from, as a comparable
+    value: per organisation and record state, the number of records, the largest id and the
+    sum of ids, and the newest import.  An import, a deletion or a state change changes it
+    (records are never edited in place; an edit path would have to change it too).
+    """
+    if not organisation_ids:
+        return ()
+    q = (
+        select(
+            case_records.c.organisation_id,
+            case_records.c.state,
+            func.count(),
+            func.max(case_records.c.id),
+            func.sum(case_records.c.id),
+        )
+        .where(case_records.c.organisation_id.in_(organisation_ids))
+        .group_by(case_records.c.organisation_id, case_records.c.state)
+        .order_by(case_records.c.organisation_id, case_records.c.state)
+    )
+    records = tuple((int(o), str(s), int(n), int(m), int(t)) for o, s, n, m, t in conn.execute(q))
+    newest_import = conn.execute(
+        select(func.max(case_imports.c.id)).where(
+            case_imports.c.organisation_id.in_(organisation_ids)
+        )
+    ).scalar()
+    return (records, newest_import)

@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.datastructures import MutableHeaders
 
 from thbhub import __version__
+from thbhub.privacy.public import ProtectedTables
 from thbhub.settings import Settings
 from thbhub.storage import Database
 from thbhub.web import api, pages
@@ -43,6 +44,9 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.db = db or open_database(settings)
+    # The public case-record tables' protected lattices, one per data version (passed down
+    # to the routes through the app, never a module global).
+    app.state.privacy_tables = ProtectedTables()
     templates = Jinja2Templates(directory=str(_HERE / "templates"))
     templates.env.globals["version"] = __version__
     app.state.templates = templates

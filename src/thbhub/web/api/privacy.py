@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Path, Query, Request
 
 from thbhub.privacy import public, service
-from thbhub.privacy.gate import GateContext, gated
+from thbhub.privacy.gate import gated
 from thbhub.web.access import Access, access
 from thbhub.web.deps import DbDep, PrincipalDep, SettingsDep
 
@@ -39,14 +39,11 @@ def get_release(
     return service.owner_release(db, principal, release_id)
 
 
-def gate_context(request: Request) -> GateContext:
-    """One gate context (and lattice cache) per app: every request on the public tables is
-    answered from the same lattice."""
-    ctx = getattr(request.app.state, "privacy_public_gate", None)
-    if not isinstance(ctx, GateContext):
-        ctx = public.public_context()
-        request.app.state.privacy_public_gate = ctx
-    return ctx
+def protected_tables(request: Request) -> public.ProtectedTables:
+    """The app's protected lattices (made by create_app): every request on the public
+    tables is answered from the same lattice, computed once per data version."""
+    cache: public.ProtectedTables = request.app.state.privacy_tables
+    return cache
 
 
 def parse_where(where: list[str]) -> dict[str, str]:
@@ -64,13 +61,14 @@ def get_public_table(
     where: list[str] = Query([], max_length=5),
 ) -> dict[str, Any]:
     dims = [d for d in by.split(",") if d]
-    table = public.public_table(db, settings, dims, parse_where(where), gate_context(request))
+    table = public.public_table(db, settings, dims, parse_where(where), protected_tables(request))
     return table.as_dict()
 
 
 @router.get("/case-preview", summary="Your organisation's records through the gate (owner)")
 @access(Access.analyst)
 def get_preview(
+    request: Request,
     db: DbDep,
     settings: SettingsDep,
     principal: PrincipalDep,
@@ -78,4 +76,6 @@ def get_preview(
     where: list[str] = Query([], max_length=5),
 ) -> dict[str, Any]:
     dims = [d for d in by.split(",") if d]
-    return public.owner_preview(db, settings, principal, dims, parse_where(where))
+    return public.owner_preview(
+        db, settings, principal, dims, parse_where(where), protected_tables(request)
+    )

@@ -9,7 +9,7 @@ from thbhub.privacy import public, service
 from thbhub.privacy.gate import gated
 from thbhub.taxonomy.service import labels
 from thbhub.web.access import Access, access
-from thbhub.web.api.privacy import gate_context, parse_where
+from thbhub.web.api.privacy import parse_where, protected_tables
 from thbhub.web.deps import DbDep, PrincipalDep, SettingsDep, TemplatesDep
 
 router = APIRouter(include_in_schema=False)
@@ -61,7 +61,7 @@ def public_cases_page(
     where: list[str] = Query([], max_length=5),
 ) -> HTMLResponse:
     dims = [d for d in by.split(",") if d]
-    table = public.public_table(db, settings, dims, parse_where(where), gate_context(request))
+    table = public.public_table(db, settings, dims, parse_where(where), protected_tables(request))
     shown = table.as_dict()
     # People read labels; the JSON twin of this page keeps the concept ids.
     values = {str(r[d]) for r in shown["rows"] for d in shown["by"] if r.get(d) is not None}
@@ -90,7 +90,9 @@ def preview_page(
     where: list[str] = Query([], max_length=5),
 ) -> HTMLResponse:
     dims = [d for d in by.split(",") if d]
-    preview = public.owner_preview(db, settings, principal, dims, parse_where(where))
+    preview = public.owner_preview(
+        db, settings, principal, dims, parse_where(where), protected_tables(request)
+    )
     values = {str(r[d]) for r in preview["rows"] for d in preview["by"] if r.get(d) is not None}
     context = {"t": preview, "by": dims, "labels": labels(db, values)}
     return templates.TemplateResponse(request, "privacy_preview.html", context)
