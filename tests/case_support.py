@@ -27,6 +27,16 @@ def member(org_id: int, role: Role = Role.contributor, user_id: int = 1) -> Prin
     )
 
 
+def publish(db: Database, owner: Principal, import_id: int) -> None:
+    """Submit an import as its owner's contributor and publish it as an admin: only then do
+    its records count in the public tables."""
+    from thbhub.cases.publication import move_import
+
+    admin = Principal(role=Role.admin, email="admin@secretariat.example", origin="web")
+    move_import(db, owner, import_id, "submitted")
+    move_import(db, admin, import_id, "published")
+
+
 def write_csv(path: Path, header: list[str], rows: list[dict[str, Any]]) -> Path:
     with path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=header, extrasaction="raise")

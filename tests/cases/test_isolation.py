@@ -14,7 +14,8 @@ from sqlalchemy import select
 from case_support import HTCDS_HEADER, ctdc_row, htcds_rows, make_org, member, write_csv, write_ctdc
 from thbhub.access import auth, users
 from thbhub.cases import exports, service
-from thbhub.domain.errors import PermissionDenied
+from thbhub.cases.publication import move_import
+from thbhub.domain.errors import NotFoundError, PermissionDenied
 from thbhub.domain.principals import Principal, Role
 from thbhub.settings import Settings
 from thbhub.storage import Database
@@ -28,6 +29,8 @@ CASE_ROUTES = {
     ("GET", "/api/v1/cases/quarantine"),
     ("GET", "/api/v1/cases/export"),
     ("POST", "/api/v1/cases/import"),
+    ("GET", "/api/v1/cases/imports"),
+    ("POST", "/cases/imports/{import_id}/state"),
     ("GET", "/cases"),
     ("GET", "/cases/upload"),
     ("POST", "/cases/upload"),
@@ -72,13 +75,19 @@ def test_services_refuse_other_organisations(
             lambda w: service.summary(db, w, a, ["year"]),
             lambda w: service.case_frame(db, w, a),
             lambda w: service.quarantine(db, w, a),
+            lambda w: service.imports(db, w, a),
             lambda w: exports.export_cases(db, w, a, "htcds", tmp_path / "x.csv"),
             lambda w: service.import_cases(db, settings, w, tmp_path / "a.csv", a),
         ):
             with pytest.raises(PermissionDenied):
                 call(who)
+        for imported in service.imports(db, member(a), a):
+            # A draft import is not even there for them (ids reveal nothing).
+            with pytest.raises(NotFoundError):
+                move_import(db, who, imported["id"], "submitted")
     assert not (tmp_path / "x.csv").exists()
     assert len(service.list_cases(db, member(a), a)) == 4  # the owner does see them
+    assert {i["state"] for i in service.imports(db, member(a), a)} == {"draft"}
 
 
 class AsMember(TestClient):
@@ -154,6 +163,7 @@ def test_no_route_shows_another_organisations_records(
             "/api/v1/cases/summary",
             "/api/v1/cases/quarantine",
             "/api/v1/cases/export",
+            "/api/v1/cases/imports",
         ):
             response = client.get(path, params={"org": a}, headers=other)
             assert response.status_code == 403, (path, role)
@@ -169,6 +179,18 @@ def test_no_route_shows_another_organisations_records(
     page = client.get("/cases", params={"org": a}, follow_redirects=False)
     assert page.status_code in (303, 307) and "/login" in page.headers["location"]
     assert "Vietnam" not in client.get("/cases", params={"org": a}).text
+    # Nor may another organisation's users move the owner's imports (bearer: no CSRF).
+    imports = client.get("/api/v1/cases/imports", headers=owner).json()
+    for role in ("contributor", "analyst", "admin"):
+        other = {"x-test-org": str(b), "x-test-role": role}
+        for imported in imports:
+            moved = client.post(
+                f"/cases/imports/{imported['id']}/state", data={"to": "withdrawn"}, headers=other
+            )
+            assert moved.status_code == (404 if role == "contributor" else 403), role
+            assert imported["file_name"] not in moved.text
+    states = {i["state"] for i in client.get("/api/v1/cases/imports", headers=owner).json()}
+    assert states == {"draft"}
     response = client.post(
         "/api/v1/cases/import",
         headers={"x-test-org": str(b)},

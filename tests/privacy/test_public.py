@@ -9,6 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from access_support import World, bearer, build_world
+from case_support import publish
+from thbhub.cases import service
 from thbhub.cases.service import import_cases
 from thbhub.ingest.sample import sample_dir
 from thbhub.privacy.public import ProtectedTables, public_table, set_published
@@ -48,7 +50,23 @@ def counts(payload: dict[str, object]) -> list[object]:
     return [r["count"] for r in rows]
 
 
+def _publish_import(world: World) -> None:
+    owner = world.principal("contributor")
+    (imported,) = service.imports(world.db, owner, world.orgs["alpha"])
+    publish(world.db, owner, imported["id"])
+
+
 def test_unpublished_records_never_reach_the_public(world: World) -> None:
+    with TestClient(create_app(world.settings, world.db)) as c:
+        body = c.get("/api/v1/privacy/case-tables", params={"by": "sex"}).json()
+        assert all(n in (0, None) for n in counts(body))
+        # Opting in is not publishing: the draft import's records still do not count ...
+        set_published(world.db, world.principal("contributor"), world.orgs["alpha"], True)
+        body = c.get("/api/v1/privacy/case-tables", params={"by": "sex"}).json()
+        assert all(n in (0, None) for n in counts(body))
+    # ... nor does publishing an import without the opt-in.
+    set_published(world.db, world.principal("contributor"), world.orgs["alpha"], False)
+    _publish_import(world)
     with TestClient(create_app(world.settings, world.db)) as c:
         body = c.get("/api/v1/privacy/case-tables", params={"by": "sex"}).json()
         assert all(n in (0, None) for n in counts(body))
@@ -57,6 +75,7 @@ def test_unpublished_records_never_reach_the_public(world: World) -> None:
 def test_published_tables_are_gated(world: World) -> None:
     k = world.settings.disclosure_threshold
     set_published(world.db, world.principal("contributor"), world.orgs["alpha"], True)
+    _publish_import(world)
     with TestClient(create_app(world.settings, world.db)) as c:
         total = c.get("/api/v1/privacy/case-tables").json()
         assert total["rows"][0]["count"] == 579  # the bundled CTDC BSR rows

@@ -3,7 +3,9 @@
 An owned table carries :func:`thbhub.storage.schema_access.ownership_columns` and marks
 itself publishable with ``info={PUBLISHABLE: "<object type>"}``; see docs/access.md.
 :func:`transition` checks the rule (:mod:`thbhub.domain.publication`), changes the state,
-and writes the history and the audit log in the caller's transaction.
+and writes the history and the audit log in the caller's transaction.  Tables whose rows
+follow a publishable parent's state (``info={STATE_FOLLOWS: ...}``: case records follow their
+import) move with it, in the same transaction.
 """
 
 from __future__ import annotations
@@ -23,16 +25,25 @@ from thbhub.domain.principals import Principal, Role
 from thbhub.domain.publication import State, refusal
 from thbhub.storage import Database
 from thbhub.storage import access as q
-from thbhub.storage.schema import metadata
-from thbhub.storage.schema_access import PUBLISHABLE
+from thbhub.storage.schema import metadata, organisations
+from thbhub.storage.schema_access import PUBLISHABLE, STATE_FOLLOWS
+
+
+def _all_tables() -> list[Table]:
+    for mod in pkgutil.iter_modules(thbhub.storage.__path__):
+        if mod.name.startswith("schema_"):
+            importlib.import_module(f"thbhub.storage.{mod.name}")
+    return list(metadata.tables.values())
 
 
 def publishable_tables() -> dict[str, Table]:
     """object type -> table, for every table marked publishable in any ``schema_*`` module."""
-    for mod in pkgutil.iter_modules(thbhub.storage.__path__):
-        if mod.name.startswith("schema_"):
-            importlib.import_module(f"thbhub.storage.{mod.name}")
-    return {str(t.info[PUBLISHABLE]): t for t in metadata.tables.values() if PUBLISHABLE in t.info}
+    return {str(t.info[PUBLISHABLE]): t for t in _all_tables() if PUBLISHABLE in t.info}
+
+
+def _followers(table: Table) -> list[Table]:
+    """Tables whose rows' state follows ``table``'s (marked ``STATE_FOLLOWS``)."""
+    return [t for t in _all_tables() if t.info.get(STATE_FOLLOWS) == table.name]
 
 
 def _table(object_type: str) -> Table:
@@ -99,6 +110,7 @@ def transition(
         "note": (note or "").strip()[:2000] or None,
     }
     q.insert_publication_event(conn, event)
+    detail = {"from": old.value, "to": new.value, "note": event["note"]}
     record(
         conn,
         principal,
@@ -107,8 +119,23 @@ def transition(
         object_id=str(key),
         organisation_id=current["organisation_id"],
         rows=1,
-        detail={"from": old.value, "to": new.value, "note": event["note"]},
+        detail=detail,
     )
+    parent = {"id": key, "organisation_id": current["organisation_id"]}
+    for follower in _followers(table):
+        # The rows change too (a write of, say, case records): audited on their own table.
+        moved = q.set_follower_state(conn, follower, table, parent, new.value)
+        record(
+            conn,
+            principal,
+            "state",
+            follower.name,
+            object_id=f"{kind}:{key}",
+            organisation_id=current["organisation_id"],
+            rows=moved,
+            detail=detail,
+        )
+        event[follower.name] = moved
     return event
 
 
@@ -150,14 +177,17 @@ def queue(db: Database, principal: Principal) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     with db.connect() as conn:
         for kind, table in sorted(publishable_tables().items()):
-            label = next((table.c[n] for n in ("title", "name") if n in table.c), table.c.id)
+            names = ("title", "name", "file_name")
+            label = next((table.c[n] for n in names if n in table.c), table.c.id)
             rows = conn.execute(
                 select(
                     table.c.id,
                     label.label("title"),
                     table.c.organisation_id,
+                    organisations.c.name.label("organisation"),
                     table.c.state_changed_at,
                 )
+                .join(organisations, organisations.c.id == table.c.organisation_id)
                 .where(table.c.state == State.submitted.value)
                 .order_by(table.c.id)
             ).mappings()

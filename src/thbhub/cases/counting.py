@@ -24,6 +24,7 @@ SUMMARY_DIMENSIONS = {
     "identification": "identification",
     "route": "events",  # <event type>:<country>, e.g. Recruitment:country:UA
     "support": "support",  # support-plan type
+    "state": "state",  # publication state (its import's): draft, submitted, published, ...
 }
 #: What the owner's record list can be filtered on: dimension -> record column.  The
 #: scalar ones are also matched in SQL (:func:`thbhub.storage.cases.record_rows`).

@@ -3,7 +3,11 @@
 The bundled file is the CTDC global dataset's rows whose country of exploitation is a CBSS
 member state (579 rows, unchanged).  They are owned by the organisation named in the
 manifest's options (created if missing, as a partner), so that `make run` shows the case
-views; the records stay draft and owner-only like any other.
+views.  The records are raw and owner-only like any other; the loader then publishes the
+import, acting as the system (submitted as the owner, published as an admin, both audited as
+``system:sample-loader``), and opts the organisation in to the public gated tables, so that
+`make run` shows those with real data.  A file a user uploads stays draft until its owner
+submits it and an admin publishes it.
 """
 
 from __future__ import annotations
@@ -13,16 +17,20 @@ from typing import Any
 
 from sqlalchemy import select
 
+from thbhub.access.publication import history, transition
 from thbhub.cases import service
 from thbhub.domain.principals import Principal, Role
 from thbhub.ingest.registry import ImportSummary, Progress, no_progress, register
 from thbhub.settings import Settings
 from thbhub.storage import Database
 from thbhub.storage.cases import add_organisation, organisation_id
-from thbhub.storage.schema_cases import case_imports
+from thbhub.storage.schema_cases import CASE_IMPORT, case_imports
 from thbhub.storage.sources import register_source
 
 DEMO_ORGANISATION = "CTDC global dataset (demo)"
+#: Who the audit log and the publication history name for the loader's actions.
+LOADER = "system:sample-loader"
+NOTE = "bundled sample data, published by `thbhub init --sample`"
 
 
 class CtdcCasesImporter:
@@ -52,24 +60,42 @@ class CtdcCasesImporter:
                 select(case_imports.c.id).where(
                     case_imports.c.organisation_id == org, case_imports.c.checksum == checksum
                 )
-            ).first()
+            ).scalar()
         if done is not None:
             summary.unchanged = True
+            # A database from before imports were published (cases_0005) has it as draft.
+            if _publish_once(db, org, int(done)):
+                summary.notes.append(f"published the demo import {done} (as the system)")
             return summary
-        loader = Principal(
-            role=Role.contributor, email="sample-loader", organisation_id=org, origin="cli"
-        )
-        result = service.import_cases(db, settings, loader, path, org, fmt="ctdc", quarantine=True)
+        owner = _system(Role.contributor, org)
+        result = service.import_cases(db, settings, owner, path, org, fmt="ctdc", quarantine=True)
+        _publish_once(db, org, result["import_id"])
         # The demo organisation publishes its gated tables, so `make run` shows them publicly
-        # (/statistics/case-records); the records themselves stay draft and owner-only.
+        # (/statistics/case-records); the records themselves stay owner-only.
         from thbhub.privacy.public import set_published
 
-        set_published(db, loader, org, True)
+        set_published(db, owner, org, True)
         progress(result["rows_read"], result["rows_read"])
         summary.rows_read = result["rows_read"]
         summary.rows_stored = result["rows_stored"]
         summary.notes = list(result["notes"])
         return summary
+
+
+def _system(role: Role, org: int) -> Principal:
+    return Principal(role=role, email=LOADER, organisation_id=org, origin="cli")
+
+
+def _publish_once(db: Database, org: int, import_id: int) -> bool:
+    """Submit and publish the demo import if it never moved: later runs leave a withdrawal
+    or a send-back by a person as it is.  True if it was published now."""
+    owner = _system(Role.contributor, org)
+    if history(db, owner, CASE_IMPORT, import_id)["events"]:
+        return False
+    with db.begin() as conn:  # both moves or neither
+        transition(conn, owner, case_imports, import_id, "submitted", note=NOTE)
+        transition(conn, _system(Role.admin, org), case_imports, import_id, "published", note=NOTE)
+    return True
 
 
 register(CtdcCasesImporter())

@@ -27,6 +27,7 @@ from thbhub.cases.vocab import Vocab
 from thbhub.domain.cases import MAIN_FORMS, Problem
 from thbhub.domain.errors import NotFoundError, PermissionDenied, UserError
 from thbhub.domain.principals import Principal, Role
+from thbhub.domain.publication import moves
 from thbhub.ingest.registry import Progress, no_progress
 from thbhub.ingest.textfile import read_sample, require_utf8, sniff_delimiter
 from thbhub.settings import Settings
@@ -474,16 +475,25 @@ _FRAME_COLUMNS = (
 )
 
 
-def case_frame(db: Database, principal: Principal, org: str | int) -> pl.DataFrame:
+def case_frame(
+    db: Database, principal: Principal, org: str | int, *, state: str | None = None
+) -> pl.DataFrame:
     """One row per record of ``org`` as a Polars DataFrame, for analysis and disclosure
-    control (audited, policy-checked).  Columns: docs/cases.md."""
+    control (audited, policy-checked).  Columns: docs/cases.md.  ``state`` keeps only the
+    records in that publication state, in SQL (the public tables: ``published``)."""
     with db.begin() as conn:
         org_id = resolve_org(conn, org)
         _check_read(conn, principal, org_id)
-        frame = store.record_frame(conn, org_id, _FRAME_COLUMNS)
+        frame = store.record_frame(conn, org_id, _FRAME_COLUMNS, state=state)
         closure = store.broader_closure(conn, "form")
         audit.record(
-            conn, principal, "read", "case_frame", organisation_id=org_id, rows=frame.height
+            conn,
+            principal,
+            "read",
+            "case_frame",
+            organisation_id=org_id,
+            rows=frame.height,
+            detail={"state": state} if state else None,
         )
     lists = pl.List(pl.String)
     frame = frame.rename({"id": "record_id"}).with_columns(
@@ -514,10 +524,13 @@ def quarantine(db: Database, principal: Principal, org: str | int) -> list[dict[
 
 
 def imports(db: Database, principal: Principal, org: str | int) -> list[dict[str, Any]]:
+    """The organisation's imports, newest first, each with its publication state and the
+    states the caller may move it to (``moves``; access.publication makes the move)."""
     with db.begin() as conn:
         org_id = resolve_org(conn, org)
         _check_read(conn, principal, org_id)
-        return store.import_rows(conn, org_id)
+        rows = store.import_rows(conn, org_id)
+    return [{**r, "moves": [m.value for m in moves(principal, org_id, r["state"])]} for r in rows]
 
 
 def dumps(value: Any) -> str:

@@ -14,6 +14,7 @@ import typer
 
 from thbhub.cases import exports, service
 from thbhub.cases.htcds_template import describe
+from thbhub.cases.publication import move_import
 from thbhub.cli.context import state
 from thbhub.cli.output import Format, FormatOption, emit, info
 from thbhub.cli.progress import progress_bar
@@ -207,3 +208,63 @@ def quarantine(
         fmt,
         columns=["id", "import_id", "row", "problems", "cells"],
     )
+
+
+# --- publication of imports ------------------------------------------------------------------
+
+ImportOption = typer.Option(
+    ..., "--import", min=1, help="The import's id (`thbhub cases imports`)."
+)
+NoteOption = typer.Option(None, "--note", help="Why, for the publication history.")
+_IMPORT_COLUMNS = ["id", "file_name", "created_at", "rows_stored", "state", "state_changed_at"]
+
+
+@app.command("imports")
+def imports(ctx: typer.Context, org: str = OrgOption, fmt: FormatOption = Format.table) -> None:
+    """An organisation's imports, newest first, with their publication state."""
+    rows = service.imports(state(ctx).db(), operator(ctx, org), org)
+    emit(rows, fmt, columns=_IMPORT_COLUMNS if fmt is Format.table else None)
+
+
+def _move(ctx: typer.Context, org: str, import_id: int, to: str, note: str | None) -> None:
+    # As the owner's contributor; an admin publishes or sends back with `thbhub publication
+    # set case_import ID --to published|draft`.
+    event = move_import(state(ctx).db(), operator(ctx, org), import_id, to, note)
+    info(
+        f"import {import_id}: {event['from_state']} -> {event['to_state']} "
+        f"({event.get('case_records', 0)} records)"
+    )
+
+
+@app.command("submit")
+def submit(
+    ctx: typer.Context,
+    org: str = OrgOption,
+    import_id: int = ImportOption,
+    note: str | None = NoteOption,
+) -> None:
+    """Submit a draft import for publication (an admin then publishes it or sends it back)."""
+    _move(ctx, org, import_id, "submitted", note)
+
+
+@app.command("recall")
+def recall(
+    ctx: typer.Context,
+    org: str = OrgOption,
+    import_id: int = ImportOption,
+    note: str | None = NoteOption,
+) -> None:
+    """Back to draft: a submitted import before an admin decides, or a withdrawn one to
+    submit again."""
+    _move(ctx, org, import_id, "draft", note)
+
+
+@app.command("withdraw")
+def withdraw(
+    ctx: typer.Context,
+    org: str = OrgOption,
+    import_id: int = ImportOption,
+    note: str | None = NoteOption,
+) -> None:
+    """Withdraw an import in any state: a published one leaves the public tables."""
+    _move(ctx, org, import_id, "withdrawn", note)

@@ -57,3 +57,14 @@ def refusal(principal: Principal, owner_organisation_id: int, old: State, new: S
         for w in sorted(allowed, reverse=True)
     )
     return f"only {who} may move an object from {old.value!r} to {new.value!r}"
+
+
+def moves(principal: Principal, owner_organisation_id: int, state: State | str) -> list[State]:
+    """The states ``principal`` may move an object in ``state`` to (the buttons a page
+    offers), in the order of :data:`TRANSITIONS`."""
+    old = State(state)
+    return [
+        new
+        for (frm, new) in TRANSITIONS
+        if frm == old and refusal(principal, owner_organisation_id, old, new) is None
+    ]

@@ -68,7 +68,9 @@ def published_organisations(db: Database) -> list[dict[str, Any]]:
 def _records(db: Database, organisation_id: int, name: str) -> pl.DataFrame:
     from thbhub.cases.service import case_frame  # the cases area's analysis frame
 
-    cases = case_frame(db, _gate_reader(organisation_id), organisation_id)
+    # Only published records: an organisation's opt-in covers what it has published, not
+    # what it is still preparing (drafts, submissions, withdrawn imports).
+    cases = case_frame(db, _gate_reader(organisation_id), organisation_id, state="published")
     return release_frame(cases, TABLE_DIMENSIONS).with_columns(organisation=pl.lit(name))
 
 

@@ -319,6 +319,21 @@ def set_state(
     return int(conn.execute(q, {"state": to_state, "state_changed_at": now}).rowcount or 0)
 
 
+def set_follower_state(
+    conn: Connection, follower: Table, parent: Table, values: dict[str, Any], to_state: str
+) -> int:
+    """Set ``state`` on every row of ``follower`` whose foreign key to ``parent`` names the
+    parent row with ``values`` (parent column -> value, e.g. id and organisation_id): one
+    UPDATE, so that a large import's records move with it in the same transaction."""
+    keys = next(
+        (fk for fk in follower.foreign_key_constraints if fk.referred_table is parent), None
+    )
+    if keys is None:
+        raise ValueError(f"{follower.name} has no foreign key to {parent.name}")
+    q = update(follower).where(*(e.parent == values[e.column.name] for e in keys.elements))
+    return int(conn.execute(q, {"state": to_state}).rowcount or 0)
+
+
 def insert_publication_event(conn: Connection, values: dict[str, Any]) -> None:
     conn.execute(insert(publication_events), values)
 

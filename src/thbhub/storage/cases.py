@@ -202,7 +202,8 @@ def quarantine_rows(conn: Connection, org_id: int) -> list[dict[str, Any]]:
     return [dict(r) for r in conn.execute(q).mappings()]
 
 
-_MATCHABLE = frozenset({"year", "sex", "citizenship", "country"})
+# state: the public tables read published records only (the import's publication state).
+_MATCHABLE = frozenset({"year", "sex", "citizenship", "country", "state"})
 RECORD_COLUMNS = [
     c.name for c in case_records.columns if c.name not in ("organisation_id", "created_at")
 ]
@@ -274,7 +275,7 @@ def _json_decoder() -> Callable[[str | None], Any]:
 
 def _matching(q: Select[Any], org_id: int, match: Mapping[str, Any]) -> Select[Any]:
     """``q`` narrowed to the organisation's records and the scalar values in ``match``
-    (year, sex, citizenship, country; None matches all)."""
+    (year, sex, citizenship, country, state; None matches all)."""
     q = q.where(case_records.c.organisation_id == org_id)
     for column, value in match.items():
         if column not in _MATCHABLE:

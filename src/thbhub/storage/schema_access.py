@@ -30,6 +30,13 @@ PUBLICATION_STATES: tuple[str, ...] = ("draft", "submitted", "published", "withd
 #: ``Table("datasets", metadata, *cols, info={PUBLISHABLE: "dataset"})``.
 PUBLISHABLE = "thbhub_publishable"
 
+#: The key in ``Table.info`` of a table whose rows carry a ``state`` that follows a
+#: publishable parent's, e.g. case records follow their import: ``info={STATE_FOLLOWS:
+#: "case_imports"}``.  The table has a foreign key to the parent (its columns matched to the
+#: parent's ``id`` and ``organisation_id``); a transition of the parent updates the rows with
+#: one UPDATE in the same transaction (:func:`thbhub.access.publication.transition`).
+STATE_FOLLOWS = "thbhub_state_follows"
+
 
 def ownership_columns() -> list[Column[object]]:
     """Fresh ``organisation_id`` / ``state`` / ``state_changed_at`` columns for an owned table.

@@ -20,12 +20,18 @@ from sqlalchemy import (
 )
 
 from thbhub.storage.schema import metadata
+from thbhub.storage.schema_access import PUBLISHABLE, STATE_FOLLOWS, ownership_columns
 
+#: The object type of an import in the publication service, the API and the audit log.
+CASE_IMPORT = "case_import"
+
+# An import is the unit a contributor submits for publication (migration cases_0005): its
+# ownership columns carry the state, and its records' ``state`` follows it.
 case_imports = Table(
     "case_imports",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("organisation_id", Integer, ForeignKey("organisations.id"), nullable=False),
+    *ownership_columns(),  # organisation_id, state (draft first), state_changed_at
     Column("file_name", String(300), nullable=False),
     Column("format", String(20), nullable=False),  # htcds | ctdc | ctdc2024
     Column("checksum", String(64), nullable=False),
@@ -37,6 +43,7 @@ case_imports = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     # What a record's composite foreign key refers to (migration cases_0004).
     Index("uq_case_imports_id_org", "id", "organisation_id", unique=True),
+    info={PUBLISHABLE: CASE_IMPORT},
 )
 
 # Status columns hold a thbhub.domain.cases.ValueStatus; value columns hold concept ids.
@@ -48,7 +55,9 @@ case_records = Table(
     # organisation (which the import's own key makes exist); one check per inserted row.
     Column("organisation_id", Integer, nullable=False),
     Column("import_id", Integer, nullable=False),
-    Column("state", String(20), nullable=False),  # draft on import; publication is access's
+    # The import's state, copied on every transition (STATE_FOLLOWS below), so that readers
+    # filter records on it in SQL without a join: draft on import.
+    Column("state", String(20), nullable=False),
     Column("source_format", String(20), nullable=False),
     Column("source_row", Integer, nullable=False),
     Column("source_ref", String(100)),
@@ -100,6 +109,7 @@ case_records = Table(
         sqlite_where=text("person_key IS NOT NULL"),
         postgresql_where=text("person_key IS NOT NULL"),
     ),
+    info={STATE_FOLLOWS: "case_imports"},
 )
 
 case_quarantine = Table(

@@ -76,6 +76,16 @@ def get_summary(
 
 
 @router.get(
+    "/imports",
+    summary="The caller's organisation's imports with their publication state and the moves "
+    "the caller may make (POST /api/v1/publication/case_import/{id} makes one)",
+)
+@access(Access.authenticated)
+def get_imports(db: DbDep, principal: PrincipalDep, org: OrgQuery = None) -> list[dict[str, Any]]:
+    return service.imports(db, principal, own_org(principal, org))
+
+
+@router.get(
     "/quarantine",
     summary="Quarantined rows of the caller's organisation (format=csv: the file to fix and "
     "upload again)",

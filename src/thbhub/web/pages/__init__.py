@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 
 def routers() -> list[APIRouter]:
-    from thbhub.web.pages import access, admin, cases, home, privacy, stats, topics
+    from thbhub.web.pages import access, admin, cases, home, privacy, publication, stats, topics
 
     return [
         home.router,
@@ -14,6 +14,7 @@ def routers() -> list[APIRouter]:
         access.router,
         admin.router,
         cases.router,
+        publication.router,
         stats.router,
         privacy.router,
     ]

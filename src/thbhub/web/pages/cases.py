@@ -71,6 +71,7 @@ def cases_page(
     active = {k: v for k, v in filters.items() if v is not None}
     labels = {c["id"]: c["label"] for c in list_concepts(db, None)}
     quarantined = service.quarantine(db, principal, org)
+    imports = service.imports(db, principal, org)  # with their publication state
     return templates.TemplateResponse(
         request,
         "cases.html",
@@ -83,6 +84,7 @@ def cases_page(
             "page": page,
             "labels": labels,
             "quarantined": quarantined,
+            "imports": imports,
             "filters": filters,
             "options": options,
             "filter_labels": dict((dim, label) for label, dim, _ in aggregates),

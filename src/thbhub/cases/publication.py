@@ -1,0 +1,25 @@
+"""Publication of case records, one import at a time.
+
+An import is the unit a contributor submits: its state lives on ``case_imports`` and moves
+by the access area's one set of rules (:mod:`thbhub.domain.publication`), and its records'
+``state`` follows it in the same transaction (``STATE_FOLLOWS`` on ``case_records``).  The
+public gated tables count only published records (:mod:`thbhub.privacy.public`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from thbhub.access.publication import change_state
+from thbhub.domain.principals import Principal
+from thbhub.storage import Database
+from thbhub.storage.schema_cases import CASE_IMPORT
+
+
+def move_import(
+    db: Database, principal: Principal, import_id: int, to_state: str, note: str | None = None
+) -> dict[str, Any]:
+    """Move an import and its records to ``to_state`` (submit, recall, withdraw as the
+    owner's contributor; publish or send back as an admin), with history and audit.
+    The event returned says how many records moved (``case_records``)."""
+    return change_state(db, principal, CASE_IMPORT, import_id, to_state, note)
