@@ -129,6 +129,7 @@ def one_more_record(tmp: Path) -> Path:
 
 def test_public_tables_are_computed_once_per_data_version(world: World, tmp_path: Path) -> None:
     set_published(world.db, world.principal("contributor"), world.orgs["alpha"], True)
+    _publish_import(world)
     cache = ProtectedTables()
     for by, where in [("sex", {}), ("year,sex", {}), ("age", {"country": "country:DK"})]:
         cached = public_table(world.db, world.settings, by.split(","), where, cache)
@@ -146,8 +147,15 @@ def test_public_tables_are_computed_once_per_data_version(world: World, tmp_path
         fmt="ctdc",
         quarantine=True,
     )
-    total = public_table(world.db, world.settings, [], None, cache)
+    draft = public_table(world.db, world.settings, [], None, cache)
     assert cache._entries["public"] is not entry  # an import is a new data version
+    assert draft.cells[0].count == 579  # drafts are not public
+    entry = cache._entries["public"]
+    owner = world.principal("contributor")
+    newest = max(i["id"] for i in service.imports(world.db, owner, world.orgs["alpha"]))
+    publish(world.db, owner, newest)
+    total = public_table(world.db, world.settings, [], None, cache)
+    assert cache._entries["public"] is not entry  # so is a publication
     assert total.cells[0].count == 580
     assert total.as_dict() == public_table(world.db, world.settings, []).as_dict()
     entry = cache._entries["public"]
