@@ -34,6 +34,31 @@ def check_template(fmt: str, template: str, path: Path) -> None:
         )
 
 
+#: The file types each export writes.
+_SUFFIXES = {"htcds": (".csv", ".xlsx"), "ctdc": (".csv",), "fix": (".csv",)}
+
+
+def prepare_output(path: Path, kind: str) -> None:
+    """Refuse, before anything is read (or audited), an output the export cannot write, and
+    create it readable by its owner only: case records are personal data, and a file left
+    readable by every account on the machine is a leak (the umask would make it so)."""
+    if path.is_dir():
+        raise UserError(f"{path}: is a directory; give a file name")
+    if not path.parent.is_dir():
+        raise UserError(f"{path}: the directory {path.parent} does not exist")
+    allowed = _SUFFIXES[kind]
+    if path.suffix.lower() not in allowed:
+        what = "the fix file" if kind == "fix" else f"--format {kind}"
+        raise UserError(
+            f"{path.name}: {what} is written as {' or '.join(allowed)}; name the file so"
+        )
+    try:
+        path.touch(mode=0o600)
+        path.chmod(0o600)
+    except OSError as exc:
+        raise UserError(f"{path}: cannot be written ({exc.strerror})") from exc
+
+
 def export_cases(
     db: Database,
     principal: Principal,
@@ -53,6 +78,19 @@ def export_cases(
         raise UserError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
     if template is not None:
         check_template(fmt, template, path)
+    created = not path.exists()
+    prepare_output(path, fmt)
+    try:
+        return _export(db, principal, org, fmt, path, template)
+    except BaseException:
+        if created:  # nothing of a failed export is left behind
+            path.unlink(missing_ok=True)
+        raise
+
+
+def _export(
+    db: Database, principal: Principal, org: str | int, fmt: str, path: Path, template: str | None
+) -> dict[str, Any]:
     left_out: dict[str, int] = {}
     single_valued: dict[str, int] = {}
     with db.begin() as conn:
@@ -95,7 +133,14 @@ def export_quarantine(
     """Write the unresolved quarantined rows as a CSV to fix and re-import: the row's cells
     in its source format, ``thb_QuarantineId`` (resolves the entry once the row imports)
     and ``thb_Problems`` (what to fix; ignored on import)."""
-    rows = quarantine(db, principal, org)
+    created = not path.exists()
+    prepare_output(path, "fix")
+    try:
+        rows = quarantine(db, principal, org)
+    except BaseException:
+        if created:
+            path.unlink(missing_ok=True)
+        raise
     formats = {r["source_format"] for r in rows}
     if len(formats) > 1:
         raise UserError(

@@ -345,6 +345,16 @@ def list_cases(
     with db.begin() as conn:
         org_id = resolve_org(conn, org)
         _check_read(conn, principal, org_id)
+        sex, citizenship, country, form, means = (
+            filter_concept(conn, dim, value)
+            for dim, value in (
+                ("sex", sex),
+                ("citizenship", citizenship),
+                ("country", country),
+                ("form", form),
+                ("means", means),
+            )
+        )
         match: dict[str, Any] = {
             "year": year,
             "sex": sex,
@@ -373,6 +383,33 @@ def list_cases(
             detail={"filters": {k: v for k, v in filters.items() if v is not None}},
         )
     return rows
+
+
+#: The concept scheme of each filter of the record list.
+_FILTER_SCHEMES = {
+    "sex": "sex",
+    "citizenship": "country",
+    "country": "country",
+    "form": "form",
+    "means": "means",
+}
+
+
+def filter_concept(conn: Connection, dim: str, value: str | None) -> str | None:
+    """A filter value as the concept id records hold: ``PL`` or ``country:PL``, ``female``
+    or ``sex:female``; refused when the taxonomy has no such concept, so that a filter that
+    cannot match says so instead of listing nothing."""
+    if value is None:
+        return None
+    scheme = _FILTER_SCHEMES[dim]
+    code = value.strip().split(":", 1)[1] if value.startswith(f"{scheme}:") else value.strip()
+    cid = f"{scheme}:{code.upper() if scheme == 'country' else code.lower()}"
+    if not store.concept_exists(conn, cid):
+        raise UserError(
+            f"--{dim} {value}: no such {scheme} concept; see `thbhub taxonomy list --scheme "
+            f"{scheme}` (e.g. {scheme}:{'PL' if scheme == 'country' else 'female'})"
+        )
+    return cid
 
 
 def summary(

@@ -56,6 +56,13 @@ def add_organisation(
     )
 
 
+def concept_exists(conn: Connection, concept_id: str) -> bool:
+    from thbhub.storage.schema import concepts
+
+    found = conn.execute(select(concepts.c.id).where(concepts.c.id == concept_id)).first()
+    return found is not None
+
+
 def code_table(conn: Connection, source: str) -> dict[str, list[str]]:
     """code -> concept ids of one source, best relation first (see _RELATION_RANK)."""
     q = select(
