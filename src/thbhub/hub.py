@@ -7,7 +7,7 @@ from typing import Any
 from thbhub import __version__
 from thbhub.domain.errors import UserError
 from thbhub.ingest.registry import Progress, no_progress
-from thbhub.ingest.sample import load_sample
+from thbhub.ingest.sample import load_sample, sample_checksums
 from thbhub.settings import Settings
 from thbhub.storage import Database
 from thbhub.storage.migrate import current_revision, latest_revision, upgrade
@@ -39,7 +39,16 @@ def init_hub(
     if sample:
         with db.connect() as conn:
             empty = table_counts(conn)["sources"] == 0
-        result["sample"] = load_sample(db, settings, progress) if empty else "already loaded"
+            loaded = {r["checksum"] for r in source_rows(conn)} >= sample_checksums()
+        if empty:
+            result["sample"] = load_sample(db, settings, progress)
+        else:
+            if loaded:
+                # Every bundled file is in already: running the (idempotent) loaders again
+                # adds nothing and brings the demo up to date, e.g. publishes the demo
+                # import of a database from before imports were published (cases_0005).
+                load_sample(db, settings, progress)
+            result["sample"] = "already loaded"
     return result
 
 

@@ -36,3 +36,24 @@ def test_bundled_files_are_attributed() -> None:
     attribution = (Path(__file__).resolve().parents[2] / "DATA_SOURCES.md").read_text()
     for entry in sample_manifest():
         assert entry["file"] in attribution
+
+
+def test_init_again_publishes_a_demo_import_left_draft_by_an_older_version(
+    db: Database, settings: Settings
+) -> None:
+    # A database loaded before imports were published (cases_0005) holds the demo import as
+    # a draft that never moved: the next `thbhub init --sample` publishes it, once.
+    from sqlalchemy import delete, select, update
+
+    from thbhub.storage.schema_access import publication_events
+    from thbhub.storage.schema_cases import case_imports, case_records
+
+    init_hub(db, settings, sample=True)
+    with db.begin() as conn:
+        conn.execute(delete(publication_events))
+        conn.execute(update(case_imports).values(state="draft"))
+        conn.execute(update(case_records).values(state="draft"))
+    assert init_hub(db, settings, sample=True)["sample"] == "already loaded"
+    with db.connect() as conn:
+        states = set(conn.execute(select(case_records.c.state)).scalars())
+    assert states == {"published"}

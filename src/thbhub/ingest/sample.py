@@ -32,6 +32,11 @@ def sample_manifest() -> list[dict[str, Any]]:
     return list(raw["files"])
 
 
+def sample_checksums() -> set[str]:
+    """The checksums of the bundled files, as their sources are registered."""
+    return {file_checksum(sample_dir() / e["file"]) for e in sample_manifest()}
+
+
 def load_sample(
     db: Database, settings: Settings, progress: Progress = no_progress
 ) -> list[dict[str, Any]]:
