@@ -1,0 +1,133 @@
+"""`thbhub release` and `thbhub privacy table` on bad or risky input, as a user runs them:
+every refusal is one line, exit code 1, and leaves the database exactly as it was."""
+
+from __future__ import annotations
+
+import csv
+import json
+import stat
+from pathlib import Path
+
+import polars as pl
+import pytest
+from sqlalchemy import func, select
+
+from thbhub.access import users
+from thbhub.cases.service import import_cases
+from thbhub.cli import main
+from thbhub.domain.principals import Role
+from thbhub.ingest.sample import sample_dir
+from thbhub.settings import Settings
+from thbhub.storage import Database
+from thbhub.storage.schema import audit_log
+from thbhub.storage.schema_privacy import privacy_ledger, privacy_releases
+
+CTDC_PERSON = [
+    "yearOfRegistration",
+    "gender",
+    "ageBroad",
+    "majorityStatus",
+    "majorityStatusAtExploit",
+    "majorityEntry",
+    "citizenship",
+    "CountryOfExploitation",
+]
+
+
+@pytest.fixture
+def org(db: Database, settings: Settings) -> str:
+    name = "Police LT"
+    org_id = users.add_organisation(db, users.operator(), name, "LT", "agency")["id"]
+    owner = users.operator(Role.contributor, org_id)
+    csv_path = sample_dir() / "ctdc_global_bsr.csv"
+    import_cases(db, settings, owner, csv_path, org_id, fmt="ctdc", quarantine=True)
+    return name
+
+
+@pytest.fixture
+def ctdc_file(tmp_path: Path) -> Path:
+    """The bundled CTDC extract (579 records, CTDC's own layout with its row id X)."""
+    path = tmp_path / "ctdc.csv"
+    path.write_bytes((sample_dir() / "ctdc_global_bsr.csv").read_bytes())
+    return path
+
+
+def run(db_url: str, *args: str) -> int:
+    return main(["--db", db_url, *args])
+
+
+def counts(db: Database) -> tuple[int, int, int]:
+    with db.connect() as conn:
+        return tuple(  # type: ignore[return-value]
+            int(conn.execute(select(func.count()).select_from(t)).scalar_one())
+            for t in (audit_log, privacy_releases, privacy_ledger)
+        )
+
+
+def one_line_error(capsys: pytest.CaptureFixture[str]) -> str:
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1, err
+    assert "Traceback" not in err
+    return err
+
+
+# -- 1. quasi-identifiers --------------------------------------------------------------------
+
+
+def test_unknown_quasi_identifiers_are_refused_and_nothing_released(
+    db: Database, db_url: str, org: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = counts(db)
+    out = tmp_path / "typo.csv"
+    qi = "year,sex,agee,citizenship,contry"
+    code = run(
+        db_url, "release", "cases", "--org", org, "--method", "kanon", "--qi", qi, "-o", str(out)
+    )
+    assert code == 1
+    err = one_line_error(capsys)
+    assert "'agee'" in err and "'contry'" in err and "valid: 'year', 'sex', 'age'" in err
+    assert not out.exists() and not (tmp_path / "typo.utility.json").exists()
+    assert counts(db) == before
+
+
+def test_a_person_column_left_out_of_qi_is_refused(
+    db: Database, db_url: str, org: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = counts(db)
+    args = ["release", "cases", "--org", org, "--method", "kanon", "--qi", "year,sex"]
+    assert run(db_url, *args, "-o", str(tmp_path / "k.csv")) == 1
+    err = one_line_error(capsys)
+    assert "'age', 'citizenship', 'country'" in err and "ungeneralised" in err
+    assert counts(db) == before
+
+
+def test_ctdc_file_uses_every_person_column_and_drops_the_row_id(
+    db_url: str, org: str, ctdc_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "rf.csv"
+    args = ["release", "file", "--org", org, "-i", str(ctdc_file), "--method", "kanon"]
+    assert run(db_url, *args, "--k", "11", "-o", str(out), "-f", "json") == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["quasi_identifiers"] == CTDC_PERSON
+    assert summary["columns_left_out"] == ["X"]
+    released = pl.read_csv(out, infer_schema_length=0)
+    assert "X" not in released.columns
+    assert released.height == summary["records_released"] > 0
+    sizes = released.group_by(CTDC_PERSON).len()["len"]
+    assert sizes.min() >= 11  # type: ignore[operator]
+
+
+def test_unrecognised_file_needs_qi(
+    db: Database, db_url: str, org: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "mine.csv"
+    rows = [{"when": str(2000 + i % 3), "who": "F" if i % 2 else "M"} for i in range(40)]
+    pl.DataFrame(rows).write_csv(path)
+    before = counts(db)
+    args = ["release", "file", "--org", org, "-i", str(path), "--method", "kanon"]
+    assert run(db_url, *args, "-o", str(tmp_path / "r.csv")) == 1
+    assert "--qi" in one_line_error(capsys)
+    assert counts(db) == before
+    assert run(db_url, *args, "--qi", "when,who", "--k", "5", "-o", str(tmp_path / "r.csv")) == 0
+    released = pl.read_csv(tmp_path / "r.csv", infer_schema_length=0)
+    assert released.group_by(["when", "who"]).len()["len"].min() >= 5  # type: ignore[operator]
