@@ -131,3 +131,51 @@ def test_unrecognised_file_needs_qi(
     assert run(db_url, *args, "--qi", "when,who", "--k", "5", "-o", str(tmp_path / "r.csv")) == 0
     released = pl.read_csv(tmp_path / "r.csv", infer_schema_length=0)
     assert released.group_by(["when", "who"]).len()["len"].min() >= 5  # type: ignore[operator]
+
+
+# -- 2. privacy table: bounded dimensions ----------------------------------------------------
+
+
+@pytest.fixture
+def ctdc50(tmp_path: Path) -> Path:
+    """The first 50 records of the bundled CTDC extract (58 columns)."""
+    lines = (sample_dir() / "ctdc_global_bsr.csv").read_text(encoding="utf-8").splitlines()
+    path = tmp_path / "ctdc50.csv"
+    path.write_text("\n".join(lines[:51]) + "\n", encoding="utf-8")
+    return path
+
+
+def test_table_refuses_unknown_dimensions_at_once(
+    db_url: str, ctdc50: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(db_url, "privacy", "table", "-i", str(ctdc50), "--by", "sex,age") == 1
+    err = one_line_error(capsys)
+    assert "unknown dimension(s) 'sex', 'age'" in err and "gender, ageBroad" in err
+    assert run(db_url, "privacy", "table", "-i", str(ctdc50), "--where", "garbage") == 1
+    assert "dimension=value" in one_line_error(capsys)
+
+
+def test_table_of_a_ctdc_file_by_gender_and_age(
+    db_url: str, ctdc50: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["privacy", "table", "-i", str(ctdc50), "--by", "gender,ageBroad", "-f", "json"]
+    assert run(db_url, *args) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert rows and all(r["count"] is None or r["count"] == 0 or r["count"] >= 5 for r in rows)
+    assert next(r for r in rows if r.get("margin") == "total")["count"] == 50
+
+
+def test_table_lattice_is_bounded(
+    db_url: str, ctdc50: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    header = ctdc50.read_text(encoding="utf-8").splitlines()[0].split(",")
+    dims = ",".join(header[1:30])
+    args = ["privacy", "table", "-i", str(ctdc50), "--by", "gender"]
+    assert run(db_url, *args, "--dimensions", dims) == 1
+    assert "MAX_TABLES" in one_line_error(capsys)
+    assert run(db_url, *args, "--dimensions", "X,gender") == 1
+    assert "'X'" in one_line_error(capsys)
+    other = tmp_path / "other.csv"
+    pl.DataFrame({"a": ["x"] * 10, "b": ["y"] * 10}).write_csv(other)
+    assert run(db_url, "privacy", "table", "-i", str(other), "--by", "a") == 1
+    assert "--dimensions" in one_line_error(capsys)

@@ -245,7 +245,8 @@ def read_records(path: Path) -> pl.DataFrame:
     if not sample.strip():
         raise UserError(f"{path.name}: the file is empty")
     delimiter = sniff_delimiter(sample)
-    header = next(csv.reader([sample.lstrip("\ufeff").splitlines()[0]], delimiter=delimiter))
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        header = next(csv.reader(fh, delimiter=delimiter), [])
     refuse_repeated_names(path.name, header)
     if "\x00" in sample:
         raise UserError(f"{path.name}: contains NUL bytes: not a text CSV file")
@@ -256,17 +257,32 @@ def read_records(path: Path) -> pl.DataFrame:
         raise UserError(
             f"{path.name}: row {row}: {cells} cells, the header has {len(header)}{more}"
         )
-    try:
-        frame = pl.read_csv(
-            path,
-            separator=delimiter,
-            infer_schema_length=0,
-            encoding="utf8",
-        )
-    except pl.exceptions.PolarsError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UserError(f"{path.name}: not a readable CSV file ({first})") from exc
-    return frame.rename({c: c.lstrip("\ufeff") for c in frame.columns if c.startswith("\ufeff")})
+    columns: list[list[str | None]] = [[] for _ in header]
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        reader = csv.reader(fh, delimiter=delimiter, strict=True)
+        next(reader, None)
+        row = 1  # the spreadsheet row the next record starts on
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                raise UserError(
+                    f"{path.name}: row {row + 1}: not valid CSV ({exc}; a cell opened with a "
+                    "quote must end with one)"
+                ) from None
+            row = reader.line_num
+            if not cells:
+                continue
+            for column, cell in zip(columns, cells, strict=True):
+                column.append(cell if cell != "" else None)
+    if not columns or not columns[0]:
+        raise UserError(f"{path.name}: no records below the header")
+    return pl.DataFrame(
+        {name: values for name, values in zip(header, columns, strict=True)},
+        schema={name: pl.Utf8 for name in header},
+    )
 
 
 # -- writing ---------------------------------------------------------------------------------
