@@ -179,3 +179,53 @@ def test_table_lattice_is_bounded(
     pl.DataFrame({"a": ["x"] * 10, "b": ["y"] * 10}).write_csv(other)
     assert run(db_url, "privacy", "table", "-i", str(other), "--by", "a") == 1
     assert "--dimensions" in one_line_error(capsys)
+
+
+# -- 3. failing commands leave the database as it was -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        ["--method", "kanon", "--k", "0"],
+        ["--method", "foo"],
+        ["--method", "kanon", "--qi", "bogus"],
+        ["--method", "kanon", "--columns", "bogus"],
+        ["--method", "kanon", "--as", "xml"],
+        ["--method", "dp", "--epsilon", "0"],
+    ],
+)
+def test_failing_release_writes_nothing(
+    db: Database,
+    db_url: str,
+    org: str,
+    tmp_path: Path,
+    options: list[str],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    before = counts(db)
+    out = tmp_path / "r.csv"
+    assert run(db_url, "release", "cases", "--org", org, *options, "-o", str(out)) == 1
+    one_line_error(capsys)
+    assert counts(db) == before
+    assert list(tmp_path.glob("r*")) == []
+
+
+def test_budget_exceeded_and_bad_public_query_write_nothing(
+    db: Database, db_url: str, org: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["release", "cases", "--org", org, "--method", "dp", "-R", "1"]
+    assert run(db_url, *args, "--epsilon", "9", "-o", str(tmp_path / "a.csv")) == 0
+    capsys.readouterr()
+    before = counts(db)
+    assert run(db_url, *args, "--epsilon", "2", "-o", str(tmp_path / "b.csv")) == 1
+    assert "privacy budget exceeded" in one_line_error(capsys)
+    assert counts(db) == before
+    assert run(db_url, "privacy", "publish", "--org", org) == 0
+    capsys.readouterr()
+    before = counts(db)
+    assert run(db_url, "privacy", "public-table", "--by", "bogus") == 1
+    assert "'bogus'" in one_line_error(capsys)
+    assert run(db_url, "privacy", "public-table", "--where", "garbage") == 1
+    one_line_error(capsys)
+    assert counts(db) == before
