@@ -229,3 +229,33 @@ def test_budget_exceeded_and_bad_public_query_write_nothing(
     assert run(db_url, "privacy", "public-table", "--where", "garbage") == 1
     one_line_error(capsys)
     assert counts(db) == before
+
+
+# -- 4. impossible or contradictory settings -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--method", "kanon", "--k", "100000"], "would drop 579 of 579 records"),
+        (["--method", "kanon", "--epsilon", "1"], "--epsilon only apply to --method dp"),
+        (["--method", "dp", "--k", "5"], "--k only apply to --method kanon"),
+        (["--method", "dp", "--delta", "2"], "invalid --delta 2"),
+        (["--method", "dp", "--seed", "-1"], "invalid --seed -1"),
+    ],
+)
+def test_settings_that_cannot_be_honoured_are_refused(
+    db: Database,
+    db_url: str,
+    org: str,
+    tmp_path: Path,
+    options: list[str],
+    message: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    before = counts(db)
+    out = tmp_path / "r.csv"
+    assert run(db_url, "release", "cases", "--org", org, *options, "-o", str(out)) == 1
+    assert message in one_line_error(capsys)
+    assert counts(db) == before  # not in the ledger, no release recorded
+    assert list(tmp_path.glob("r*")) == []

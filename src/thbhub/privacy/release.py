@@ -144,6 +144,15 @@ def check_request(
         method=request.method,
         file=request.file(),
     )
+    if request.method == "kanon" and request.layout == "cases":
+        # Fully generalised, all records form one class: a release loses more than the
+        # suppression limit exactly when there are fewer records than k, which the number
+        # of records (not the records) tells before they are read.
+        with db.connect() as conn:
+            version = q.records_version(conn, [request.organisation_id])
+        n = sum(int(entry[2]) for entry in version[0]) if version else 0
+        if n < request.k:
+            raise _too_few(request, n, n)
     if request.method == "dp":
         with db.connect() as conn:
             if q.lock_organisation(conn, request.organisation_id) is None:
@@ -233,6 +242,15 @@ def release(
     }
 
 
+def _too_few(request: ReleaseRequest, lost: int, n: int) -> UserError:
+    share = lost / n if n else 1.0
+    return UserError(
+        f"k = {request.k} would drop {lost} of {n} records ({share:.0%}) even with every "
+        f"quasi-identifier generalised, more than --max-suppression "
+        f"{request.max_suppression:g} allows; nothing released (use a smaller k)"
+    )
+
+
 def _utility_path(output: Path) -> Path:
     return output.with_name(output.stem + ".utility.json")
 
@@ -246,12 +264,7 @@ def _kanon(data: pl.DataFrame, request: ReleaseRequest, plan: records.Plan) -> d
     result = k_anonymise(data, qi, request.k, max_suppression=request.max_suppression)
     summary = result.summary()
     if result.records_lost > request.max_suppression * result.records_in:
-        raise UserError(
-            f"k = {request.k} would drop {result.records_lost} of {result.records_in} records "
-            f"({result.share_lost:.0%}) even with every quasi-identifier generalised, more "
-            f"than --max-suppression {request.max_suppression:g} allows; nothing released "
-            "(use a smaller k or fewer quasi-identifiers)"
-        )
+        raise _too_few(request, result.records_lost, result.records_in)
     return {
         "parameters": {
             "k": request.k,
