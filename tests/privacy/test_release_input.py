@@ -259,3 +259,51 @@ def test_settings_that_cannot_be_honoured_are_refused(
     assert message in one_line_error(capsys)
     assert counts(db) == before  # not in the ledger, no release recorded
     assert list(tmp_path.glob("r*")) == []
+
+
+# -- 5. output files -------------------------------------------------------------------------
+
+
+def test_outputs_that_must_not_be_written_are_refused(
+    db: Database,
+    db_url: str,
+    org: str,
+    ctdc_file: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    before = counts(db)
+    cases = ["release", "cases", "--org", org, "--method", "kanon"]
+    missing = tmp_path / "nonexistent"
+    assert run(db_url, *cases, "-o", str(missing / "x.csv")) == 1
+    assert f"{missing}: no such directory" in one_line_error(capsys)
+    assert not missing.exists()
+    assert run(db_url, *cases, "--as", "htcds", "-o", str(tmp_path / "rel.xlsx")) == 1
+    assert "name the output file *.csv" in one_line_error(capsys)
+    original = ctdc_file.read_bytes()
+    file = ["release", "file", "--org", org, "-i", str(ctdc_file), "--method", "kanon"]
+    assert run(db_url, *file, "-o", str(ctdc_file)) == 1
+    assert "is the input file" in one_line_error(capsys)
+    assert ctdc_file.read_bytes() == original
+    assert counts(db) == before
+
+
+def test_release_files_are_private_and_formula_safe(
+    db_url: str, org: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "notes.csv"
+    notes = ['=HYPERLINK("http://evil.example","x")', "@SUM(1+1)", "-2+3", "plain"]
+    pl.DataFrame(
+        {"when": ["2020"] * 40, "who": ["F"] * 40, "note": [notes[i % 4] for i in range(40)]}
+    ).write_csv(path)
+    out = tmp_path / "out" / "r.csv"
+    out.parent.mkdir()
+    out.write_text("old\n")
+    out.chmod(0o644)  # an existing file is truncated and made private too
+    args = ["release", "file", "--org", org, "-i", str(path), "--method", "kanon"]
+    assert run(db_url, *args, "--qi", "when,who", "--k", "5", "-o", str(out)) == 0
+    for written in (out, tmp_path / "out" / "r.utility.json"):
+        assert stat.S_IMODE(written.stat().st_mode) == 0o600
+    with out.open(newline="", encoding="utf-8") as fh:
+        cells = {row["note"] for row in csv.DictReader(fh)}
+    assert cells == {'\'=HYPERLINK("http://evil.example","x")', "'@SUM(1+1)", "'-2+3", "plain"}
