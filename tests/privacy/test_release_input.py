@@ -307,3 +307,74 @@ def test_release_files_are_private_and_formula_safe(
     with out.open(newline="", encoding="utf-8") as fh:
         cells = {row["note"] for row in csv.DictReader(fh)}
     assert cells == {'\'=HYPERLINK("http://evil.example","x")', "'@SUM(1+1)", "'-2+3", "plain"}
+
+
+# -- 6. records files that cannot be read ----------------------------------------------------
+
+
+def _variant(ctdc50: Path, name: str, edit: str) -> Path:
+    lines = ctdc50.read_text(encoding="utf-8").splitlines()
+    if edit == "long":
+        lines[4] += ",1,2"
+    elif edit == "short":
+        lines[4] = ",".join(lines[4].split(",")[:10])
+    elif edit == "quote":
+        cells = lines[2].split(",")
+        cells[8] = '"' + cells[8]
+        lines[2] = ",".join(cells)
+    elif edit == "duplicate":
+        lines[0] += ",gender"
+        lines[1:] = [line + ",Female" for line in lines[1:]]
+    path = ctdc50.with_name(name)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        ("long", "bad.csv: row 5: 61 cells, the header has 59"),
+        ("short", "bad.csv: row 5: 10 cells, the header has 59"),
+        ("quote", "bad.csv: row 3: not valid CSV"),
+        ("duplicate", "bad.csv: row 1: column 'gender' appears twice"),
+    ],
+)
+def test_unreadable_rows_are_named(
+    db_url: str,
+    org: str,
+    ctdc50: Path,
+    tmp_path: Path,
+    edit: str,
+    message: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    bad = _variant(ctdc50, "bad.csv", edit)
+    args = ["release", "file", "--org", org, "-i", str(bad), "--method", "kanon"]
+    assert run(db_url, *args, "-o", str(tmp_path / "r.csv")) == 1
+    err = one_line_error(capsys)
+    assert message in err and "truncate_ragged_lines" not in err
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "binary"])
+def test_non_utf8_input_gives_the_encoding_error(
+    db_url: str,
+    org: str,
+    ctdc50: Path,
+    tmp_path: Path,
+    encoding: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = tmp_path / "in.csv"
+    if encoding == "binary":
+        path.write_bytes(b"\x7fELF\x02\x01\x01\x00" + bytes(range(256)) * 4)
+    else:
+        path.write_text(ctdc50.read_text(encoding="utf-8"), encoding="utf-16")
+    release = ["release", "file", "--org", org, "-i", str(path), "--method", "kanon"]
+    for args in (
+        [*release, "-o", str(tmp_path / "r.csv")],
+        ["privacy", "table", "-i", str(path), "--by", "gender"],
+    ):
+        assert run(db_url, *args) == 1
+        err = one_line_error(capsys)
+        assert "in.csv: line " in err and ", byte " in err and "is not UTF-8 text" in err
+        assert "ELF" not in err
