@@ -261,21 +261,26 @@ def read_records(path: Path) -> pl.DataFrame:
     with path.open(encoding="utf-8-sig", newline="") as fh:
         reader = csv.reader(fh, delimiter=delimiter, strict=True)
         next(reader, None)
-        row = 1  # the spreadsheet row the next record starts on
+        last = reader.line_num  # the line the previous record ended on
         while True:
             try:
-                cells = next(reader)
+                record = next(reader)
             except StopIteration:
                 break
             except csv.Error as exc:
                 raise UserError(
-                    f"{path.name}: row {row + 1}: not valid CSV ({exc}; a cell opened with a "
+                    f"{path.name}: row {last + 1}: not valid CSV ({exc}; a cell opened with a "
                     "quote must end with one)"
                 ) from None
-            row = reader.line_num
-            if not cells:
-                continue
-            for column, cell in zip(columns, cells, strict=True):
+            if record and len(record) != len(header):
+                raise UserError(
+                    f"{path.name}: row {last + 1}: {len(record)} cells, "
+                    f"the header has {len(header)}"
+                )
+            last = reader.line_num
+            if not record:
+                continue  # a blank line
+            for column, cell in zip(columns, record, strict=True):
                 column.append(cell if cell != "" else None)
     if not columns or not columns[0]:
         raise UserError(f"{path.name}: no records below the header")
