@@ -3,6 +3,7 @@ ledger, and gated tables."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,11 +15,13 @@ from thbhub.cli.output import Format, FormatOption, emit, info
 from thbhub.domain.errors import UserError
 from thbhub.domain.principals import Principal, Role
 from thbhub.privacy import ledger
-from thbhub.privacy.gate import GateContext, release_table
+from thbhub.privacy.gate import GateContext, check_query, release_table
 from thbhub.privacy.policy import DisclosurePolicy
+from thbhub.privacy.records import check_output, detect_layout, read_records
 from thbhub.privacy.release import (
     ReleaseRequest,
-    read_records,
+    check_method_options,
+    check_request,
     release,
     releases,
     resolve_organisation,
@@ -60,7 +63,13 @@ LayoutOption = Annotated[
     str, typer.Option("--layout", "--as", help="Column layout: csv, ctdc or htcds.")
 ]
 KOption = Annotated[int, typer.Option("--k", help="kanon: smallest equivalence class.")]
-QiOption = Annotated[str, typer.Option("--qi", help="kanon: quasi-identifiers.")]
+QiOption = Annotated[
+    str | None,
+    typer.Option(
+        "--qi",
+        help="kanon: quasi-identifiers (default: the person-describing columns of the layout).",
+    ),
+]
 MaxSuppressionOption = Annotated[float, typer.Option(help="kanon: largest share of records lost.")]
 EpsilonOption = Annotated[float, typer.Option("--epsilon", help="dp: privacy loss epsilon.")]
 DeltaOption = Annotated[float | None, typer.Option("--delta", help="dp: delta (default <= 1e-5).")]
@@ -73,7 +82,21 @@ FabricationOption = Annotated[
     float,
     typer.Option(help="dp, auto threshold: cost of a fabricated combination vs a suppressed one."),
 ]
-DEFAULT_QI = "year,sex,age,citizenship,country"
+
+
+def _given(ctx: typer.Context) -> set[str]:
+    """The options the user set on the command line (not left at their defaults)."""
+    given = set()
+    for name in ctx.params:
+        source = ctx.get_parameter_source(name)  # Typer's own (vendored) click enum
+        if source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP"):
+            given.add(name)
+    return given
+
+
+def _request(ctx: typer.Context, **fields: Any) -> ReleaseRequest:
+    check_method_options(fields["method"], _given(ctx))
+    return ReleaseRequest(**fields)
 
 
 def _release(
@@ -99,9 +122,11 @@ def release_file(
     input: Path = typer.Option(..., "--input", "-i", help="Records CSV (one row per record)."),
     release_format: LayoutOption = "csv",
     dataset: str = typer.Option("cases", help="Dataset name in the budget ledger."),
-    columns: str | None = typer.Option(None, help="Columns to release (default: all)."),
+    columns: str | None = typer.Option(
+        None, help="Columns to release (default: all but row ids, identifiers, free text)."
+    ),
     k: KOption = 11,
-    qi: QiOption = DEFAULT_QI,
+    qi: QiOption = None,
     max_suppression: MaxSuppressionOption = 0.05,
     epsilon: EpsilonOption = 1.0,
     delta: DeltaOption = None,
@@ -111,17 +136,21 @@ def release_file(
     fabrication_weight: FabricationOption = 0.5,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Release a records file on behalf of an organisation (same service as `release cases`)."""
-    org_id = resolve_organisation(state(ctx).db(), org)
-    request = ReleaseRequest(
-        organisation_id=org_id,
+    """Release a records file on behalf of an organisation (same service as `release cases`).
+
+    For --method kanon the quasi-identifiers default to the person-describing columns of a
+    CTDC or HTCDS file; any other file needs --qi."""
+    request = _request(
+        ctx,
+        organisation_id=0,
         method=method,
         output=output,
         dataset=dataset,
         fmt=release_format,
         columns=_split(columns),
+        inputs=(input,),
         k=k,
-        quasi_identifiers=_split(qi) or (),
+        quasi_identifiers=_split(qi),
         max_suppression=max_suppression,
         epsilon=epsilon,
         delta=delta,
@@ -130,7 +159,13 @@ def release_file(
         threshold=_threshold(threshold),
         fabrication_weight=fabrication_weight,
     )
-    _release(ctx, _operator(org_id), read_records(input), request, fmt)
+    for path in request.outputs():  # before the file is read
+        suffix = ".json" if path.name.endswith(".json") else ".csv"
+        check_output(path, inputs=(input,), suffix=suffix)
+    records = read_records(input)
+    org_id = resolve_organisation(state(ctx).db(), org)
+    request = replace(request, organisation_id=org_id)
+    _release(ctx, _operator(org_id), records, request, fmt)
 
 
 @release_app.command("cases")
@@ -146,7 +181,7 @@ def release_cases(
         "identification and the main forms of exploitation).",
     ),
     k: KOption = 11,
-    qi: QiOption = DEFAULT_QI,
+    qi: QiOption = None,
     max_suppression: MaxSuppressionOption = 0.05,
     epsilon: EpsilonOption = 1.0,
     delta: DeltaOption = None,
@@ -159,20 +194,21 @@ def release_cases(
     """Release an organisation's case records: k-anonymous microdata or DP aggregates with
     synthetic records, a utility report beside it, the budget spent in the ledger."""
     from thbhub.cases.service import case_frame
-    from thbhub.privacy.cases import release_frame
+    from thbhub.privacy.cases import RELEASE_COLUMNS, release_frame
 
-    db = state(ctx).db()
-    org_id = resolve_organisation(db, org)
-    who = _operator(org_id)
-    records = release_frame(case_frame(db, who, org_id), _split(columns))
-    request = ReleaseRequest(
-        organisation_id=org_id,
+    st = state(ctx)
+    db = st.db()
+    request = _request(
+        ctx,
+        organisation_id=0,
         method=method,
         output=output,
         dataset="cases",
         fmt=release_format,
+        columns=_split(columns),
+        layout="cases",
         k=k,
-        quasi_identifiers=_split(qi) or (),
+        quasi_identifiers=_split(qi),
         max_suppression=max_suppression,
         epsilon=epsilon,
         delta=delta,
@@ -181,6 +217,13 @@ def release_cases(
         threshold=_threshold(threshold),
         fabrication_weight=fabrication_weight,
     )
+    org_id = resolve_organisation(db, org)
+    request = replace(request, organisation_id=org_id)
+    who = _operator(org_id)
+    # Everything that can be refused is refused before the records are read (an audited
+    # read): a failing command leaves the database as it was.
+    check_request(db, st.settings(), request, RELEASE_COLUMNS)
+    records = release_frame(case_frame(db, who, org_id), request.columns)
     _release(ctx, who, records, request, fmt)
 
 
@@ -214,8 +257,7 @@ def public_table_cmd(
     from thbhub.privacy.public import public_table
 
     st = state(ctx)
-    filters = dict(w.split("=", 1) for w in where if "=" in w)
-    result = public_table(st.db(), st.settings(), _split(by) or (), filters)
+    result = public_table(st.db(), st.settings(), _split(by) or (), _where(where))
     emit(result.rows() + result.margin_rows(), fmt)
     if fmt is Format.table:
         info(result.policy.note())
@@ -260,16 +302,48 @@ def table(
     by: str = typer.Option("", "--by", help="Dimensions to count by, comma-separated."),
     where: list[str] = typer.Option([], "--where", help="Filter dimension=value (repeatable)."),
     dimensions: str | None = typer.Option(
-        None, help="The dataset's published dimensions (default: every column)."
+        None,
+        help="The dataset's published dimensions (default: the person-describing columns of "
+        "a CTDC or HTCDS file; required for any other file).",
     ),
     fmt: FormatOption = Format.table,
 ) -> None:
     """Count records by dimensions through the disclosure gate (suppressed cells shown so)."""
     policy = DisclosurePolicy.from_settings(state(ctx).settings())
-    filters = dict(w.split("=", 1) for w in where if "=" in w)
+    filters = _where(where)
     records = read_records(input)
-    ctx_gate = GateContext(dataset=str(input), dimensions=_split(dimensions))
+    dims = _split(dimensions)
+    layout = detect_layout(records.columns)
+    if dims is None:
+        if layout is None or not layout.table_dimensions:
+            raise UserError(
+                f"{input.name}: not a recognised records layout (CTDC or HTCDS): name the "
+                "dataset's dimensions with --dimensions"
+            )
+        dims = layout.table_dimensions
+    unknown = [d for d in dims if d not in records.columns]
+    if unknown:
+        raise UserError(
+            f"{input.name}: unknown column(s) {', '.join(map(repr, unknown))} in --dimensions; "
+            f"the file has {', '.join(records.columns)}"
+        )
+    never = [d for d in dims if layout is not None and d in layout.never]
+    if never:
+        raise UserError(
+            f"{input.name}: {', '.join(map(repr, never))} are row ids, identifiers or free "
+            "text and are never tabulated"
+        )
+    check_query(dims, _split(by) or (), filters, policy)
+    ctx_gate = GateContext(dataset=str(input), dimensions=dims)
     result = release_table(records, _split(by) or (), policy, ctx_gate, where=filters)
     emit(result.rows() + result.margin_rows(), fmt)
     if fmt is Format.table:
         info(policy.note())
+
+
+def _where(where: list[str]) -> dict[str, str]:
+    """--where dimension=value options; anything else is refused (never ignored)."""
+    bad = [w for w in where if "=" not in w or not w.split("=", 1)[0].strip()]
+    if bad:
+        raise UserError(f"--where {bad[0]!r}: give a filter as dimension=value")
+    return {k.strip(): v for k, v in (w.split("=", 1) for w in where)}

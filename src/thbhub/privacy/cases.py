@@ -23,13 +23,16 @@ FORM_COLUMNS: tuple[str, ...] = (
     "form_other",
 )
 
+#: Every column `thbhub release cases` can release (its default).
+RELEASE_COLUMNS: tuple[str, ...] = (*BASE_COLUMNS, *FORM_COLUMNS)
+
 #: Dimensions of public tables of case records (one lattice per organisation's dataset).
 TABLE_DIMENSIONS: tuple[str, ...] = ("year", "sex", "age", "citizenship", "country")
 
 
 def release_frame(cases: pl.DataFrame, columns: tuple[str, ...] | None = None) -> pl.DataFrame:
     """The categorical columns of ``cases`` to release (text; missing stays null)."""
-    wanted = columns or (*BASE_COLUMNS, *FORM_COLUMNS)
+    wanted = columns or RELEASE_COLUMNS
     present = [c for c in wanted if c in cases.columns]
     exprs = []
     for c in present:

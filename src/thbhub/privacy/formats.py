@@ -140,6 +140,8 @@ def in_layout(frame: pl.DataFrame, fmt: str) -> pl.DataFrame:
 
 
 def write(frame: pl.DataFrame, path: Path, fmt: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    in_layout(frame, fmt).write_csv(path)
-    return path
+    """``frame`` in the layout as a formula-safe CSV file readable by its owner only
+    (:func:`thbhub.privacy.records.write_csv`); the directory must exist."""
+    from thbhub.privacy.records import write_csv
+
+    return write_csv(in_layout(frame, fmt), path)

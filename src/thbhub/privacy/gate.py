@@ -171,6 +171,31 @@ class GateContext:
         return self._cache[key]
 
 
+def check_query(
+    dimensions: Sequence[str],
+    by: Sequence[str],
+    where: Mapping[str, str] | None,
+    policy: DisclosurePolicy,
+) -> None:
+    """Refuse, before any record is read, a query the lattice over ``dimensions`` cannot
+    answer: an unknown dimension, one both grouped by and filtered on, or too many."""
+    keys = [*by, *(where or {})]
+    unknown = [d for d in dict.fromkeys(keys) if d not in dimensions]
+    if unknown:
+        raise UserError(
+            f"unknown dimension(s) {', '.join(repr(d) for d in unknown)}; "
+            f"choose from {', '.join(dimensions)}"
+        )
+    overlap = set(by) & set(where or {})
+    if overlap:
+        raise UserError(f"dimension(s) {sorted(overlap)} are both grouped by and filtered on")
+    if len(set(keys)) > policy.max_table_dims:
+        raise UserError(
+            f"a table may combine at most {policy.max_table_dims} dimensions (grouping and "
+            f"filters together) under the disclosure policy; got {len(set(keys))}"
+        )
+
+
 def release_table(
     records: pl.DataFrame,
     by: Sequence[str],

@@ -134,6 +134,11 @@ ALIASES: dict[str, str] = {
     "hte_Country": "country",
     "prs_Citizenship": "citizenship",
     "gender": "sex",
+    "thb_YearOfRegistration": "year",
+    "hte_Date": "year",
+    "thb_AgeBand": "age",
+    "vic_LocationOfExploitation": "country",
+    "vic_LocationOfRecruitment": "country",
 }
 
 

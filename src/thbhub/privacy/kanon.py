@@ -21,6 +21,10 @@ import polars as pl
 from thbhub.domain.errors import UserError
 from thbhub.privacy.hierarchies import hierarchy, level_name
 
+#: The largest number of generalisations (combinations of levels) searched: 4 levels for
+#: each of 8 quasi-identifiers is 65,536.
+MAX_CANDIDATES = 65_536
+
 
 @dataclass(frozen=True)
 class KAnonResult:
@@ -85,18 +89,35 @@ def k_anonymise(
     n = frame.height
     levels = _generalised(frame, qi)
     heights = {c: len(levels[c]) - 1 for c in qi}
+    size = 1
+    for c in qi:
+        size *= len(levels[c])
+    if size > MAX_CANDIDATES:
+        raise UserError(
+            f"{len(qi)} quasi-identifiers make {size:,} generalisations to search, more than "
+            f"the limit of {MAX_CANDIDATES:,} (thbhub.privacy.kanon.MAX_CANDIDATES); "
+            "name fewer with --qi"
+        )
+
+    def loss_of(vector: tuple[int, ...]) -> float:
+        return sum(v / heights[c] if heights[c] else 0.0 for c, v in zip(qi, vector, strict=True))
+
+    # Least generalisation first: the first acceptable loss is the best one; only the
+    # vectors of that same loss are still compared (fewer records lost wins).
+    vectors = sorted(product(*(range(len(levels[c])) for c in qi)), key=loss_of)
+    top = tuple(heights[c] for c in qi)
     best: tuple[float, int, tuple[int, ...]] | None = None
     tried = 0
-    for vector in product(*(range(len(levels[c])) for c in qi)):
+    for vector in vectors:
+        loss = loss_of(vector)
+        if best is not None and loss > best[0] + 1e-12:
+            break
         tried += 1
         cols = [levels[c][lv] for c, lv in zip(qi, vector, strict=True)]
         sizes = pl.DataFrame(cols).group_by(list(qi)).len()["len"] if qi else pl.Series([n])
         lost = int(sizes.filter(sizes < k).sum())
-        if lost > max_suppression * n and any(
-            v < heights[c] for c, v in zip(qi, vector, strict=True)
-        ):
+        if lost > max_suppression * n and vector != top:
             continue
-        loss = sum(v / heights[c] for c, v in zip(qi, vector, strict=True))
         candidate = (loss, lost, vector)
         if best is None or candidate[:2] < best[:2]:
             best = candidate

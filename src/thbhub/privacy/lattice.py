@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
+from math import comb
 
 import polars as pl
 
@@ -38,6 +39,12 @@ class ProtectionFailed(UserError):
 
     status_code = 503
 
+
+#: The most tables one lattice may hold (six dimensions up to three at a time are 42), and
+#: the most non-empty cells (the public tables of the CTDC file have 5,340): beyond them
+#: the suppression would run for minutes to hours, so the tables are refused at once.
+MAX_TABLES = 200
+MAX_CELLS = 200_000
 
 #: How a missing value is shown as a category in tables.
 MISSING = "(missing)"
@@ -74,8 +81,15 @@ class Lattice:
     @classmethod
     def build(cls, frame: pl.DataFrame, dims: Sequence[str], policy: DisclosurePolicy) -> Lattice:
         dims = tuple(dict.fromkeys(dims))
-        data = encode(frame, dims)
         order = min(policy.max_table_dims, len(dims))
+        tables = sum(comb(len(dims), size) for size in range(order + 1))
+        if tables > MAX_TABLES:
+            raise UserError(
+                f"{len(dims)} dimensions make {tables:,} tables of up to {order} dimensions, "
+                f"more than the limit of {MAX_TABLES:,} (thbhub.privacy.lattice.MAX_TABLES); "
+                "publish fewer dimensions"
+            )
+        data = encode(frame, dims)
         k = policy.threshold
         lattice = cls(
             dims=dims,
@@ -97,6 +111,13 @@ class Lattice:
                 t = t.with_columns(n=pl.col("n").cast(pl.Int64))
                 t = t.with_columns(primary=(pl.col("n") < k), sup=(pl.col("n") < k))
                 lattice.tables[subset] = t.sort(list(subset)) if subset else t
+        cells = sum(t.height for t in lattice.tables.values())
+        if cells > MAX_CELLS:
+            raise UserError(
+                f"the tables over {list(dims)} have {cells:,} non-empty cells, more than the "
+                f"limit of {MAX_CELLS:,} (thbhub.privacy.lattice.MAX_CELLS); publish fewer "
+                "dimensions or dimensions with fewer categories"
+            )
         lattice.secondary()
         return lattice
 

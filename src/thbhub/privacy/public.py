@@ -20,7 +20,13 @@ from thbhub.access.policy import may_read_raw_records, may_write_records
 from thbhub.domain.errors import PermissionDenied
 from thbhub.domain.principals import Principal, Role
 from thbhub.privacy.cases import TABLE_DIMENSIONS, release_frame
-from thbhub.privacy.gate import GateContext, GatedTable, ProtectedLattice, release_table
+from thbhub.privacy.gate import (
+    GateContext,
+    GatedTable,
+    ProtectedLattice,
+    check_query,
+    release_table,
+)
 from thbhub.privacy.policy import DisclosurePolicy
 from thbhub.settings import Settings
 from thbhub.storage import Database
@@ -145,7 +151,9 @@ def public_table(
     where: Mapping[str, str] | None = None,
     cache: ProtectedTables | None = None,
 ) -> GatedTable:
-    """The public gated table; with ``cache`` (the app's), computed once per data version."""
+    """The public gated table; with ``cache`` (the app's), computed once per data version.
+    A query the tables cannot answer is refused before any record is read."""
+    check_query(PUBLIC_DIMENSIONS, by, where, DisclosurePolicy.from_settings(settings))
     if cache is None:
         policy = DisclosurePolicy.from_settings(settings)
         return release_table(public_frame(db), by, policy, public_context(), where=where)
@@ -168,6 +176,7 @@ def owner_preview(
     from thbhub.cases.service import case_frame
 
     policy = DisclosurePolicy.from_settings(settings)
+    check_query(TABLE_DIMENSIONS, by, where, policy)
     with db.connect() as conn:  # before the records: see ProtectedTables.get
         version = (policy, q.records_version(conn, [org]))
     frame = release_frame(case_frame(db, principal, org), TABLE_DIMENSIONS)
