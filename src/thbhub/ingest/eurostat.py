@@ -19,6 +19,7 @@ from typing import Any
 from thbhub.domain.errors import Location, ValidationError
 from thbhub.domain.observations import EUROSTAT_FLAGS, TOTAL, Cell, parse_eurostat_cell
 from thbhub.ingest.registry import ImportSummary, Progress, no_progress, register
+from thbhub.ingest.rules import check_count, check_year, shown
 from thbhub.settings import Settings
 from thbhub.stats.resolve import Resolver
 from thbhub.stats.store import Parsed, ParsedRow, already_imported, source_meta, store
@@ -159,8 +160,11 @@ def _cell(text: str, where: Location) -> tuple[Cell, tuple[str, ...]]:
     if parsed is None:
         letters = " ".join(sorted(EUROSTAT_FLAGS))
         raise ValidationError(
-            where, f"not a Eurostat value (a number or ':' followed by flags {letters})", text
+            where,
+            f"not a Eurostat value (a number or ':' followed by flags {letters})",
+            shown(text),
         )
+    check_count(parsed[0], where, text.strip())
     return parsed
 
 
@@ -195,7 +199,7 @@ def parse_tsv(path: Path, ctx: _Context) -> Parsed:
             raise ValidationError(
                 Location(path.name, None, 1, col), "only annual columns (YYYY) are supported"
             )
-        years.append(int(name))
+        years.append(check_year(int(name), Location(path.name, None, 1, col)))
     rows: list[ParsedRow] = []
     read = 0
     for line_no, line in enumerate(lines, start=2):
@@ -252,8 +256,9 @@ def parse_sdmx_csv(path: Path, ctx: _Context, header: list[str]) -> Parsed:
                 raise ValidationError(
                     Location(path.name, None, line_no, "TIME_PERIOD"),
                     "only annual periods (YYYY) are supported",
-                    period,
+                    shown(period),
                 )
+            check_year(int(period), Location(path.name, None, line_no, "TIME_PERIOD"))
             text = data["OBS_VALUE"].strip() or ":"
             flag = (data.get("OBS_FLAG") or data.get("OBS_STATUS") or "").strip()
             where = Location(path.name, None, line_no, "OBS_VALUE")

@@ -21,6 +21,7 @@ import polars as pl
 from thbhub.domain.errors import Location, ValidationError
 from thbhub.domain.observations import TOTAL, Cell, parse_unodc_value
 from thbhub.ingest.registry import ImportSummary, Progress, no_progress, register
+from thbhub.ingest.rules import check_count, parse_year, shown
 from thbhub.settings import Settings
 from thbhub.stats.resolve import Resolver
 from thbhub.stats.store import Parsed, already_imported, source_meta, store
@@ -168,21 +169,15 @@ def parse_glotip(
             )
     years: dict[str, int] = {}
     for text in dict.fromkeys(col["Year"]):
-        try:
-            year = int(float(text))
-        except ValueError:
-            raise ValidationError(at("Year", text), "year is not a number", text) from None
-        if not 1900 <= year <= 2100:
-            raise ValidationError(at("Year", text), "year out of range 1900-2100", text)
-        years[text] = year
+        years[text] = parse_year(text, at("Year", text))
     cells: dict[str, Cell] = {}
     for text in dict.fromkeys(col["txtVALUE"]):
         cell = parse_unodc_value(text, suppressed_lower)
         if cell is None:
             raise ValidationError(
-                at("txtVALUE", text), "non-numeric value (expected a count or <5)", text
+                at("txtVALUE", text), "non-numeric value (expected a count or <5)", shown(text)
             )
-        cells[text] = cell
+        cells[text] = check_count(cell, at("txtVALUE", text), text)
     indicators = {
         v: unodc.resolve(v, ("indicator",), at("Indicator", v), "indicator")
         for v in dict.fromkeys(col["Indicator"])

@@ -31,6 +31,7 @@ from thbhub.domain.observations import (
     parse_number,
 )
 from thbhub.ingest.registry import ImportSummary, Progress, no_progress, register
+from thbhub.ingest.rules import check_count, parse_year, shown
 from thbhub.settings import Settings
 from thbhub.stats.resolve import Resolver, country_code
 from thbhub.stats.store import Parsed, ParsedRow, already_imported, source_meta, store
@@ -114,6 +115,14 @@ def load_mapping(path: Path) -> Mapping:
     for name, fld in (("year", mapping.year), ("value", mapping.value)):
         if fld.column is None:
             raise ValidationError(Location(path.name, None, None, name), "give a column")
+    for text, bounds in mapping.cells.suppressed.items():
+        where = Location(path.name, None, None, f"cells.suppressed.{text}")
+        if len(bounds) != 2:
+            raise ValidationError(where, "give [lower, upper] (upper may be null)")
+        lower, upper = bounds
+        check_count(Cell(Status.suppressed, None, lower, upper), where, str(bounds))
+        if lower is None or (upper is not None and upper < lower):
+            raise ValidationError(where, "give [lower, upper] with lower <= upper", str(bounds))
     return mapping
 
 
@@ -170,9 +179,9 @@ class _Reader:
             raise ValidationError(
                 self.at(row, self.m.value.column),
                 "non-numeric value (see cells: in the mapping)",
-                text,
+                shown(text),
             )
-        return Cell.of_number(number)
+        return check_count(Cell.of_number(number), self.at(row, self.m.value.column), text)
 
     def row(self, rec: dict[str, str], row: int, known: set[str]) -> ParsedRow:
         m = self.m
@@ -185,13 +194,7 @@ class _Reader:
             raise ValidationError(self.at(row, m.indicator.column), "unknown indicator", indicator)
         code = self.text(m.country, rec, row)
         cid = self.concept(m.country, code, ("country", "country-group"), row, "country")
-        year_text = self.text(m.year, rec, row)
-        try:
-            year = int(year_text)
-        except ValueError:
-            raise ValidationError(
-                self.at(row, m.year.column), "year is not a number", year_text
-            ) from None
+        year = parse_year(self.text(m.year, rec, row), self.at(row, m.year.column))
         values = {d: TOTAL for d in DIMENSIONS}
         for dim, fld in m.dimensions.items():
             values[dim] = self.concept(

@@ -1,0 +1,137 @@
+"""Files no publisher could have meant, for all three statistics importers, on both backends.
+
+Each bad file is imported after a good release of the same source: it must be refused with
+its file, row, column and rule, and leave the database (and the figures it serves) exactly
+as they were.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from stats_support import counts, glotip_row, write_glotip_csv, write_tsv
+from thbhub.domain.errors import ValidationError
+from thbhub.ingest.registry import get_importer
+from thbhub.settings import Settings
+from thbhub.stats.query import build_query, query_observations
+from thbhub.storage import Database
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
+HUGE = "1" * 400  # read as a float: inf
+POP_HEADER = "indic_de,geo\\time\t2019 \t2020 "
+
+
+def _glotip(tmp_path: Path, name: str, value: str = "12", year: int = 2019, **kw: Any) -> Path:
+    rows = [glotip_row("FIN", "Finland", 2018, "7"), glotip_row("FIN", "Finland", year, value)]
+    return write_glotip_csv(tmp_path / name, rows, **kw)
+
+
+def _eurostat(tmp_path: Path, name: str, cell: str = "5533793 ", header: str = POP_HEADER) -> Path:
+    folder = tmp_path / name
+    folder.mkdir()
+    return write_tsv(folder / "tps00001.tsv", header, ["JAN,FI\t5525292 \t" + cell])
+
+
+def _mapped(tmp_path: Path, name: str, line: str = "2021;Vīrieši;Kopā;5;") -> Path:
+    lines = (EXAMPLES / "lv-victims.csv").read_text(encoding="utf-8").splitlines()
+    lines[3] = line  # row 4: 2021;Vīrieši;Kopā;<3;
+    path = tmp_path / name
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _options(tmp_path: Path, importer: str) -> dict[str, Any]:
+    if importer != "csv":
+        return {"table": "tps00001"} if importer == "eurostat" else {}
+    mapping = tmp_path / "lv.yaml"
+    shutil.copy(EXAMPLES / "lv-victims.mapping.yaml", mapping)
+    return {"mapping": str(mapping)}
+
+
+def _served(db: Database) -> list[tuple[Any, ...]]:
+    rows = query_observations(db, build_query())
+    return sorted((r["country"], r["year"], r["status"], r["value"]) for r in rows)
+
+
+def refused_after_a_good_release(
+    db: Database,
+    settings: Settings,
+    tmp_path: Path,
+    importer: str,
+    good: Path,
+    bad: Path,
+) -> ValidationError:
+    options = _options(tmp_path, importer)
+    get_importer(importer).run(db, settings, good, options=options)
+    before, served = counts(db), _served(db)
+    with pytest.raises(ValidationError) as err:
+        get_importer(importer).run(db, settings, bad, options=options)
+    assert counts(db) == before and _served(db) == served
+    assert "\n" not in str(err.value)
+    return err.value
+
+
+Make = Callable[[Path, str], Path]
+
+CASES: list[tuple[str, Make, int, str, str]] = [
+    # importer, the bad file, row, column, rule
+    ("glotip", lambda t, n: _glotip(t, n, value="-5"), 3, "txtVALUE", "negative value"),
+    ("glotip", lambda t, n: _glotip(t, n, value="-1,282"), 3, "txtVALUE", "negative value"),
+    ("glotip", lambda t, n: _glotip(t, n, value=HUGE), 3, "txtVALUE", "too large"),
+    ("glotip", lambda t, n: _glotip(t, n, year=0), 3, "Year", "year out of range 1900-2100"),
+    ("eurostat", lambda t, n: _eurostat(t, n, "-123 "), 2, "2020", "negative value"),
+    ("eurostat", lambda t, n: _eurostat(t, n, "-123 e"), 2, "2020", "negative value"),
+    ("eurostat", lambda t, n: _eurostat(t, n, HUGE + " "), 2, "2020", "too large"),
+    (
+        "eurostat",
+        lambda t, n: _eurostat(t, n, header="indic_de,geo\\time\t2019 \t0000 "),
+        1,
+        "0000 ",
+        "year out of range 1900-2100",
+    ),
+    ("csv", lambda t, n: _mapped(t, n, "2021;Vīrieši;Kopā;-24;"), 4, "Cietušie", "negative"),
+    ("csv", lambda t, n: _mapped(t, n, f"2021;Vīrieši;Kopā;{HUGE};"), 4, "Cietušie", "too large"),
+    ("csv", lambda t, n: _mapped(t, n, "0;Vīrieši;Kopā;5;"), 4, "Gads", "year out of range"),
+    ("csv", lambda t, n: _mapped(t, n, "99999;Vīrieši;Kopā;5;"), 4, "Gads", "year out of range"),
+    ("csv", lambda t, n: _mapped(t, n, f"{HUGE};Vīrieši;Kopā;5;"), 4, "Gads", "year out of"),
+]
+
+
+@pytest.mark.parametrize(("importer", "make", "row", "column", "rule"), CASES)
+def test_impossible_figures_are_refused_and_change_nothing(
+    db: Database,
+    settings: Settings,
+    tmp_path: Path,
+    importer: str,
+    make: Make,
+    row: int,
+    column: str,
+    rule: str,
+) -> None:
+    good = {"glotip": _glotip, "eurostat": _eurostat, "csv": _mapped}[importer](tmp_path, "good")
+    bad = make(tmp_path, "bad")
+    err = refused_after_a_good_release(db, settings, tmp_path, importer, good, bad)
+    assert err.location.file == bad.name
+    assert (err.location.row, err.location.column) == (row, column)
+    assert rule in err.rule
+    assert len(str(err)) < 300  # a 400-digit cell is not echoed in full
+
+
+def test_suppressed_bounds_in_a_mapping_must_be_counts(
+    db: Database, settings: Settings, tmp_path: Path
+) -> None:
+    options = _options(tmp_path, "csv")
+    mapping = Path(options["mapping"])
+    text = mapping.read_text(encoding="utf-8")
+    mapping.write_text(text.replace('{"<3": [0, 2]}', '{"<3": [-3, 2]}'), encoding="utf-8")
+    before = counts(db)
+    with pytest.raises(ValidationError, match="negative value") as err:
+        get_importer("csv").run(db, settings, _mapped(tmp_path, "a.csv"), options=options)
+    assert err.value.location.file == "lv.yaml"
+    assert err.value.location.column == "cells.suppressed.<3"
+    assert counts(db) == before
