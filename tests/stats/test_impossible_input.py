@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from stats_support import counts, glotip_row, write_glotip_csv, write_tsv
-from thbhub.domain.errors import ValidationError
+from stats_support import GLOTIP_HEADER, counts, glotip_row, write_glotip_csv, write_tsv
+from thbhub.domain.errors import Location, ValidationError
 from thbhub.ingest.registry import get_importer
 from thbhub.settings import Settings
 from thbhub.stats.query import build_query, query_observations
@@ -135,3 +135,87 @@ def test_suppressed_bounds_in_a_mapping_must_be_counts(
     assert err.value.location.file == "lv.yaml"
     assert err.value.location.column == "cells.suppressed.<3"
     assert counts(db) == before
+
+
+def _glotip_xlsx_dup(tmp_path: Path, name: str) -> Path:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "data_glotip_1"
+    ws.append(["UNODC"])
+    ws.append(["30/05/2023"])
+    ws.append([*GLOTIP_HEADER, "Year"])
+    ws.append([*glotip_row("FIN", "Finland", 2019, "12"), "1999"])
+    path = tmp_path / f"{name}.xlsx"
+    wb.save(path)
+    return path
+
+
+def _sdmx_dup(tmp_path: Path, name: str) -> Path:
+    path = tmp_path / f"{name}_crim_thb_vctz.csv"
+    path.write_text(
+        "DATAFLOW,LAST UPDATE,freq,unit,sex,age,citizen,leg_stat,geo,TIME_PERIOD,OBS_VALUE,"
+        "OBS_VALUE\n"
+        "ESTAT:CRIM_THB_VCTZ(1.0),12/05/24 23:00:00,A,NR,T,TOTAL,TOTAL,VICT,FI,2021,88,3\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+DUPLICATES: list[tuple[str, Make, str, tuple[int, int], int, str | None]] = [
+    # importer, the file, repeated column, its positions, header row, sheet
+    (
+        "glotip",
+        lambda t, n: _glotip(t, n, header=[*GLOTIP_HEADER, "Year"]),
+        "Year",
+        (10, 14),
+        1,
+        None,
+    ),
+    ("glotip", _glotip_xlsx_dup, "Year", (10, 14), 3, "data_glotip_1"),
+    (
+        "eurostat",
+        lambda t, n: _eurostat(t, n, header="indic_de,geo\\time\t2019 \t2019 "),
+        "2019",
+        (2, 3),
+        1,
+        None,
+    ),
+    ("eurostat", _sdmx_dup, "OBS_VALUE", (11, 12), 1, None),
+    (
+        "csv",
+        lambda t, n: _replace_header(_mapped(t, n), "Piezīmes", "Cietušie"),
+        "Cietušie",
+        (4, 5),
+        1,
+        None,
+    ),
+]
+
+
+def _replace_header(path: Path, old: str, new: str) -> Path:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[0] = lines[0].replace(old, new)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(("importer", "make", "column", "positions", "row", "sheet"), DUPLICATES)
+def test_a_repeated_header_name_is_refused(
+    db: Database,
+    settings: Settings,
+    tmp_path: Path,
+    importer: str,
+    make: Make,
+    column: str,
+    positions: tuple[int, int],
+    row: int,
+    sheet: str | None,
+) -> None:
+    good = {"glotip": _glotip, "eurostat": _eurostat, "csv": _mapped}[importer](tmp_path, "good")
+    bad = make(tmp_path, "bad")
+    err = refused_after_a_good_release(db, settings, tmp_path, importer, good, bad)
+    assert err.location == Location(bad.name, sheet, row, column)
+    assert f"repeated in the header (columns {positions[0]} and {positions[1]})" in err.rule

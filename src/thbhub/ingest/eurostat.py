@@ -19,7 +19,7 @@ from typing import Any
 from thbhub.domain.errors import Location, ValidationError
 from thbhub.domain.observations import EUROSTAT_FLAGS, TOTAL, Cell, parse_eurostat_cell
 from thbhub.ingest.registry import ImportSummary, Progress, no_progress, register
-from thbhub.ingest.rules import check_count, check_year, shown
+from thbhub.ingest.rules import check_count, check_unique_header, check_year, shown
 from thbhub.settings import Settings
 from thbhub.stats.resolve import Resolver
 from thbhub.stats.store import Parsed, ParsedRow, already_imported, source_meta, store
@@ -186,8 +186,10 @@ def parse_tsv(path: Path, ctx: _Context) -> Parsed:
             Location(path.name, None, 1, first or None),
             "wrong header: the first column must be like 'dim1,dim2,geo\\time'",
         )
+    check_unique_header(header, path.name, 1)
     dim_part, _, time_name = first.rpartition("\\")
     dims = [d.strip() for d in dim_part.split(",")]
+    check_unique_header(dims, path.name, 1)
     if time_name.strip().lower() not in ("time", "time_period") or "geo" not in dims:
         raise ValidationError(
             Location(path.name, None, 1, first), "wrong header: expected geo\\time at the end"
@@ -232,6 +234,7 @@ def parse_tsv(path: Path, ctx: _Context) -> Parsed:
 
 
 def parse_sdmx_csv(path: Path, ctx: _Context, header: list[str]) -> Parsed:
+    check_unique_header(header, path.name, 1)
     cols = [h.strip() for h in header]
     skip = {"DATAFLOW", "STRUCTURE", "STRUCTURE_ID", "STRUCTURE_NAME", "ACTION", "LAST UPDATE"}
     skip |= {"TIME_PERIOD", "OBS_VALUE", "OBS_FLAG", "CONF_STATUS", "OBS_STATUS"}

@@ -21,7 +21,7 @@ import polars as pl
 from thbhub.domain.errors import Location, ValidationError
 from thbhub.domain.observations import TOTAL, Cell, parse_unodc_value
 from thbhub.ingest.registry import ImportSummary, Progress, no_progress, register
-from thbhub.ingest.rules import check_count, parse_year, shown
+from thbhub.ingest.rules import check_count, check_unique_header, parse_year, shown
 from thbhub.settings import Settings
 from thbhub.stats.resolve import Resolver
 from thbhub.stats.store import Parsed, already_imported, source_meta, store
@@ -98,6 +98,7 @@ def _read_excel(path: Path) -> _Table:
         ) from exc
     rows = [[c or "" for c in r] for r in whole.head(10).rows()]
     h = _find_header(rows, Location(path.name, sheet, 1))
+    check_unique_header(rows[h], path.name, h + 1, sheet)
     names = [c.strip() or f"column {i + 1}" for i, c in enumerate(rows[h])]
     frame = whole.slice(h + 1).rename(dict(zip(whole.columns, names, strict=True)))
     version = _version_stamp([r[0] for r in rows[:h]])
@@ -111,6 +112,7 @@ def _read_csv(path: Path) -> _Table:
     except UnicodeDecodeError as exc:
         raise ValidationError(Location(path.name), "not UTF-8 text") from exc
     h = _find_header(head, Location(path.name, None, 1))
+    check_unique_header(head[h], path.name, h + 1)
     try:
         frame = pl.read_csv(path, skip_rows=h, infer_schema=False, encoding="utf8")
     except pl.exceptions.PolarsError as exc:

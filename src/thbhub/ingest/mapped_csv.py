@@ -31,7 +31,7 @@ from thbhub.domain.observations import (
     parse_number,
 )
 from thbhub.ingest.registry import ImportSummary, Progress, no_progress, register
-from thbhub.ingest.rules import check_count, parse_year, shown
+from thbhub.ingest.rules import check_count, check_unique_header, parse_year, shown
 from thbhub.settings import Settings
 from thbhub.stats.resolve import Resolver, country_code
 from thbhub.stats.store import Parsed, ParsedRow, already_imported, source_meta, store
@@ -249,7 +249,8 @@ def parse_mapped_csv(
         except csv.Error:
             delimiter = ","
     reader = csv.DictReader(lines, delimiter=delimiter)
-    header = reader.fieldnames or []
+    header = list(reader.fieldnames or [])
+    check_unique_header(header, path.name, mapping.header_row)
     wanted = [f.column for f in (mapping.indicator, mapping.country, mapping.year, mapping.value)]
     wanted += [f.column for f in mapping.dimensions.values()]
     for column in wanted:
