@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import socket
+from typing import Any
 
 import typer
 
@@ -31,6 +32,7 @@ def init(
     st = state(ctx)
     from thbhub.cli.progress import progress_bar
 
+    st.db(create=True).check()  # the migrations reach the engine directly: check first
     with progress_bar("Loading sample data") as progress:
         result = init_hub(st.db(), st.settings(), sample=sample, progress=progress)
     if fmt is Format.table:
@@ -81,9 +83,10 @@ def serve(
     # Everything that can be wrong with the address is found before anything starts, and
     # the socket is bound here: uvicorn would print a traceback (port out of range) or log
     # the error and exit 3 after the "THB Hub at" line (port in use).
-    sock = listen_socket(settings.host, settings.port)
+    address = listen_address(settings.host, settings.port)
+    require_current_schema(st.db())
+    sock = listen_socket(address, settings.host, settings.port)
     try:
-        require_current_schema(st.db())
         app = create_app(settings, st.db())
         info(f"THB Hub at http://{settings.host}:{settings.port}/  (Ctrl+C to stop)")
         config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning")
@@ -92,8 +95,12 @@ def serve(
         sock.close()
 
 
-def listen_socket(host: str, port: int) -> socket.socket:
-    """A socket bound to ``host:port``, or a one-line UserError saying what is wrong."""
+Address = tuple[socket.AddressFamily, socket.SocketKind, int, str, Any]
+
+
+def listen_address(host: str, port: int) -> Address:
+    """Where to listen (the first address ``host`` resolves to), or a one-line UserError
+    saying what is wrong with the host or port."""
     if not 1 <= port <= 65535:
         raise UserError(f"--port {port}: a port is a number from 1 to 65535")
     if not host.strip():
@@ -103,11 +110,16 @@ def listen_socket(host: str, port: int) -> socket.socket:
     except (socket.gaierror, UnicodeError) as exc:
         reason = exc.strerror if isinstance(exc, socket.gaierror) else str(exc)
         raise UserError(f"--host {host!r}: not a known host name or address ({reason})") from None
-    family, kind, proto, _, address = infos[0]
+    return infos[0]
+
+
+def listen_socket(address: Address, host: str, port: int) -> socket.socket:
+    """A socket bound to ``address``, or a one-line UserError saying why it cannot be."""
+    family, kind, proto, _, where = address
     sock = socket.socket(family, kind, proto)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(address)
+        sock.bind(where)
         sock.set_inheritable(True)
     except OSError as exc:
         sock.close()

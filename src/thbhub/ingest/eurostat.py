@@ -20,6 +20,7 @@ from thbhub.domain.errors import Location, ValidationError
 from thbhub.domain.observations import EUROSTAT_FLAGS, TOTAL, Cell, parse_eurostat_cell
 from thbhub.ingest.registry import ImportSummary, Progress, no_progress, register
 from thbhub.ingest.rules import check_count, check_unique_header, check_year, shown
+from thbhub.ingest.textfile import require_utf8
 from thbhub.settings import Settings
 from thbhub.stats.resolve import Resolver
 from thbhub.stats.store import Parsed, ParsedRow, already_imported, source_meta, store
@@ -308,6 +309,7 @@ class EurostatImporter:
         options: dict[str, Any] | None = None,
     ) -> ImportSummary:
         opts = options or {}
+        require_utf8(path)
         sdmx = _sdmx_header(path)
         given = opts.get("table") or (_sdmx_table(path) if sdmx else None)
         table = table_code(path, given)

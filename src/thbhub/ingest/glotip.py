@@ -22,6 +22,7 @@ from thbhub.domain.errors import Location, ValidationError
 from thbhub.domain.observations import TOTAL, Cell, parse_unodc_value
 from thbhub.ingest.registry import ImportSummary, Progress, no_progress, register
 from thbhub.ingest.rules import check_count, check_unique_header, parse_year, shown
+from thbhub.ingest.textfile import require_utf8
 from thbhub.settings import Settings
 from thbhub.stats.resolve import Resolver
 from thbhub.stats.store import Parsed, already_imported, source_meta, store
@@ -106,11 +107,9 @@ def _read_excel(path: Path) -> _Table:
 
 
 def _read_csv(path: Path) -> _Table:
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as fh:
-            head = [row for _, row in zip(range(10), csv.reader(fh), strict=False)]
-    except UnicodeDecodeError as exc:
-        raise ValidationError(Location(path.name), "not UTF-8 text") from exc
+    require_utf8(path)
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        head = [row for _, row in zip(range(10), csv.reader(fh), strict=False)]
     h = _find_header(head, Location(path.name, None, 1))
     check_unique_header(head[h], path.name, h + 1)
     try:
