@@ -14,7 +14,14 @@ from typing import Any
 
 import pytest
 
-from stats_support import GLOTIP_HEADER, counts, glotip_row, write_glotip_csv, write_tsv
+from stats_support import (
+    GLOTIP_HEADER,
+    counts,
+    glotip_row,
+    write_glotip_csv,
+    write_glotip_xlsx,
+    write_tsv,
+)
 from thbhub.domain.errors import Location, ValidationError
 from thbhub.ingest.registry import get_importer
 from thbhub.settings import Settings
@@ -219,3 +226,38 @@ def test_a_repeated_header_name_is_refused(
     err = refused_after_a_good_release(db, settings, tmp_path, importer, good, bad)
     assert err.location == Location(bad.name, sheet, row, column)
     assert f"repeated in the header (columns {positions[0]} and {positions[1]})" in err.rule
+
+
+def _sdmx_header_only(tmp_path: Path, name: str) -> Path:
+    path = tmp_path / f"{name}_crim_thb_vctz.csv"
+    path.write_text(
+        "DATAFLOW,LAST UPDATE,freq,unit,sex,age,citizen,leg_stat,geo,TIME_PERIOD,OBS_VALUE\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def _header_only(path: Path) -> Path:
+    header = path.read_text(encoding="utf-8").splitlines()[0]
+    path.write_text(header + "\n;;;;\n\n", encoding="utf-8")
+    return path
+
+
+HEADER_ONLY: list[tuple[str, Make]] = [
+    ("glotip", lambda t, n: write_glotip_csv(t / f"{n}.csv", [])),
+    ("glotip", lambda t, n: write_glotip_xlsx(t / f"{n}.xlsx", [])),
+    ("glotip", lambda t, n: write_glotip_csv(t / f"{n}.csv", [[""] * len(GLOTIP_HEADER)] * 3)),
+    ("eurostat", lambda t, n: write_tsv(t / f"{n}_tps00001.tsv", POP_HEADER, ["", ""])),
+    ("eurostat", _sdmx_header_only),
+    ("csv", lambda t, n: _header_only(_mapped(t, n))),
+]
+
+
+@pytest.mark.parametrize(("importer", "make"), HEADER_ONLY)
+def test_a_header_without_rows_is_refused(
+    db: Database, settings: Settings, tmp_path: Path, importer: str, make: Make
+) -> None:
+    good = {"glotip": _glotip, "eurostat": _eurostat, "csv": _mapped}[importer](tmp_path, "good")
+    bad = make(tmp_path, "bad")
+    err = refused_after_a_good_release(db, settings, tmp_path, importer, good, bad)
+    assert str(err) == f"{bad.name}: no rows under the header; nothing was stored"
