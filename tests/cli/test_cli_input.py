@@ -214,3 +214,14 @@ def test_a_bad_setting_is_one_line_naming_the_variable(
     assert says in one_line(err)
     code, out, _ = run("--db", db_url, *command, "--help", env={variable: value})
     assert code == 0 and "Usage" in out
+
+
+@pytest.mark.parametrize("value", ["-3", "nan", "7", "0.5"])
+def test_glotip_suppressed_lower_is_0_or_1(db_url: str, value: str) -> None:
+    path = Path(__file__).resolve().parents[2] / "src/thbhub/ingest/sample_data"
+    glotip = next(path.glob("*glotip*.csv"))
+    before = _stats_counts(db_url)
+    code, _, err = run("--db", db_url, "import", "glotip", str(glotip), "--suppressed-lower", value)
+    assert code == 1
+    assert "give 0 or 1 (the lowest count a `<5` cell may hide)" in one_line(err)
+    assert _stats_counts(db_url) == before

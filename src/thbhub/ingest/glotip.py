@@ -18,7 +18,7 @@ from typing import Any
 
 import polars as pl
 
-from thbhub.domain.errors import Location, ValidationError
+from thbhub.domain.errors import Location, UserError, ValidationError
 from thbhub.domain.observations import TOTAL, Cell, parse_unodc_value
 from thbhub.ingest.registry import ImportSummary, Progress, no_progress, register
 from thbhub.ingest.rules import check_count, check_unique_header, parse_year, shown
@@ -313,16 +313,20 @@ class GlotipImporter:
         progress: Progress = no_progress,
         options: dict[str, Any] | None = None,
     ) -> ImportSummary:
+        opts = options or {}
+        lower = float(opts.get("suppressed_lower", 0.0))
+        if lower not in (0.0, 1.0):
+            raise UserError(
+                f"--suppressed-lower {shown(str(opts.get('suppressed_lower')))}: give 0 or 1 "
+                "(the lowest count a `<5` cell may hide)"
+            )
         meta = source_meta(path, DEFAULT_SOURCE, source)
         done = already_imported(db, self.name, path, meta)
         if done is not None:
             return done
-        opts = options or {}
         with db.connect() as conn:
             resolvers = {s: Resolver(conn, s) for s in ("unodc", "iso3166")}
-        parsed = parse_glotip(
-            path, resolvers, suppressed_lower=float(opts.get("suppressed_lower", 0.0))
-        )
+        parsed = parse_glotip(path, resolvers, suppressed_lower=lower)
         return store(db, importer=self.name, path=path, meta=meta, parsed=parsed, progress=progress)
 
 
