@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from thbhub.domain.errors import UserError
 from thbhub.settings import build_settings, ensure_secret_key
 
 
@@ -24,8 +25,11 @@ def test_environment_and_overrides(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
 
 def test_threshold_must_be_at_least_two(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("THBHUB_DISCLOSURE_THRESHOLD", "1")
-    with pytest.raises(ValueError, match="disclosure_threshold"):
+    with pytest.raises(UserError) as err:
         build_settings()
+    assert str(err.value) == (
+        "setting THBHUB_DISCLOSURE_THRESHOLD='1' is not valid: expected a number of at least 2"
+    )
 
 
 def test_secret_key_generated_once_and_private(tmp_path: Path) -> None:

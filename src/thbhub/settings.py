@@ -13,7 +13,12 @@ from typing import Any
 
 from platformdirs import user_data_dir
 from pydantic import Field, SecretStr
+from pydantic import ValidationError as PydanticError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from thbhub.domain.errors import UserError
+
+ENV_PREFIX = "THBHUB_"
 
 
 def _default_data_dir() -> Path:
@@ -21,14 +26,14 @@ def _default_data_dir() -> Path:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="THBHUB_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
 
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL; default SQLite in the data directory"
     )
     data_dir: Path = Field(default_factory=_default_data_dir)
     host: str = "127.0.0.1"
-    port: int = 8000
+    port: int = Field(default=8000, ge=1, le=65535)
     secret_key: SecretStr | None = None
     disclosure_threshold: int = Field(default=5, ge=2)
     # Privacy settings (docs/privacy.md): rounding of published counts from case records, and
@@ -61,7 +66,47 @@ class Settings(BaseSettings):
 def build_settings(**overrides: Any) -> Settings:
     """Build settings from overrides (``None`` values ignored), environment and defaults."""
     given = {k: v for k, v in overrides.items() if v is not None}
-    return Settings(**given)
+    try:
+        return Settings(**given)
+    except PydanticError as exc:
+        raise UserError(_setting_problem(exc, given)) from None
+
+
+#: What a setting must be, in a user's words, by Pydantic's error type.
+_EXPECTED = {
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "float_parsing": "a number",
+    "bool_parsing": "true or false",
+    "string_type": "text",
+    "path_type": "a path",
+}
+
+
+def _setting_problem(exc: PydanticError, given: dict[str, Any]) -> str:
+    """The first invalid setting as one line: the variable (or option), its value, what it
+    must be."""
+    error = exc.errors()[0]
+    name = str(error["loc"][0]) if error["loc"] else "?"
+    where = name if name in given else f"{ENV_PREFIX}{name.upper()}"
+    value = str(error.get("input", ""))
+    shown = value if len(value) <= 40 else value[:37] + "..."
+    if "secret" in name:
+        shown = "..."
+    kind, ctx = error["type"], error.get("ctx") or {}
+    if kind in _EXPECTED:
+        expected = _EXPECTED[kind]
+    elif kind == "greater_than_equal":
+        expected = f"a number of at least {ctx.get('ge')}"
+    elif kind == "greater_than":
+        expected = f"a number above {ctx.get('gt')}"
+    elif kind == "less_than_equal":
+        expected = f"a number of at most {ctx.get('le')}"
+    elif kind == "less_than":
+        expected = f"a number below {ctx.get('lt')}"
+    else:
+        expected = str(error["msg"])
+    return f"setting {where}={shown!r} is not valid: expected {expected}"
 
 
 def ensure_secret_key(settings: Settings) -> Settings:

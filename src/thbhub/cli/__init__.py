@@ -8,7 +8,7 @@ from thbhub import __version__
 from thbhub.cli import access, cases, core, imports, query, taxonomy
 from thbhub.cli import privacy as privacy_cli
 from thbhub.cli.context import state
-from thbhub.cli.errors import HubGroup
+from thbhub.cli.errors import ASKS_HELP, HubGroup
 
 app = typer.Typer(
     cls=HubGroup,
@@ -42,6 +42,8 @@ def root(
 ) -> None:
     state(ctx).db_url = db
     ctx.call_on_close(state(ctx).close)
+    if not ctx.meta.get(ASKS_HELP):  # help is shown whatever the settings
+        state(ctx).check_settings()
 
 
 core.register(app)

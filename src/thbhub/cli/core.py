@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import errno
+import socket
+from typing import Any
+
 import typer
 
 from thbhub.cli.context import state
 from thbhub.cli.output import Format, FormatOption, emit, info
+from thbhub.domain.errors import UserError
 from thbhub.hub import health, init_hub, overview, require_current_schema
 
 
@@ -27,6 +32,7 @@ def init(
     st = state(ctx)
     from thbhub.cli.progress import progress_bar
 
+    st.db(create=True).check()  # the migrations reach the engine directly: check first
     with progress_bar("Loading sample data") as progress:
         result = init_hub(st.db(), st.settings(), sample=sample, progress=progress)
     if fmt is Format.table:
@@ -63,7 +69,7 @@ def sources(ctx: typer.Context, fmt: FormatOption = Format.table) -> None:
 def serve(
     ctx: typer.Context,
     host: str | None = typer.Option(None, help="Interface to listen on (default 127.0.0.1)."),
-    port: int | None = typer.Option(None, help="Port (default 8000)."),
+    port: int | None = typer.Option(None, help="Port, 1-65535 (default 8000)."),
 ) -> None:
     """Serve the web application and the API."""
     import uvicorn
@@ -74,7 +80,56 @@ def serve(
     settings = st.settings().model_copy(
         update={k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     )
+    # Everything that can be wrong with the address is found before anything starts, and
+    # the socket is bound here: uvicorn would print a traceback (port out of range) or log
+    # the error and exit 3 after the "THB Hub at" line (port in use).
+    address = listen_address(settings.host, settings.port)
     require_current_schema(st.db())
-    app = create_app(settings, st.db())
-    info(f"THB Hub at http://{settings.host}:{settings.port}/  (Ctrl+C to stop)")
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    sock = listen_socket(address, settings.host, settings.port)
+    try:
+        app = create_app(settings, st.db())
+        info(f"THB Hub at http://{settings.host}:{settings.port}/  (Ctrl+C to stop)")
+        config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning")
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        sock.close()
+
+
+Address = tuple[socket.AddressFamily, socket.SocketKind, int, str, Any]
+
+
+def listen_address(host: str, port: int) -> Address:
+    """Where to listen (the first address ``host`` resolves to), or a one-line UserError
+    saying what is wrong with the host or port."""
+    if not 1 <= port <= 65535:
+        raise UserError(f"--port {port}: a port is a number from 1 to 65535")
+    if not host.strip():
+        raise UserError("--host is empty: give an address such as 127.0.0.1 or 0.0.0.0")
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError) as exc:
+        reason = exc.strerror if isinstance(exc, socket.gaierror) else str(exc)
+        raise UserError(f"--host {host!r}: not a known host name or address ({reason})") from None
+    return infos[0]
+
+
+def listen_socket(address: Address, host: str, port: int) -> socket.socket:
+    """A socket bound to ``address``, or a one-line UserError saying why it cannot be."""
+    family, kind, proto, _, where = address
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(where)
+        sock.set_inheritable(True)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            why = "the port is in use (is THB Hub or another server already running?)"
+        elif exc.errno == errno.EADDRNOTAVAIL:
+            why = "that address is not one of this machine's"
+        elif exc.errno == errno.EACCES:
+            why = "permission denied (ports below 1024 need administrator rights)"
+        else:
+            why = exc.strerror or str(exc)
+        raise UserError(f"cannot listen on {host}:{port}: {why}") from None
+    return sock

@@ -21,10 +21,16 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(1)
 
 
+#: ctx.meta key: the command line asks for help somewhere below the root (settings are
+#: then not checked, so that help shows even with a bad THBHUB_* variable).
+ASKS_HELP = "thbhub.asks_help"
+
+
 class HubGroup(TyperGroup):
     """The root command group: every user error surfaces here as one line, exit code 1."""
 
     def invoke(self, ctx: Any) -> Any:
+        ctx.meta[ASKS_HELP] = bool(set(ctx.help_option_names) & set(ctx.args))
         try:
             return super().invoke(ctx)
         except UserError as exc:

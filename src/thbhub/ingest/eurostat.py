@@ -19,6 +19,8 @@ from typing import Any
 from thbhub.domain.errors import Location, ValidationError
 from thbhub.domain.observations import EUROSTAT_FLAGS, TOTAL, Cell, parse_eurostat_cell
 from thbhub.ingest.registry import ImportSummary, Progress, no_progress, register
+from thbhub.ingest.rules import check_count, check_unique_header, check_year, shown
+from thbhub.ingest.textfile import require_utf8
 from thbhub.settings import Settings
 from thbhub.stats.resolve import Resolver
 from thbhub.stats.store import Parsed, ParsedRow, already_imported, source_meta, store
@@ -159,8 +161,11 @@ def _cell(text: str, where: Location) -> tuple[Cell, tuple[str, ...]]:
     if parsed is None:
         letters = " ".join(sorted(EUROSTAT_FLAGS))
         raise ValidationError(
-            where, f"not a Eurostat value (a number or ':' followed by flags {letters})", text
+            where,
+            f"not a Eurostat value (a number or ':' followed by flags {letters})",
+            shown(text),
         )
+    check_count(parsed[0], where, text.strip())
     return parsed
 
 
@@ -182,8 +187,10 @@ def parse_tsv(path: Path, ctx: _Context) -> Parsed:
             Location(path.name, None, 1, first or None),
             "wrong header: the first column must be like 'dim1,dim2,geo\\time'",
         )
+    check_unique_header(header, path.name, 1)
     dim_part, _, time_name = first.rpartition("\\")
     dims = [d.strip() for d in dim_part.split(",")]
+    check_unique_header(dims, path.name, 1)
     if time_name.strip().lower() not in ("time", "time_period") or "geo" not in dims:
         raise ValidationError(
             Location(path.name, None, 1, first), "wrong header: expected geo\\time at the end"
@@ -195,7 +202,7 @@ def parse_tsv(path: Path, ctx: _Context) -> Parsed:
             raise ValidationError(
                 Location(path.name, None, 1, col), "only annual columns (YYYY) are supported"
             )
-        years.append(int(name))
+        years.append(check_year(int(name), Location(path.name, None, 1, col)))
     rows: list[ParsedRow] = []
     read = 0
     for line_no, line in enumerate(lines, start=2):
@@ -228,6 +235,7 @@ def parse_tsv(path: Path, ctx: _Context) -> Parsed:
 
 
 def parse_sdmx_csv(path: Path, ctx: _Context, header: list[str]) -> Parsed:
+    check_unique_header(header, path.name, 1)
     cols = [h.strip() for h in header]
     skip = {"DATAFLOW", "STRUCTURE", "STRUCTURE_ID", "STRUCTURE_NAME", "ACTION", "LAST UPDATE"}
     skip |= {"TIME_PERIOD", "OBS_VALUE", "OBS_FLAG", "CONF_STATUS", "OBS_STATUS"}
@@ -252,8 +260,9 @@ def parse_sdmx_csv(path: Path, ctx: _Context, header: list[str]) -> Parsed:
                 raise ValidationError(
                     Location(path.name, None, line_no, "TIME_PERIOD"),
                     "only annual periods (YYYY) are supported",
-                    period,
+                    shown(period),
                 )
+            check_year(int(period), Location(path.name, None, line_no, "TIME_PERIOD"))
             text = data["OBS_VALUE"].strip() or ":"
             flag = (data.get("OBS_FLAG") or data.get("OBS_STATUS") or "").strip()
             where = Location(path.name, None, line_no, "OBS_VALUE")
@@ -300,6 +309,7 @@ class EurostatImporter:
         options: dict[str, Any] | None = None,
     ) -> ImportSummary:
         opts = options or {}
+        require_utf8(path)
         sdmx = _sdmx_header(path)
         given = opts.get("table") or (_sdmx_table(path) if sdmx else None)
         table = table_code(path, given)

@@ -18,9 +18,11 @@ from typing import Any
 
 import polars as pl
 
-from thbhub.domain.errors import Location, ValidationError
+from thbhub.domain.errors import Location, UserError, ValidationError
 from thbhub.domain.observations import TOTAL, Cell, parse_unodc_value
 from thbhub.ingest.registry import ImportSummary, Progress, no_progress, register
+from thbhub.ingest.rules import check_count, check_unique_header, parse_year, shown
+from thbhub.ingest.textfile import require_utf8
 from thbhub.settings import Settings
 from thbhub.stats.resolve import Resolver
 from thbhub.stats.store import Parsed, already_imported, source_meta, store
@@ -97,6 +99,7 @@ def _read_excel(path: Path) -> _Table:
         ) from exc
     rows = [[c or "" for c in r] for r in whole.head(10).rows()]
     h = _find_header(rows, Location(path.name, sheet, 1))
+    check_unique_header(rows[h], path.name, h + 1, sheet)
     names = [c.strip() or f"column {i + 1}" for i, c in enumerate(rows[h])]
     frame = whole.slice(h + 1).rename(dict(zip(whole.columns, names, strict=True)))
     version = _version_stamp([r[0] for r in rows[:h]])
@@ -104,12 +107,11 @@ def _read_excel(path: Path) -> _Table:
 
 
 def _read_csv(path: Path) -> _Table:
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as fh:
-            head = [row for _, row in zip(range(10), csv.reader(fh), strict=False)]
-    except UnicodeDecodeError as exc:
-        raise ValidationError(Location(path.name), "not UTF-8 text") from exc
+    require_utf8(path)
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        head = [row for _, row in zip(range(10), csv.reader(fh), strict=False)]
     h = _find_header(head, Location(path.name, None, 1))
+    check_unique_header(head[h], path.name, h + 1)
     try:
         frame = pl.read_csv(path, skip_rows=h, infer_schema=False, encoding="utf8")
     except pl.exceptions.PolarsError as exc:
@@ -168,21 +170,15 @@ def parse_glotip(
             )
     years: dict[str, int] = {}
     for text in dict.fromkeys(col["Year"]):
-        try:
-            year = int(float(text))
-        except ValueError:
-            raise ValidationError(at("Year", text), "year is not a number", text) from None
-        if not 1900 <= year <= 2100:
-            raise ValidationError(at("Year", text), "year out of range 1900-2100", text)
-        years[text] = year
+        years[text] = parse_year(text, at("Year", text))
     cells: dict[str, Cell] = {}
     for text in dict.fromkeys(col["txtVALUE"]):
         cell = parse_unodc_value(text, suppressed_lower)
         if cell is None:
             raise ValidationError(
-                at("txtVALUE", text), "non-numeric value (expected a count or <5)", text
+                at("txtVALUE", text), "non-numeric value (expected a count or <5)", shown(text)
             )
-        cells[text] = cell
+        cells[text] = check_count(cell, at("txtVALUE", text), text)
     indicators = {
         v: unodc.resolve(v, ("indicator",), at("Indicator", v), "indicator")
         for v in dict.fromkeys(col["Indicator"])
@@ -317,16 +313,20 @@ class GlotipImporter:
         progress: Progress = no_progress,
         options: dict[str, Any] | None = None,
     ) -> ImportSummary:
+        opts = options or {}
+        lower = float(opts.get("suppressed_lower", 0.0))
+        if lower not in (0.0, 1.0):
+            raise UserError(
+                f"--suppressed-lower {shown(str(opts.get('suppressed_lower')))}: give 0 or 1 "
+                "(the lowest count a `<5` cell may hide)"
+            )
         meta = source_meta(path, DEFAULT_SOURCE, source)
         done = already_imported(db, self.name, path, meta)
         if done is not None:
             return done
-        opts = options or {}
         with db.connect() as conn:
             resolvers = {s: Resolver(conn, s) for s in ("unodc", "iso3166")}
-        parsed = parse_glotip(
-            path, resolvers, suppressed_lower=float(opts.get("suppressed_lower", 0.0))
-        )
+        parsed = parse_glotip(path, resolvers, suppressed_lower=lower)
         return store(db, importer=self.name, path=path, meta=meta, parsed=parsed, progress=progress)
 
 

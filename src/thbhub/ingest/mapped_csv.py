@@ -9,6 +9,7 @@ flag codes mean what.
 
 from __future__ import annotations
 
+import codecs
 import csv
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticError
 
-from thbhub.domain.errors import Location, ValidationError
+from thbhub.domain.errors import Location, UserError, ValidationError
 from thbhub.domain.observations import (
     DIMENSIONS,
     FLAGS,
@@ -31,6 +32,8 @@ from thbhub.domain.observations import (
     parse_number,
 )
 from thbhub.ingest.registry import ImportSummary, Progress, no_progress, register
+from thbhub.ingest.rules import check_count, check_unique_header, parse_year, shown
+from thbhub.ingest.textfile import require_utf8
 from thbhub.settings import Settings
 from thbhub.stats.resolve import Resolver, country_code
 from thbhub.stats.store import Parsed, ParsedRow, already_imported, source_meta, store
@@ -88,8 +91,10 @@ class Mapping(_Strict):
 
 def load_mapping(path: Path) -> Mapping:
     where = Location(path.name)
+    # An .xlsx given as the mapping: say where it is not text, not a decoding traceback.
+    text = _decode(path, "utf-8-sig", "a mapping is a YAML text file (docs/statistics-mapping.md)")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise ValidationError(where, "mapping file is not valid YAML") from exc
     if not isinstance(raw, dict):
@@ -114,6 +119,35 @@ def load_mapping(path: Path) -> Mapping:
     for name, fld in (("year", mapping.year), ("value", mapping.value)):
         if fld.column is None:
             raise ValidationError(Location(path.name, None, None, name), "give a column")
+    key = Location(path.name, None, None, "delimiter")
+    if mapping.delimiter is not None and (
+        len(mapping.delimiter) != 1 or mapping.delimiter in '"\r\n'
+    ):
+        raise ValidationError(
+            key, "give one character (such as ; or , or a tab), or leave it out", mapping.delimiter
+        )
+    try:
+        codecs.lookup(mapping.encoding)
+    except LookupError:
+        raise ValidationError(
+            Location(path.name, None, None, "encoding"),
+            "unknown encoding (e.g. utf-8-sig, cp1257, iso-8859-13)",
+            mapping.encoding,
+        ) from None
+    if mapping.header_row < 1:
+        raise ValidationError(
+            Location(path.name, None, None, "header_row"),
+            "the header's line number, 1 or more",
+            mapping.header_row,
+        )
+    for text, bounds in mapping.cells.suppressed.items():
+        where = Location(path.name, None, None, f"cells.suppressed.{text}")
+        if len(bounds) != 2:
+            raise ValidationError(where, "give [lower, upper] (upper may be null)")
+        lower, upper = bounds
+        check_count(Cell(Status.suppressed, None, lower, upper), where, str(bounds))
+        if lower is None or (upper is not None and upper < lower):
+            raise ValidationError(where, "give [lower, upper] with lower <= upper", str(bounds))
     return mapping
 
 
@@ -170,9 +204,9 @@ class _Reader:
             raise ValidationError(
                 self.at(row, self.m.value.column),
                 "non-numeric value (see cells: in the mapping)",
-                text,
+                shown(text),
             )
-        return Cell.of_number(number)
+        return check_count(Cell.of_number(number), self.at(row, self.m.value.column), text)
 
     def row(self, rec: dict[str, str], row: int, known: set[str]) -> ParsedRow:
         m = self.m
@@ -185,13 +219,7 @@ class _Reader:
             raise ValidationError(self.at(row, m.indicator.column), "unknown indicator", indicator)
         code = self.text(m.country, rec, row)
         cid = self.concept(m.country, code, ("country", "country-group"), row, "country")
-        year_text = self.text(m.year, rec, row)
-        try:
-            year = int(year_text)
-        except ValueError:
-            raise ValidationError(
-                self.at(row, m.year.column), "year is not a number", year_text
-            ) from None
+        year = parse_year(self.text(m.year, rec, row), self.at(row, m.year.column))
         values = {d: TOTAL for d in DIMENSIONS}
         for dim, fld in m.dimensions.items():
             values[dim] = self.concept(
@@ -232,10 +260,7 @@ class _Reader:
 def parse_mapped_csv(
     path: Path, mapping: Mapping, resolvers: dict[str, Resolver], concepts: set[str]
 ) -> Parsed:
-    try:
-        text = path.read_text(encoding=mapping.encoding)
-    except UnicodeDecodeError as exc:
-        raise ValidationError(Location(path.name), f"not {mapping.encoding} text") from exc
+    text = _read_data(path, mapping.encoding)
     lines = text.splitlines()[mapping.header_row - 1 :]
     if not lines:
         raise ValidationError(Location(path.name, None, mapping.header_row), "no header row")
@@ -246,7 +271,8 @@ def parse_mapped_csv(
         except csv.Error:
             delimiter = ","
     reader = csv.DictReader(lines, delimiter=delimiter)
-    header = reader.fieldnames or []
+    header = list(reader.fieldnames or [])
+    check_unique_header(header, path.name, mapping.header_row)
     wanted = [f.column for f in (mapping.indicator, mapping.country, mapping.year, mapping.value)]
     wanted += [f.column for f in mapping.dimensions.values()]
     for column in wanted:
@@ -278,6 +304,27 @@ def parse_mapped_csv(
                 )
         rows.append(parsed)
     return Parsed(rows, read, version=mapping.source.version)
+
+
+def _decode(path: Path, encoding: str, hint: str) -> str:
+    """The file's text in ``encoding``; refused naming the line and byte where it is not."""
+    data = path.read_bytes()
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        byte = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        name = "UTF-8" if codecs.lookup(encoding).name.startswith("utf-8") else encoding
+        raise UserError(
+            f"{path.name}: line {line}, byte {byte} (0x{data[exc.start]:02x}) is not "
+            f"{name} text; {hint}"
+        ) from None
+
+
+def _read_data(path: Path, encoding: str) -> str:
+    if codecs.lookup(encoding).name in ("utf-8", "utf-8-sig"):
+        require_utf8(path)  # the usual advice on saving a spreadsheet as CSV UTF-8
+    return _decode(path, encoding, "set `encoding:` in the mapping to the file's encoding")
 
 
 class MappedCsvImporter:

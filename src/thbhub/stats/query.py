@@ -15,8 +15,10 @@ from typing import Any
 
 from thbhub.domain.errors import UserError
 from thbhub.domain.observations import BREAKDOWNS, DIMENSIONS, INDICATORS, normalise_indicator
+from thbhub.ingest.rules import YEAR_MAX, YEAR_MIN, shown
 from thbhub.storage import Database
 from thbhub.storage import observations as q
+from thbhub.storage.schema import MAX_ID
 from thbhub.taxonomy.service import labels as taxonomy_labels
 
 #: Population series preferred for rates, in order; any other population source comes after.
@@ -90,6 +92,13 @@ def build_query(
     for b in breakdown:
         if b not in BREAKDOWNS:
             raise UserError(f"cannot break down by {b!r}; choose from {', '.join(BREAKDOWNS)}")
+    for option, given in (("--year", year), ("--from", year_from), ("--to", year_to)):
+        if given is not None and not YEAR_MIN <= given <= YEAR_MAX:
+            raise UserError(f"{option} {shown(str(given))}: a year from {YEAR_MIN} to {YEAR_MAX}")
+    if dataset is not None and not 1 <= dataset <= MAX_ID:
+        raise UserError(
+            f"--dataset {shown(str(dataset))}: not a dataset id (see `thbhub query datasets`)"
+        )
     if year is not None:
         if year_from is not None or year_to is not None:
             raise UserError("give either --year or --from/--to, not both")

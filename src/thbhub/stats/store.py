@@ -14,6 +14,7 @@ from typing import Any
 
 import polars as pl
 
+from thbhub.domain.errors import Location, ValidationError
 from thbhub.domain.observations import Cell, Status, combine, flags_text
 from thbhub.ingest.registry import ImportSummary, Progress, no_progress
 from thbhub.ingest.sample import file_checksum
@@ -265,6 +266,10 @@ def store(
     parsed: Parsed,
     progress: Progress = no_progress,
 ) -> ImportSummary:
+    if parsed.rows_read == 0:
+        # A header alone (an empty template, a failed export) is a mistake, not a release
+        # with no figures: storing it would register a source and an empty dataset.
+        raise ValidationError(Location(path.name), "no rows under the header; nothing was stored")
     summary = ImportSummary(importer, path.name, rows_read=parsed.rows_read)
     summary.notes.extend(parsed.notes)
     if parsed.version and not meta.get("version"):

@@ -12,7 +12,13 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, ProgrammingError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DatabaseError,
+    NoSuchModuleError,
+    OperationalError,
+    ProgrammingError,
+)
 
 from thbhub.domain.errors import DatabaseUnavailable, UserError
 
@@ -43,7 +49,10 @@ _WRITE = "thbhub_write"
 class Database:
     """Owns the engine; hands out transactions.  One per process, passed down explicitly."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, create: bool = True) -> None:
+        """``create=False`` (every command but `thbhub init`): a SQLite file that does not
+        exist is refused instead of being created, with its directories, as an empty
+        database."""
         try:
             parsed = make_url(url)
         except ArgumentError as exc:
@@ -61,8 +70,8 @@ class Database:
         kwargs: dict[str, Any] = {"echo": echo, "future": True}
         if self.dialect == "sqlite":
             db_path = parsed.database
-            if db_path and db_path != ":memory:":
-                Path(db_path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            if db_path and db_path != ":memory:" and not db_path.startswith("file:"):
+                _check_sqlite_file(Path(db_path).expanduser(), self.display_url, create)
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         else:
             kwargs["pool_pre_ping"] = True
@@ -91,7 +100,7 @@ class Database:
                 conn.execution_options(**{_WRITE: True})
                 with conn.begin():
                     yield conn
-        except (OperationalError, ProgrammingError) as exc:
+        except DatabaseError as exc:
             if (unavailable := self._unavailable(exc)) is None:
                 raise
             raise unavailable from exc
@@ -102,10 +111,16 @@ class Database:
         try:
             with self.engine.connect() as conn:
                 yield conn
-        except (OperationalError, ProgrammingError) as exc:
+        except DatabaseError as exc:
             if (unavailable := self._unavailable(exc)) is None:
                 raise
             raise unavailable from exc
+
+    def check(self) -> None:
+        """Connect once: a DatabaseUnavailable saying why if the database cannot be used
+        (unreachable, not a database file), for callers that go to the engine directly."""
+        with self.connect() as conn:
+            conn.execute(text("SELECT 1"))
 
     def ping(self) -> bool:
         try:
@@ -114,16 +129,25 @@ class Database:
             return True
         except OperationalError:
             return False
+        except DatabaseError as exc:  # SQLite: "file is not a database", a damaged file
+            if (unavailable := self._unavailable(exc)) is None:
+                raise
+            raise unavailable from exc
 
     def dispose(self) -> None:
         self.engine.dispose()
 
-    def _unavailable(self, exc: OperationalError | ProgrammingError) -> DatabaseUnavailable | None:
-        """The database's own failure as a one-line message; None for a ProgrammingError
-        other than a missing table or column (PostgreSQL's way to say the schema is not the
-        code's): that is a bug in the hub and propagates as such."""
+    def _unavailable(self, exc: DatabaseError) -> DatabaseUnavailable | None:
+        """The database's own failure as a one-line message; None for an error about the
+        statement (an integrity error, a ProgrammingError other than a missing table or
+        column, PostgreSQL's way to say the schema is not the code's): that is the caller's
+        to handle, or a bug in the hub, and propagates as such."""
         state = getattr(exc.orig, "sqlstate", None)
         if isinstance(exc, ProgrammingError) and state not in ("42P01", "42703"):
+            return None
+        if not isinstance(exc, OperationalError | ProgrammingError) and type(exc) is not (
+            DatabaseError
+        ):
             return None
         detail = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         if "no such table" in detail or state == "42P01":
@@ -136,6 +160,39 @@ class Database:
                 f"({detail}): back it up, then run `thbhub init` to upgrade it"
             )
         return DatabaseUnavailable(f"database {self.display_url}: {detail}")
+
+
+#: The first 16 bytes of every SQLite database file.
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def _check_sqlite_file(path: Path, url: str, create: bool) -> None:
+    """Refuse, before SQLite sees it, a path that is not a database file; create its
+    directories only when asked to (``thbhub init``)."""
+    if path.is_dir():
+        raise DatabaseUnavailable(f"database {url}: {path} is a directory, not a database file")
+    if not path.exists():
+        if not create:
+            raise DatabaseUnavailable(
+                f"no database at {path}: run `thbhub init` to create it, "
+                "or check --db / THBHUB_DATABASE_URL"
+            )
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DatabaseUnavailable(
+                f"database {url}: cannot create {path.parent} ({exc.strerror or exc})"
+            ) from None
+        return
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(len(_SQLITE_MAGIC))
+    except OSError as exc:
+        raise DatabaseUnavailable(f"database {url}: {exc.strerror or exc}") from None
+    if head and head != _SQLITE_MAGIC:
+        raise DatabaseUnavailable(
+            f"database {url}: {path} is not a SQLite database file (is --db the right file?)"
+        )
 
 
 def _disable_pysqlite_autobegin(dbapi_connection: Any, _record: Any) -> None:
