@@ -83,12 +83,13 @@ def cell_counts(path: Path, delimiter: str) -> dict[int, int]:
     of cells differs from the header's, with that number.  A quick count of delimiters per
     line finds the candidates; only then is the file parsed as CSV (quoted delimiters and
     line breaks inside cells are real), so a regular file costs one pass over its lines."""
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        lines = fh.read().splitlines()
+    # Bytes, not text: the delimiter is one ASCII byte, which no UTF-8 character contains.
+    sep = delimiter.encode()
+    lines = path.read_bytes().splitlines()
     if not lines:
         return {}
-    expected = lines[0].count(delimiter)
-    if all(line.count(delimiter) == expected or not line.strip() for line in lines[1:]):
+    expected = lines[0].count(sep)
+    if all(line.count(sep) == expected or not line.strip() for line in lines[1:]):
         return {}
     out: dict[int, int] = {}
     with path.open(encoding="utf-8-sig", newline="") as fh:
