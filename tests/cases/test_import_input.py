@@ -248,7 +248,9 @@ def test_repeated_column_names_are_refused(
     lines = ctdc.read_text(encoding="utf-8").splitlines()
     ctdc.write_text(lines[0] + ",gender\n" + lines[1] + ",Male\n", encoding="utf-8")
     with pytest.raises(
-        UserError, match=r"^twice\.csv: row 1: column 'gender' appears twice \(columns 4 and 60\)"
+        UserError,
+        match=r"^twice\.csv, row 1, column 'gender': column name repeated in the header "
+        r"\(columns 4 and 60\)",
     ):
         service.import_cases(db, settings, member(org), ctdc, org)
     htcds = tmp_path / "twice-htcds.csv"
@@ -258,7 +260,7 @@ def test_repeated_column_names_are_refused(
         "\n".join([lines[0] + ",prs_Gender", *(line + ",Masculine" for line in lines[1:])]) + "\n",
         encoding="utf-8",
     )
-    with pytest.raises(UserError, match=r"column 'prs_Gender' appears twice"):
+    with pytest.raises(UserError, match=r"column 'prs_Gender': column name repeated in the header"):
         service.import_cases(db, settings, member(org), htcds, org, fmt="htcds")
     assert _counts(db) == (0, 0)
 

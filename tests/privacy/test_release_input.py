@@ -336,7 +336,7 @@ def _variant(ctdc50: Path, name: str, edit: str) -> Path:
         ("long", "bad.csv: row 5: 61 cells, the header has 59"),
         ("short", "bad.csv: row 5: 10 cells, the header has 59"),
         ("quote", "bad.csv: row 3: not valid CSV"),
-        ("duplicate", "bad.csv: row 1: column 'gender' appears twice"),
+        ("duplicate", "bad.csv, row 1, column 'gender': column name repeated in the header"),
     ],
 )
 def test_unreadable_rows_are_named(

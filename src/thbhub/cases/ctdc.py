@@ -46,10 +46,10 @@ from thbhub.domain.cases import (
     ValueStatus,
 )
 from thbhub.domain.errors import UserError
+from thbhub.ingest.rules import check_unique_header
 from thbhub.ingest.textfile import (
     cell_counts,
     read_sample,
-    refuse_repeated_names,
     require_utf8,
     sniff_delimiter,
 )
@@ -103,7 +103,7 @@ def read(path: Path, vocab: Vocab, *, name: str | None = None) -> Parsed:
     sample = read_sample(path)
     separator = sniff_delimiter(sample)
     header = next(csv.reader(io.StringIO(sample), delimiter=separator), [])
-    refuse_repeated_names(file, header)
+    check_unique_header(header, file, 1)
     ragged = cell_counts(path, separator)  # reported per row below
     try:
         df = pl.read_csv(path, infer_schema=False, separator=separator, truncate_ragged_lines=True)

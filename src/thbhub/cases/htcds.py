@@ -31,7 +31,7 @@ from thbhub.domain.cases import (
     age_band,
 )
 from thbhub.domain.errors import UserError
-from thbhub.ingest.textfile import refuse_repeated_names
+from thbhub.ingest.rules import check_unique_header
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _IDENTITY_PARTS = {
@@ -406,7 +406,7 @@ def read(
     if body and sum(1 for v in body[0][1] if v and norm(v) in LABELS) >= 3:
         labels = body[0][1]
         body = body[1:]
-    refuse_repeated_names(parsed.file, header)
+    check_unique_header(header, parsed.file, 1, sheet)
     columns: dict[int, str] = {}
     for i, h in enumerate(header):
         # events and plans repeat: hte_Type, hte_Type_2 ... are the cell keys of their columns

@@ -15,15 +15,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
 from thbhub.access.publication import history, transition
 from thbhub.cases import service
 from thbhub.domain.principals import Principal, Role
 from thbhub.ingest.registry import ImportSummary, Progress, no_progress, register
 from thbhub.settings import Settings
 from thbhub.storage import Database
-from thbhub.storage.cases import add_organisation, organisation_id
+from thbhub.storage.cases import add_organisation, import_by_checksum, organisation_id
 from thbhub.storage.schema_cases import CASE_IMPORT, case_imports
 from thbhub.storage.sources import register_source
 
@@ -56,11 +54,8 @@ class CtdcCasesImporter:
             if org is None:
                 org = add_organisation(conn, org_name, kind="partner")
             checksum = (source or {}).get("checksum")
-            done = conn.execute(
-                select(case_imports.c.id).where(
-                    case_imports.c.organisation_id == org, case_imports.c.checksum == checksum
-                )
-            ).scalar()
+            earlier = import_by_checksum(conn, org, checksum) if checksum else None
+            done = earlier["id"] if earlier is not None else None
         if done is not None:
             summary.unchanged = True
             # A database from before imports were published (cases_0005) has it as draft.

@@ -29,6 +29,7 @@ from thbhub.domain.errors import NotFoundError, PermissionDenied, UserError
 from thbhub.domain.principals import Principal, Role
 from thbhub.domain.publication import moves
 from thbhub.ingest.registry import Progress, no_progress
+from thbhub.ingest.rules import require_file
 from thbhub.ingest.textfile import read_sample, require_utf8, sniff_delimiter
 from thbhub.settings import Settings
 from thbhub.storage import Database
@@ -165,8 +166,7 @@ def import_cases(
     before the file is read, ``(0, total)`` once it is validated, then after each batch
     of :data:`INSERT_BATCH` rows (all in the one transaction).
     """
-    if not path.is_file():
-        raise UserError(f"{path}: no such file")
+    require_file(path)
     fmt = fmt or detect_format(path)
     with db.begin() as conn:
         org_id = resolve_org(conn, org)

@@ -78,13 +78,14 @@ def check_count(cell: Cell, where: Location, text: str) -> Cell:
 
 
 def check_unique_header(
-    names: Sequence[str], file: str, row: int | None, sheet: str | None = None
+    names: Sequence[str | None], file: str, row: int | None, sheet: str | None = None
 ) -> None:
     """Refuse a header naming a column twice (after trimming spaces), naming both positions
-    (1-based)."""
+    (1-based): which of the two holds the value would be a guess (readers keep the first,
+    or sum them), so the file must say.  Every reader of delimited or Excel files uses it."""
     first: dict[str, int] = {}
     for i, raw in enumerate(names, start=1):
-        name = raw.strip().lstrip("\ufeff")
+        name = (raw or "").strip().lstrip("\ufeff")
         if not name:
             continue
         if name in first:

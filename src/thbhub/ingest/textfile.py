@@ -10,7 +10,6 @@ row it fails on; a semicolon file is simply read as one.
 from __future__ import annotations
 
 import csv
-from collections.abc import Sequence
 from pathlib import Path
 
 from thbhub.domain.errors import UserError
@@ -60,22 +59,6 @@ def read_sample(path: Path, size: int = 1 << 16) -> str:
     """The first ``size`` characters of a UTF-8 file (after :func:`require_utf8`)."""
     with path.open(encoding="utf-8-sig", errors="replace", newline="") as fh:
         return fh.read(size)
-
-
-def refuse_repeated_names(file: str, header: Sequence[str | None]) -> None:
-    """Refuse a header that names a column twice: which of the two holds the value is a
-    guess (readers keep the first, or sum them), so the file must say."""
-    first: dict[str, int] = {}
-    for i, name in enumerate(header, start=1):
-        key = (name or "").strip()
-        if not key:
-            continue
-        if key in first:
-            raise UserError(
-                f"{file}: row 1: column {key!r} appears twice (columns {first[key]} and {i}); "
-                "remove or rename one"
-            )
-        first[key] = i
 
 
 def cell_counts(path: Path, delimiter: str) -> dict[int, int]:

@@ -28,10 +28,10 @@ import polars as pl
 
 from thbhub.cases.spreadsheet import csv_text
 from thbhub.domain.errors import UserError
+from thbhub.ingest.rules import check_unique_header, require_file
 from thbhub.ingest.textfile import (
     cell_counts,
     read_sample,
-    refuse_repeated_names,
     require_utf8,
     sniff_delimiter,
 )
@@ -236,10 +236,7 @@ def plan(
 
 def read_records(path: Path) -> pl.DataFrame:
     """A records file (CSV, all columns as text), checked before it is parsed."""
-    if not path.exists():
-        raise UserError(f"{path}: no such file")
-    if not path.is_file():
-        raise UserError(f"{path}: not a file")
+    require_file(path)
     require_utf8(path)
     sample = read_sample(path)
     if not sample.strip():
@@ -247,7 +244,7 @@ def read_records(path: Path) -> pl.DataFrame:
     delimiter = sniff_delimiter(sample)
     with path.open(encoding="utf-8-sig", newline="") as fh:
         header = next(csv.reader(fh, delimiter=delimiter), [])
-    refuse_repeated_names(path.name, header)
+    check_unique_header(header, path.name, 1)
     if "\x00" in sample:
         raise UserError(f"{path.name}: contains NUL bytes: not a text CSV file")
     ragged = cell_counts(path, delimiter)
