@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
+from alembic import command
+from sqlalchemy import insert, select
 
 from stats_support import counts
 from thbhub.domain.errors import ValidationError
+from thbhub.hub import init_hub
 from thbhub.ingest.registry import get_importer
+from thbhub.ingest.sample import file_checksum
 from thbhub.settings import Settings
 from thbhub.stats.query import build_query, query_observations
 from thbhub.storage import Database
+from thbhub.storage.migrate import _config
+from thbhub.storage.schema import sources
+from thbhub.storage.schema_stats import observations, stat_datasets
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
 
@@ -77,3 +86,112 @@ def test_bad_mapping_files(db: Database, settings: Settings, tmp_path: Path) -> 
     mapping.write_text(mapping.read_text(encoding="utf-8").replace("{value: LV}", "{value: XQ}"))
     with pytest.raises(ValidationError, match="unknown country"):
         get_importer("csv").run(db, settings, data, options={"mapping": str(mapping)})
+
+
+def test_corrected_mapping_supersedes_the_earlier_reading(
+    db: Database, settings: Settings, tmp_path: Path
+) -> None:
+    """The same data file again is "nothing changed"; the same file through a corrected
+    mapping is a new release whose cells serve, the earlier reading kept as history."""
+    data, mapping = _copy(tmp_path)
+    right = mapping.read_text(encoding="utf-8")
+    # A first mapping reads "Seksuālā" as the wrong form.
+    mapping.write_text(
+        right.replace("Seksuālā: sexual-exploitation", "Seksuālā: labour-exploitation"),
+        encoding="utf-8",
+    )
+    importer = get_importer("csv")
+    importer.run(db, settings, data, options={"mapping": str(mapping)})
+    again = importer.run(db, settings, data, options={"mapping": str(mapping)})
+    assert again.unchanged
+    assert counts(db) == (1, 1, 6)
+
+    def forms() -> set[str]:
+        rows = query_observations(db, build_query(country="LV", by="form", year=2021))
+        return {r["form"] for r in rows}
+
+    assert forms() == {"form:labour-exploitation"}
+    mapping.write_text(right, encoding="utf-8")  # the contributor corrects it
+    corrected = importer.run(db, settings, data, options={"mapping": str(mapping)})
+    assert not corrected.unchanged
+    assert corrected.notes == [
+        "6 cells of an earlier reading of this file (another mapping) are no longer current"
+    ]
+    assert counts(db) == (2, 2, 12)
+    assert forms() == {"form:sexual-exploitation"}
+
+
+def test_a_reading_made_before_the_migration_is_replaced_by_a_corrected_one(
+    empty_db_url: str, settings: Settings, tmp_path: Path
+) -> None:
+    """Migration stats_0002 fills the data file's checksum of existing datasets from their
+    source (until then the data file's alone), so a corrected mapping replaces a reading
+    stored by an earlier version too."""
+    data, mapping = _copy(tmp_path)
+    db = Database(empty_db_url)
+    try:
+        command.upgrade(_config(db), "stats_0001")
+        at = datetime(2026, 11, 1, tzinfo=UTC)
+        old_datasets = sa.table(  # the table as stats_0001 made it, without file_checksum
+            "stat_datasets",
+            sa.column("id", sa.Integer),
+            *(sa.column(c) for c in ("source_id", "source_key", "importer", "file_name")),
+            *(sa.column(c) for c in ("imported_at", "rows_read", "rows_stored")),
+            sa.column("summary", sa.JSON),
+        )
+        with db.begin() as conn:
+            source_id = conn.execute(
+                insert(sources).returning(sources.c.id),
+                {
+                    "key": "lv-victims-example",
+                    "publisher": "Example national statistical office",
+                    "title": "Registered victims (example)",
+                    "checksum": file_checksum(data),
+                    "registered_at": at,
+                },
+            ).scalar_one()
+            old_id = conn.execute(
+                insert(old_datasets).returning(old_datasets.c.id),
+                {
+                    "source_id": source_id,
+                    "source_key": "lv-victims-example",
+                    "importer": "csv",
+                    "file_name": data.name,
+                    "imported_at": at,
+                    "rows_read": 6,
+                    "rows_stored": 1,
+                    "summary": {},
+                },
+            ).scalar_one()
+            cell = {c: "total" for c in ("sex", "age", "form", "citizenship")}
+            conn.execute(
+                insert(observations),
+                {
+                    **cell,
+                    "dataset_id": old_id,
+                    "source_key": "lv-victims-example",
+                    "indicator": "victims",
+                    "country": "LV",
+                    "year": 2021,
+                    "form": "form:labour-exploitation",  # the old mapping's mistake
+                    "extra": "",
+                    "value": 17.0,
+                    "status": "number",
+                    "flags": "",
+                    "label": "2021;Kopā;Seksuālā",
+                    "current": True,
+                },
+            )
+        init_hub(db, settings)  # upgrades the schema and installs the taxonomy
+        with db.connect() as conn:
+            assert conn.scalar(select(stat_datasets.c.file_checksum)) == file_checksum(data)
+        summary = get_importer("csv").run(db, settings, data, options={"mapping": str(mapping)})
+        note = "1 cells of an earlier reading of this file (another mapping) are no longer current"
+        assert note in summary.notes
+        with db.connect() as conn:
+            stale = conn.scalar(
+                select(observations.c.current).where(observations.c.dataset_id == old_id)
+            )
+        assert stale is False
+    finally:
+        db.dispose()

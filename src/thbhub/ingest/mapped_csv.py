@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ from thbhub.domain.observations import (
 )
 from thbhub.ingest.registry import ImportSummary, Progress, no_progress, register
 from thbhub.ingest.rules import check_count, check_unique_header, parse_year, shown
+from thbhub.ingest.sample import file_checksum
 from thbhub.ingest.textfile import require_utf8
 from thbhub.settings import Settings
 from thbhub.stats.resolve import Resolver, country_code
@@ -327,6 +329,22 @@ def _read_data(path: Path, encoding: str) -> str:
     return _decode(path, encoding, "set `encoding:` in the mapping to the file's encoding")
 
 
+def _release_identity(path: Path, mapping_path: Path, data_sha: str) -> dict[str, str]:
+    """What identifies this release: the data file *and* its mapping.
+
+    The cells stored are the file read through the mapping, so a corrected mapping of an
+    imported file is a new release of the source that supersedes the earlier one (its cells
+    kept as history), not "already imported; nothing changed" with the correction ignored.
+    """
+    mapping_sha = file_checksum(mapping_path)
+    both = hashlib.sha256(f"{data_sha}:{mapping_sha}".encode()).hexdigest()
+    note = (
+        f"checksum covers the data file {path.name} (sha256 {data_sha}) and its mapping "
+        f"{mapping_path.name} (sha256 {mapping_sha})"
+    )
+    return {"checksum": both, "file_checksum": data_sha, "notes": note}
+
+
 class MappedCsvImporter:
     name = "csv"
     description = "Any CSV table with a declared mapping (YAML) of columns and codes"
@@ -344,8 +362,11 @@ class MappedCsvImporter:
         opts = options or {}
         if not opts.get("mapping"):
             raise ValidationError(Location(path.name), "a mapping file is required (--mapping)")
-        mapping = load_mapping(Path(opts["mapping"]))
+        mapping_path = Path(opts["mapping"])
+        mapping = load_mapping(mapping_path)
         meta = source_meta(path, mapping.source.model_dump(exclude_none=True), source)
+        if not (source or {}).get("checksum"):
+            meta.update(_release_identity(path, mapping_path, meta["checksum"]))
         done = already_imported(db, self.name, path, meta)
         if done is not None:
             return done

@@ -288,6 +288,7 @@ def store(
                 "importer": importer,
                 "file_name": meta.get("file_name") or path.name,
                 "version": meta.get("version"),
+                "file_checksum": meta.get("file_checksum") or meta["checksum"],
                 "rows_read": parsed.rows_read,
                 "rows_stored": 0,
                 "summary": {},
@@ -313,7 +314,18 @@ def store(
         q.insert_observations(
             conn, COLUMNS, rows, lambda done: progress(total - len(rows) + done, total)
         )
-        older, newer = split_releases(q.releases(conn, meta["key"]), dataset_id)
+        releases = q.releases(conn, meta["key"])
+        older, newer = split_releases(releases, dataset_id)
+        # The same data file read before through another mapping: that reading is replaced
+        # whole, or a cell the corrected mapping no longer produces would stay current.
+        file_sha = next(r["file_checksum"] for r in releases if r["id"] == dataset_id)
+        rereads = [r["id"] for r in releases if r["id"] in older and r["file_checksum"] == file_sha]
+        replaced = q.retire_all(conn, rereads)
+        if replaced:
+            summary.notes.append(
+                f"{replaced} cells of an earlier reading of this file (another mapping) are "
+                "no longer current"
+            )
         superseded = q.retire(conn, older, dataset_id)
         if superseded:
             summary.notes.append(f"{superseded} cells of an older release are no longer current")

@@ -161,9 +161,10 @@ def insert_observation_frame(
 
 
 def releases(conn: Connection, source_key: str) -> list[dict[str, Any]]:
-    """Every imported release of one source: dataset id and version, in import order."""
+    """Every imported release of one source: dataset id, version and data file checksum,
+    in import order."""
     q = (
-        select(stat_datasets.c.id, stat_datasets.c.version)
+        select(stat_datasets.c.id, stat_datasets.c.version, stat_datasets.c.file_checksum)
         .where(stat_datasets.c.source_key == source_key)
         .order_by(stat_datasets.c.id)
     )
@@ -186,6 +187,18 @@ def retire(conn: Connection, retired: Sequence[int], by: int) -> int:
             observations.c.current.is_(True),
             exists(select(literal(1)).where(other.c.dataset_id == by, same_cell)),
         )
+        .values(current=False)
+    )
+    return int(conn.execute(stmt).rowcount or 0)
+
+
+def retire_all(conn: Connection, retired: Sequence[int]) -> int:
+    """Every current cell of the ``retired`` datasets stops being current (rows stay)."""
+    if not retired:
+        return 0
+    stmt = (
+        update(observations)
+        .where(observations.c.dataset_id.in_(list(retired)), observations.c.current.is_(True))
         .values(current=False)
     )
     return int(conn.execute(stmt).rowcount or 0)

@@ -27,6 +27,9 @@ stat_datasets = Table(
     Column("importer", String(40), nullable=False),
     Column("file_name", String(300), nullable=False),
     Column("version", String(100)),
+    # sha256 of the data file alone; a mapped table's source checksum also covers its
+    # mapping (migration stats_0002).
+    Column("file_checksum", String(64)),
     Column("imported_at", DateTime(timezone=True), nullable=False),
     Column("rows_read", Integer, nullable=False),
     Column("rows_stored", Integer, nullable=False),
