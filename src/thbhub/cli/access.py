@@ -156,8 +156,10 @@ def users_set_password(
         False, "--password-stdin", help="Read the password from standard input."
     ),
 ) -> None:
-    """Set a user's password (and lift a lock-out).  Without --password-stdin a random one
-    is generated and shown once."""
+    """Set a user's password (and lift a lock-out).
+
+    Without --password-stdin a random one is generated and shown once.
+    """
     password = _read_password(password_stdin)
     if password is None:  # the same service as "Set a new password" on /admin
         row, password = users.reset_password(state(ctx).db(), users.operator(), email)
@@ -206,10 +208,10 @@ def users_ensure_demo(
     email: str = typer.Option("demo@thbhub.local", "--email", help="The demo user's e-mail."),
     url: str | None = typer.Option(None, "--url", help="Where the hub is served, for the hint."),
 ) -> None:
-    """Create a contributor of the bundled demo organisation unless it exists (idempotent),
-    so that the case-record pages can be seen with the sample's real records.
+    """Create a contributor of the bundled demo organisation unless it exists (idempotent).
 
-    Needs the sample data (`thbhub init --sample`); the password is generated and shown once.
+    With it, the case-record pages can be seen with the sample's real records.  Needs the
+    sample data (`thbhub init --sample`); the password is generated and shown once.
     """
     st = state(ctx)
     try:

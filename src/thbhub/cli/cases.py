@@ -185,9 +185,11 @@ def quarantine(
     ),
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Show quarantined rows and what is wrong with them.  With --fix-file, write them to a
-    CSV: correct the cells, then `thbhub import cases` it; each row that imports resolves
-    its quarantine entry (thb_QuarantineId)."""
+    """Show quarantined rows and what is wrong with them, or write them to a CSV to fix.
+
+    With --fix-file, write them to a CSV: correct the cells, then `thbhub import cases` it;
+    each row that imports resolves its quarantine entry (thb_QuarantineId).
+    """
     st = state(ctx)
     if fix_file is not None:
         result = exports.export_quarantine(st.db(), operator(ctx, org), org, fix_file)
@@ -254,8 +256,10 @@ def recall(
     import_id: int = ImportOption,
     note: str | None = NoteOption,
 ) -> None:
-    """Back to draft: a submitted import before an admin decides, or a withdrawn one to
-    submit again."""
+    """Back to draft: a submitted import before an admin decides, or a withdrawn one.
+
+    A withdrawn import recalled to draft can be submitted again.
+    """
     _move(ctx, org, import_id, "draft", note)
 
 

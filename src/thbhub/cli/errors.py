@@ -12,6 +12,7 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
+from thbhub.cli.helptext import reflow_tree
 from thbhub.domain.errors import UserError
 
 
@@ -29,6 +30,10 @@ ASKS_HELP = "thbhub.asks_help"
 class HubGroup(TyperGroup):
     """The root command group: every user error surfaces here as one line, exit code 1."""
 
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        command = super().get_command(ctx, cmd_name)
+        return None if command is None else reflow_tree(command)
+
     def invoke(self, ctx: Any) -> Any:
         ctx.meta[ASKS_HELP] = bool(set(ctx.help_option_names) & set(ctx.args))
         try:
@@ -39,6 +44,10 @@ class HubGroup(TyperGroup):
             raise
         except KeyboardInterrupt:
             raise _fail("interrupted; the unfinished step was rolled back") from None
+        except BrokenPipeError:
+            # The reader stopped reading (`thbhub ... | head`): Click's own handler ends the
+            # command quietly (exit 1), as it does for output written outside a command.
+            raise
         except OSError as exc:
             # Files the user named: missing, unreadable, a directory, a full disk.
             name = f"{exc.filename}: " if exc.filename else ""

@@ -191,8 +191,11 @@ def release_cases(
     fabrication_weight: FabricationOption = 0.5,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Release an organisation's case records: k-anonymous microdata or DP aggregates with
-    synthetic records, a utility report beside it, the budget spent in the ledger."""
+    """Release an organisation's case records: k-anonymous microdata or DP aggregates.
+
+    DP aggregates come with synthetic records; a utility report is written beside the
+    release and the privacy budget spent is entered in the ledger.
+    """
     from thbhub.cases.service import case_frame
     from thbhub.privacy.cases import RELEASE_COLUMNS, release_frame
 
