@@ -5,6 +5,7 @@ audited, on the import and on its records."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -252,8 +253,14 @@ def test_cli_submit_publish_withdraw(
     assert code == 0 and _public_total(world) == 5
     code, _, err = run("cases", "withdraw", *org, "--import", str(imported), "--note", "typo")
     assert code == 0 and _public_total(world) == 0
-    code, _, err = run("cases", "recall", *org, "--import", str(imported))
+    code, out, err = run("cases", "recall", *org, "--import", str(imported), "--format", "json")
     assert code == 0 and _states(world.db, imported) == ("draft", {"draft"})
+    event = json.loads(out)  # for scripts: the publication event
+    assert (event["from_state"], event["to_state"], event["case_records"]) == (
+        "withdrawn",
+        "draft",
+        5,
+    )
     # Another organisation's import is not found from this one; bad moves are one-line errors.
     code, _, err = run("cases", "submit", "--org", "Beta NGO", "--import", str(other))
     assert code == 1 and err.startswith(f"error: no case_import {other}")

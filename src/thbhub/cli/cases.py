@@ -228,10 +228,15 @@ def imports(ctx: typer.Context, org: str = OrgOption, fmt: FormatOption = Format
     emit(rows, fmt, columns=_IMPORT_COLUMNS if fmt is Format.table else None)
 
 
-def _move(ctx: typer.Context, org: str, import_id: int, to: str, note: str | None) -> None:
+def _move(
+    ctx: typer.Context, org: str, import_id: int, to: str, note: str | None, fmt: Format
+) -> None:
     # As the owner's contributor; an admin publishes or sends back with `thbhub publication
     # set case_import ID --to published|draft`.
     event = move_import(state(ctx).db(), operator(ctx, org), import_id, to, note)
+    if fmt is not Format.table:  # for scripts: the publication event itself
+        emit(event, fmt)
+        return
     info(
         f"import {import_id}: {event['from_state']} -> {event['to_state']} "
         f"({event.get('case_records', 0)} records)"
@@ -244,9 +249,10 @@ def submit(
     org: str = OrgOption,
     import_id: int = ImportOption,
     note: str | None = NoteOption,
+    fmt: FormatOption = Format.table,
 ) -> None:
     """Submit a draft import for publication (an admin then publishes it or sends it back)."""
-    _move(ctx, org, import_id, "submitted", note)
+    _move(ctx, org, import_id, "submitted", note, fmt)
 
 
 @app.command("recall")
@@ -255,12 +261,13 @@ def recall(
     org: str = OrgOption,
     import_id: int = ImportOption,
     note: str | None = NoteOption,
+    fmt: FormatOption = Format.table,
 ) -> None:
     """Back to draft: a submitted import before an admin decides, or a withdrawn one.
 
     A withdrawn import recalled to draft can be submitted again.
     """
-    _move(ctx, org, import_id, "draft", note)
+    _move(ctx, org, import_id, "draft", note, fmt)
 
 
 @app.command("withdraw")
@@ -269,6 +276,7 @@ def withdraw(
     org: str = OrgOption,
     import_id: int = ImportOption,
     note: str | None = NoteOption,
+    fmt: FormatOption = Format.table,
 ) -> None:
     """Withdraw an import in any state: a published one leaves the public tables."""
-    _move(ctx, org, import_id, "withdrawn", note)
+    _move(ctx, org, import_id, "withdrawn", note, fmt)
