@@ -30,6 +30,7 @@ from math import comb
 import polars as pl
 
 from thbhub.domain.errors import UserError
+from thbhub.privacy.hypercube import cube_pass
 from thbhub.privacy.policy import DisclosurePolicy
 
 
@@ -118,6 +119,8 @@ class Lattice:
                 f"limit of {MAX_CELLS:,} (thbhub.privacy.lattice.MAX_CELLS); publish fewer "
                 "dimensions or dimensions with fewer categories"
             )
+        for key, table in lattice.tables.items():
+            lattice.tables[key] = cube_pass(table, key)
         lattice.secondary()
         return lattice
 
