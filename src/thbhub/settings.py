@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     disclosure_rounding_base: int | None = Field(default=None)
     privacy_epsilon_budget: float = Field(default=10.0, gt=0)
     privacy_delta_budget: float = Field(default=1e-4, ge=0)
+    # How often the web app checks, in the background, whether the public case-record tables
+    # need protecting again (after an import or a publication); 0 leaves it to the first
+    # visitor, who then waits for it (docs/privacy.md).
+    public_tables_refresh_seconds: float = Field(default=30, ge=0)
     # Base URL the app is reached at; only used to build absolute links in outputs.
     public_url: str | None = None
     # Access control: session lifetime, lock-out after repeated failed log-ins, uploads.

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -181,3 +183,39 @@ def test_a_table_that_cannot_be_protected_is_refused_with_a_sentence(world: Worl
             "/api/v1/privacy/case-preview", params={"by": "sex"}, headers=bearer(world, "analyst")
         )
         assert preview.status_code == 503
+
+
+def test_the_server_protects_new_public_tables_before_a_visitor_asks(world: World) -> None:
+    """While the app runs, a background thread protects the lattice of each new data
+    version, so the first visitor after a publication reads it from the cache."""
+    settings = world.settings.model_copy(update={"public_tables_refresh_seconds": 0.05})
+    set_published(world.db, world.principal("contributor"), world.orgs["alpha"], True)
+    app = create_app(settings, world.db)
+    cache: ProtectedTables = app.state.privacy_tables
+
+    def wait_for(condition: Callable[[], bool]) -> None:
+        deadline = time.monotonic() + 30
+        while not condition():
+            assert time.monotonic() < deadline, "the public tables were not refreshed"
+            time.sleep(0.05)
+
+    with TestClient(app):  # runs the app's lifespan, as the server does
+        wait_for(lambda: "public" in cache._entries)
+        entry = cache._entries["public"]
+        assert entry[1].table([]).cells[0].count == 0  # nothing published yet
+        _publish_import(world)  # no request is made: the thread notices the new version
+        # (submitted, then published: it may protect the version in between too)
+        wait_for(lambda: cache._entries["public"][1].table([]).cells[0].count == 579)
+    # Stopped with the app: no refresh after shutdown.
+    entry = cache._entries["public"]
+    set_published(world.db, world.principal("contributor"), world.orgs["alpha"], False)
+    time.sleep(0.3)
+    assert cache._entries["public"] is entry
+
+
+def test_a_refresh_interval_of_zero_leaves_the_tables_to_the_first_visitor(world: World) -> None:
+    settings = world.settings.model_copy(update={"public_tables_refresh_seconds": 0})
+    app = create_app(settings, world.db)
+    with TestClient(app):
+        time.sleep(0.3)
+        assert app.state.privacy_tables._entries == {}

@@ -8,6 +8,7 @@ organisation's table from the regional one recovers nothing the gate suppressed.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ import polars as pl
 
 from thbhub.access import audit
 from thbhub.access.policy import may_read_raw_records, may_write_records
-from thbhub.domain.errors import PermissionDenied
+from thbhub.domain.errors import DatabaseUnavailable, PermissionDenied, UserError
 from thbhub.domain.principals import Principal, Role
 from thbhub.privacy.cases import TABLE_DIMENSIONS, release_frame
 from thbhub.privacy.gate import (
@@ -33,6 +34,7 @@ from thbhub.storage import Database
 from thbhub.storage import privacy as q
 
 DATASET = "cases"
+log = logging.getLogger(__name__)
 PUBLIC_DIMENSIONS: tuple[str, ...] = ("organisation", *TABLE_DIMENSIONS)
 
 
@@ -142,6 +144,44 @@ def _public_lattice(db: Database, settings: Settings, cache: ProtectedTables) ->
         )
     context = public_context(cache.max_protect_rounds)
     return cache.get("public", version, lambda: context.protected(public_frame(db), policy))
+
+
+def refresh(db: Database, settings: Settings, cache: ProtectedTables) -> bool:
+    """Protect the public lattice now if the data changed since it was last protected, so
+    that no visitor waits for it; False (and nothing cached) when it cannot be protected or
+    the database cannot be read: a request then says why."""
+    try:
+        _public_lattice(db, settings, cache)
+    except (UserError, DatabaseUnavailable):
+        return False
+    return True
+
+
+class Refresher:
+    """A daemon thread that calls :func:`refresh` every ``interval`` seconds until stopped."""
+
+    def __init__(
+        self, db: Database, settings: Settings, cache: ProtectedTables, interval: float
+    ) -> None:
+        self._stop = threading.Event()
+        self._args = (db, settings, cache)
+        self._interval = interval
+        self._thread = threading.Thread(target=self._run, name="public-tables", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                refresh(*self._args)
+            except Exception:  # a bug: logged, and the next round tries again
+                log.exception("refreshing the public case-record tables failed")
+            self._stop.wait(self._interval)
 
 
 def public_table(

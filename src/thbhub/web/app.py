@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.datastructures import MutableHeaders
 
 from thbhub import __version__
-from thbhub.privacy.public import ProtectedTables
+from thbhub.privacy.public import ProtectedTables, Refresher
 from thbhub.settings import Settings
 from thbhub.storage import Database
 from thbhub.web import api, pages
@@ -30,6 +31,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     from thbhub.hub import open_database
 
     app = FastAPI(
+        lifespan=_lifespan,
         title="THB Hub API",
         version=__version__,
         description=(
@@ -60,6 +62,28 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.add_middleware(NoStore)  # outermost: also covers the auth middleware's refusals
     install_openapi(app)
     return app
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """While the server runs, keep the public case-record tables protected ahead of the
+    visitors (:class:`thbhub.privacy.public.Refresher`): after an import or a publication a
+    visitor would otherwise wait seconds for the audit."""
+    settings: Settings = app.state.settings
+    refresher = None
+    if settings.public_tables_refresh_seconds > 0:
+        refresher = Refresher(
+            app.state.db,
+            settings,
+            app.state.privacy_tables,
+            settings.public_tables_refresh_seconds,
+        )
+        refresher.start()
+    try:
+        yield
+    finally:
+        if refresher is not None:
+            refresher.stop()
 
 
 Message = MutableMapping[str, Any]
