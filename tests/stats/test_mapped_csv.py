@@ -17,7 +17,7 @@ from thbhub.hub import init_hub
 from thbhub.ingest.registry import get_importer
 from thbhub.ingest.sample import file_checksum
 from thbhub.settings import Settings
-from thbhub.stats.query import build_query, query_observations
+from thbhub.stats.query import build_query, list_datasets, query_observations
 from thbhub.storage import Database
 from thbhub.storage.migrate import _config
 from thbhub.storage.schema import sources
@@ -119,6 +119,8 @@ def test_corrected_mapping_supersedes_the_earlier_reading(
     ]
     assert counts(db) == (2, 2, 12)
     assert forms() == {"form:sexual-exploitation"}
+    # The datasets list says which reading serves: the earlier one no cell any more.
+    assert [(d["rows_stored"], d["cells_current"]) for d in list_datasets(db)] == [(6, 0), (6, 6)]
 
 
 def test_a_reading_made_before_the_migration_is_replaced_by_a_corrected_one(

@@ -68,5 +68,13 @@ def datasets(ctx: typer.Context, fmt: FormatOption = Format.table) -> None:
     emit(
         list_datasets(state(ctx).db()),
         fmt,
-        columns=["id", "source_key", "version", "file_name", "rows_read", "rows_stored"],
+        columns=[
+            "id",
+            "source_key",
+            "version",
+            "file_name",
+            "rows_read",
+            "rows_stored",
+            "cells_current",
+        ],
     )

@@ -205,6 +205,14 @@ def retire_all(conn: Connection, retired: Sequence[int]) -> int:
 
 
 def datasets(conn: Connection) -> list[dict[str, Any]]:
+    """Every dataset with its source, and ``cells_current``: how many of its cells it serves
+    (0 once a newer release or a corrected reading of the same file has taken them over)."""
+    serving = (
+        select(observations.c.dataset_id, func.count().label("cells_current"))
+        .where(observations.c.current.is_(True))
+        .group_by(observations.c.dataset_id)
+        .subquery()
+    )
     q = (
         select(
             stat_datasets.c.id,
@@ -215,11 +223,13 @@ def datasets(conn: Connection) -> list[dict[str, Any]]:
             stat_datasets.c.imported_at,
             stat_datasets.c.rows_read,
             stat_datasets.c.rows_stored,
+            func.coalesce(serving.c.cells_current, 0).label("cells_current"),
             sources.c.publisher,
             sources.c.title,
             sources.c.licence,
         )
         .join(sources, sources.c.id == stat_datasets.c.source_id)
+        .outerjoin(serving, serving.c.dataset_id == stat_datasets.c.id)
         .order_by(stat_datasets.c.source_key, stat_datasets.c.id)
     )
     return [dict(r) for r in conn.execute(q).mappings()]
