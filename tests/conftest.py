@@ -114,3 +114,12 @@ def empty_db_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -
     admin_url: str = request.getfixturevalue("pg_admin_url")
     with pg_database(admin_url, "thbhub_e") as url:
         yield url
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The environment a `thbhub` command run in the test reads: the test's own data
+    directory and a secret key (the directory is returned)."""
+    monkeypatch.setenv("THBHUB_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("THBHUB_SECRET_KEY", "test-secret-key-0123456789")
+    return tmp_path

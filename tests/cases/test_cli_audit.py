@@ -42,11 +42,9 @@ def test_cli_import_list_summary_export(
     db_url: str,
     settings: Settings,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    cli_env: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setenv("THBHUB_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("THBHUB_SECRET_KEY", "test-secret-key-0123456789")
     make_org(db, "NGO CLI")
     bad = write_ctdc(
         tmp_path / "bad.csv", [ctdc_row(), ctdc_row(X="2", yearOfRegistration="139912")]
@@ -134,14 +132,12 @@ def test_quarantine_fix_file_round(
     db: Database,
     db_url: str,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    cli_env: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """Quarantine, write the fix file, correct it, re-import: the quarantine empties."""
     import csv
 
-    monkeypatch.setenv("THBHUB_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("THBHUB_SECRET_KEY", "test-secret-key-0123456789")
     make_org(db, "Fixers")
     rows = htcds_rows()
     rows[1]["vic_MethodsOfControl"] = "Beatings"

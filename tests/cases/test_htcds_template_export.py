@@ -435,11 +435,9 @@ def test_cli_names_what_the_template_leaves_out(
     db: Database,
     db_url: str,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    cli_env: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setenv("THBHUB_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("THBHUB_SECRET_KEY", "test-secret-key-0123456789")
     make_org(db, "NGO CLI")
     base = ["--db", db_url]
     source = write_csv(tmp_path / "in.csv", HTCDS_HEADER, htcds_rows())
@@ -475,13 +473,12 @@ def test_cli_refuses_a_template_it_cannot_write(
     db: Database,
     db_url: str,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    cli_env: Path,
     capsys: pytest.CaptureFixture[str],
     extra: list[str],
     output: str,
     message: str,
 ) -> None:
-    monkeypatch.setenv("THBHUB_DATA_DIR", str(tmp_path))
     make_org(db, "NGO CLI")
     out = tmp_path / output
     args = ["--db", db_url, "export", "cases", "--org", "NGO CLI", "-o", str(out), *extra]

@@ -221,13 +221,11 @@ def test_cli_submit_publish_withdraw(
     world: World,
     db_url: str,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    cli_env: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     from thbhub.cli import main
 
-    monkeypatch.setenv("THBHUB_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("THBHUB_SECRET_KEY", "test-secret-key-0123456789")
     imported = _import(world, tmp_path / "a.csv", 5)
     other = _import(world, tmp_path / "b.csv", 6)
     org = ["--org", "Alpha Agency"]

@@ -10,7 +10,7 @@ import numpy as np
 from scipy import sparse
 from scipy.optimize import linprog
 
-from thbhub.privacy.audit import Polytope
+from thbhub.privacy.polytope import Polytope
 
 
 def _cold(a: sparse.csr_matrix, b: np.ndarray, variables: np.ndarray) -> tuple[float, float]:
@@ -55,7 +55,8 @@ def test_the_solver_writes_nothing_on_stdout() -> None:
     """Our stdout is data (``--format json``): HiGHS's banner, printed at the C level when
     a process makes its first solver, must not reach it."""
     code = (
-        "import numpy as np; from scipy import sparse; from thbhub.privacy.audit import Polytope;"
+        "import numpy as np; from scipy import sparse;"
+        "from thbhub.privacy.polytope import Polytope;"
         "p = Polytope(sparse.csr_matrix(np.ones((1, 2))), np.array([3.0]));"
         "print(p.interval(np.array([0])))"
     )

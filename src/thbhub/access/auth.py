@@ -66,6 +66,12 @@ def failed_message(settings: Settings) -> str:
     )
 
 
+def _anonymous_failure(conn: Connection, email: str, address: str | None, reason: str) -> None:
+    """Audit a failed log-in that names no known, usable account (as the public)."""
+    who = Principal(Role.public, email=email[:320], origin="web", address=address)
+    record(conn, who, "login_failed", "user", detail={"reason": reason})
+
+
 def _check_password(
     conn: Connection,
     settings: Settings,
@@ -84,23 +90,11 @@ def _check_password(
         settings.lockout_failures
     ):
         # Guessing across many accounts from one place: slow that address down too.
-        record(
-            conn,
-            Principal(Role.public, email=email[:320], origin="web", address=address),
-            "login_failed",
-            "user",
-            detail={"reason": "too many failures from this address"},
-        )
+        _anonymous_failure(conn, email, address, "too many failures from this address")
         return user, "address"
     if user is None:
         verify_password(None, password)  # same work as for a real user
-        record(
-            conn,
-            Principal(Role.public, email=email[:320], origin="web", address=address),
-            "login_failed",
-            "user",
-            detail={"reason": "unknown e-mail"},
-        )
+        _anonymous_failure(conn, email, address, "unknown e-mail")
         return None, "unknown"
     if user["locked_until"] is not None and user["locked_until"] > at:
         verify_password(None, password)  # same work as for an unknown e-mail

@@ -6,7 +6,9 @@ total, every one-way table, every two-way table, ...), and decides one suppressi
 for all of them together:
 
 1. *Primary*: every cell with a count in 1..k-1 is suppressed.
-2. *Secondary*: every additive relation ``parent = sum of children`` (a cell of a table and
+2. *Hypercubes* (:mod:`thbhub.privacy.hypercube`): each primary cell is suppressed with a
+   whole cube of non-zero cells of its own table, which leaves its margins published.
+3. *Secondary*: every additive relation ``parent = sum of children`` (a cell of a table and
    the cells one dimension finer that add up to it: row/column/grand totals, and the link
    between e.g. the by-sex table and the sex x age table) must not leave a suppressed cell
    recoverable.  A relation with a published parent needs at least two suppressed children

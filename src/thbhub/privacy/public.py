@@ -8,6 +8,7 @@ organisation's table from the regional one recovers nothing the gate suppressed.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -18,7 +19,7 @@ import polars as pl
 
 from thbhub.access import audit
 from thbhub.access.policy import may_read_raw_records, may_write_records
-from thbhub.domain.errors import DatabaseUnavailable, PermissionDenied, UserError
+from thbhub.domain.errors import PermissionDenied, UserError
 from thbhub.domain.principals import Principal, Role
 from thbhub.privacy.cases import TABLE_DIMENSIONS, release_frame
 from thbhub.privacy.gate import (
@@ -146,15 +147,13 @@ def _public_lattice(db: Database, settings: Settings, cache: ProtectedTables) ->
     return cache.get("public", version, lambda: context.protected(public_frame(db), policy))
 
 
-def refresh(db: Database, settings: Settings, cache: ProtectedTables) -> bool:
+def refresh(db: Database, settings: Settings, cache: ProtectedTables) -> None:
     """Protect the public lattice now if the data changed since it was last protected, so
-    that no visitor waits for it; False (and nothing cached) when it cannot be protected or
-    the database cannot be read: a request then says why."""
-    try:
+    that no visitor waits for it.  Tables that cannot be protected, or a database that
+    cannot be read (a :class:`UserError` either way), leave nothing cached: the next
+    request computes again and says why."""
+    with contextlib.suppress(UserError):
         _public_lattice(db, settings, cache)
-    except (UserError, DatabaseUnavailable):
-        return False
-    return True
 
 
 class Refresher:
