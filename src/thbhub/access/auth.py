@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from thbhub.access import users
 from thbhub.access.audit import record
 from thbhub.access.users import get_user, now, require_admin, verify_password
 from thbhub.domain.errors import AuthenticationRequired, NotFoundError, PermissionDenied, UserError
@@ -39,8 +40,11 @@ class Authenticated:
 
 
 def principal_of(user: dict[str, Any], origin: str, address: str | None) -> Principal:
+    """The principal of a user's session or token.  An account its organisation has not
+    approved (``approved_at`` empty) acts as :attr:`Role.pending` whatever its stored role,
+    so every role check (routes, policy, publication, agreements) refuses it by default."""
     return Principal(
-        role=Role(user["role"]),
+        role=users.effective_role(user),
         user_id=user["id"],
         email=user["email"],
         organisation_id=user["organisation_id"],

@@ -123,6 +123,41 @@ def find_organisation(conn: Connection, name_or_id: str | int) -> dict[str, Any]
 # --- users -----------------------------------------------------------------------------------
 
 
+def effective_role(user: dict[str, Any]) -> Role:
+    """The role a user acts with: their stored role once their organisation approved the
+    account (admins need no approval: they read no case records), else :attr:`Role.pending`."""
+    role = Role(user["role"])
+    if role is not Role.admin and user.get("approved_at") is None:
+        return Role.pending
+    return role
+
+
+def _approved_at_once(
+    conn: Connection, principal: Principal, org_id: int, role: str, user_id: int | None = None
+) -> str | None:
+    """Why an account an admin creates (or whose password an admin sets) may act for its
+    organisation without the organisation's approval, or ``None``: it waits for one of the
+    organisation's own contributors to approve it.
+
+    No single administrator action may give anyone the organisation's case records: an
+    administrator who creates an account (or resets its password) knows its password.  The
+    exceptions: admin accounts (they read no case records); the server operator at the
+    shell, who holds the database anyway; and the first contributor of an organisation that
+    has nobody to ask and nothing to read (no approved contributor, no data of its own, no
+    sharing agreement granting it another's records)."""
+    if role == Role.admin:
+        return "admin"
+    if principal.origin == "cli":
+        return "operator"
+    if (
+        role == Role.contributor
+        and q.approved_contributors(conn, org_id, exclude_user_id=user_id) == 0
+        and not q.organisation_holds_data(conn, org_id, now())
+    ):
+        return "first contributor of an organisation without data"
+    return None
+
+
 def add_user(
     db: Database,
     principal: Principal,
@@ -131,6 +166,10 @@ def add_user(
     role: str,
     password: str | None,
 ) -> dict[str, Any]:
+    """Create an account.  Unless :func:`_approved_at_once` says otherwise it is *pending*
+    until a contributor of its organisation approves it (:func:`approve`); the organisation
+    sees it at once among its members (:func:`members`), and the creation is audited under
+    the organisation."""
     require_admin(principal)
     email = email.strip().lower()
     if not _EMAIL.match(email):
@@ -146,6 +185,8 @@ def add_user(
             )
         if q.user_by(conn, email=email) is not None:
             raise UserError(f"a user {email!r} already exists")
+        at = now()
+        approval = _approved_at_once(conn, principal, org["id"], role)
         values = {
             "email": email,
             "organisation_id": org["id"],
@@ -153,7 +194,10 @@ def add_user(
             "password_hash": password_hash,
             "disabled": False,
             "failed_logins": 0,
-            "created_at": now(),
+            "created_at": at,
+            "created_by": principal.email,
+            "approved_at": at if approval else None,
+            "approved_by": principal.email if approval else None,
         }
         try:
             user_id = q.insert_user(conn, values)
@@ -167,22 +211,71 @@ def add_user(
             object_id=str(user_id),
             organisation_id=org["id"],
             rows=1,
-            detail={"email": email, "role": role},
+            detail={"email": email, "role": role, "approved": approval or "pending"},
         )
         row = q.user_by(conn, id=user_id)
     assert row is not None
     return row
 
 
+def approve(db: Database, principal: Principal, email_or_id: str | int) -> dict[str, Any]:
+    """A contributor of the account's own organisation (or the server operator) lets a
+    pending account act for the organisation.  Administrators may not: the approval is the
+    organisation's own action."""
+    with db.begin() as conn:
+        user = get_user(conn, email_or_id)
+        operator_call = principal.origin == "cli" and principal.role is Role.admin
+        if not operator_call and (
+            principal.role is not Role.contributor
+            or principal.organisation_id != user["organisation_id"]
+        ):
+            if principal.role is Role.admin:
+                raise PermissionDenied(
+                    "an account is approved by a contributor of its own organisation, "
+                    "not by an administrator"
+                )
+            raise NotFoundError(f"no user {email_or_id!r} in your organisation")
+        if user["approved_at"] is not None:
+            raise UserError(f"{user['email']} is already approved")
+        if user["disabled"]:
+            raise UserError(f"{user['email']} is disabled")
+        q.approve_user(conn, user["id"], now(), principal.email)
+        record(
+            conn,
+            principal,
+            "approve",
+            "user",
+            object_id=str(user["id"]),
+            organisation_id=user["organisation_id"],
+            rows=1,
+            detail={"email": user["email"], "role": user["role"]},
+        )
+        return get_user(conn, user["id"])
+
+
+def members(db: Database, principal: Principal) -> list[dict[str, Any]]:
+    """The accounts of the caller's organisation, each with who created it and whether it
+    is ``pending``: how an organisation learns of every account made in it."""
+    if principal.role not in (Role.contributor, Role.analyst) or principal.organisation_id is None:
+        raise PermissionDenied("only an organisation's approved members see its accounts")
+    with db.connect() as conn:
+        rows = q.user_rows(conn, principal.organisation_id)
+    for row in rows:
+        row["pending"] = effective_role(row) is Role.pending
+    return rows
+
+
 def list_users(db: Database, organisation: str | int | None = None) -> list[dict[str, Any]]:
     """Users, each with ``locked``: locked out now after too many failed log-ins (the log-in
-    form does not say so, so that it reveals no accounts; administrators see it here)."""
+    form does not say so, so that it reveals no accounts; administrators see it here), and
+    ``pending``: not yet approved by its organisation."""
     with db.connect() as conn:
         org_id = find_organisation(conn, organisation)["id"] if organisation else None
         rows = q.user_rows(conn, org_id)
     at = now()
     for row in rows:
         row["locked"] = row["locked_until"] is not None and row["locked_until"] > at
+        row["pending"] = effective_role(row) is Role.pending
     return rows
 
 
@@ -229,17 +322,29 @@ def set_password(
     db: Database, principal: Principal, email_or_id: str | int, password: str
 ) -> dict[str, Any]:
     """Set a user's password (an admin for anyone, a user for themselves); clears lock-out
-    and ends the user's other sessions."""
+    and ends the user's sessions.  Set by someone else (an admin or the operator), it also
+    revokes the user's API tokens, and an admin (not the operator) who now knows the
+    password takes the account back to pending unless :func:`_approved_at_once` allows it:
+    its organisation approves it again."""
     with db.begin() as conn:
         user = get_user(conn, email_or_id)
         if principal.role is not Role.admin and principal.user_id != user["id"]:
             raise PermissionDenied("you may change only your own password")
+        at = now()
         q.update_user(
             conn,
             user["id"],
             {"password_hash": hash_password(password), "failed_logins": 0, "locked_until": None},
         )
-        q.end_sessions(conn, now(), user_id=user["id"])
+        q.end_sessions(conn, at, user_id=user["id"])
+        detail: dict[str, Any] = {"email": user["email"]}
+        if principal.user_id != user["id"]:
+            detail["tokens_revoked"] = q.revoke_tokens(conn, at, user_id=user["id"])
+            if user["approved_at"] is not None and not _approved_at_once(
+                conn, principal, user["organisation_id"], user["role"], user["id"]
+            ):
+                q.approve_user(conn, user["id"], None, None)
+                detail["approval"] = "pending again"
         record(
             conn,
             principal,
@@ -248,7 +353,7 @@ def set_password(
             object_id=str(user["id"]),
             organisation_id=user["organisation_id"],
             rows=1,
-            detail={"email": user["email"]},
+            detail=detail,
         )
         return get_user(conn, user["id"])
 
@@ -258,7 +363,8 @@ def reset_password(
 ) -> tuple[dict[str, Any], str]:
     """An administrator (or the operator) gives a user a new random password: returns the
     user and the password, to be shown once and never stored in clear.  Like
-    :func:`set_password`, this lifts a lock-out and ends the user's sessions."""
+    :func:`set_password`, this lifts a lock-out, ends the user's sessions and revokes their
+    API tokens (and may take the account back to pending)."""
     require_admin(principal)
     password = generate_password()
     return set_password(db, principal, email_or_id, password), password

@@ -36,7 +36,16 @@ publication_app = typer.Typer(
     help="Publication states of contributed objects.", no_args_is_help=True
 )
 
-_USER_COLUMNS = ["id", "email", "organisation", "role", "disabled", "locked_until", "last_login_at"]
+_USER_COLUMNS = [
+    "id",
+    "email",
+    "organisation",
+    "role",
+    "approved_at",
+    "disabled",
+    "locked_until",
+    "last_login_at",
+]
 _TOKEN_COLUMNS = [
     "id",
     "email",
@@ -145,6 +154,16 @@ def users_disable(
 ) -> None:
     """Disable a user: ends their sessions and revokes their API tokens."""
     row = users.set_disabled(state(ctx).db(), users.operator(), email, not enable)
+    emit(row, fmt, columns=_USER_COLUMNS)
+
+
+@users_app.command("approve")
+def users_approve(ctx: typer.Context, email: str, fmt: FormatOption = Format.table) -> None:
+    """Approve a pending account (one an administrator created, or whose password an
+    administrator reset) as the server operator.  Normally a contributor of the account's
+    organisation does this on their account page; use it when the organisation has no
+    approved contributor left."""
+    row = users.approve(state(ctx).db(), users.operator(), email)
     emit(row, fmt, columns=_USER_COLUMNS)
 
 

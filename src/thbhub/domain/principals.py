@@ -11,6 +11,10 @@ class Role(StrEnum):
     contributor = "contributor"  # uploads and manages its organisation's data
     analyst = "analyst"  # reads what its organisation may read
     admin = "admin"  # secretariat: manages organisations, users, publication; no raw records
+    # A contributor's or analyst's account its organisation has not approved yet (created by
+    # an administrator): logged in, but reads and changes nothing of the organisation's.
+    # Never stored as a role: the principal of an unapproved account gets it.
+    pending = "pending"
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,8 @@ zone, so every row read here goes through :func:`aware` before it leaves the mod
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -13,8 +15,11 @@ from typing import Any
 from sqlalchemy import Connection, Table, and_, delete, func, insert, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
-from thbhub.storage.schema import audit_log, organisations
+import thbhub.storage
+from thbhub.storage.schema import audit_log, metadata, organisations
 from thbhub.storage.schema_access import (
+    PUBLISHABLE,
+    STATE_FOLLOWS,
     api_tokens,
     publication_events,
     sharing_agreements,
@@ -84,6 +89,9 @@ _USER_COLUMNS = [
     users.c.locked_until,
     users.c.created_at,
     users.c.last_login_at,
+    users.c.created_by,
+    users.c.approved_at,
+    users.c.approved_by,
 ]
 
 
@@ -113,6 +121,53 @@ def user_by(
 
 def update_user(conn: Connection, user_id: int, values: dict[str, Any]) -> None:
     conn.execute(update(users).where(users.c.id == user_id), values)
+
+
+def approve_user(conn: Connection, user_id: int, at: datetime | None, by: str | None) -> None:
+    """Set (or, with ``None``, clear) an account's approval by its organisation."""
+    update_user(conn, user_id, {"approved_at": at, "approved_by": by})
+
+
+def approved_contributors(
+    conn: Connection, organisation_id: int, exclude_user_id: int | None = None
+) -> int:
+    """Enabled, approved contributors of an organisation (who could approve an account)."""
+    q = (
+        select(func.count())
+        .select_from(users)
+        .where(
+            users.c.organisation_id == organisation_id,
+            users.c.role == "contributor",
+            users.c.disabled.is_(False),
+            users.c.approved_at.is_not(None),
+        )
+    )
+    if exclude_user_id is not None:
+        q = q.where(users.c.id != exclude_user_id)
+    return int(conn.execute(q).scalar_one())
+
+
+def owned_tables() -> list[Table]:
+    """Every table holding an organisation's own data: publishable objects (datasets, case
+    imports) and the rows that follow them (case records), from every ``schema_*`` module."""
+    for mod in pkgutil.iter_modules(thbhub.storage.__path__):
+        if mod.name.startswith("schema_"):
+            importlib.import_module(f"thbhub.storage.{mod.name}")
+    return [
+        t
+        for t in metadata.tables.values()
+        if (PUBLISHABLE in t.info or STATE_FOLLOWS in t.info) and "organisation_id" in t.c
+    ]
+
+
+def organisation_holds_data(conn: Connection, organisation_id: int, now: datetime) -> bool:
+    """Whether the organisation has anything of its own in any owned table, or reads
+    another's case records under a sharing agreement in force."""
+    for table in owned_tables():
+        q = select(table.c.organisation_id).where(table.c.organisation_id == organisation_id)
+        if conn.execute(q.limit(1)).first() is not None:
+            return True
+    return bool(granting_organisations(conn, organisation_id, "case_records", now))
 
 
 def count_admins(conn: Connection) -> int:

@@ -78,6 +78,12 @@ users = Table(
     Column("locked_until", DateTime(timezone=True)),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("last_login_at", DateTime(timezone=True)),
+    # Who created the account (an admin's e-mail, or cli:<login> for the operator).
+    Column("created_by", String(320)),
+    # NULL: pending, the organisation has not approved the account yet (it reads nothing of
+    # the organisation's); see thbhub.access.users.approve.
+    Column("approved_at", DateTime(timezone=True)),
+    Column("approved_by", String(320)),
     Index("ix_users_organisation", "organisation_id"),
 )
 

@@ -57,7 +57,9 @@ _FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 #: may read, so analyst-level routes admit them; admins manage but do not read raw records.
 ALLOWED: dict[Access, frozenset[Role]] = {
     Access.public: frozenset(Role),
-    Access.authenticated: frozenset({Role.contributor, Role.analyst, Role.admin}),
+    # A pending account (not yet approved by its organisation) may use its account page,
+    # tokens and password, and nothing of the organisation's.
+    Access.authenticated: frozenset({Role.contributor, Role.analyst, Role.admin, Role.pending}),
     Access.contributor: frozenset({Role.contributor}),
     Access.analyst: frozenset({Role.contributor, Role.analyst}),
     Access.admin: frozenset({Role.admin}),

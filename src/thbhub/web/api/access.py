@@ -103,6 +103,21 @@ def post_user_enable(db: DbDep, principal: PrincipalDep, user_id: IdPath) -> Row
     return users.set_disabled(db, principal, user_id, False)
 
 
+@router.get("/members", summary="The accounts of your organisation, pending ones included")
+@access(Access.analyst)
+def get_members(db: DbDep, principal: PrincipalDep) -> list[Row]:
+    return [_public_user(row) for row in users.members(db, principal)]
+
+
+@router.post(
+    "/members/{user_id}/approve",
+    summary="Approve a pending account of your organisation (contributor)",
+)
+@access(Access.contributor)
+def post_member_approve(db: DbDep, principal: PrincipalDep, user_id: IdPath) -> Row:
+    return _public_user(users.approve(db, principal, user_id))
+
+
 @router.get("/tokens", summary="Your API tokens (admins: everyone's); never the secrets")
 @access(Access.authenticated)
 def get_tokens(db: DbDep, principal: PrincipalDep) -> list[Row]:

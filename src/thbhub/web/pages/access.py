@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from thbhub.access import agreements, auth, users
 from thbhub.domain.errors import UserError
+from thbhub.domain.principals import Role
 from thbhub.web import flash
 from thbhub.web.access import Access, access
 from thbhub.web.auth import new_anonymous_payload, session_cookie
@@ -83,10 +84,34 @@ def account(
     with db.connect() as conn:
         me = users.get_user(conn, principal.user_id or 0)
     tokens = auth.list_tokens(db, principal)
+    # The organisation's accounts: every account an administrator creates in it shows here,
+    # and its contributors approve the pending ones (users.approve).
+    members = (
+        users.members(db, principal) if principal.role in (Role.contributor, Role.analyst) else []
+    )
     return templates.TemplateResponse(
         request,
         "account.html",
-        {"me": me, "tokens": [t for t in tokens if t["user_id"] == principal.user_id]},
+        {
+            "me": me,
+            "pending": principal.role is Role.pending,
+            "members": members,
+            "may_approve": principal.role is Role.contributor,
+            "tokens": [t for t in tokens if t["user_id"] == principal.user_id],
+        },
+    )
+
+
+@router.post("/account/members/{user_id}/approve")
+@access(Access.contributor)
+def account_member_approve(
+    request: Request, user_id: IdPath, db: DbDep, principal: PrincipalDep
+) -> Response:
+    row = users.approve(db, principal, user_id)
+    return flash.redirect(
+        request,
+        "/account#members",
+        Flash(message=f"{row['email']} approved: it now reads your organisation's data."),
     )
 
 

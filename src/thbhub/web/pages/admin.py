@@ -96,10 +96,17 @@ def admin_add_user(
         return _admin_page(
             request, db, templates, principal, error=str(exc), status=exc.status_code
         )
+    pending = (
+        " It reads nothing of the organisation's until one of its contributors approves it."
+        if row["approved_at"] is None
+        else ""
+    )
     return flash.redirect(
         request,
         "/admin#users",
-        Flash(message=f"User {row['email']} ({row['role']}, {row['organisation']}) added."),
+        Flash(
+            message=f"User {row['email']} ({row['role']}, {row['organisation']}) added.{pending}"
+        ),
     )
 
 
@@ -137,9 +144,14 @@ def admin_reset_password(
         request,
         "/admin#users",
         Flash(
-            message=f"New password for {row['email']}: their sessions ended and any "
-            "lock-out is lifted. Give it to them by a safe channel; they can change it on "
-            "their account page.",
+            message=f"New password for {row['email']}: their sessions ended, their API "
+            "tokens are revoked and any lock-out is lifted. Give it to them by a safe "
+            "channel; they can change it on their account page."
+            + (
+                " Their organisation approves the account again before it reads its data."
+                if row["approved_at"] is None and row["role"] != "admin"
+                else ""
+            ),
             secret=password,
             subject=row["email"],
         ),
