@@ -25,7 +25,7 @@ from thbhub.domain.principals import Principal, Role
 from thbhub.domain.publication import State, refusal
 from thbhub.storage import Database
 from thbhub.storage import access as q
-from thbhub.storage.schema import metadata, organisations
+from thbhub.storage.schema import MAX_ID, metadata, organisations
 from thbhub.storage.schema_access import PUBLISHABLE, STATE_FOLLOWS
 
 
@@ -57,9 +57,14 @@ def _table(object_type: str) -> Table:
 def _key(table: Table, object_id: str | int) -> Any:
     python_type = table.c.id.type.python_type
     try:
-        return python_type(object_id)
+        key = python_type(object_id)
     except (TypeError, ValueError) as exc:
         raise NotFoundError(f"no {table.name} {object_id!r}") from exc
+    # Integer keys are 32-bit on both backends: a larger number names nothing (and would
+    # overflow the database's integer, a 500, if it reached a query).
+    if python_type is int and not 1 <= key <= MAX_ID:
+        raise NotFoundError(f"no {table.name} {object_id!r}")
+    return key
 
 
 def transition(

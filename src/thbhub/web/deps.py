@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request
 from fastapi.templating import Jinja2Templates
+from pydantic import StringConstraints
 
 from thbhub.domain.principals import PUBLIC, Principal
 from thbhub.settings import Settings
@@ -41,8 +42,19 @@ def get_principal(request: Request) -> Principal:
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
-# Ids are 32-bit integer keys on both backends: a larger number is a bad request, not a 500.
+# Every path and query parameter of every route is bounded and clean; a route walk
+# (tests/web/test_route_params.py) checks each one, and sends hostile values to each.
+#
+# Ids are 32-bit integer keys on both backends: a larger number is a bad request, not a 500
+# (SQLite overflows past 2^63, PostgreSQL's integer past 2^31 - 1).
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
+#: Text in a path or query string carries no control character: NUL is refused by
+#: PostgreSQL (a 500 otherwise) and none belongs in an identifier, a code or a filter.
+CLEAN = r"^[^\x00-\x1f\x7f]*$"
+#: One value of a repeated query parameter (``?country=LT&country=LV``).
+Word = Annotated[str, StringConstraints(max_length=200, pattern=CLEAN)]
+#: How many values a repeated query parameter takes.
+MAX_VALUES = 50
 OrgQuery = Annotated[
     int | None, Query(ge=1, le=MAX_ID, description="Organisation id (default: your own)")
 ]

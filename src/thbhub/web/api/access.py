@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from thbhub.access import agreements, audit, auth, publication, users
 from thbhub.web.access import Access, access
-from thbhub.web.deps import DbDep, IdPath, PrincipalDep
+from thbhub.web.deps import CLEAN, DbDep, IdPath, PrincipalDep
 
 router = APIRouter(prefix="/api/v1", tags=["access"])
 
@@ -79,7 +79,7 @@ def post_organisation(body: OrganisationIn, db: DbDep, principal: PrincipalDep) 
 @router.get("/users", summary="Users, optionally of one organisation (admin)")
 @access(Access.admin)
 def get_users(
-    db: DbDep, organisation: str | None = Query(None, min_length=1, max_length=200)
+    db: DbDep, organisation: str | None = Query(None, min_length=1, max_length=200, pattern=CLEAN)
 ) -> list[Row]:
     return users.list_users(db, organisation)
 
@@ -167,7 +167,7 @@ def get_publication_queue(db: DbDep, principal: PrincipalDep) -> list[Row]:
 
 
 _TYPE = Path(min_length=1, max_length=60, pattern=r"^[a-z_]+$")
-_ID = Path(min_length=1, max_length=200)
+_ID = Path(min_length=1, max_length=200, pattern=CLEAN)
 
 
 @router.get("/publication/{object_type}/{object_id}", summary="An object's state and its history")
@@ -200,10 +200,14 @@ def get_audit(
     principal: PrincipalDep,
     since: datetime | None = Query(None, description="ISO date or date-time, UTC"),
     until: datetime | None = Query(None),
-    user: str | None = Query(None, max_length=320, description="e-mail of the actor"),
-    org: str | None = Query(None, max_length=200, description="organisation name or id"),
-    action: str | None = Query(None, max_length=40),
-    object_type: str | None = Query(None, max_length=60),
+    user: str | None = Query(
+        None, max_length=320, pattern=CLEAN, description="e-mail of the actor"
+    ),
+    org: str | None = Query(
+        None, max_length=200, pattern=CLEAN, description="organisation name or id"
+    ),
+    action: str | None = Query(None, max_length=40, pattern=CLEAN),
+    object_type: str | None = Query(None, max_length=60, pattern=CLEAN),
     limit: int = Query(200, ge=1, le=10000),
     offset: int = Query(0, ge=0, le=10**9),
 ) -> list[Row]:

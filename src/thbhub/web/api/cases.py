@@ -41,11 +41,11 @@ def get_cases(
     principal: PrincipalDep,
     org: OrgQuery = None,
     year: int | None = Query(None, ge=1900, le=2100),
-    sex: str | None = Query(None, pattern=CONCEPT),
-    citizenship: str | None = Query(None, pattern=CONCEPT),
-    country: str | None = Query(None, pattern=CONCEPT),
-    form: str | None = Query(None, pattern=CONCEPT),
-    means: str | None = Query(None, pattern=CONCEPT),
+    sex: str | None = Query(None, max_length=200, pattern=CONCEPT),
+    citizenship: str | None = Query(None, max_length=200, pattern=CONCEPT),
+    country: str | None = Query(None, max_length=200, pattern=CONCEPT),
+    form: str | None = Query(None, max_length=200, pattern=CONCEPT),
+    means: str | None = Query(None, max_length=200, pattern=CONCEPT),
     limit: int = Query(100, ge=1, le=10000),
     offset: int = Query(0, ge=0, le=MAX_ID),
 ) -> list[dict[str, Any]]:
@@ -69,7 +69,7 @@ def get_cases(
 def get_summary(
     db: DbDep,
     principal: PrincipalDep,
-    by: str = Query("year", pattern=r"^[a-z]+(,[a-z]+)*$"),
+    by: str = Query("year", max_length=200, pattern=r"^[a-z]+(,[a-z]+)*$"),
     org: OrgQuery = None,
 ) -> list[dict[str, Any]]:
     return service.summary(db, principal, own_org(principal, org), by.split(","))

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query, Request
 from thbhub.privacy import public, service
 from thbhub.privacy.gate import gated
 from thbhub.web.access import Access, access
-from thbhub.web.deps import DbDep, PrincipalDep, SettingsDep
+from thbhub.web.deps import DbDep, PrincipalDep, SettingsDep, Word
 
 router = APIRouter(prefix="/api/v1/privacy", tags=["privacy"])
 
@@ -58,7 +58,7 @@ def get_public_table(
     db: DbDep,
     settings: SettingsDep,
     by: str = Query("", max_length=200, pattern=r"^[a-z,_]*$"),
-    where: list[str] = Query([], max_length=5),
+    where: list[Word] = Query([], max_length=5),
 ) -> dict[str, Any]:
     dims = [d for d in by.split(",") if d]
     table = public.public_table(db, settings, dims, parse_where(where), protected_tables(request))
@@ -73,7 +73,7 @@ def get_preview(
     settings: SettingsDep,
     principal: PrincipalDep,
     by: str = Query("", max_length=200, pattern=r"^[a-z,_]*$"),
-    where: list[str] = Query([], max_length=5),
+    where: list[Word] = Query([], max_length=5),
 ) -> dict[str, Any]:
     dims = [d for d in by.split(",") if d]
     return public.owner_preview(

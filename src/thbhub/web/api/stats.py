@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse, Response
 
 from thbhub.stats import export
 from thbhub.stats.profile import country_profile
 from thbhub.stats.query import build_query, list_datasets, query_observations
 from thbhub.web.access import Access, access
-from thbhub.web.deps import MAX_ID, DbDep
+from thbhub.web.deps import CLEAN, MAX_ID, MAX_VALUES, DbDep, Word
 
 router = APIRouter(prefix="/api/v1", tags=["statistics"])
 
@@ -29,18 +29,25 @@ _MEDIA = {
 @access(Access.public)
 def get_observations(
     db: DbDep,
-    indicator: list[str] = Query([], description="e.g. victims or indicator:victims"),
-    country: list[str] = Query([], description="ISO alpha-2, e.g. LT"),
+    indicator: list[Word] = Query(
+        [], max_length=MAX_VALUES, description="e.g. victims or indicator:victims"
+    ),
+    country: list[Word] = Query([], max_length=MAX_VALUES, description="ISO alpha-2, e.g. LT"),
     year: int | None = Query(None, ge=1900, le=2100),
     year_from: int | None = Query(None, alias="from", ge=1900, le=2100),
     year_to: int | None = Query(None, alias="to", ge=1900, le=2100),
-    sex: list[str] = Query([]),
-    age: list[str] = Query([]),
-    form: list[str] = Query([]),
-    citizenship: list[str] = Query([]),
-    by: str | None = Query(None, description="comma-separated: year,sex,age,form,citizenship"),
+    sex: list[Word] = Query([], max_length=MAX_VALUES),
+    age: list[Word] = Query([], max_length=MAX_VALUES),
+    form: list[Word] = Query([], max_length=MAX_VALUES),
+    citizenship: list[Word] = Query([], max_length=MAX_VALUES),
+    by: str | None = Query(
+        None,
+        max_length=200,
+        pattern=CLEAN,
+        description="comma-separated: year,sex,age,form,citizenship",
+    ),
     per_100k: bool = Query(False, alias="per_100k"),
-    source: list[str] = Query([]),
+    source: list[Word] = Query([], max_length=MAX_VALUES),
     dataset: int | None = Query(None, ge=1, le=MAX_ID),
     format: Literal["json", "csv", "parquet"] = Query("json"),
 ) -> Response:
@@ -81,5 +88,7 @@ def get_datasets(db: DbDep) -> list[dict[str, Any]]:
     summary="A CBSS member state's headline series (the country page's data and chart specs)",
 )
 @access(Access.public)
-def get_country_statistics(db: DbDep, code: str) -> dict[str, Any]:
+def get_country_statistics(
+    db: DbDep, code: str = Path(max_length=16, pattern=CLEAN)
+) -> dict[str, Any]:
     return country_profile(db, code)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
 from thbhub.taxonomy import service
 from thbhub.web.access import Access, access
-from thbhub.web.deps import DbDep
+from thbhub.web.deps import CLEAN, DbDep
 
 router = APIRouter(prefix="/api/v1", tags=["taxonomy"])
 
@@ -29,5 +29,5 @@ def get_concepts(
 
 @router.get("/concepts/{concept_id}", summary="One concept with labels, links and mappings")
 @access(Access.public)
-def get_concept(db: DbDep, concept_id: str) -> dict[str, Any]:
+def get_concept(db: DbDep, concept_id: str = Path(max_length=200, pattern=CLEAN)) -> dict[str, Any]:
     return service.get_concept(db, concept_id)

@@ -14,7 +14,7 @@ from thbhub.domain.principals import Role
 from thbhub.web import flash
 from thbhub.web.access import Access, access
 from thbhub.web.auth import new_anonymous_payload, session_cookie
-from thbhub.web.deps import DbDep, IdPath, PrincipalDep, SettingsDep, TemplatesDep
+from thbhub.web.deps import CLEAN, DbDep, IdPath, PrincipalDep, SettingsDep, TemplatesDep
 from thbhub.web.flash import Flash
 
 router = APIRouter(include_in_schema=False)
@@ -32,7 +32,7 @@ def _safe_next(target: str | None) -> str:
 def login_form(
     request: Request,
     templates: TemplatesDep,
-    next: str | None = Query(None, max_length=2000),
+    next: str | None = Query(None, max_length=2000, pattern=CLEAN),
 ) -> HTMLResponse:
     return templates.TemplateResponse(
         request, "login.html", {"next": _safe_next(next), "error": None, "email": ""}

@@ -12,7 +12,7 @@ from thbhub.access import audit, publication, users
 from thbhub.domain.errors import UserError
 from thbhub.web import flash
 from thbhub.web.access import Access, access, route_table
-from thbhub.web.deps import DbDep, IdPath, PrincipalDep, TemplatesDep
+from thbhub.web.deps import CLEAN, DbDep, IdPath, PrincipalDep, TemplatesDep
 from thbhub.web.flash import Flash
 
 router = APIRouter(include_in_schema=False)
@@ -165,10 +165,10 @@ def admin_audit(
     db: DbDep,
     templates: TemplatesDep,
     principal: PrincipalDep,
-    since: str | None = Query(None, max_length=40),
-    user: str | None = Query(None, max_length=320),
-    org: str | None = Query(None, max_length=200),
-    action: str | None = Query(None, max_length=40),
+    since: str | None = Query(None, max_length=40, pattern=CLEAN),
+    user: str | None = Query(None, max_length=320, pattern=CLEAN),
+    org: str | None = Query(None, max_length=200, pattern=CLEAN),
+    action: str | None = Query(None, max_length=40, pattern=CLEAN),
     page: int = Query(1, ge=1, le=100000),
 ) -> HTMLResponse:
     size = 100

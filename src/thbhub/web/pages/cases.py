@@ -40,11 +40,11 @@ def cases_page(
     principal: PrincipalDep,
     templates: TemplatesDep,
     year: int | None = Query(None, ge=1900, le=2100),
-    sex: str | None = Query(None, pattern=CONCEPT),
-    citizenship: str | None = Query(None, pattern=CONCEPT),
-    country: str | None = Query(None, pattern=CONCEPT),
-    form: str | None = Query(None, pattern=CONCEPT),
-    means: str | None = Query(None, pattern=CONCEPT),
+    sex: str | None = Query(None, max_length=200, pattern=CONCEPT),
+    citizenship: str | None = Query(None, max_length=200, pattern=CONCEPT),
+    country: str | None = Query(None, max_length=200, pattern=CONCEPT),
+    form: str | None = Query(None, max_length=200, pattern=CONCEPT),
+    means: str | None = Query(None, max_length=200, pattern=CONCEPT),
     page: int = Query(1, ge=1, le=100000),
 ) -> HTMLResponse:
     org = own_org(principal, None)

@@ -10,7 +10,7 @@ from thbhub.privacy.gate import gated
 from thbhub.taxonomy.service import labels
 from thbhub.web.access import Access, access
 from thbhub.web.api.privacy import parse_where, protected_tables
-from thbhub.web.deps import DbDep, PrincipalDep, SettingsDep, TemplatesDep
+from thbhub.web.deps import DbDep, PrincipalDep, SettingsDep, TemplatesDep, Word
 
 router = APIRouter(include_in_schema=False)
 
@@ -58,7 +58,7 @@ def public_cases_page(
     settings: SettingsDep,
     templates: TemplatesDep,
     by: str = Query("sex,age", max_length=200, pattern=r"^[a-z,_]*$"),
-    where: list[str] = Query([], max_length=5),
+    where: list[Word] = Query([], max_length=5),
 ) -> HTMLResponse:
     dims = [d for d in by.split(",") if d]
     table = public.public_table(db, settings, dims, parse_where(where), protected_tables(request))
@@ -87,7 +87,7 @@ def preview_page(
     principal: PrincipalDep,
     templates: TemplatesDep,
     by: str = Query("sex,age", max_length=200, pattern=r"^[a-z,_]*$"),
-    where: list[str] = Query([], max_length=5),
+    where: list[Word] = Query([], max_length=5),
 ) -> HTMLResponse:
     dims = [d for d in by.split(",") if d]
     preview = public.owner_preview(

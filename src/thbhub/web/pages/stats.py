@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from thbhub.domain.concepts import CBSS_MEMBER_STATES
@@ -17,7 +17,7 @@ from thbhub.stats.query import (
     query_observations,
 )
 from thbhub.web.access import Access, access
-from thbhub.web.deps import DbDep, SettingsDep, TemplatesDep
+from thbhub.web.deps import CLEAN, MAX_VALUES, DbDep, SettingsDep, TemplatesDep, Word
 from thbhub.web.vega import bundle
 
 router = APIRouter(include_in_schema=False)
@@ -42,8 +42,8 @@ def explore(
     request: Request,
     db: DbDep,
     templates: TemplatesDep,
-    indicator: str = Query("victims", max_length=64),
-    country: list[str] = Query([]),
+    indicator: str = Query("victims", max_length=64, pattern=CLEAN),
+    country: list[Word] = Query([], max_length=MAX_VALUES),
     year_from: int | None = Query(None, alias="from", ge=1900, le=2100),
     year_to: int | None = Query(None, alias="to", ge=1900, le=2100),
     # The page draws one series per value of a single dimension (years run along the x axis).
@@ -125,7 +125,12 @@ def countries(request: Request, db: DbDep, templates: TemplatesDep) -> HTMLRespo
 
 @router.get("/countries/{code}", response_class=HTMLResponse)
 @access(Access.public)
-def country(request: Request, code: str, db: DbDep, templates: TemplatesDep) -> HTMLResponse:
+def country(
+    request: Request,
+    db: DbDep,
+    templates: TemplatesDep,
+    code: str = Path(max_length=16, pattern=CLEAN),
+) -> HTMLResponse:
     profile = country_profile(db, code)
     return templates.TemplateResponse(
         request, "country.html", {"p": profile, "states": member_states(db)}

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse
 
 from thbhub.domain.concepts import LANGUAGES
 from thbhub.taxonomy import service
 from thbhub.web.access import Access, access
-from thbhub.web.deps import DbDep, TemplatesDep
+from thbhub.web.deps import CLEAN, DbDep, TemplatesDep
 
 router = APIRouter(include_in_schema=False)
 
@@ -47,7 +47,12 @@ def topics(
 
 @router.get("/topics/{concept_id}", response_class=HTMLResponse)
 @access(Access.public)
-def topic(request: Request, concept_id: str, db: DbDep, templates: TemplatesDep) -> HTMLResponse:
+def topic(
+    request: Request,
+    db: DbDep,
+    templates: TemplatesDep,
+    concept_id: str = Path(max_length=200, pattern=CLEAN),
+) -> HTMLResponse:
     concept = service.get_concept(db, concept_id)
     return templates.TemplateResponse(
         request,
