@@ -50,7 +50,7 @@ def _params(route: APIRoute) -> list[tuple[str, Any, str]]:
 def _core(annotation: Any) -> Any:
     """``X`` of ``X | None``."""
     args = [a for a in typing.get_args(annotation) if a is not type(None)]
-    if typing.get_origin(annotation) in (typing.Union, getattr(__import__("types"), "UnionType")):
+    if typing.get_origin(annotation) in (typing.Union, __import__("types").UnionType):
         return args[0] if len(args) == 1 else annotation
     return annotation
 
