@@ -15,7 +15,6 @@ takes to parse it.  The traps of the real file are handled here:
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 from datetime import date
@@ -23,6 +22,7 @@ from pathlib import Path
 
 import polars as pl
 
+from thbhub import csvio
 from thbhub.cases.ctdc_columns import (
     EXTRA,
     MASK,
@@ -102,7 +102,7 @@ def read(path: Path, vocab: Vocab, *, name: str | None = None) -> Parsed:
     file = name or path.name
     sample = read_sample(path)
     separator = sniff_delimiter(sample)
-    header = next(csv.reader(io.StringIO(sample), delimiter=separator), [])
+    header = next(csvio.reader(io.StringIO(sample), file, delimiter=separator), [])
     check_unique_header(header, file, 1)
     ragged = cell_counts(path, separator)  # reported per row below
     try:

@@ -7,15 +7,15 @@ docs/cases.md ("CTDC to HTCDS"); what HTCDS cannot express goes to ``thb_*`` col
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from thbhub import csvio
 from thbhub.cases.htcds_events import htcds_columns
 from thbhub.cases.htcds_fields import FIELDS, INDUSTRY
-from thbhub.cases.spreadsheet import FORMULA_STARTS, csv_text
+from thbhub.cases.spreadsheet import FORMULA_STARTS
 from thbhub.domain.cases import (
     FORM_CODES,
     MEANS_CODES,
@@ -226,12 +226,10 @@ def write_htcds(rows: Sequence[dict[str, Any]], path: Path) -> int:
         wb.save(path)
     else:
         with path.open("w", encoding="utf-8", newline="") as fh:
-            writer = csv.writer(fh)
+            writer = csvio.writer(fh)
             writer.writerow(columns)
             for m in mapped:
-                writer.writerow(
-                    ["" if m.get(c) is None else csv_text(_text(m.get(c), ";")) for c in columns]
-                )
+                writer.writerow(["" if m.get(c) is None else _text(m.get(c), ";") for c in columns])
     return len(mapped)
 
 
@@ -399,9 +397,9 @@ def ctdc_row(r: dict[str, Any], index: int) -> dict[str, str]:
 
 def write_ctdc(rows: Sequence[dict[str, Any]], path: Path) -> int:
     with path.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh)
+        writer = csvio.writer(fh)
         writer.writerow(CTDC_COLUMNS)
         for i, r in enumerate(rows, start=1):
             out = ctdc_row(r, i)  # has every column, and only those
-            writer.writerow([csv_text(out[c]) for c in CTDC_COLUMNS])
+            writer.writerow([out[c] for c in CTDC_COLUMNS])
     return len(rows)

@@ -3,15 +3,14 @@ audited): the same calls serve the CLI, the API and the pages."""
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import Any
 
+from thbhub import csvio
 from thbhub.access import audit
 from thbhub.cases.export import CTDC_COLUMNS, write_ctdc, write_htcds
 from thbhub.cases.htcds_template import TEMPLATES, country_names_for_template, write_template
 from thbhub.cases.service import FORMATS, _check_read, quarantine, resolve_org
-from thbhub.cases.spreadsheet import csv_text
 from thbhub.domain.errors import UserError
 from thbhub.domain.principals import Principal
 from thbhub.storage import Database
@@ -155,7 +154,7 @@ def export_quarantine(
         columns.append("thb_PersonKey")
     columns += ["thb_QuarantineId", "thb_Problems"]
     with path.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=columns)
+        writer = csvio.DictWriter(fh, fieldnames=columns)
         writer.writeheader()
         for r in rows:
             problems = "; ".join(
@@ -165,5 +164,5 @@ def export_quarantine(
             extra = {"thb_QuarantineId": r["id"], "thb_Problems": problems}
             if not fmt.startswith("ctdc"):
                 extra["thb_PersonKey"] = r["person_key"] or ""
-            writer.writerow({k: csv_text(v) for k, v in {**r["cells"], **extra}.items()})
+            writer.writerow({**r["cells"], **extra})
     return {"file": str(path), "rows": len(rows), "format": fmt}

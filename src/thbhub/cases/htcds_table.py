@@ -8,6 +8,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from thbhub import csvio
 from thbhub.cases.htcds_fields import ALIASES, BY_NAME, FIELDS, REPEATED, XLSFORM_META
 from thbhub.cases.spreadsheet import from_csv_text
 from thbhub.cases.vocab import norm
@@ -74,7 +75,7 @@ def load_rows(path: Path) -> tuple[str | None, list[tuple[int, list[str | None]]
     delimiter = sniff_delimiter(read_sample(path))
     try:
         with path.open(encoding="utf-8-sig", newline="") as fh:
-            reader = csv.reader(fh, delimiter=delimiter)
+            reader = csvio.reader(fh, path.name, delimiter=delimiter)
             return None, [(i, [cell(v) for v in r]) for i, r in enumerate(reader, start=1)]
     except csv.Error as exc:
         raise UserError(f"{path.name}: not a readable CSV file ({exc})") from exc

@@ -25,7 +25,7 @@ from thbhub.cases.parsed import Parsed
 from thbhub.cases.pseudonym import organisation_key
 from thbhub.cases.vocab import Vocab
 from thbhub.domain.cases import MAIN_FORMS, Problem
-from thbhub.domain.errors import NotFoundError, PermissionDenied, UserError
+from thbhub.domain.errors import NotFoundError, PermissionDenied, UserError, shown_value
 from thbhub.domain.principals import Principal, Role
 from thbhub.domain.publication import moves
 from thbhub.ingest.registry import Progress, no_progress
@@ -57,7 +57,7 @@ class CaseFileRejected(UserError):
     def __init__(self, file: str, problems: list[Problem], rows: int) -> None:
         self.problems = problems
         first = problems[0]
-        shown = "" if first.value is None else f" (value {first.value!r})"
+        shown = shown_value(first.value)
         super().__init__(
             f"{file}: rejected, nothing stored: {len(problems)} problem(s) in {rows} row(s), "
             f"first row {first.row}, column {first.column!r}: {first.rule}{shown}; fix them "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import sys
@@ -14,6 +13,8 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.table import Table
+
+from thbhub import csvio
 
 
 class Format(StrEnum):
@@ -58,7 +59,7 @@ def emit(
     cols = list(columns) if columns else _columns(rows)
     if fmt is Format.csv:
         buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
+        writer = csvio.writer(buf, lineterminator="\n")  # formula-safe, like every CSV
         writer.writerow(cols)
         for row in rows:
             writer.writerow([_cell(row.get(c)) for c in cols])

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from thbhub.domain.errors import shown_value
+
 
 class ValueStatus(StrEnum):
     """Why a field has (or lacks) a value; maps onto the observation model's statuses."""
@@ -198,8 +200,9 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.file}" + (f", sheet {self.sheet!r}" if self.sheet else "")
-        shown = "" if self.value is None else f" (value {self.value!r})"
-        return f"{where}, row {self.row}, column {self.column!r}: {self.rule}{shown}"
+        return (
+            f"{where}, row {self.row}, column {self.column!r}: {self.rule}{shown_value(self.value)}"
+        )
 
 
 # --- fallback code tables (used when the taxonomy has no mapping for a code) -------------

@@ -8,6 +8,22 @@ web app turns it into a 4xx response.  Anything else is a bug.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
+
+#: Longest cell text echoed in a message (a 2 MB cell is not printed back).
+SHOWN = 40
+
+
+def shown(text: str) -> str:
+    """A cell's text as echoed in a message: cut to :data:`SHOWN` characters."""
+    return text if len(text) <= SHOWN else f"{text[: SHOWN - 3]}... ({len(text):,} characters)"
+
+
+def shown_value(value: Any) -> str:
+    """`` (value '...')`` for a message, cut like :func:`shown`; empty for ``None``."""
+    if value is None:
+        return ""
+    return f" (value {shown(value)!r})" if isinstance(value, str) else f" (value {value!r})"
 
 
 class UserError(Exception):

@@ -10,12 +10,12 @@ or given with the `table` option.
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from thbhub import csvio
 from thbhub.domain.errors import Location, ValidationError
 from thbhub.domain.observations import EUROSTAT_FLAGS, TOTAL, Cell, parse_eurostat_cell
 from thbhub.ingest.registry import ImportSummary, Progress, no_progress, register
@@ -243,7 +243,7 @@ def parse_sdmx_csv(path: Path, ctx: _Context, header: list[str]) -> Parsed:
     rows: list[ParsedRow] = []
     read = 0
     with path.open(encoding="utf-8-sig", newline="") as fh:
-        reader = csv.reader(fh)
+        reader = csvio.reader(fh, path.name)
         next(reader)
         for line_no, rec in enumerate(reader, start=2):
             if not any(rec):
@@ -279,13 +279,13 @@ def _sdmx_header(path: Path) -> list[str] | None:
     with path.open(encoding="utf-8-sig", newline="") as fh:
         first = fh.readline()
     if "TIME_PERIOD" in first and "OBS_VALUE" in first and "\t" not in first:
-        return next(csv.reader([first]))
+        return next(csvio.reader([first], path.name))
     return None
 
 
 def _sdmx_table(path: Path) -> str | None:
     with path.open(encoding="utf-8-sig", newline="") as fh:
-        reader = csv.DictReader(fh)
+        reader = csvio.DictReader(fh, path.name)
         first = next(reader, None)
     if not first:
         return None

@@ -11,13 +11,13 @@ and names in the code column (resolved through UNODC's codes).
 
 from __future__ import annotations
 
-import csv
 import re
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
+from thbhub import csvio
 from thbhub.domain.errors import Location, UserError, ValidationError
 from thbhub.domain.observations import TOTAL, Cell, parse_unodc_value
 from thbhub.ingest.registry import ImportSummary, Progress, no_progress, register
@@ -109,7 +109,7 @@ def _read_excel(path: Path) -> _Table:
 def _read_csv(path: Path) -> _Table:
     require_utf8(path)
     with path.open(encoding="utf-8-sig", newline="") as fh:
-        head = [row for _, row in zip(range(10), csv.reader(fh), strict=False)]
+        head = [row for _, row in zip(range(10), csvio.reader(fh, path.name), strict=False)]
     h = _find_header(head, Location(path.name, None, 1))
     check_unique_header(head[h], path.name, h + 1)
     try:

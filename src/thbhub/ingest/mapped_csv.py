@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticError
 
+from thbhub import csvio
 from thbhub.domain.errors import Location, UserError, ValidationError
 from thbhub.domain.observations import (
     DIMENSIONS,
@@ -272,7 +273,7 @@ def parse_mapped_csv(
             delimiter = csv.Sniffer().sniff(lines[0], delimiters=",;\t").delimiter
         except csv.Error:
             delimiter = ","
-    reader = csv.DictReader(lines, delimiter=delimiter)
+    reader = csvio.DictReader(lines, path.name, first_row=mapping.header_row, delimiter=delimiter)
     header = list(reader.fieldnames or [])
     check_unique_header(header, path.name, mapping.header_row)
     wanted = [f.column for f in (mapping.indicator, mapping.country, mapping.year, mapping.value)]

@@ -20,20 +20,13 @@ import math
 from collections.abc import Sequence
 from pathlib import Path
 
-from thbhub.domain.errors import Location, UserError, ValidationError
+from thbhub.domain.errors import Location, UserError, ValidationError, shown
 from thbhub.domain.observations import Cell
 
 YEAR_MIN = 1900
 YEAR_MAX = 2100
 #: More than the world's population: no count of people or cases can exceed it.
 MAX_COUNT = 10_000_000_000
-#: Longest cell text echoed in a message (a 2 MB cell is not printed back).
-SHOWN = 40
-
-
-def shown(text: str) -> str:
-    """A cell's text as echoed in a message: cut to :data:`SHOWN` characters."""
-    return text if len(text) <= SHOWN else f"{text[: SHOWN - 3]}... ({len(text):,} characters)"
 
 
 def year_rule() -> str:

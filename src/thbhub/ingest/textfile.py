@@ -9,9 +9,9 @@ row it fails on; a semicolon file is simply read as one.
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
+from thbhub import csvio
 from thbhub.domain.errors import UserError
 
 _BLOCK = 1 << 20
@@ -76,7 +76,7 @@ def cell_counts(path: Path, delimiter: str) -> dict[int, int]:
         return {}
     out: dict[int, int] = {}
     with path.open(encoding="utf-8-sig", newline="") as fh:
-        reader = csv.reader(fh, delimiter=delimiter)
+        reader = csvio.reader(fh, path.name, delimiter=delimiter)
         width = len(next(reader, []))
         for row_number, row in enumerate(reader, start=2):
             if row and len(row) != width:

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import polars as pl
 
-from thbhub.cases.spreadsheet import csv_text
+from thbhub import csvio
 from thbhub.domain.errors import UserError
 from thbhub.ingest.rules import check_unique_header, require_file
 from thbhub.ingest.textfile import (
@@ -243,7 +243,7 @@ def read_records(path: Path) -> pl.DataFrame:
         raise UserError(f"{path.name}: the file is empty")
     delimiter = sniff_delimiter(sample)
     with path.open(encoding="utf-8-sig", newline="") as fh:
-        header = next(csv.reader(fh, delimiter=delimiter), [])
+        header = next(csvio.reader(fh, path.name, delimiter=delimiter), [])
     check_unique_header(header, path.name, 1)
     if "\x00" in sample:
         raise UserError(f"{path.name}: contains NUL bytes: not a text CSV file")
@@ -256,7 +256,7 @@ def read_records(path: Path) -> pl.DataFrame:
         )
     columns: list[list[str | None]] = [[] for _ in header]
     with path.open(encoding="utf-8-sig", newline="") as fh:
-        reader = csv.reader(fh, delimiter=delimiter, strict=True)
+        reader = csvio.reader(fh, path.name, delimiter=delimiter, strict=True)
         next(reader, None)
         last = reader.line_num  # the line the previous record ended on
         while True:
@@ -320,10 +320,10 @@ def open_private(path: Path) -> int:
 def write_csv(frame: pl.DataFrame, path: Path) -> Path:
     """``frame`` as CSV, every cell through :func:`csv_text`, mode 0600."""
     with os.fdopen(open_private(path), "w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow([csv_text(c) for c in frame.columns])
+        writer = csvio.writer(fh)
+        writer.writerow(frame.columns)
         for row in frame.iter_rows():
-            writer.writerow(["" if v is None else csv_text(str(v)) for v in row])
+            writer.writerow(["" if v is None else str(v) for v in row])
     return path
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from thbhub import csvio
 
 
 def _flat(row: dict[str, Any]) -> dict[str, Any]:
@@ -27,7 +28,7 @@ def _columns(rows: list[dict[str, Any]]) -> list[str]:
 def to_csv(rows: list[dict[str, Any]]) -> bytes:
     buf = io.StringIO()
     cols = _columns(rows) or ["indicator", "country", "year", "value", "status"]
-    writer = csv.DictWriter(buf, fieldnames=cols, lineterminator="\n")
+    writer = csvio.DictWriter(buf, fieldnames=cols, lineterminator="\n")
     writer.writeheader()
     for row in rows:
         writer.writerow({k: "" if v is None else v for k, v in _flat(row).items()})
