@@ -157,3 +157,32 @@ def test_streamed_body_over_the_limit(settings: Settings, db: Database) -> None:
     )
     assert r.status_code == 413 and "limit" in r.json()["error"]["message"]
     assert stored == []
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+@pytest.mark.parametrize(
+    "name", ["C:\\x.csv", "c:\\Users\\me\\cases.csv", "\\\\server\\share\\x.csv", "D:x.csv"]
+)
+def test_windows_paths_are_refused_though_the_parser_cuts_them(
+    settings: Settings, db: Database, name: str
+) -> None:
+    """The multipart parser hands ``C:\\x.csv`` to the route as ``x.csv``; the guard reads
+    the name the client sent and refuses the path, as docs/access.md says."""
+    world = build_world(settings, db)
+    stored: list[Any] = []
+    client = _app_with_upload(settings, db, stored)
+    r = client.post(
+        "/api/v1/test-upload",
+        headers=bearer(world, "contributor"),
+        files={"file": (name, b"a,b\n1,2\n")},
+    )
+    assert r.status_code == 422, r.text
+    assert "contains a path" in r.json()["error"]["message"]
+    assert stored == []
+    # A plain name, non-ASCII letters included, still passes.
+    r = client.post(
+        "/api/v1/test-upload",
+        headers=bearer(world, "contributor"),
+        files={"file": ("Łódź 2024.csv", b"a,b\n1,2\n")},
+    )
+    assert r.status_code == 200 and r.json()["name"] == "Łódź 2024.csv"

@@ -71,6 +71,29 @@ def safe_filename(name: str | None, suffixes: Collection[str] = ()) -> str:
     return clean
 
 
+_FILENAME = re.compile(r'(?:^|;)\s*filename\s*=\s*("(?:[^"]*)"|[^;]*)', re.IGNORECASE)
+
+
+def sent_filename(upload: UploadFile) -> str | None:
+    """The file name as the client sent it in the part's Content-Disposition.
+
+    The multipart parser keeps only what follows the last backslash of a Windows path
+    (``C:\\x.csv`` and ``\\\\host\\x.csv`` arrive as ``x.csv``, an Internet Explorer
+    habit), which would hide the path from :func:`safe_filename`; so the name is read again
+    from the raw header, and the parsed one is used only when the header has none."""
+    disposition = upload.headers.get("content-disposition", "") if upload.headers else ""
+    found = _FILENAME.search(disposition)
+    if found is None:
+        return upload.filename
+    raw = found.group(1).strip()
+    if len(raw) >= 2 and raw[0] == raw[-1] == '"':
+        raw = raw[1:-1]
+    try:  # header bytes arrive decoded as Latin-1; clients send names in UTF-8
+        return raw.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return raw
+
+
 def _fit(name: str, limit: int = _NAME_BYTES) -> str:
     """``name`` shortened to ``limit`` bytes of UTF-8 by cutting its stem, so that a long
     name keeps its suffix (which decides how the file is read) and fits any file system."""
@@ -96,6 +119,9 @@ async def received_upload(
     upload: UploadFile, settings: Settings, suffixes: Collection[str] = ()
 ) -> AsyncIterator[SavedUpload]:
     name = safe_filename(upload.filename, suffixes)
+    sent = sent_filename(upload)
+    if sent is not None and sent != upload.filename:
+        safe_filename(sent)  # refuses the path the multipart parser cut off
     limit = int(settings.max_upload_mb * 1024 * 1024)
     workdir = Path(tempfile.mkdtemp(prefix="thbhub-upload-"))
     try:
