@@ -78,9 +78,26 @@ def browser_page(user_data: Path) -> Iterator[Any]:
                 else None
             ),
         )
+        # Every page the tests load is also checked against the Content-Security-Policy
+        # (web/headers.py): a blocked script, style or eval fails the test that caused it.
+        violations: list[str] = []
+        page.add_init_script(
+            "document.addEventListener('securitypolicyviolation', function (e) {"
+            " console.error('CSP violation: ' + e.violatedDirective + ' blocked '"
+            " + (e.blockedURI || 'inline') + ' in ' + e.documentURI); });"
+        )
+        page.on(
+            "console",
+            lambda m: (
+                violations.append(m.text)
+                if "CSP violation" in m.text or "Content Security Policy" in m.text
+                else None
+            ),
+        )
         try:
             yield page
         finally:
             context.close()
             browser.close()
         assert not outside, f"requests left 127.0.0.1: {outside}"
+        assert not violations, f"Content-Security-Policy violations: {violations}"

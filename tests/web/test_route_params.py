@@ -22,7 +22,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
-from access_support import World, bearer, build_world
+from access_support import World, bearer, browser_client, build_world, csrf_of
 from thbhub.settings import Settings
 from thbhub.storage import Database
 from thbhub.storage.schema import MAX_ID
@@ -197,3 +197,43 @@ def test_the_reported_crashes(settings: Settings, db: Database, world: World) ->
     assert response.status_code == 422, response.text
     assert client.get("/topics/%00").status_code == 422
     assert client.get("/api/v1/observations", params={"country": "L\x00"}).status_code == 422
+
+
+def test_control_characters_in_bodies_are_refused(
+    settings: Settings, db: Database, world: World
+) -> None:
+    """The texts of JSON bodies and forms that are stored: NUL is a 4xx, not a 500."""
+    client = TestClient(create_app(settings, db))
+    admin, contributor = bearer(world, "admin"), bearer(world, "contributor")
+    bad = "a\x00b"
+    calls = [
+        ("/api/v1/organisations", admin, {"name": bad}),
+        ("/api/v1/users", admin, {"email": "x@y.lt", "organisation": bad, "role": "analyst"}),
+        ("/api/v1/users", admin, {"email": bad, "organisation": "Beta NGO", "role": "analyst"}),
+        ("/api/v1/tokens", contributor, {"name": bad}),
+        (
+            "/api/v1/agreements",
+            contributor,
+            {"grantee": "Beta NGO", "until": "2027-01-01", "purpose": "why " + bad},
+        ),
+        (
+            "/api/v1/agreements",
+            contributor,
+            {"grantee": bad, "until": "2027-01-01", "purpose": "x"},
+        ),
+        ("/api/v1/publication/case_import/1", contributor, {"state": "submitted", "note": bad}),
+    ]
+    for url, headers, body in calls:
+        response = client.post(url, json=body, headers=headers)
+        assert 400 <= response.status_code < 500, (url, body, response.text[:300])
+    # Forms: the log-in form, anonymous, and the admin's.
+    anonymous = TestClient(create_app(settings, db))
+    token = csrf_of(anonymous.get("/login").text)
+    response = anonymous.post(
+        "/login", data={"email": bad, "password": "x" * 10, "csrf_token": token, "next": "/"}
+    )
+    assert 400 <= response.status_code < 500, response.text[:300]
+    admin_page = browser_client(create_app(settings, db), world, "admin")
+    token = csrf_of(admin_page.get("/admin").text)
+    response = admin_page.post("/admin/organisations", data={"name": bad, "csrf_token": token})
+    assert 400 <= response.status_code < 500, response.text[:300]

@@ -21,6 +21,7 @@ from thbhub.web.access import verify_routes_declared
 from thbhub.web.auth import install_auth
 from thbhub.web.errors import install_error_handlers
 from thbhub.web.flash import install_flash
+from thbhub.web.headers import install_security_headers
 from thbhub.web.openapi import install_openapi
 
 _HERE = Path(__file__).parent
@@ -60,6 +61,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     install_flash(app)  # inside the auth middleware: needs the session it identified
     install_auth(app)  # identifies the caller and enforces each route's declared access
     app.add_middleware(NoStore)  # outermost: also covers the auth middleware's refusals
+    install_security_headers(app)  # CSP, frame, sniffing, referrer (web/headers.py)
     install_openapi(app)
     return app
 

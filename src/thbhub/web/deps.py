@@ -51,6 +51,8 @@ IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
 #: Text in a path or query string carries no control character: NUL is refused by
 #: PostgreSQL (a 500 otherwise) and none belongs in an identifier, a code or a filter.
 CLEAN = r"^[^\x00-\x1f\x7f]*$"
+#: The same for a text of several lines (a purpose, a note): tabs and line breaks allowed.
+CLEAN_LINES = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 #: One value of a repeated query parameter (``?country=LT&country=LV``).
 Word = Annotated[str, StringConstraints(max_length=200, pattern=CLEAN)]
 #: How many values a repeated query parameter takes.

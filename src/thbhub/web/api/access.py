@@ -10,12 +10,12 @@ from pydantic import BaseModel, Field
 
 from thbhub.access import agreements, audit, auth, publication, users
 from thbhub.web.access import Access, access
-from thbhub.web.deps import CLEAN, DbDep, IdPath, PrincipalDep
+from thbhub.web.deps import CLEAN, CLEAN_LINES, DbDep, IdPath, PrincipalDep
 
 router = APIRouter(prefix="/api/v1", tags=["access"])
 
 Row = dict[str, Any]
-_NAME = Field(min_length=1, max_length=200)
+_NAME = Field(min_length=1, max_length=200, pattern=CLEAN)
 
 
 class OrganisationIn(BaseModel):
@@ -25,14 +25,14 @@ class OrganisationIn(BaseModel):
 
 
 class UserIn(BaseModel):
-    email: str = Field(min_length=3, max_length=320)
+    email: str = Field(min_length=3, max_length=320, pattern=CLEAN)
     organisation: str = _NAME
     role: Literal["contributor", "analyst", "admin"]
     password: str | None = Field(None, min_length=10, max_length=200)
 
 
 class TokenIn(BaseModel):
-    name: str = Field("token", max_length=100)
+    name: str = Field("token", max_length=100, pattern=CLEAN)
     days: int = Field(90, ge=1, le=auth.MAX_TOKEN_DAYS)
     scopes: list[Literal["read", "write"]] = Field(default=["read"], min_length=1)
 
@@ -40,13 +40,13 @@ class TokenIn(BaseModel):
 class AgreementIn(BaseModel):
     grantee: str = _NAME
     until: date
-    purpose: str = Field(min_length=3, max_length=2000)
+    purpose: str = Field(min_length=3, max_length=2000, pattern=CLEAN_LINES)
     object_type: Literal["case_records"] = "case_records"
 
 
 class StateIn(BaseModel):
     state: Literal["draft", "submitted", "published", "withdrawn"]
-    note: str | None = Field(None, max_length=2000)
+    note: str | None = Field(None, max_length=2000, pattern=CLEAN_LINES)
 
 
 def _public_user(row: Row) -> Row:

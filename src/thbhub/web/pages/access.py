@@ -14,7 +14,15 @@ from thbhub.domain.principals import Role
 from thbhub.web import flash
 from thbhub.web.access import Access, access
 from thbhub.web.auth import new_anonymous_payload, session_cookie
-from thbhub.web.deps import CLEAN, DbDep, IdPath, PrincipalDep, SettingsDep, TemplatesDep
+from thbhub.web.deps import (
+    CLEAN,
+    CLEAN_LINES,
+    DbDep,
+    IdPath,
+    PrincipalDep,
+    SettingsDep,
+    TemplatesDep,
+)
 from thbhub.web.flash import Flash
 
 router = APIRouter(include_in_schema=False)
@@ -46,9 +54,9 @@ def login(
     db: DbDep,
     settings: SettingsDep,
     templates: TemplatesDep,
-    email: str = Form(max_length=320),
+    email: str = Form(max_length=320, pattern=CLEAN),
     password: str = Form(max_length=1000),
-    next: str = Form("/", max_length=2000),
+    next: str = Form("/", max_length=2000, pattern=CLEAN),
 ) -> Response:
     address = request.client.host if request.client else None
     try:
@@ -125,7 +133,7 @@ def account_token(
     request: Request,
     db: DbDep,
     principal: PrincipalDep,
-    name: str = Form("token", max_length=100),
+    name: str = Form("token", max_length=100, pattern=CLEAN),
     days: int = Form(90, ge=1, le=auth.MAX_TOKEN_DAYS),
     write: bool = Form(False),
 ) -> Response:
@@ -223,9 +231,9 @@ def agreements_grant(
     db: DbDep,
     templates: TemplatesDep,
     principal: PrincipalDep,
-    grantee: str = Form(max_length=200),
+    grantee: str = Form(max_length=200, pattern=CLEAN),
     until: date = Form(),
-    purpose: str = Form(max_length=2000),
+    purpose: str = Form(max_length=2000, pattern=CLEAN_LINES),
 ) -> Response:
     try:
         row = agreements.grant(db, principal, grantee, until, purpose)

@@ -63,9 +63,9 @@ def admin_add_organisation(
     db: DbDep,
     templates: TemplatesDep,
     principal: PrincipalDep,
-    name: str = Form(max_length=200),
-    country: str = Form("", max_length=2),
-    kind: str = Form("agency", max_length=20),
+    name: str = Form(max_length=200, pattern=CLEAN),
+    country: str = Form("", max_length=2, pattern=CLEAN),
+    kind: str = Form("agency", max_length=20, pattern=CLEAN),
 ) -> Response:
     try:
         row = users.add_organisation(db, principal, name, country or None, kind)
@@ -85,9 +85,9 @@ def admin_add_user(
     db: DbDep,
     templates: TemplatesDep,
     principal: PrincipalDep,
-    email: str = Form(max_length=320),
-    organisation: str = Form(max_length=200),
-    role: str = Form(max_length=20),
+    email: str = Form(max_length=320, pattern=CLEAN),
+    organisation: str = Form(max_length=200, pattern=CLEAN),
+    role: str = Form(max_length=20, pattern=CLEAN),
     password: str = Form(max_length=1000),
 ) -> Response:
     try:

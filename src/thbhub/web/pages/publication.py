@@ -13,12 +13,12 @@ from fastapi.responses import RedirectResponse, Response
 from thbhub.access import publication
 from thbhub.cases.publication import move_import
 from thbhub.web.access import Access, access
-from thbhub.web.deps import DbDep, IdPath, PrincipalDep
+from thbhub.web.deps import CLEAN, CLEAN_LINES, DbDep, IdPath, PrincipalDep
 
 router = APIRouter(include_in_schema=False)
 
-StateForm = Annotated[str, Form(max_length=12)]
-NoteForm = Annotated[str, Form(max_length=2000)]
+StateForm = Annotated[str, Form(max_length=12, pattern=CLEAN)]
+NoteForm = Annotated[str, Form(max_length=2000, pattern=CLEAN_LINES)]
 ObjectType = Annotated[str, Path(pattern=r"^[a-z_]{1,40}$")]
 
 

@@ -5,7 +5,16 @@
     document.querySelectorAll("div.chart[data-spec]").forEach(function (el) {
       var source = document.getElementById(el.dataset.spec);
       if (!source || typeof vegaEmbed !== "function") return;
-      vegaEmbed(el, JSON.parse(source.textContent), { actions: false, renderer: "svg" })
+      // ast: Vega's expression interpreter instead of `new Function` (the CSP allows no
+      // eval); no style sheets injected (the CSP allows no inline style: hub.css has them).
+      var options = {
+        actions: false,
+        renderer: "svg",
+        ast: true,
+        defaultStyle: false,
+        tooltip: { disableDefaultStyle: true },
+      };
+      vegaEmbed(el, JSON.parse(source.textContent), options)
         .then(function () { el.dataset.rendered = "true"; })
         .catch(function (err) { el.textContent = "The chart could not be drawn: " + err; });
     });
