@@ -23,8 +23,9 @@ from thbhub.storage import Database
 MARKER = "alpha-private"
 PASSWORD = "correct horse battery"
 #: The callers every matrix and schemathesis test runs as.  "foreign" is a contributor of
-#: another organisation than the one owning the test rows.
-PRINCIPALS = ("public", "contributor", "analyst", "admin", "foreign")
+#: another organisation than the one owning the test rows; "pending" an analyst of the
+#: owning organisation that an admin created and the organisation has not approved.
+PRINCIPALS = ("public", "contributor", "analyst", "admin", "foreign", "pending")
 
 
 @dataclass
@@ -78,6 +79,12 @@ def build_world(settings: Settings, db: Database) -> World:
     user_ids = {}
     for who, email in emails.items():
         user_ids[who] = users.add_user(db, op, email, org_of[who], role_of[who], PASSWORD)["id"]
+    # An analyst of Alpha created by an admin on the web: pending until Alpha approves it.
+    emails["pending"] = "pending@alpha.lt"
+    admin = Principal(Role.admin, user_ids["admin"], emails["admin"], orgs["sec"], "web")
+    user_ids["pending"] = users.add_user(
+        db, admin, emails["pending"], "Alpha Agency", "analyst", PASSWORD
+    )["id"]
     world = World(settings, db, orgs, emails, user_ids)
     for who, email in emails.items():
         row = auth.create_token(db, op, email, days=30, scopes=("read", "write"), name=who)

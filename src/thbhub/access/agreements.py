@@ -124,6 +124,9 @@ def list_agreements(
             org_id = find_organisation(conn, organisation)["id"] if organisation else None
         elif principal.organisation_id is None:
             raise PermissionDenied("log in to see your organisation's sharing agreements")
+        elif principal.role not in (Role.contributor, Role.analyst):
+            # A pending account (not approved by its organisation) sees nothing of it.
+            return []
         else:
             org_id = principal.organisation_id
         rows = q.agreement_rows(conn, org_id)
