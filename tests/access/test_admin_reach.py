@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 from access_support import PASSWORD, csrf_of, login, page_csrf
 from case_support import ctdc_row, write_ctdc
 from thbhub.access import audit, auth, users
+from thbhub.domain.errors import PermissionDenied
 from thbhub.settings import Settings
 from thbhub.storage import Database
 from thbhub.web.app import create_app
@@ -222,3 +223,12 @@ def test_the_operator_at_the_shell_is_trusted(db: Database, app: FastAPI) -> Non
     pending = users.add_user(db, admin, SPY, "Police PL", "analyst", SPY_PASSWORD)
     assert pending["approved_at"] is None
     assert users.approve(db, users.operator(), SPY)["approved_by"].startswith("cli:")
+
+
+def test_an_admin_on_the_web_makes_no_token_for_another_user(db: Database, app: FastAPI) -> None:
+    """A token is a credential: the service refuses an admin principal (not the operator)
+    a token for someone else, whatever route might call it."""
+    admin = auth.principal_of(_user(db, ADMIN), "web", None)
+    with pytest.raises(PermissionDenied):
+        auth.create_token(db, admin, BOSS)
+    assert auth.create_token(db, users.operator(), BOSS)["token"].startswith("thb_")

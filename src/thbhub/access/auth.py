@@ -233,7 +233,7 @@ def create_token(
 ) -> dict[str, Any]:
     """Create an API token; the returned ``token`` is shown once and never stored.
 
-    Users create tokens for themselves; admins (and the operator) for anyone.
+    Users create tokens for themselves; the operator (``thbhub tokens create``) for anyone.
     """
     if principal.is_public:
         raise AuthenticationRequired("log in to create an API token")
@@ -249,6 +249,11 @@ def create_token(
         user = get_user(conn, email if email is not None else principal.user_id or 0)
         if user["id"] != principal.user_id:
             require_admin(principal)
+            # A token is a credential: an administrator on the web holding one for another
+            # user would read what that user reads.  Only the operator at the shell (who holds
+            # the database anyway) makes tokens for others.
+            if principal.origin != "cli":
+                raise PermissionDenied("API tokens are created by their own user")
         if user["disabled"]:
             raise UserError(f"user {user['email']!r} is disabled")
         values = {
