@@ -31,6 +31,7 @@ from thbhub.domain.publication import moves
 from thbhub.ingest.registry import Progress, no_progress
 from thbhub.ingest.rules import require_file
 from thbhub.ingest.textfile import read_sample, require_utf8, sniff_delimiter
+from thbhub.ingest.workbook import DEFAULT_LIMITS, SheetLimits
 from thbhub.settings import Settings
 from thbhub.storage import Database
 from thbhub.storage import cases as store
@@ -84,7 +85,7 @@ def _check_read(conn: Connection, principal: Principal, org_id: int) -> None:
         raise PermissionDenied("you may not read this organisation's case records")
 
 
-def detect_format(path: Path) -> str:
+def detect_format(path: Path, limits: SheetLimits = DEFAULT_LIMITS) -> str:
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
         return "htcds"
@@ -102,7 +103,7 @@ def detect_format(path: Path) -> str:
             f"{path.name}: row 1: a CTDC header without the required column(s) "
             f"{', '.join(missing)}; nothing was stored"
         )
-    if htcds_table.detect(path):
+    if htcds_table.detect(path, limits):
         return "htcds"
     raise UserError(
         f"{path.name}: neither an HTCDS v2.0 nor a CTDC header; give --format htcds|ctdc"
@@ -134,7 +135,14 @@ def parse_file(
         return ctdc.read(path, vocab, name=name)
     if fmt == "htcds":
         key = organisation_key(settings.secret(), org_id)
-        return htcds.read(path, vocab, key, keep_text=set(keep_text), name=name)
+        return htcds.read(
+            path,
+            vocab,
+            key,
+            keep_text=set(keep_text),
+            name=name,
+            limits=SheetLimits.from_settings(settings),
+        )
     raise UserError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
 
 
@@ -167,7 +175,7 @@ def import_cases(
     of :data:`INSERT_BATCH` rows (all in the one transaction).
     """
     require_file(path)
-    fmt = fmt or detect_format(path)
+    fmt = fmt or detect_format(path, SheetLimits.from_settings(settings))
     with db.begin() as conn:
         org_id = resolve_org(conn, org)
         if not may_write_records(principal, org_id):
@@ -287,7 +295,7 @@ def validate_file(
     name: str | None = None,
 ) -> dict[str, Any]:
     """The validation report of a file without storing anything (the upload page's check)."""
-    fmt = fmt or detect_format(path)
+    fmt = fmt or detect_format(path, SheetLimits.from_settings(settings))
     with db.connect() as conn:
         org_id = resolve_org(conn, org)
         if not may_write_records(principal, org_id):
