@@ -350,7 +350,7 @@ def list_cases(
     full: bool = False,
 ) -> list[dict[str, Any]]:
     """The owner's records, filtered; audited as a read of the rows returned."""
-    with db.begin() as conn:
+    with db.read() as conn:
         org_id = resolve_org(conn, org)
         _check_read(conn, principal, org_id)
         sex, citizenship, country, form, means = (
@@ -482,7 +482,7 @@ def _summary_frame(
 ) -> pl.DataFrame:
     """The columns of the organisation's records that counts are made from, the read
     checked and audited as one summary read."""
-    with db.begin() as conn:
+    with db.read() as conn:
         org_id = resolve_org(conn, org)
         _check_read(conn, principal, org_id)
         frame = store.record_frame(conn, org_id, columns)
@@ -526,7 +526,7 @@ def case_frame(
     """One row per record of ``org`` as a Polars DataFrame, for analysis and disclosure
     control (audited, policy-checked).  Columns: docs/cases.md.  ``state`` keeps only the
     records in that publication state, in SQL (the public tables: ``published``)."""
-    with db.begin() as conn:
+    with db.read() as conn:
         org_id = resolve_org(conn, org)
         _check_read(conn, principal, org_id)
         frame = store.record_frame(conn, org_id, _FRAME_COLUMNS, state=state)
@@ -557,7 +557,7 @@ def case_frame(
 
 def quarantine(db: Database, principal: Principal, org: str | int) -> list[dict[str, Any]]:
     """The organisation's unresolved quarantined rows with their problems (audited)."""
-    with db.begin() as conn:
+    with db.read() as conn:
         org_id = resolve_org(conn, org)
         if not may_write_records(principal, org_id):
             _check_read(conn, principal, org_id)
@@ -571,7 +571,7 @@ def quarantine(db: Database, principal: Principal, org: str | int) -> list[dict[
 def imports(db: Database, principal: Principal, org: str | int) -> list[dict[str, Any]]:
     """The organisation's imports, newest first, each with its publication state and the
     states the caller may move it to (``moves``; access.publication makes the move)."""
-    with db.begin() as conn:
+    with db.read() as conn:
         org_id = resolve_org(conn, org)
         _check_read(conn, principal, org_id)
         rows = store.import_rows(conn, org_id)
