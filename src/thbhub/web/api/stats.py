@@ -11,6 +11,7 @@ from thbhub.stats import export
 from thbhub.stats.profile import country_profile
 from thbhub.stats.query import build_query, list_datasets, query_observations
 from thbhub.web.access import Access, access
+from thbhub.web.cache import cached
 from thbhub.web.deps import MAX_ID, DbDep
 
 router = APIRouter(prefix="/api/v1", tags=["statistics"])
@@ -27,6 +28,7 @@ _MEDIA = {
     summary="Observations with status, flags and bounds; every dimension not in `by` is its total",
 )
 @access(Access.public)
+@cached
 def get_observations(
     db: DbDep,
     indicator: list[str] = Query([], description="e.g. victims or indicator:victims"),
@@ -72,6 +74,7 @@ def get_observations(
 
 @router.get("/datasets", summary="Imported statistical datasets (one per file and release)")
 @access(Access.public)
+@cached
 def get_datasets(db: DbDep) -> list[dict[str, Any]]:
     return list_datasets(db)
 
@@ -81,5 +84,6 @@ def get_datasets(db: DbDep) -> list[dict[str, Any]]:
     summary="A CBSS member state's headline series (the country page's data and chart specs)",
 )
 @access(Access.public)
+@cached
 def get_country_statistics(db: DbDep, code: str) -> dict[str, Any]:
     return country_profile(db, code)
