@@ -137,7 +137,14 @@ def _visit(client: Client, path: str, results: Results) -> None:
     results.add(path, time.perf_counter() - start, status, body)
 
 
-def _load(port: int, clients: int, seconds: float, email: str, import_cmd: list[str] | None):
+def _load(
+    port: int,
+    clients: int,
+    seconds: float,
+    email: str,
+    import_cmd: list[str] | None,
+    env: dict[str, str],
+) -> tuple[Results, float, dict[str, object]]:
     results = Results()
     stop = threading.Event()
     ready = threading.Barrier(clients + 1)
@@ -162,7 +169,7 @@ def _load(port: int, clients: int, seconds: float, email: str, import_cmd: list[
     if import_cmd is not None:
         time.sleep(min(2.0, seconds / 4))
         began = time.perf_counter()
-        done = subprocess.run(import_cmd, capture_output=True, text=True, check=False)
+        done = subprocess.run(import_cmd, capture_output=True, text=True, check=False, env=env)
         imported = {
             "code": done.returncode,
             "seconds": time.perf_counter() - began,
@@ -175,15 +182,18 @@ def _load(port: int, clients: int, seconds: float, email: str, import_cmd: list[
     return results, time.perf_counter() - start, imported
 
 
-def _baseline(port: int, repeats: int = 5) -> dict[str, tuple[float, float]]:
-    """Each public page alone: (first request, median of the next ones)."""
-    client = Client(port)
+def _baseline(port: int, email: str, repeats: int = 5) -> dict[str, tuple[float, float]]:
+    """Each page alone: (first request, median of the next ones); the contributor's pages
+    as the contributor."""
+    visitor, contributor = Client(port), Client(port)
+    contributor.log_in(email)
     alone = {}
-    for path in PUBLIC:
+    for path in (*PUBLIC, *PRIVATE):
+        who = contributor if path in PRIVATE else visitor
         times = []
         for _ in range(repeats + 1):
             start = time.perf_counter()
-            client.request("GET", path)
+            who.request("GET", path)
             times.append(time.perf_counter() - start)
         alone[path] = (times[0], statistics.median(times[1:]))
     return alone
@@ -232,8 +242,11 @@ def _run(url: str, data_dir: Path, seconds: float, sizes: list[int]) -> None:
             if time.monotonic() > deadline or server.poll() is not None:
                 raise RuntimeError(f"the server did not start: {server.stderr}")
             time.sleep(0.2)
-        alone = _baseline(port)
-        print(f"\n## {dialect}: baseline, each page alone (first request renders; then cached)")
+        alone = _baseline(port, "load@bench.example")
+        print(
+            f"\n## {dialect}: baseline, each page alone (first request renders it; then: "
+            "public pages from the cache, the contributor's rendered each time)"
+        )
         for path, (first, again) in alone.items():
             print(f"  {path:<52} first {first * 1000:7.1f} ms   then {again * 1000:6.1f} ms")
         for clients in sizes:
@@ -242,7 +255,7 @@ def _run(url: str, data_dir: Path, seconds: float, sizes: list[int]) -> None:
                 cmd = [THBHUB, "import", "cases", str(CTDC), "--org", "Load benchmark NGO"]
                 cmd += ["--again", "--quarantine", "--report", "json"]
             results, elapsed, imported = _load(
-                port, clients, seconds, "load@bench.example", [*cmd] if cmd else None
+                port, clients, seconds, "load@bench.example", cmd, env
             )
             _report(dialect, clients, results, elapsed, alone, imported, cmd is not None)
     finally:
