@@ -20,6 +20,7 @@ as the server, so they take CPU from it: the numbers are a floor.
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import random
 import re
@@ -170,10 +171,14 @@ def _load(
         time.sleep(min(2.0, seconds / 4))
         began = time.perf_counter()
         done = subprocess.run(import_cmd, capture_output=True, text=True, check=False, env=env)
+        try:
+            message = f"{json.loads(done.stdout)['rows_stored']:,} records stored"
+        except (ValueError, KeyError, TypeError):
+            message = (done.stderr or done.stdout).strip().splitlines()[-1:]
         imported = {
             "code": done.returncode,
             "seconds": time.perf_counter() - began,
-            "message": (done.stderr or done.stdout).strip().splitlines()[-1:],
+            "message": message,
         }
     time.sleep(max(0.0, seconds - (time.perf_counter() - start)))
     stop.set()
@@ -299,7 +304,7 @@ def _report(
     if with_import:
         print(
             f"  CLI import of the CTDC file during the load: exit {imported.get('code')} in "
-            f"{float(imported.get('seconds', 0)):.1f} s {imported.get('message')}"
+            f"{float(imported.get('seconds', 0)):.1f} s ({imported.get('message')})"
         )
     met = {
         "0 errors": errors == 0,

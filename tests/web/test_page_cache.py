@@ -17,7 +17,7 @@ from thbhub.settings import Settings
 from thbhub.storage import Database
 from thbhub.web.access import Access, declared_access, iter_routes
 from thbhub.web.app import create_app
-from thbhub.web.cache import PLACEHOLDER, PageCache, is_cached
+from thbhub.web.cache import PLACEHOLDER, Page, PageCache, is_cached
 
 
 def _table(client: TestClient) -> dict[str, int]:
@@ -107,3 +107,20 @@ def test_only_public_get_routes_are_cached(settings: Settings, db: Database) -> 
         assert declared_access(route.endpoint) is Access.public, route.path
         assert route.methods == {"GET"}, route.path
     assert "/api/v1/health" not in {r.path for r in marked}
+
+
+def test_the_previous_version_is_kept_aside_until_rendered_again() -> None:
+    """While the first request after a change renders a page, others for it get the copy of
+    the version before; once rendered, only the new copy is served."""
+    cache = PageCache(10)
+    key = ("http", "hub", "", "/countries/LV", "")
+    old, new = Page(200, [], b"old"), Page(200, [], b"new")
+    cache.put(1, key, old)
+    assert cache.get(1, key) == old
+    assert cache.get(2, key) is None  # version 2 seen: the old copy is no longer current
+    assert cache.previous(key) == old
+    cache.put(2, key, new)
+    assert cache.get(2, key) == new
+    assert cache.previous(key) is None
+    cache.put(1, key, old)  # a render of data that has changed since is not kept
+    assert cache.get(2, key) == new

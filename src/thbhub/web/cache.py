@@ -6,7 +6,9 @@ on the hub's data, which changes only when something is imported, published or e
 such commit moves the database's data version on (:meth:`Database.data_version`, one read of
 one row per request, so a CLI import in another process is seen at once).  Routes marked
 :func:`cached` are kept per (host, path, query) for the current version; the first request
-after a change renders again.
+after a change renders again, and requests for the same page that come while it renders get
+the previous version's copy instead of queueing (so a page is at most one render late: a
+second request made after the first one's answer always sees the new data).
 
 What is never cached: anything for a logged-in user or a bearer token (their pages carry their
 name and links, and private pages are theirs alone: they always render afresh), a response
@@ -63,12 +65,14 @@ class Page:
 
 class PageCache:
     """At most ``max_entries`` pages of the newest data version seen, least recently used
-    dropped first; pages of an older version are dropped as soon as a newer one is seen."""
+    dropped first.  When a newer version is seen, the pages of the one before are kept
+    aside (:meth:`previous`) until each is rendered again."""
 
     def __init__(self, max_entries: int) -> None:
         self.max_entries = max_entries
         self._version: int | None = None
         self._pages: OrderedDict[tuple[str, ...], Page] = OrderedDict()
+        self._previous: dict[tuple[str, ...], Page] = {}
         self._lock = threading.Lock()
         # One render per page at a time: a burst after a publication renders it once.  The
         # locks belong to the event loop that made them (a test may run several in turn).
@@ -76,6 +80,7 @@ class PageCache:
         self._loop: asyncio.AbstractEventLoop | None = None
         self.hits = 0
         self.misses = 0
+        self.stale_hits = 0
 
     def get(self, version: int, key: tuple[str, ...]) -> Page | None:
         with self._lock:
@@ -86,11 +91,20 @@ class PageCache:
                 self.hits += 1
             return page
 
+    def previous(self, key: tuple[str, ...]) -> Page | None:
+        """The page as it was at the data version before the current one, if kept."""
+        with self._lock:
+            page = self._previous.get(key)
+            if page is not None:
+                self.stale_hits += 1
+            return page
+
     def put(self, version: int, key: tuple[str, ...], page: Page) -> None:
         with self._lock:
             self._advance(version)
             if version != self._version:  # rendered from data that has changed since
                 return
+            self._previous.pop(key, None)
             self._pages[key] = page
             while len(self._pages) > self.max_entries:
                 self._pages.popitem(last=False)
@@ -107,6 +121,7 @@ class PageCache:
     def _advance(self, version: int) -> None:
         if self._version is None or version > self._version:
             self._version = version
+            self._previous = dict(self._pages)
             self._pages.clear()
 
 
@@ -130,8 +145,14 @@ class CachedPages:
             return
         token = scope["state"].get("csrf_token", "")
         page = cache.get(version, key)
+        render = cache.render_lock(key)
+        if page is None and render.locked():
+            # Another request is rendering this page for the new version: rather than queue
+            # behind it (a second or more for a chart page on a busy server), get the copy of
+            # the version before, as a visitor a moment earlier did.
+            page = cache.previous(key)
         if page is None:
-            async with cache.render_lock(key):
+            async with render:
                 page = cache.get(version, key)
                 if page is None:
                     cache.misses += 1
