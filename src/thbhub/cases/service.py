@@ -1,7 +1,8 @@
 """Case-record services: import, export, list, summary and the analysis frame.
 
 Every call takes the :class:`Principal` asking, checks the access policy for the owning
-organisation and writes an audit entry in the same transaction as the read or write.
+organisation and writes an audit entry: in the same transaction as a write, right after a
+read (``Database.read``: the read takes no write lock; it returns nothing unlogged).
 Raw records are read by the owner's members and by organisations the owner granted a
 sharing agreement in force: one place, :func:`_check_read`.
 """
