@@ -18,6 +18,7 @@ from thbhub.access import audit
 from thbhub.cases import service
 from thbhub.settings import Settings
 from thbhub.storage import Database
+from thbhub.storage.database import mark_changed
 from thbhub.storage.schema import audit_log
 
 #: Long enough for anything but a deadlock; no test waits for it unless it fails.
@@ -167,3 +168,19 @@ def test_the_data_version_moves_with_data_not_with_bookkeeping(
     )
     other.dispose()
     assert (db.data_version() or 0) > after_org
+
+
+def test_writes_that_bypass_sqlalchemy_move_the_data_version_when_marked(db: Database) -> None:
+    """The bulk paths (COPY, the driver's executemany) are invisible to the statement hook:
+    they mark the transaction themselves."""
+    start = db.data_version()
+    with db.begin() as conn:
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        cursor = raw.cursor()
+        cursor.execute("UPDATE organisations SET name = name")
+        cursor.close()
+    assert db.data_version() == start  # unseen: hence mark_changed
+    with db.begin() as conn:
+        mark_changed(conn)
+    assert (db.data_version() or 0) > (start or 0)

@@ -90,6 +90,12 @@ def _note_change(
         conn.info[_CHANGED] = True
 
 
+def mark_changed(conn: Connection) -> None:
+    """For writes that bypass SQLAlchemy (COPY, the driver's executemany), which
+    :func:`_note_change` cannot see: the data version moves on at commit."""
+    conn.info[_CHANGED] = True
+
+
 def defer_write(conn: Connection, statement: Executable, params: dict[str, Any]) -> bool:
     """On a connection of :meth:`Database.read`: queue ``statement`` to run in a short write
     transaction once the read ends (True).  Elsewhere: False, and the caller executes it.
