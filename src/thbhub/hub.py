@@ -17,7 +17,8 @@ from thbhub.taxonomy.service import install_taxonomy, list_schemes
 
 
 def open_database(settings: Settings) -> Database:
-    return Database(settings.resolved_database_url)
+    # A connection for each web worker thread (the CLI opens one or two of them).
+    return Database(settings.resolved_database_url, pool_size=settings.web_threads)
 
 
 def init_hub(

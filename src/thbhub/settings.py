@@ -52,6 +52,15 @@ class Settings(BaseSettings):
     lockout_failures: int = Field(default=5, ge=1)
     lockout_minutes: float = Field(default=15, gt=0)
     max_upload_mb: float = Field(default=25, gt=0)
+    # Spreadsheets (.xlsx): the whole workbook uncompressed, and rows and columns of a sheet;
+    # checked before and while a workbook is read (thbhub.ingest.workbook, docs/cases.md).
+    sheet_max_mb: float = Field(default=100, gt=0)
+    sheet_max_rows: int = Field(default=250_000, ge=1)
+    sheet_max_columns: int = Field(default=2_000, ge=1)
+    # The web server: threads that run handlers and database work (FastAPI's thread pool),
+    # and how many rendered public pages are kept per data version (0: no page cache).
+    web_threads: int = Field(default=40, ge=1, le=1000)
+    page_cache_entries: int = Field(default=500, ge=0)
     # Send cookies only over HTTPS; set when the hub is served behind TLS.
     cookie_secure: bool = False
 

@@ -8,7 +8,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import anyio
 import pytest
 from fastapi import APIRouter, UploadFile
 from fastapi.testclient import TestClient
@@ -66,8 +65,8 @@ def _app_with_upload(settings: Settings, db: Database, stored: list[Any]) -> Tes
 
     @router.post("/test-upload")
     @access(Access.contributor)
-    async def upload(file: UploadFile, settings: SettingsDep) -> dict[str, Any]:
-        async with received_upload(file, settings, suffixes=(".csv",)) as saved:
+    def upload(file: UploadFile, settings: SettingsDep) -> dict[str, Any]:
+        with received_upload(file, settings, suffixes=(".csv",)) as saved:
             stored.append((saved.name, saved.path.read_bytes()))
             return {"name": saved.name, "size": saved.size}
 
@@ -117,16 +116,16 @@ def test_guard_limit_and_cleanup(
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     tight = settings.model_copy(update={"max_upload_mb": 0.001})  # about 1 kB
 
-    async def receive(data: bytes) -> None:
+    def receive(data: bytes) -> None:
         upload = UploadFile(io.BytesIO(data), filename="cases.csv")
-        async with received_upload(upload, tight) as saved:
+        with received_upload(upload, tight) as saved:
             assert saved.path.read_bytes() == data
 
-    anyio.run(receive, b"a" * 500)
+    receive(b"a" * 500)
     with pytest.raises(UploadTooLarge, match="nothing was stored"):
-        anyio.run(receive, b"a" * 5000)
+        receive(b"a" * 5000)
     with pytest.raises(UserError, match="empty"):
-        anyio.run(receive, b"")
+        receive(b"")
     assert list(tmp_path.glob("thbhub-upload-*")) == []
 
 

@@ -1,5 +1,7 @@
 """The append-only audit log.  Services call :func:`record` inside the same transaction as the
-read or write they log, so the log entry and the action commit or fail together."""
+write they log, so the log entry and the action commit or fail together; a read calls it on
+its :meth:`Database.read` connection, which writes the entry when the read ends (the read
+returns nothing if that write fails)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from thbhub.domain.errors import PermissionDenied
 from thbhub.domain.principals import Principal, Role
 from thbhub.storage import Database
 from thbhub.storage.access import audit_rows
+from thbhub.storage.database import defer_write
 from thbhub.storage.schema import audit_log
 
 
@@ -31,24 +34,25 @@ def record(
     ``organisation_id`` is the organisation whose data was touched (the owner), which may
     differ from the principal's own organisation under a sharing agreement.
     """
-    conn.execute(
-        insert(audit_log),
-        {
-            "at": datetime.now(UTC),
-            "user_id": principal.user_id,
-            "email": principal.email,
-            "actor_organisation_id": principal.organisation_id,
-            "role": principal.role.value,
-            "origin": principal.origin,
-            "address": principal.address,
-            "action": action,
-            "object_type": object_type,
-            "object_id": object_id,
-            "organisation_id": organisation_id,
-            "rows": rows,
-            "detail": detail or {},
-        },
-    )
+    values = {
+        "at": datetime.now(UTC),
+        "user_id": principal.user_id,
+        "email": principal.email,
+        "actor_organisation_id": principal.organisation_id,
+        "role": principal.role.value,
+        "origin": principal.origin,
+        "address": principal.address,
+        "action": action,
+        "object_type": object_type,
+        "object_id": object_id,
+        "organisation_id": organisation_id,
+        "rows": rows,
+        "detail": detail or {},
+    }
+    # In a read (Database.read) the entry is written right after it, in a short write of its
+    # own; in a write transaction, with the write.
+    if not defer_write(conn, insert(audit_log), values):
+        conn.execute(insert(audit_log), values)
 
 
 def entries(
@@ -76,7 +80,7 @@ def entries(
         since = since.replace(tzinfo=UTC)
     if until is not None and until.tzinfo is None:
         until = until.replace(tzinfo=UTC)
-    with db.begin() as conn:
+    with db.read() as conn:
         org_id = find_organisation(conn, organisation)["id"] if organisation else None
         rows = audit_rows(
             conn,

@@ -8,6 +8,7 @@ the secrets carry 256 bits of randomness, unlike passwords, which get Argon2.)
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -18,11 +19,19 @@ from sqlalchemy import Connection
 from thbhub.access import users
 from thbhub.access.audit import record
 from thbhub.access.users import get_user, now, require_admin, verify_password
-from thbhub.domain.errors import AuthenticationRequired, NotFoundError, PermissionDenied, UserError
+from thbhub.domain.errors import (
+    AuthenticationRequired,
+    DatabaseUnavailable,
+    NotFoundError,
+    PermissionDenied,
+    UserError,
+)
 from thbhub.domain.principals import Principal, Role
 from thbhub.settings import Settings
 from thbhub.storage import Database
 from thbhub.storage import access as q
+
+log = logging.getLogger("thbhub.access")
 
 TOKEN_PREFIX = "thb_"
 SCOPES = ("read", "write")
@@ -214,8 +223,13 @@ def token_principal(db: Database, token: str, address: str | None) -> Authentica
         return None
     last = user.get("last_used_at")
     if last is None or (at - last).total_seconds() > 60:  # one write a minute at most
-        with db.begin() as conn:
-            q.touch_token(conn, int(user["token_id"]), at)
+        try:
+            with db.begin() as conn:
+                q.touch_token(conn, int(user["token_id"]), at)
+        except DatabaseUnavailable as exc:
+            # Noting the use is bookkeeping: a database busy with a long import must not
+            # refuse the call (the next one a minute on notes it).
+            log.warning("could not note the use of API token %s: %s", user["token_id"], exc)
     return Authenticated(principal_of(user, "api", address), frozenset(user["scopes"]))
 
 

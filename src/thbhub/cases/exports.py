@@ -92,7 +92,7 @@ def _export(
 ) -> dict[str, Any]:
     left_out: dict[str, int] = {}
     single_valued: dict[str, int] = {}
-    with db.begin() as conn:
+    with db.read() as conn:
         org_id = resolve_org(conn, org)
         _check_read(conn, principal, org_id)
         rows = store.record_rows(conn, org_id)

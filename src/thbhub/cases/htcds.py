@@ -32,6 +32,7 @@ from thbhub.domain.cases import (
 )
 from thbhub.domain.errors import UserError
 from thbhub.ingest.rules import check_unique_header
+from thbhub.ingest.workbook import DEFAULT_LIMITS, SheetLimits
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _IDENTITY_PARTS = {
@@ -384,6 +385,7 @@ def read(
     *,
     keep_text: set[str] | None = None,
     name: str | None = None,
+    limits: SheetLimits = DEFAULT_LIMITS,
 ) -> Parsed:
     """Read an HTCDS file into records; every problem is located (file, row, column)."""
     keep = set(keep_text or ())
@@ -393,7 +395,7 @@ def read(
             f"--keep-text {', '.join(sorted(unknown_keep))}: not an HTCDS free-text field; "
             f"choose from {', '.join(FREE_TEXT_FIELDS)}"
         )
-    sheet, rows = load_rows(path)
+    sheet, rows = load_rows(path, limits)
     parsed = Parsed(format="htcds", file=name or path.name)
     ctx = _Context(parsed, vocab, key, keep, sheet)
     if not rows:
@@ -474,7 +476,7 @@ def read(
     ]
     for note in (
         htcds_events.location_note(locations),
-        htcds_events.repeat_sheet_note(path, sheet),
+        htcds_events.repeat_sheet_note(path, sheet, limits),
     ):
         if note:
             parsed.notes.append(note)

@@ -24,6 +24,7 @@ from thbhub.cases.htcds_fields import BY_NAME, REPEATED
 from thbhub.cases.htcds_table import parse_date
 from thbhub.cases.vocab import Vocab, norm
 from thbhub.domain.cases import CaseRecord, ValueStatus
+from thbhub.ingest.workbook import DEFAULT_LIMITS, SheetLimits, check_workbook
 
 #: Report a problem: (column key, value, rule).
 Report = Callable[[str, str | None, str], None]
@@ -221,13 +222,16 @@ def location_note(headers: list[str]) -> str | None:
     )
 
 
-def repeat_sheet_note(path: Path, chosen: str | None) -> str | None:
+def repeat_sheet_note(
+    path: Path, chosen: str | None, limits: SheetLimits = DEFAULT_LIMITS
+) -> str | None:
     """A workbook whose events or plans sit in a sheet of their own (an XLSForm repeat group
     exported as a separate sheet, linked by ``_parent_index``) is not joined: say so."""
     if path.suffix.lower() not in (".xlsx", ".xlsm"):
         return None
     import openpyxl
 
+    check_workbook(path, limits)
     wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
         found = []

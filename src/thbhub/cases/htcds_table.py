@@ -14,6 +14,7 @@ from thbhub.cases.spreadsheet import from_csv_text
 from thbhub.cases.vocab import norm
 from thbhub.domain.errors import UserError
 from thbhub.ingest.textfile import read_sample, require_utf8, sniff_delimiter
+from thbhub.ingest.workbook import DEFAULT_LIMITS, SheetLimits, check_shape, check_workbook, counted
 
 # The event and support-plan labels ("Type", "Country", "Date", "City") and bare names are
 # too generic to recognise a column by: those fields are read by their field names only.
@@ -43,11 +44,15 @@ def parse_date(text: str) -> date | None:
     return None
 
 
-def load_rows(path: Path) -> tuple[str | None, list[tuple[int, list[str | None]]]]:
-    """(sheet name, [(line number, cells)]) of the data sheet, header first."""
+def load_rows(
+    path: Path, limits: SheetLimits = DEFAULT_LIMITS
+) -> tuple[str | None, list[tuple[int, list[str | None]]]]:
+    """(sheet name, [(line number, cells)]) of the data sheet, header first; a workbook or
+    sheet larger than ``limits`` is refused before (or as soon as) it is read."""
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         import openpyxl
 
+        check_workbook(path, limits)
         try:
             wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
         except Exception as exc:  # zip or XML damage: the user's file, not our bug
@@ -65,9 +70,12 @@ def load_rows(path: Path) -> tuple[str | None, list[tuple[int, list[str | None]]
             if score > best_score:
                 best, best_score = ws, score
         assert best is not None
+        where = f"{path.name}, sheet {best.title!r}"
+        # The sheet's declared dimension sets how wide openpyxl pads every row.
+        check_shape(best.max_row, best.max_column, limits, where)
         rows = [
             (i, [cell(v) for v in r])
-            for i, r in enumerate(best.iter_rows(values_only=True), start=1)
+            for i, r in enumerate(counted(best.iter_rows(values_only=True), limits, where), 1)
         ]
         wb.close()
         return best.title, rows
@@ -76,7 +84,8 @@ def load_rows(path: Path) -> tuple[str | None, list[tuple[int, list[str | None]]
     try:
         with path.open(encoding="utf-8-sig", newline="") as fh:
             reader = csvio.reader(fh, path.name, delimiter=delimiter)
-            return None, [(i, [cell(v) for v in r]) for i, r in enumerate(reader, start=1)]
+            lines = counted(reader, limits, path.name)
+            return None, [(i, [cell(v) for v in r]) for i, r in enumerate(lines, start=1)]
     except csv.Error as exc:
         raise UserError(f"{path.name}: not a readable CSV file ({exc})") from exc
 
@@ -100,9 +109,9 @@ def field_for(header: str) -> tuple[str | None, bool]:
     return LABELS.get(key) or _LOOSE.get(key.replace(" ", "").replace("_", "")), False
 
 
-def detect(path: Path) -> bool:
+def detect(path: Path, limits: SheetLimits = DEFAULT_LIMITS) -> bool:
     """Does this file look like HTCDS (field names or labels in its header)?"""
-    _, rows = load_rows(path)
+    _, rows = load_rows(path, limits)
     if not rows:
         return False
     header = [h for h in rows[0][1] if h]

@@ -1,7 +1,8 @@
 """Case-record services: import, export, list, summary and the analysis frame.
 
 Every call takes the :class:`Principal` asking, checks the access policy for the owning
-organisation and writes an audit entry in the same transaction as the read or write.
+organisation and writes an audit entry: in the same transaction as a write, right after a
+read (``Database.read``: the read takes no write lock; it returns nothing unlogged).
 Raw records are read by the owner's members and by organisations the owner granted a
 sharing agreement in force: one place, :func:`_check_read`.
 """
@@ -31,6 +32,7 @@ from thbhub.domain.publication import moves
 from thbhub.ingest.registry import Progress, no_progress
 from thbhub.ingest.rules import require_file
 from thbhub.ingest.textfile import read_sample, require_utf8, sniff_delimiter
+from thbhub.ingest.workbook import DEFAULT_LIMITS, SheetLimits
 from thbhub.settings import Settings
 from thbhub.storage import Database
 from thbhub.storage import cases as store
@@ -84,7 +86,7 @@ def _check_read(conn: Connection, principal: Principal, org_id: int) -> None:
         raise PermissionDenied("you may not read this organisation's case records")
 
 
-def detect_format(path: Path) -> str:
+def detect_format(path: Path, limits: SheetLimits = DEFAULT_LIMITS) -> str:
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
         return "htcds"
@@ -102,7 +104,7 @@ def detect_format(path: Path) -> str:
             f"{path.name}: row 1: a CTDC header without the required column(s) "
             f"{', '.join(missing)}; nothing was stored"
         )
-    if htcds_table.detect(path):
+    if htcds_table.detect(path, limits):
         return "htcds"
     raise UserError(
         f"{path.name}: neither an HTCDS v2.0 nor a CTDC header; give --format htcds|ctdc"
@@ -134,7 +136,14 @@ def parse_file(
         return ctdc.read(path, vocab, name=name)
     if fmt == "htcds":
         key = organisation_key(settings.secret(), org_id)
-        return htcds.read(path, vocab, key, keep_text=set(keep_text), name=name)
+        return htcds.read(
+            path,
+            vocab,
+            key,
+            keep_text=set(keep_text),
+            name=name,
+            limits=SheetLimits.from_settings(settings),
+        )
     raise UserError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
 
 
@@ -167,7 +176,7 @@ def import_cases(
     of :data:`INSERT_BATCH` rows (all in the one transaction).
     """
     require_file(path)
-    fmt = fmt or detect_format(path)
+    fmt = fmt or detect_format(path, SheetLimits.from_settings(settings))
     with db.begin() as conn:
         org_id = resolve_org(conn, org)
         if not may_write_records(principal, org_id):
@@ -287,7 +296,7 @@ def validate_file(
     name: str | None = None,
 ) -> dict[str, Any]:
     """The validation report of a file without storing anything (the upload page's check)."""
-    fmt = fmt or detect_format(path)
+    fmt = fmt or detect_format(path, SheetLimits.from_settings(settings))
     with db.connect() as conn:
         org_id = resolve_org(conn, org)
         if not may_write_records(principal, org_id):
@@ -342,7 +351,7 @@ def list_cases(
     full: bool = False,
 ) -> list[dict[str, Any]]:
     """The owner's records, filtered; audited as a read of the rows returned."""
-    with db.begin() as conn:
+    with db.read() as conn:
         org_id = resolve_org(conn, org)
         _check_read(conn, principal, org_id)
         sex, citizenship, country, form, means = (
@@ -474,7 +483,7 @@ def _summary_frame(
 ) -> pl.DataFrame:
     """The columns of the organisation's records that counts are made from, the read
     checked and audited as one summary read."""
-    with db.begin() as conn:
+    with db.read() as conn:
         org_id = resolve_org(conn, org)
         _check_read(conn, principal, org_id)
         frame = store.record_frame(conn, org_id, columns)
@@ -518,7 +527,7 @@ def case_frame(
     """One row per record of ``org`` as a Polars DataFrame, for analysis and disclosure
     control (audited, policy-checked).  Columns: docs/cases.md.  ``state`` keeps only the
     records in that publication state, in SQL (the public tables: ``published``)."""
-    with db.begin() as conn:
+    with db.read() as conn:
         org_id = resolve_org(conn, org)
         _check_read(conn, principal, org_id)
         frame = store.record_frame(conn, org_id, _FRAME_COLUMNS, state=state)
@@ -549,7 +558,7 @@ def case_frame(
 
 def quarantine(db: Database, principal: Principal, org: str | int) -> list[dict[str, Any]]:
     """The organisation's unresolved quarantined rows with their problems (audited)."""
-    with db.begin() as conn:
+    with db.read() as conn:
         org_id = resolve_org(conn, org)
         if not may_write_records(principal, org_id):
             _check_read(conn, principal, org_id)
@@ -563,7 +572,7 @@ def quarantine(db: Database, principal: Principal, org: str | int) -> list[dict[
 def imports(db: Database, principal: Principal, org: str | int) -> list[dict[str, Any]]:
     """The organisation's imports, newest first, each with its publication state and the
     states the caller may move it to (``moves``; access.publication makes the move)."""
-    with db.begin() as conn:
+    with db.read() as conn:
         org_id = resolve_org(conn, org)
         _check_read(conn, principal, org_id)
         rows = store.import_rows(conn, org_id)

@@ -23,6 +23,7 @@ from thbhub.domain.observations import TOTAL, Cell, parse_unodc_value
 from thbhub.ingest.registry import ImportSummary, Progress, no_progress, register
 from thbhub.ingest.rules import check_count, check_unique_header, parse_year, shown
 from thbhub.ingest.textfile import require_utf8
+from thbhub.ingest.workbook import DEFAULT_LIMITS, check_shape, check_workbook
 from thbhub.settings import Settings
 from thbhub.stats.resolve import Resolver
 from thbhub.stats.store import Parsed, already_imported, source_meta, store
@@ -88,6 +89,8 @@ def _find_header(rows: list[list[str]], where: Location) -> int:
 def _read_excel(path: Path) -> _Table:
     import fastexcel
 
+    limits = DEFAULT_LIMITS  # the release is 47,000 rows, 22 MB of XML: well inside
+    check_workbook(path, limits)
     try:
         reader = fastexcel.read_excel(path)
         sheet = reader.sheet_names[0]
@@ -97,6 +100,7 @@ def _read_excel(path: Path) -> _Table:
         raise ValidationError(
             Location(path.name), "not a readable Excel workbook (truncated or corrupt)"
         ) from exc
+    check_shape(whole.height, whole.width, limits, f"{path.name}, sheet {sheet!r}")
     rows = [[c or "" for c in r] for r in whole.head(10).rows()]
     h = _find_header(rows, Location(path.name, sheet, 1))
     check_unique_header(rows[h], path.name, h + 1, sheet)

@@ -246,6 +246,9 @@ def token_user(conn: Connection, token_hash: str, now: datetime) -> dict[str, An
             *_USER_COLUMNS,
             api_tokens.c.id.label("token_id"),
             api_tokens.c.scopes,
+            # token_principal writes the use at most once a minute by it (without it, every
+            # API call was a write transaction).
+            api_tokens.c.last_used_at,
         )
         .join(organisations, organisations.c.id == users.c.organisation_id)
         .join(api_tokens, api_tokens.c.user_id == users.c.id)

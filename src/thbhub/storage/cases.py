@@ -21,6 +21,7 @@ from sqlalchemy import (
     update,
 )
 
+from thbhub.storage.database import mark_changed
 from thbhub.storage.schema import concept_mappings, organisations
 from thbhub.storage.schema_cases import case_imports, case_quarantine, case_records
 
@@ -124,6 +125,7 @@ def insert_records(
     if not rows:
         return 0
     fixed = dict(constants or {})
+    mark_changed(conn)  # the driver's writes bypass the data version's statement hook
     raw = conn.connection.driver_connection
     if conn.dialect.name == "sqlite":
         literals = {k: lit for k, v in fixed.items() if (lit := _sqlite_literal(v)) is not None}

@@ -5,12 +5,15 @@ Dialect differences live here and in the query modules of this package, nowhere 
 
 from __future__ import annotations
 
+import contextlib
+import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, Executable, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import (
     ArgumentError,
@@ -22,6 +25,10 @@ from sqlalchemy.exc import (
 
 from thbhub.domain.errors import DatabaseUnavailable, UserError
 
+#: How long a SQLite writer waits for another (a CLI import of the CTDC file holds the write
+#: lock for a few seconds; a web request's short write waits behind it instead of failing).
+BUSY_TIMEOUT_SECONDS = 60
+
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets the web server read while an import writes; foreign keys are off by default
@@ -29,7 +36,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_SECONDS * 1000}")
+    # WAL's documented companion: commits need not wait for the disk twice (durable at the
+    # next checkpoint; a power cut may lose the last commits, never corrupt the file).
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
 
@@ -44,12 +54,67 @@ def _sqlite_begin(conn: Connection) -> None:
 
 
 _WRITE = "thbhub_write"
+#: On a connection from :meth:`Database.read`: the writes queued by :func:`defer_write`.
+_DEFERRED = "thbhub_deferred_writes"
+#: Set on a write connection once it changed data that pages are made from.
+_CHANGED = "thbhub_data_changed"
+#: Tables whose writes are bookkeeping, not data any page shows: they leave the data
+#: version (:meth:`Database.data_version`) as it is.
+BOOKKEEPING_TABLES = frozenset(
+    {"audit_log", "user_sessions", "api_tokens", "users", "hub_data_version"}
+)
+_WRITE_SQL = re.compile(
+    r"\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM|REPLACE\s+INTO)\s+\"?(\w+)",
+    re.IGNORECASE,
+)
+_OTHER_WRITE = re.compile(r"\s*(?:WITH|CREATE|DROP|ALTER|TRUNCATE|COPY)\b", re.IGNORECASE)
+
+
+def _note_change(
+    conn: Connection,
+    _cursor: Any,
+    statement: str,
+    _parameters: Any,
+    _context: Any,
+    _executemany: bool,
+) -> None:
+    """Mark a write transaction that changes data (anything but :data:`BOOKKEEPING_TABLES`),
+    so that :meth:`Database.begin` moves the data version on when it commits."""
+    if not conn.get_execution_options().get(_WRITE) or conn.info.get(_CHANGED):
+        return
+    found = _WRITE_SQL.match(statement)
+    if found is not None:
+        if found.group(1).lower() not in BOOKKEEPING_TABLES:
+            conn.info[_CHANGED] = True
+    elif _OTHER_WRITE.match(statement):  # conservative: a CTE or DDL may change anything
+        conn.info[_CHANGED] = True
+
+
+def mark_changed(conn: Connection) -> None:
+    """For writes that bypass SQLAlchemy (COPY, the driver's executemany), which
+    :func:`_note_change` cannot see: the data version moves on at commit."""
+    conn.info[_CHANGED] = True
+
+
+def defer_write(conn: Connection, statement: Executable, params: dict[str, Any]) -> bool:
+    """On a connection of :meth:`Database.read`: queue ``statement`` to run in a short write
+    transaction once the read ends (True).  Elsewhere: False, and the caller executes it.
+
+    This is how an audited read logs itself without holding SQLite's one write lock for the
+    whole read (which made every reader wait for every other, and imports fail)."""
+    pending = conn.get_execution_options().get(_DEFERRED)
+    if pending is None:
+        return False
+    pending.append((statement, params))
+    return True
 
 
 class Database:
     """Owns the engine; hands out transactions.  One per process, passed down explicitly."""
 
-    def __init__(self, url: str, *, echo: bool = False, create: bool = True) -> None:
+    def __init__(
+        self, url: str, *, echo: bool = False, create: bool = True, pool_size: int | None = None
+    ) -> None:
         """``create=False`` (every command but `thbhub init`): a SQLite file that does not
         exist is refused instead of being created, with its directories, as an empty
         database."""
@@ -68,11 +133,17 @@ class Database:
             parsed = parsed.set(drivername="postgresql+psycopg")
             self.url = parsed
         kwargs: dict[str, Any] = {"echo": echo, "future": True}
+        if pool_size is not None:
+            # One connection per web worker thread, so that no request queues for one.
+            kwargs["pool_size"] = pool_size
         if self.dialect == "sqlite":
             db_path = parsed.database
             if db_path and db_path != ":memory:" and not db_path.startswith("file:"):
                 _check_sqlite_file(Path(db_path).expanduser(), self.display_url, create)
-            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+            kwargs["connect_args"] = {
+                "check_same_thread": False,
+                "timeout": BUSY_TIMEOUT_SECONDS,
+            }
         else:
             kwargs["pool_pre_ping"] = True
         try:
@@ -83,6 +154,12 @@ class Database:
             event.listen(self.engine, "connect", _sqlite_pragmas)
             event.listen(self.engine, "connect", _disable_pysqlite_autobegin)
             event.listen(self.engine, "begin", _sqlite_begin)
+        event.listen(self.engine, "before_cursor_execute", _note_change)
+        # SQLite has one write lock per file: this process's writers take turns here, in
+        # order, instead of polling the lock against each other (the busy handler sleeps
+        # up to 100 ms between tries and lets a newcomer overtake a writer that waited).
+        self._write_turn = threading.RLock() if self.dialect == "sqlite" else None
+        self._versioned = False
 
     @property
     def is_sqlite(self) -> bool:
@@ -94,12 +171,22 @@ class Database:
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:
-        """One transaction: committed on success, rolled back on any exception."""
+        """One write transaction: committed on success, rolled back on any exception.
+
+        On SQLite it holds the database's one write lock from BEGIN to COMMIT, so keep it to
+        writes (reads that must see the same state as the write belong in it too); a read
+        that only logs itself is :meth:`read`.  Writers wait their turn (this process's in
+        order, other processes' up to :data:`BUSY_TIMEOUT_SECONDS`), they do not fail.  A
+        transaction that changed data moves the data version on (:meth:`data_version`)."""
+        turn = self._write_turn or contextlib.nullcontext()
         try:
-            with self.engine.connect() as conn:
+            with turn, self.engine.connect() as conn:
                 conn.execution_options(**{_WRITE: True})
+                conn.info.pop(_CHANGED, None)
                 with conn.begin():
                     yield conn
+                    if conn.info.pop(_CHANGED, False):
+                        self._next_version(conn)
         except DatabaseError as exc:
             if (unavailable := self._unavailable(exc)) is None:
                 raise
@@ -115,6 +202,45 @@ class Database:
             if (unavailable := self._unavailable(exc)) is None:
                 raise
             raise unavailable from exc
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read that logs itself: one consistent read (SQLite: a deferred transaction,
+        which takes no write lock and runs beside a writer in WAL mode), then the writes it
+        queued with :func:`defer_write` (its audit entry) in a short write transaction of
+        their own.  Should that write fail, the error propagates and the caller returns
+        nothing: a read is never served unlogged."""
+        pending: list[tuple[Executable, dict[str, Any]]] = []
+        with self.connect() as conn:
+            conn.execution_options(**{_DEFERRED: pending})
+            try:
+                yield conn
+            finally:
+                conn.execution_options(**{_DEFERRED: None})
+        if pending:
+            with self.begin() as conn:
+                for statement, params in pending:
+                    conn.execute(statement, params)
+
+    def data_version(self) -> int | None:
+        """A number that moves on with every committed change to the data pages are made of
+        (any table but :data:`BOOKKEEPING_TABLES`), from this process or any other; None
+        for a database without the table (not yet upgraded by `thbhub init`)."""
+        try:
+            with self.connect() as conn:
+                return conn.execute(
+                    text("SELECT version FROM hub_data_version WHERE id = 1")
+                ).scalar_one_or_none()
+        except DatabaseUnavailable:
+            return None
+
+    def _next_version(self, conn: Connection) -> None:
+        if not self._versioned:
+            # Checked until the table exists (`thbhub init` creates it in this process).
+            self._versioned = inspect(conn).has_table("hub_data_version")
+            if not self._versioned:
+                return
+        conn.execute(text("UPDATE hub_data_version SET version = version + 1 WHERE id = 1"))
 
     def check(self) -> None:
         """Connect once: a DatabaseUnavailable saying why if the database cannot be used

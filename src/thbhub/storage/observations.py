@@ -21,6 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 
 from thbhub.domain.observations import TOTAL
+from thbhub.storage.database import mark_changed
 from thbhub.storage.schema import concept_mappings, concepts, sources
 from thbhub.storage.schema_stats import observations, stat_datasets
 
@@ -106,6 +107,7 @@ def insert_observations(
         raise ValueError(f"not columns of observations: {sorted(unknown)}")
     # Column names are checked against the table above; values go through parameters.
     names = ", ".join(f'"{c}"' for c in columns)
+    mark_changed(conn)  # the driver's writes bypass the data version's statement hook
     dbapi = conn.connection.dbapi_connection
     if dbapi is None:  # pragma: no cover - a live Connection always has one
         raise RuntimeError("connection is closed")
@@ -145,6 +147,7 @@ def insert_observation_frame(
     if unknown:
         raise ValueError(f"not columns of observations: {sorted(unknown)}")
     names = ", ".join(f'"{c}"' for c in columns)
+    mark_changed(conn)  # the driver's writes bypass the data version's statement hook
     dbapi = conn.connection.dbapi_connection
     if dbapi is None:  # pragma: no cover - a live Connection always has one
         raise RuntimeError("connection is closed")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -137,4 +138,13 @@ audit_log = Table(
     Column("rows", Integer),
     Column("detail", JSON, nullable=False),
     Index("ix_audit_log_at", "at"),
+)
+
+# One row: a number that every committed change to data moves on (thbhub.storage.database:
+# Database.begin), so a server can tell in one cheap read whether what it rendered is current.
+hub_data_version = Table(
+    "hub_data_version",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("version", BigInteger, nullable=False),
 )

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -19,6 +20,7 @@ from thbhub.storage import Database
 from thbhub.web import api, pages
 from thbhub.web.access import verify_routes_declared
 from thbhub.web.auth import install_auth
+from thbhub.web.cache import install_page_cache
 from thbhub.web.errors import install_error_handlers
 from thbhub.web.flash import install_flash
 from thbhub.web.headers import install_security_headers
@@ -58,6 +60,8 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     for router in (*api.routers(), *pages.routers()):
         app.include_router(router)
     verify_routes_declared(app)
+    # Innermost: needs the caller (auth) and whether a flash is shown (flash).
+    install_page_cache(app, settings.page_cache_entries)
     install_flash(app)  # inside the auth middleware: needs the session it identified
     install_auth(app)  # identifies the caller and enforces each route's declared access
     app.add_middleware(NoStore)  # outermost: also covers the auth middleware's refusals
@@ -72,6 +76,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     visitors (:class:`thbhub.privacy.public.Refresher`): after an import or a publication a
     visitor would otherwise wait seconds for the audit."""
     settings: Settings = app.state.settings
+    # The thread pool that runs every route (they are all plain functions) and every
+    # database call of the middlewares.
+    anyio.to_thread.current_default_thread_limiter().total_tokens = settings.web_threads
     refresher = None
     if settings.public_tables_refresh_seconds > 0:
         refresher = Refresher(

@@ -151,6 +151,14 @@ def required_level(app: FastAPI, scope: Scope) -> tuple[bool, Access | None]:
     return True, declared_access(endpoint) if endpoint else None
 
 
+def matched_endpoint(app: FastAPI, scope: Scope) -> Any:
+    """The endpoint function the router will hand this request to, or None."""
+    match, route = _resolve(list(app.router.routes), scope)
+    if match is not Match.FULL or route is None:
+        return None
+    return getattr(route, "endpoint", None)
+
+
 def _framework(app: FastAPI) -> set[str | None]:
     return {app.openapi_url, app.docs_url, app.redoc_url}
 

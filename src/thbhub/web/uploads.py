@@ -4,9 +4,15 @@ Use it in any route that takes a file::
 
     @router.post("/api/v1/cases/import")
     @access(Access.contributor)
-    async def upload(file: UploadFile, settings: SettingsDep, ...):
-        async with received_upload(file, settings, suffixes=(".csv", ".xlsx")) as saved:
+    def upload(file: UploadFile, settings: SettingsDep, ...):
+        with received_upload(file, settings, suffixes=(".csv", ".xlsx")) as saved:
             result = import_file(db, principal, saved.path, original_name=saved.name)
+
+The route is a plain ``def``: FastAPI runs it in its thread pool, so the import (seconds of
+parsing and writing) never holds up the event loop that answers every other request
+(tests/web/test_blocking.py checks that no route is ``async``).  By then FastAPI has already
+received the whole multipart body into ``file`` (spooled to disk past 1 MB); the block copies
+it with blocking reads, which is fine in a worker thread.
 
 The file is streamed to a private temporary directory, under the client's name once
 :func:`safe_filename` has made it a plain one, and deleted when the block ends, whatever
@@ -21,8 +27,8 @@ import re
 import shutil
 import tempfile
 import unicodedata
-from collections.abc import AsyncIterator, Collection
-from contextlib import asynccontextmanager
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -114,10 +120,10 @@ class SavedUpload:
     size: int
 
 
-@asynccontextmanager
-async def received_upload(
+@contextmanager
+def received_upload(
     upload: UploadFile, settings: Settings, suffixes: Collection[str] = ()
-) -> AsyncIterator[SavedUpload]:
+) -> Iterator[SavedUpload]:
     name = safe_filename(upload.filename, suffixes)
     sent = sent_filename(upload)
     if sent is not None and sent != upload.filename:
@@ -130,7 +136,7 @@ async def received_upload(
         path = workdir / name
         size = 0
         with path.open("wb") as fh:
-            while chunk := await upload.read(_CHUNK):
+            while chunk := upload.file.read(_CHUNK):
                 size += len(chunk)
                 if size > limit:
                     raise UploadTooLarge(

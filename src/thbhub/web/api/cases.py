@@ -176,7 +176,7 @@ def get_export(
 
 @router.post("/import", summary="Upload a case file (HTCDS or CTDC) for the caller's organisation")
 @access(Access.contributor)
-async def post_import(
+def post_import(
     db: DbDep,
     settings: SettingsDep,
     principal: PrincipalDep,
@@ -186,7 +186,7 @@ async def post_import(
     again: bool = Form(False),
 ) -> dict[str, Any]:
     org_id = own_org(principal, None)
-    async with received_upload(file, settings, suffixes=CASE_FILE_SUFFIXES) as saved:
+    with received_upload(file, settings, suffixes=CASE_FILE_SUFFIXES) as saved:
         try:
             return service.import_cases(
                 db,

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from thbhub.hub import health, overview
 from thbhub.web.access import Access, access
+from thbhub.web.cache import cached
 from thbhub.web.deps import DbDep
 
 router = APIRouter(prefix="/api/v1", tags=["hub"])
@@ -23,12 +24,14 @@ def get_health(db: DbDep) -> JSONResponse:
 
 @router.get("/overview", summary="What the hub holds: counts, schemes, sources")
 @access(Access.public)
+@cached
 def get_overview(db: DbDep) -> dict[str, Any]:
     return overview(db)
 
 
 @router.get("/sources", summary="Registered data sources with attribution")
 @access(Access.public)
+@cached
 def get_sources(db: DbDep) -> list[dict[str, Any]]:
     sources: list[dict[str, Any]] = overview(db)["sources"]
     return sources

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Query, Request
 from thbhub.privacy import public, service
 from thbhub.privacy.gate import gated
 from thbhub.web.access import Access, access
+from thbhub.web.cache import cached
 from thbhub.web.deps import DbDep, PrincipalDep, SettingsDep, Word
 
 router = APIRouter(prefix="/api/v1/privacy", tags=["privacy"])
@@ -16,6 +17,7 @@ router = APIRouter(prefix="/api/v1/privacy", tags=["privacy"])
 
 @router.get("/policy", summary="How outputs derived from case records are protected")
 @access(Access.public)
+@cached
 def get_policy(settings: SettingsDep) -> dict[str, Any]:
     return service.policy_info(settings)
 
@@ -52,6 +54,7 @@ def parse_where(where: list[str]) -> dict[str, str]:
 
 @router.get("/case-tables", summary="Counts of published case records, through the gate")
 @access(Access.public)
+@cached
 @gated
 def get_public_table(
     request: Request,

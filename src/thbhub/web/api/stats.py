@@ -11,6 +11,7 @@ from thbhub.stats import export
 from thbhub.stats.profile import country_profile
 from thbhub.stats.query import build_query, list_datasets, query_observations
 from thbhub.web.access import Access, access
+from thbhub.web.cache import cached
 from thbhub.web.deps import CLEAN, MAX_ID, MAX_VALUES, DbDep, Word
 
 router = APIRouter(prefix="/api/v1", tags=["statistics"])
@@ -27,6 +28,7 @@ _MEDIA = {
     summary="Observations with status, flags and bounds; every dimension not in `by` is its total",
 )
 @access(Access.public)
+@cached
 def get_observations(
     db: DbDep,
     indicator: list[Word] = Query(
@@ -79,6 +81,7 @@ def get_observations(
 
 @router.get("/datasets", summary="Imported statistical datasets (one per file and release)")
 @access(Access.public)
+@cached
 def get_datasets(db: DbDep) -> list[dict[str, Any]]:
     return list_datasets(db)
 
@@ -88,6 +91,7 @@ def get_datasets(db: DbDep) -> list[dict[str, Any]]:
     summary="A CBSS member state's headline series (the country page's data and chart specs)",
 )
 @access(Access.public)
+@cached
 def get_country_statistics(
     db: DbDep, code: str = Path(max_length=16, pattern=CLEAN)
 ) -> dict[str, Any]:

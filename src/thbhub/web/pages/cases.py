@@ -108,7 +108,7 @@ def upload_form(
 
 @router.post("/cases/upload", response_class=HTMLResponse)
 @access(Access.contributor)
-async def upload(
+def upload(
     request: Request,
     db: DbDep,
     settings: SettingsDep,
@@ -129,7 +129,7 @@ async def upload(
     }
     status = 200
     try:
-        async with received_upload(file, settings, suffixes=CASE_FILE_SUFFIXES) as saved:
+        with received_upload(file, settings, suffixes=CASE_FILE_SUFFIXES) as saved:
             context["name"] = saved.name
             context["result"] = service.import_cases(
                 db,

@@ -7,6 +7,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from thbhub.hub import overview
 from thbhub.web.access import Access, access
+from thbhub.web.cache import cached
 from thbhub.web.deps import DbDep, TemplatesDep
 
 router = APIRouter(include_in_schema=False)
@@ -14,6 +15,7 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/", response_class=HTMLResponse)
 @access(Access.public)
+@cached
 def home(request: Request, db: DbDep, templates: TemplatesDep) -> HTMLResponse:
     return templates.TemplateResponse(request, "home.html", {"overview": overview(db)})
 

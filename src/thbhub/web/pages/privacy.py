@@ -10,6 +10,7 @@ from thbhub.privacy.gate import gated
 from thbhub.taxonomy.service import labels
 from thbhub.web.access import Access, access
 from thbhub.web.api.privacy import parse_where, protected_tables
+from thbhub.web.cache import cached
 from thbhub.web.deps import DbDep, PrincipalDep, SettingsDep, TemplatesDep, Word
 
 router = APIRouter(include_in_schema=False)
@@ -17,6 +18,7 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/privacy", response_class=HTMLResponse)
 @access(Access.public)
+@cached
 def policy_page(request: Request, settings: SettingsDep, templates: TemplatesDep) -> HTMLResponse:
     return templates.TemplateResponse(
         request, "privacy.html", {"policy": service.policy_info(settings)}
@@ -51,6 +53,7 @@ def release_page(
 
 @router.get("/statistics/case-records", response_class=HTMLResponse)
 @access(Access.public)
+@cached
 @gated
 def public_cases_page(
     request: Request,

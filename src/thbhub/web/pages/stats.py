@@ -17,6 +17,7 @@ from thbhub.stats.query import (
     query_observations,
 )
 from thbhub.web.access import Access, access
+from thbhub.web.cache import cached
 from thbhub.web.deps import CLEAN, MAX_VALUES, DbDep, SettingsDep, TemplatesDep, Word
 from thbhub.web.vega import bundle
 
@@ -38,6 +39,7 @@ def vega_bundle(settings: SettingsDep) -> Response:
 
 @router.get("/explore", response_class=HTMLResponse)
 @access(Access.public)
+@cached
 def explore(
     request: Request,
     db: DbDep,
@@ -119,12 +121,14 @@ def explore(
 
 @router.get("/countries", response_class=HTMLResponse)
 @access(Access.public)
+@cached
 def countries(request: Request, db: DbDep, templates: TemplatesDep) -> HTMLResponse:
     return templates.TemplateResponse(request, "countries.html", {"states": member_states(db)})
 
 
 @router.get("/countries/{code}", response_class=HTMLResponse)
 @access(Access.public)
+@cached
 def country(
     request: Request,
     db: DbDep,

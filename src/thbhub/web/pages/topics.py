@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse
 from thbhub.domain.concepts import LANGUAGES
 from thbhub.taxonomy import service
 from thbhub.web.access import Access, access
+from thbhub.web.cache import cached
 from thbhub.web.deps import CLEAN, DbDep, TemplatesDep
 
 router = APIRouter(include_in_schema=False)
@@ -29,6 +30,7 @@ LANGUAGE_NAMES = {
 
 @router.get("/topics", response_class=HTMLResponse)
 @access(Access.public)
+@cached
 def topics(
     request: Request,
     db: DbDep,
@@ -47,6 +49,7 @@ def topics(
 
 @router.get("/topics/{concept_id}", response_class=HTMLResponse)
 @access(Access.public)
+@cached
 def topic(
     request: Request,
     db: DbDep,
