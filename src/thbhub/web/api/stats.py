@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse, Response
 
 from thbhub.stats import export
 from thbhub.stats.profile import country_profile
-from thbhub.stats.query import build_query, list_datasets, query_observations
+from thbhub.stats.query import build_query, list_datasets, query_observations, result_columns
 from thbhub.web.access import Access, access
 from thbhub.web.deps import MAX_ID, DbDep
 
@@ -37,8 +37,12 @@ def get_observations(
     sex: list[str] = Query([]),
     age: list[str] = Query([]),
     form: list[str] = Query([]),
-    citizenship: list[str] = Query([]),
-    by: str | None = Query(None, description="comma-separated: year,sex,age,form,citizenship"),
+    citizenship: list[str] = Query([], description="e.g. RO, country:RO, nationals"),
+    repatriation: list[str] = Query([], description="country of repatriation, e.g. RO"),
+    extra: list[str] = Query([], description="a further dimension: KEY=VALUE, e.g. part=1"),
+    by: str | None = Query(
+        None, description="comma-separated: year,sex,age,form,citizenship,repatriation"
+    ),
     per_100k: bool = Query(False, alias="per_100k"),
     source: list[str] = Query([]),
     dataset: int | None = Query(None, ge=1, le=MAX_ID),
@@ -54,6 +58,8 @@ def get_observations(
         age=age,
         form=form,
         citizenship=citizenship,
+        repatriation=repatriation,
+        extra=extra,
         by=by,
         per_100k=per_100k,
         source=source,
@@ -62,7 +68,8 @@ def get_observations(
     rows = query_observations(db, query)
     if format == "json":
         return JSONResponse(rows)
-    body = export.to_csv(rows) if format == "csv" else export.to_parquet(rows)
+    columns = result_columns(query)
+    body = export.to_csv(rows, columns) if format == "csv" else export.to_parquet(rows, columns)
     return Response(
         body,
         media_type=_MEDIA[format],
