@@ -31,6 +31,13 @@ _RANK = {"exact": 0, "close": 1, "narrow": 2, "broad": 3, "related": 4}
 _EXTRA_ITEM = re.compile(r"^[a-z][a-z0-9_]*=[^;]+$")
 
 
+class UnknownValue(UserError):
+    """A filter value that names nothing the hub knows: the web answers 422, like any
+    other parameter it cannot process."""
+
+    status_code = 422
+
+
 @dataclass(frozen=True)
 class Place:
     """A country filter: the stored country value and the reporting area (`""` = its own)."""
@@ -54,7 +61,7 @@ def extra_filters(items: Iterable[str]) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
     for item in items:
         if not _EXTRA_ITEM.match(item):
-            raise UserError(
+            raise UnknownValue(
                 f"extra {shown(item)!r}: give KEY=VALUE as the `extra` column shows it "
                 "(e.g. part=1, unit=P_HTHAB, codes=...)"
             )
@@ -90,7 +97,7 @@ class FilterResolver:
         if cid in self._ids:
             return cid
         choices = self._short(dim)
-        raise UserError(
+        raise UnknownValue(
             f"unknown {dim} {shown(value)!r}; one of: {', '.join(choices)}, total"
             + _near(v.split(":", 1)[-1], choices)
         )
@@ -111,14 +118,14 @@ class FilterResolver:
             return cid, relation
         return None
 
-    def _unknown_place(self, what: str, value: str) -> UserError:
+    def _unknown_place(self, what: str, value: str) -> UnknownValue:
         groups = [
             str(c["id"]).split(":", 1)[1]
             for c in self._concepts["country-group"]
             if _kind(c) == "citizenship"
         ]
         countries = self._short("country")
-        return UserError(
+        return UnknownValue(
             f"unknown {what} {shown(value)!r}; give an ISO 3166 alpha-2 code (one of "
             f"{len(countries)}: `thbhub taxonomy list -s country`), a country group "
             f"(`thbhub taxonomy list -s country-group`; citizenship groups: {', '.join(groups)}) "

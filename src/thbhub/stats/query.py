@@ -21,6 +21,7 @@ from thbhub.ingest.rules import YEAR_MAX, YEAR_MIN, shown
 from thbhub.stats.filters import (
     FilterResolver,
     Place,
+    UnknownValue,
     extra_filters,
     extra_matches,
     parse_extra,
@@ -103,7 +104,7 @@ def build_query(
     for ind in indicators:
         if ind not in INDICATORS:
             known = ", ".join(i.split(":", 1)[1] for i in INDICATORS)
-            raise UserError(f"unknown indicator {ind!r}; one of: {known}")
+            raise UnknownValue(f"unknown indicator {shown(ind)!r}; one of: {known}")
     countries = _split(country)
     for c in countries:
         if not _VALUE.match(c):
@@ -114,7 +115,7 @@ def build_query(
     breakdown = _split(by)
     for b in breakdown:
         if b not in QUERY_BREAKDOWNS:
-            raise UserError(
+            raise UnknownValue(
                 f"cannot break down by {shown(b)!r}; choose from {', '.join(QUERY_BREAKDOWNS)}"
             )
     for option, given in (("--year", year), ("--from", year_from), ("--to", year_to)):
