@@ -96,8 +96,13 @@ def test_an_unknown_value_is_an_error_naming_it_and_the_choices(
     assert "\n" not in message and "Traceback" not in message
     assert value in message and choice in message
     param = {"-c": "country", "-i": "indicator"}.get(option, option.lstrip("-"))
-    api = TestClient(create_app(settings, db)).get(f"/api/v1/observations?{param}={value}")
+    client = TestClient(create_app(settings, db))
+    api = client.get(f"/api/v1/observations?{param}={value}")
     assert api.status_code == 422 and value in api.json()["error"]["message"]
+    if option == "-c":
+        # The explore page asks through the same resolver and says so on the page.
+        page = client.get(f"/explore?indicator=victims&country={value}")
+        assert f"unknown country &#39;{value}&#39;" in page.text
 
 
 def test_the_rest_of_a_group_is_not_the_group(bsr: str) -> None:
