@@ -4,16 +4,25 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 import pytest
+from alembic import command
+from sqlalchemy import insert
 from typer.testing import CliRunner
 
 from stats_support import glotip_row, write_glotip_csv
-from support import shared_file
+from support import make_settings, shared_file
 from thbhub.cli import app as cli_app
+from thbhub.hub import init_hub
+from thbhub.ingest.sample import file_checksum
+from thbhub.storage import Database
+from thbhub.storage.migrate import _config
+from thbhub.storage.schema import sources
+from thbhub.storage.schema_stats import observations, stat_datasets
 
 CITIZENSHIP = {"dimension": "by citizenship"}
 REPATRIATION = {"dimension": "by country of repatriation"}
@@ -84,7 +93,7 @@ def test_categories_resolved_to_one_concept_are_not_added_up(
     # Peru's two categories: neither is "the" unknown, and no 10 exists anywhere.
     assert _query(db_url, "-c", "PE", "--by", "citizenship") == []
     for category, value in (("Sin determinar", 7), ("Unknown", 3)):
-        codes = f"codes=PER | by citizenship: {category} | Total | Total"
+        codes = f"codes=by citizenship: {category} | Total | Total"
         rows = _query(db_url, "-c", "PE", "--by", "citizenship", "--extra", codes)
         assert [(r["citizenship"], r["value"]) for r in rows] == [("country-group:unknown", value)]
     ec = _query(db_url, "-c", "EC", "--by", "citizenship")
@@ -140,3 +149,177 @@ def test_full_release_adds_up_only_what_the_source_repeats(db_url: str, cli_env:
         if None not in expected.values():
             # The old answer (Bolivia 2018: 358, above its published total of 332) is gone.
             assert sum(v or 0 for v in expected.values()) not in {v for _, v in got.values()}
+
+
+def test_cells_stored_before_are_put_right_by_the_migration(
+    empty_db_url: str, db_url: str, tmp_path: Path, cli_env: Path
+) -> None:
+    """Migration stats_0003 turns GLOTIP cells as the earlier importer stored them (a sum of
+    two categories, "others" as the whole group) into what an import stores now: the
+    upgraded database answers exactly as a fresh import of the same rows."""
+    bolivia = "Bolivia (Plurinational State of)"
+    rows = [
+        glotip_row("BOL", bolivia, 2018, "332"),
+        glotip_row("BOL", bolivia, 2018, "26", category="Sin determinar", **CITIZENSHIP),
+        glotip_row("BOL", bolivia, 2018, "332", category="", **CITIZENSHIP),
+        glotip_row("DEU", "Germany", 2019, "8", category="EU-28 others", **CITIZENSHIP),
+        glotip_row("DOM", "Dominican Republic", 2020, "<5", category="Unknown", **REPATRIATION),
+        glotip_row("DOM", "Dominican Republic", 2020, "<5", category="", **REPATRIATION),
+    ]
+    path = write_glotip_csv(tmp_path / "glotip.csv", rows)
+    assert _cli(db_url, "import", "glotip", str(path)).exit_code == 0
+
+    old = Database(empty_db_url)
+    try:
+        command.upgrade(_config(old), "stats_0002")
+        at = datetime(2026, 11, 1, tzinfo=UTC)
+        with old.begin() as conn:
+            source_id = conn.execute(
+                insert(sources).returning(sources.c.id),
+                {
+                    "key": "unodc-glotip",
+                    "publisher": "UNODC",
+                    "title": "GLOTIP",
+                    "checksum": file_checksum(path),
+                    "registered_at": at,
+                },
+            ).scalar_one()
+            dataset = conn.execute(
+                insert(stat_datasets).returning(stat_datasets.c.id),
+                {
+                    "source_id": source_id,
+                    "source_key": "unodc-glotip",
+                    "importer": "glotip",
+                    "file_name": path.name,
+                    "imported_at": at,
+                    "rows_read": 6,
+                    "rows_stored": 10,
+                    "summary": {},
+                    "file_checksum": file_checksum(path),
+                },
+            ).scalar_one()
+            v = "Detected trafficking victims"
+            cit, rep = f"{v} | by citizenship: ", f"{v} | by country of repatriation: "
+            unknown, suppressed = "country-group:unknown", ("suppressed", None, 0.0, 4.0)
+
+            def cell(
+                country: str,
+                row: int | None,
+                citizenship: str,
+                extra: str,
+                status: tuple[str, float | None, float, float],
+                flags: str,
+                label: str,
+            ) -> dict[str, Any]:
+                return {
+                    "dataset_id": dataset,
+                    "source_key": "unodc-glotip",
+                    "indicator": "indicator:victims",
+                    "country": country,
+                    "year": {"BO": 2018, "DE": 2019, "DO": 2020}[country],
+                    "sex": "total",
+                    "age": "total",
+                    "form": "total",
+                    "citizenship": citizenship,
+                    "extra": extra,
+                    "status": status[0],
+                    "value": status[1],
+                    "lower": status[2],
+                    "upper": status[3],
+                    "flags": flags,
+                    "label": label,
+                    "sheet": None,
+                    "source_row": row,
+                    "current": True,
+                }
+
+            n = ("number",)
+            conn.execute(
+                insert(observations),
+                [
+                    cell(
+                        "BO",
+                        2,
+                        "total",
+                        "",
+                        (*n, 332.0, 332.0, 332.0),
+                        "",
+                        f"{v} | Total: Total | Total | Total",
+                    ),
+                    # The old sum of two categories, and its parts.
+                    cell(
+                        "BO",
+                        3,
+                        unknown,
+                        "",
+                        (*n, 358.0, 358.0, 358.0),
+                        "summed",
+                        f"{cit}Sin determinar | Total | Total + {cit} | Total | Total",
+                    ),
+                    cell(
+                        "BO",
+                        3,
+                        unknown,
+                        "part=1",
+                        (*n, 26.0, 26.0, 26.0),
+                        "",
+                        f"{cit}Sin determinar | Total | Total",
+                    ),
+                    cell(
+                        "BO",
+                        4,
+                        unknown,
+                        "part=2",
+                        (*n, 332.0, 332.0, 332.0),
+                        "",
+                        f"{cit} | Total | Total",
+                    ),
+                    cell(
+                        "DE",
+                        5,
+                        "country-group:eu28",
+                        "",
+                        (*n, 8.0, 8.0, 8.0),
+                        "",
+                        f"{cit}EU-28 others | Total | Total",
+                    ),
+                    cell(
+                        "DO",
+                        6,
+                        "total",
+                        f"repatriation={unknown}",
+                        ("suppressed", None, 0.0, 8.0),
+                        "summed",
+                        f"{rep}Unknown | Total | Total + {rep} | Total | Total",
+                    ),
+                    cell(
+                        "DO",
+                        6,
+                        "total",
+                        f"repatriation={unknown};part=1",
+                        suppressed,
+                        "",
+                        f"{rep}Unknown | Total | Total",
+                    ),
+                    cell(
+                        "DO",
+                        7,
+                        "total",
+                        f"repatriation={unknown};part=2",
+                        suppressed,
+                        "",
+                        f"{rep} | Total | Total",
+                    ),
+                ],
+            )
+        init_hub(old, make_settings(tmp_path, empty_db_url))  # upgrades, installs concepts
+    finally:
+        old.dispose()
+    for by in ("citizenship", "repatriation", "year"):
+        fresh = _query(db_url, "--by", by)
+        upgraded = _query(empty_db_url, "--by", by)
+        assert upgraded == fresh and fresh, by
+    assert [r["value"] for r in _query(empty_db_url, "-c", "BO", "--by", "citizenship")] == [
+        332,
+        26,
+    ]

@@ -254,14 +254,12 @@ def parse_glotip(
         .alias("label"),
         pl.lit(sheet, dtype=pl.String).alias("sheet"),
         (pl.int_range(pl.len(), dtype=pl.Int64) + first).alias("source_row"),
-        # The source's own key (its codes, not the concepts they resolve to): only rows
-        # with the same codes are a key the source repeats (see stats.store).
+        # The source's own codes for the breakdown (not the concepts they resolve to): only
+        # rows of one country and year with the same codes are a key the source repeats
+        # (see stats.store).  The label less its indicator, so that migration stats_0003
+        # derives the same text from cells stored before.
         pl.concat_str(
             [
-                pl.when(pl.col("Iso3_code") == "")
-                .then(pl.col("Country"))
-                .otherwise(pl.col("Iso3_code")),
-                pl.lit(" | "),
                 pl.col("Dimension"),
                 pl.lit(": "),
                 pl.col("Category"),

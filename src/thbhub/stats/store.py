@@ -7,6 +7,7 @@ write is one transaction, so a file that fails leaves the database unchanged.
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -147,9 +148,20 @@ def _db_row(
     )
 
 
+#: The width of the stored `extra` column.
+EXTRA_WIDTH = 300
+
+
 def codes_extra(extra: str, codes: str) -> str:
-    """`extra` with the source's codes added as `codes=...` (`;` would split the field)."""
+    """`extra` with the source's codes added as `codes=...` (`;` would split the field).
+
+    Codes too long for the column are cut and end in a digest of the whole, so that two
+    long codes stay two cells."""
     item = "codes=" + codes.replace(";", ",")
+    room = EXTRA_WIDTH - (len(extra) + 1 if extra else 0)
+    if len(item) > room:
+        digest = hashlib.sha256(codes.encode("utf-8")).hexdigest()[:10]
+        item = item[: max(room - 11, 0)] + "~" + digest
     return f"{extra};{item}" if extra else item
 
 
