@@ -71,22 +71,22 @@ def extra_filters(items: Iterable[str]) -> dict[str, set[str]]:
 
 
 class FilterResolver:
-    """Resolves filter values against the installed taxonomy (one read per query)."""
+    """Resolves filter values against the installed taxonomy.
+
+    Each value costs one indexed look-up of its few candidate ids (and, for a place that is
+    no concept id, of its source codes); the lists of valid choices are read only to write
+    an error message, so a query's answer time stays that of its SQL."""
 
     def __init__(self, conn: Connection) -> None:
-        self._concepts: dict[str, list[dict[str, object]]] = {
-            s: q.scheme_concepts(conn, s)
-            for s in ("indicator", "sex", "age", "form", *PLACE_SCHEMES)
-        }
-        self._ids = {str(c["id"]) for rows in self._concepts.values() for c in rows}
-        # Source codes of places: code -> [(rank, concept id)] over every source.
-        self._codes: dict[str, list[tuple[int, str, str]]] = {}
-        for code, cid, relation in q.place_mappings(conn, PLACE_SCHEMES):
-            if code:
-                self._codes.setdefault(code, []).append((_RANK.get(relation, 9), cid, relation))
+        self._conn = conn
+
+    def _known(self, candidates: list[str]) -> str | None:
+        """The first candidate that is a concept (not deprecated), or None."""
+        found = q.existing_concepts(self._conn, candidates)
+        return next((c for c in candidates if c in found), None)
 
     def _short(self, scheme: str) -> list[str]:
-        return [str(c["id"]).split(":", 1)[1] for c in self._concepts[scheme]]
+        return [str(c["id"]).split(":", 1)[1] for c in q.scheme_concepts(self._conn, scheme)]
 
     def concept(self, dim: str, value: str) -> str:
         """A sex, age or form filter value -> its concept id (or `total`)."""
@@ -94,7 +94,7 @@ class FilterResolver:
         if v == TOTAL:
             return TOTAL
         cid = v if v.startswith(f"{dim}:") else f"{dim}:{v.lower()}"
-        if cid in self._ids:
+        if self._known([cid]):
             return cid
         choices = self._short(dim)
         raise UnknownValue(
@@ -105,23 +105,33 @@ class FilterResolver:
     def _place_concept(self, value: str) -> tuple[str, str] | None:
         """(concept id, relation) for a place value, or None."""
         v = value.strip()
-        if v in self._ids and v.split(":", 1)[0] in PLACE_SCHEMES:
-            return v, "exact"
-        if ":" not in v:
-            if f"country:{v.upper()}" in self._ids and len(v) == 2:
-                return f"country:{v.upper()}", "exact"
-            if f"country-group:{v.lower()}" in self._ids:
-                return f"country-group:{v.lower()}", "exact"
-        found = self._codes.get(v) or self._codes.get(v.upper())
-        if found:
-            rank, cid, relation = min(found)
+        candidates = []
+        if ":" in v:
+            if v.split(":", 1)[0] in PLACE_SCHEMES:
+                candidates.append(v)
+        else:
+            if len(v) == 2:
+                candidates.append(f"country:{v.upper()}")
+            candidates.append(f"country-group:{v.lower()}")
+        found = self._known(candidates) if candidates else None
+        if found is not None:
+            return found, "exact"
+        mapped = [
+            (_RANK.get(relation, 9), cid, relation)
+            for code, cid, relation in q.place_mappings(
+                self._conn, PLACE_SCHEMES, sorted({v, v.upper()})
+            )
+            if code
+        ]
+        if mapped:
+            _, cid, relation = min(mapped)
             return cid, relation
         return None
 
     def _unknown_place(self, what: str, value: str) -> UnknownValue:
         groups = [
             str(c["id"]).split(":", 1)[1]
-            for c in self._concepts["country-group"]
+            for c in q.scheme_concepts(self._conn, "country-group")
             if _kind(c) == "citizenship"
         ]
         countries = self._short("country")

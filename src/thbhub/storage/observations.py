@@ -44,15 +44,28 @@ def mapping_rows(conn: Connection, source: str) -> list[tuple[str, str, str, str
     return [(r[0], r[1], r[2], r[3]) for r in conn.execute(q)]
 
 
-def place_mappings(conn: Connection, schemes: Sequence[str]) -> list[tuple[str, str, str]]:
-    """(code, concept id, relation) of every source's mappings to the given schemes."""
+def place_mappings(
+    conn: Connection, schemes: Sequence[str], codes: Sequence[str]
+) -> list[tuple[str, str, str]]:
+    """(code, concept id, relation) of every source's mappings of the given codes to
+    concepts of the given schemes."""
     q = (
         select(concept_mappings.c.code, concept_mappings.c.concept_id, concept_mappings.c.relation)
         .join(concepts, concepts.c.id == concept_mappings.c.concept_id)
-        .where(concepts.c.scheme_id.in_(list(schemes)), concepts.c.deprecated.is_(False))
+        .where(
+            concept_mappings.c.code.in_(list(codes)),
+            concepts.c.scheme_id.in_(list(schemes)),
+            concepts.c.deprecated.is_(False),
+        )
         .order_by(concept_mappings.c.code, concept_mappings.c.concept_id)
     )
     return [(r[0], r[1], r[2]) for r in conn.execute(q)]
+
+
+def existing_concepts(conn: Connection, ids: Sequence[str]) -> set[str]:
+    """Which of the given ids are concepts (not deprecated)."""
+    q = select(concepts.c.id).where(concepts.c.id.in_(list(ids)), concepts.c.deprecated.is_(False))
+    return set(conn.scalars(q))
 
 
 def all_concept_ids(conn: Connection) -> set[str]:
