@@ -85,6 +85,9 @@ def test_bare_codes_answer_the_same_in_the_cli_and_the_api(
         ("--repatriation", "Narnia", "abroad"),
         ("-i", "victimz", "victims"),
         ("--by", "colour", "repatriation"),
+        ("--source", "unodc-glotipp", "unodc-glotip"),
+        ("--dataset", "999", "datasets: 1"),
+        ("--extra", "colour=red", "part"),
     ],
 )
 def test_an_unknown_value_is_an_error_naming_it_and_the_choices(

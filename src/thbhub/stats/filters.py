@@ -155,6 +155,32 @@ class FilterResolver:
         area = v if relation != "exact" and ":" not in v else ""
         return Place(country, area)
 
+    def extra_key(self, item: str) -> None:
+        """A further dimension no stored cell has is an unknown value, not an empty answer."""
+        key = item.partition("=")[0]
+        if key in ("repatriation", "area") or q.extra_key_exists(self._conn, key):
+            return
+        raise UnknownValue(
+            f"unknown further dimension {shown(key)!r} in extra {shown(item)!r}; the `extra` "
+            "column of the "
+            "answers shows those stored (e.g. part, area, codes, repatriation)"
+        )
+
+    def dataset(self, sources: list[str], dataset: int | None) -> None:
+        """Source keys and a dataset id must name what was imported."""
+        known = q.datasets(self._conn)
+        keys = sorted({d["source_key"] for d in known})
+        for key in sources:
+            if key not in keys:
+                raise UnknownValue(
+                    f"unknown source {shown(key)!r}; one of: {', '.join(keys) or 'none yet'}"
+                )
+        if dataset is not None and dataset not in {d["id"] for d in known}:
+            ids = ", ".join(str(d["id"]) for d in known) or "none yet"
+            raise UnknownValue(
+                f"no dataset {dataset}; datasets: {ids} (see `thbhub query datasets`)"
+            )
+
     def citizen(self, dim: str, value: str) -> str:
         """A `--citizenship` or `--repatriation` value -> its concept id (or `total`)."""
         v = value.strip()

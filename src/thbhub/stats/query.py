@@ -171,6 +171,10 @@ def resolve(conn: Connection, query: ObservationQuery) -> Resolved:
         extra.setdefault("repatriation", set()).update(
             r.citizen("repatriation", v) for v in query.repatriation
         )
+    for item in query.extra:
+        r.extra_key(item)
+    if query.sources or query.dataset is not None:
+        r.dataset(query.sources, query.dataset)
     by_extra = [b for b in query.by if b in EXTRA_BREAKDOWNS]
     return Resolved([r.place(c) for c in query.countries], dims, extra, by_extra)
 

@@ -62,6 +62,16 @@ def place_mappings(
     return [(r[0], r[1], r[2]) for r in conn.execute(q)]
 
 
+def extra_key_exists(conn: Connection, key: str) -> bool:
+    """Whether any stored cell has the further dimension ``key`` (`key=` in ``extra``)."""
+    o = observations
+    pattern = or_(
+        o.c.extra.startswith(f"{key}=", autoescape=True),
+        o.c.extra.contains(f";{key}=", autoescape=True),
+    )
+    return conn.execute(select(literal(1)).where(pattern).limit(1)).first() is not None
+
+
 def existing_concepts(conn: Connection, ids: Sequence[str]) -> set[str]:
     """Which of the given ids are concepts (not deprecated)."""
     q = select(concepts.c.id).where(concepts.c.id.in_(list(ids)), concepts.c.deprecated.is_(False))
