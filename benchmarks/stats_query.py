@@ -24,9 +24,29 @@ from thbhub.storage import Database
 from thbhub.storage import observations as q
 from thbhub.storage.schema import sources
 
-COUNTRIES = [f"{a}{b}" for a in "ABCDEFGHI" for b in "ABCDEFG"][:58]
+# Real codes: the query resolves every filter value against the taxonomy.
+COUNTRIES = [
+    "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IS", "IE",
+    "IT", "LV", "LI", "LT", "LU", "MT", "NL", "NO", "PL", "PT", "RO", "SK", "SI", "ES", "SE",
+    "CH", "GB", "AL", "BA", "ME", "MK", "RS", "TR", "UA", "MD", "BY", "RU", "GE", "AM", "AZ",
+    "KZ", "UZ", "KG", "TJ", "TM", "MN", "CN", "VN", "TH", "PH", "NG", "GH", "US",
+]  # fmt: skip
 YEARS = list(range(2000, 2024))
-FORMS = ["total", *(f"form:f{i}" for i in range(12))]
+FORMS = [
+    "total",
+    "form:sexual-exploitation",
+    "form:labour-exploitation",
+    "form:domestic-servitude",
+    "form:forced-begging",
+    "form:forced-criminality",
+    "form:benefit-fraud",
+    "form:forced-marriage",
+    "form:illegal-adoption",
+    "form:surrogacy-exploitation",
+    "form:organ-removal",
+    "form:child-soldiering",
+    "form:other",
+]
 SEXES = ["total", "sex:female", "sex:male", "sex:unknown"]
 AGES = ["total", "age:child"]
 QUERIES = 300

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from thbhub import __version__
+from thbhub.demo import load_sample
 from thbhub.domain.errors import UserError
 from thbhub.ingest.registry import Progress, no_progress
-from thbhub.ingest.sample import load_sample, sample_checksums
+from thbhub.ingest.sample import sample_checksums
 from thbhub.settings import Settings
 from thbhub.storage import Database
 from thbhub.storage.migrate import current_revision, latest_revision, upgrade

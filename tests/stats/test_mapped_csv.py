@@ -197,3 +197,34 @@ def test_a_reading_made_before_the_migration_is_replaced_by_a_corrected_one(
         assert stale is False
     finally:
         db.dispose()
+
+
+def test_two_codes_mapped_to_one_concept_are_kept_apart(
+    db: Database, settings: Settings, tmp_path: Path
+) -> None:
+    """A mapping that sends two of the table's codes to one concept does not add them up;
+    only a row the table itself repeats is summed (issue 12, section 3)."""
+    data, mapping = _copy(tmp_path)
+    text = mapping.read_text(encoding="utf-8").replace(
+        "Sievietes: female,", "Sievietes: female, Meitenes: female,"
+    )
+    mapping.write_text(text, encoding="utf-8")
+    with data.open("a", encoding="utf-8") as fh:
+        fh.write("2021;Meitenes;Kopā;5;\n2021;Vīrieši;Kopā;4;\n")
+    summary = get_importer("csv").run(db, settings, data, options={"mapping": str(mapping)})
+    assert any("kept apart" in n for n in summary.notes)
+    by_sex = query_observations(db, build_query(country="LV", by="sex", year=2021))
+    # Female: two categories of the table, neither is "the" female cell, 29 is nowhere.
+    assert [r["sex"] for r in by_sex] == ["sex:male"]
+    male = by_sex[0]
+    assert male["status"] == "suppressed" and "summed" in male["flags"]  # <3 + 4, repeated
+    apart = [
+        query_observations(
+            db, build_query(country="LV", by="sex", year=2021, extra=f"codes={codes}")
+        )
+        for codes in (
+            "victims | LV | 2021 | Sievietes | Kopā",
+            "victims | LV | 2021 | Meitenes | Kopā",
+        )
+    ]
+    assert [[r["value"] for r in rows] for rows in apart] == [[24], [5]]

@@ -1,4 +1,3 @@
 """Imports every built-in importer module so that each registers itself."""
 
-from thbhub.cases import sample_importer  # noqa: F401
 from thbhub.ingest import eurostat, glotip, mapped_csv  # noqa: F401

@@ -128,32 +128,10 @@ class _Context:
             label,
             None,
             where.row or 0,
+            # Two codes resolved to one concept (EU27_2020_FOR and EU28_FOR, both "other EU
+            # citizens") are kept apart under their codes by stats.store, never added up.
+            label,
         )
-
-
-def _apart(rows: list[ParsedRow]) -> tuple[list[ParsedRow], list[str]]:
-    """Keep apart cells whose different codes map to one concept.
-
-    Eurostat never repeats a key within a table, so a repeat after mapping means two codes
-    went to one concept (EU27_2020_FOR and EU28_FOR both to "other EU citizens"): their sum
-    would count people twice.  Such cells are stored under their own codes (extra
-    `codes=...`) instead of being added up.
-    """
-    seen: dict[tuple[Any, ...], int] = {}
-    for r in rows:
-        seen[r.key()] = seen.get(r.key(), 0) + 1
-    clashes = 0
-    for r in rows:
-        if seen[r.key()] > 1:
-            clashes += 1
-            r.extra = f"{r.extra};codes={r.label}" if r.extra else f"codes={r.label}"
-    notes = []
-    if clashes:
-        notes.append(
-            f"{clashes} cells whose different codes map to one concept are kept apart "
-            "under their own codes (extra codes=...), not added up"
-        )
-    return rows, notes
 
 
 def _cell(text: str, where: Location) -> tuple[Cell, tuple[str, ...]]:
@@ -230,8 +208,7 @@ def parse_tsv(path: Path, ctx: _Context) -> Parsed:
             rows.append(ctx.row(key, year, cell, flags, where))
     # Bulk TSV carries no release date; the span of years it covers orders its releases.
     span = f"{min(years)}-{max(years)}" if years else None
-    kept, notes = _apart(rows)
-    return Parsed(kept, read, notes, version=span)
+    return Parsed(rows, read, version=span)
 
 
 def parse_sdmx_csv(path: Path, ctx: _Context, header: list[str]) -> Parsed:
@@ -271,8 +248,7 @@ def parse_sdmx_csv(path: Path, ctx: _Context, header: list[str]) -> Parsed:
                 ctx.row({d: data[d].strip() for d in dims}, int(period), cell, flags, where)
             )
     years = sorted({r.year for r in rows})
-    kept, notes = _apart(rows)
-    return Parsed(kept, read, notes, version=f"{years[0]}-{years[-1]}" if years else None)
+    return Parsed(rows, read, version=f"{years[0]}-{years[-1]}" if years else None)
 
 
 def _sdmx_header(path: Path) -> list[str] | None:

@@ -4,9 +4,11 @@ Traps handled (see docs/statistics.md): metadata rows above the header (found, n
 values as text with thousands separators, the `<5` suppression marker (recorded as the range
 0-4 unless told otherwise), empty ISO codes (the country is then resolved from its name),
 repeated keys (summed into the parent and kept as parts, never dropped), categories that name
-no country under "by citizenship" (empty, `0`, `Nationality`: read as unknown), a total filed
-as a category (`TOTAL`: kept apart, never added to the published total), UNODC region codes
-and names in the code column (resolved through UNODC's codes).
+no country under "by citizenship" (empty, `0`, `Nationality`: their own concept, "not named",
+through the taxonomy, never "unknown": the source lists its own Unknown beside them), a total
+filed as a category (`TOTAL`: kept apart, never added to the published total), UNODC region
+codes and names in the code column (resolved through UNODC's codes).  Different source
+categories that resolve to one concept are kept apart under their own codes, never summed.
 """
 
 from __future__ import annotations
@@ -43,9 +45,6 @@ HEADER = (
 )
 REQUIRED = ("Indicator", "Dimension", "Sex", "Age", "Year", "Unit of measurement")
 COUNTRY_SCHEMES = ("country", "country-group")
-#: Category texts under "by citizenship" / "by country of repatriation" that name no
-#: country: read as the source's own "Unknown" (then resolved through the taxonomy).
-NOT_A_COUNTRY = {"": "Unknown", "0": "Unknown", "Nationality": "Unknown"}
 #: Category texts that are the dimension's total filed as a category (Bolivia, Guatemala).
 #: Kept apart (extra `reported=total`) so they never add to the published total row.
 TOTAL_CATEGORIES = frozenset({"TOTAL", "TOTAL POR AÑO"})
@@ -259,6 +258,21 @@ def parse_glotip(
         .alias("label"),
         pl.lit(sheet, dtype=pl.String).alias("sheet"),
         (pl.int_range(pl.len(), dtype=pl.Int64) + first).alias("source_row"),
+        # The source's own codes for the breakdown (not the concepts they resolve to): only
+        # rows of one country and year with the same codes are a key the source repeats
+        # (see stats.store).  The label less its indicator, so that migration stats_0003
+        # derives the same text from cells stored before.
+        pl.concat_str(
+            [
+                pl.col("Dimension"),
+                pl.lit(": "),
+                pl.col("Category"),
+                pl.lit(" | "),
+                pl.col("Sex"),
+                pl.lit(" | "),
+                pl.col("Age"),
+            ]
+        ).alias("codes"),
     )
     return Parsed([], frame.height, version=table.version, frame=cells_frame)
 
@@ -292,7 +306,10 @@ def _breakdown(unodc: Resolver, dim: str, cat: str, row: Location) -> tuple[str,
     if dim in ("by citizenship", "by country of repatriation") and cat in TOTAL_CATEGORIES:
         kind = "citizenship" if dim == "by citizenship" else "repatriation"
         return TOTAL, TOTAL, f"{kind}=reported-total"
-    code = NOT_A_COUNTRY.get(cat, cat)
+    # Texts that name no country (empty, `0`, `Nationality`) resolve like any other code,
+    # to the taxonomy's "not named" concept: reading them as "unknown" added them to the
+    # source's own Unknown (Bolivia 2018: 26 + 332 = 358, above its total of 332).
+    code = cat
     if dim == "by citizenship":
         return TOTAL, unodc.resolve(code, COUNTRY_SCHEMES, at, "citizenship"), ""
     if dim == "by country of repatriation":

@@ -224,7 +224,11 @@ class _Reader:
         cid = self.concept(m.country, code, ("country", "country-group"), row, "country")
         year = parse_year(self.text(m.year, rec, row), self.at(row, m.year.column))
         values = {d: TOTAL for d in DIMENSIONS}
+        # The table's own codes for the key: rows the mapping resolves to one key are summed
+        # only when these are equal too (a key the table repeats), never across codes.
+        codes = [self.text(m.indicator, rec, row), code, self.text(m.year, rec, row)]
         for dim, fld in m.dimensions.items():
+            codes.append(self.text(fld, rec, row))
             values[dim] = self.concept(
                 fld,
                 self.text(fld, rec, row),
@@ -257,6 +261,7 @@ class _Reader:
             ",".join(f"{k}={v}" for k, v in rec.items() if v)[:500],
             None,
             row,
+            " | ".join(codes),
         )
 
 

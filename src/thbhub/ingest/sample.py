@@ -1,4 +1,7 @@
-"""Load the bundled real sample data (see DATA_SOURCES.md) into a database, idempotently."""
+"""The bundled real sample data (see DATA_SOURCES.md): where it is and what it holds.
+
+Loading it into a database is `thbhub.demo.load_sample`, a whole-hub step beside `init`.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
-from thbhub.ingest.registry import Progress, importers, no_progress
-from thbhub.settings import Settings
-from thbhub.storage import Database
-from thbhub.storage.sources import register_source
 
 
 def sample_dir() -> Path:
@@ -35,27 +33,3 @@ def sample_manifest() -> list[dict[str, Any]]:
 def sample_checksums() -> set[str]:
     """The checksums of the bundled files, as their sources are registered."""
     return {file_checksum(sample_dir() / e["file"]) for e in sample_manifest()}
-
-
-def load_sample(
-    db: Database, settings: Settings, progress: Progress = no_progress
-) -> list[dict[str, Any]]:
-    """Register every bundled source and import it where its importer exists.
-
-    Running it twice changes nothing: sources are keyed by checksum and importers skip a
-    file they have already imported.
-    """
-    available = importers()
-    results = []
-    for entry in sample_manifest():
-        path = sample_dir() / entry["file"]
-        meta = {**entry["source"], "checksum": file_checksum(path), "file_name": entry["file"]}
-        importer = available.get(entry["importer"])
-        if importer is None:
-            with db.begin() as conn:
-                _, created = register_source(conn, meta)
-            results.append({"file": entry["file"], "registered": created, "imported": None})
-            continue
-        summary = importer.run(db, settings, path, source=meta, progress=progress)
-        results.append({"file": entry["file"], "registered": True, "imported": summary.as_dict()})
-    return results

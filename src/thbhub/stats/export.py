@@ -25,10 +25,14 @@ def _columns(rows: list[dict[str, Any]]) -> list[str]:
     return cols
 
 
-def to_csv(rows: list[dict[str, Any]]) -> bytes:
+#: The header of an empty answer when the caller does not say which columns it has.
+_DEFAULT = ["indicator", "country", "year", "value", "status"]
+
+
+def to_csv(rows: list[dict[str, Any]], columns: list[str] | None = None) -> bytes:
     buf = io.StringIO()
-    cols = _columns(rows) or ["indicator", "country", "year", "value", "status"]
-    writer = csvio.DictWriter(buf, fieldnames=cols, lineterminator="\n")
+    cols = columns or _columns(rows) or _DEFAULT
+    writer = csvio.DictWriter(buf, fieldnames=cols, lineterminator="\n", extrasaction="ignore")
     writer.writeheader()
     for row in rows:
         writer.writerow({k: "" if v is None else v for k, v in _flat(row).items()})
@@ -43,8 +47,8 @@ _NUMERIC = {"value", "lower", "upper", "rate_per_100k", "rate_lower", "rate_uppe
 _INTEGER = {"year", "row", "population_year"}
 
 
-def to_parquet(rows: list[dict[str, Any]]) -> bytes:
-    cols = _columns(rows) or ["indicator", "country", "year", "value", "status"]
+def to_parquet(rows: list[dict[str, Any]], columns: list[str] | None = None) -> bytes:
+    cols = columns or _columns(rows) or _DEFAULT
     fields = []
     for c in cols:
         kind = pa.float64() if c in _NUMERIC else pa.int64() if c in _INTEGER else pa.string()

@@ -13,9 +13,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import Connection
+
 from thbhub.domain.errors import UserError
 from thbhub.domain.observations import BREAKDOWNS, DIMENSIONS, INDICATORS, normalise_indicator
 from thbhub.ingest.rules import YEAR_MAX, YEAR_MIN, shown
+from thbhub.stats.filters import (
+    FilterResolver,
+    Place,
+    UnknownValue,
+    extra_filters,
+    extra_matches,
+    parse_extra,
+)
 from thbhub.storage import Database
 from thbhub.storage import observations as q
 from thbhub.storage.schema import MAX_ID
@@ -23,10 +33,13 @@ from thbhub.taxonomy.service import labels as taxonomy_labels
 
 #: Population series preferred for rates, in order; any other population source comes after.
 POPULATION_PREFERENCE = ("eurostat-tps00001", "eurostat-demo-pjan")
+#: Further dimensions (stored in `extra`) a query may break down by, besides BREAKDOWNS.
+EXTRA_BREAKDOWNS = ("repatriation",)
+QUERY_BREAKDOWNS = (*BREAKDOWNS, *EXTRA_BREAKDOWNS)
 #: How far (years) a rate may reach for a population figure when its own year has none.
 POPULATION_REACH = 5
-_COUNTRY = re.compile(r"^[A-Za-z]{2}$")
-_CONCEPT = re.compile(r"^(total|[a-z][a-z0-9-]*:[A-Za-z0-9][A-Za-z0-9._-]*)$")
+# A filter value: a concept id, a code without its scheme or a source code (`EU-28 others`).
+_VALUE = re.compile(r"^[\w][\w .,:()/'-]{0,99}$")
 _SOURCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
@@ -41,7 +54,20 @@ class ObservationQuery:
     per_100k: bool = False
     sources: list[str] = field(default_factory=list)
     dataset: int | None = None
-    include_parts: bool = False
+    #: GLOTIP's "by country of repatriation" (stored in extra as repatriation=...)
+    repatriation: list[str] = field(default_factory=list)
+    #: any further dimension a source brings, as typed: KEY=VALUE
+    extra: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Resolved:
+    """A query's filter values resolved against the taxonomy (see stats.filters)."""
+
+    places: list[Place]
+    dims: dict[str, list[str]]
+    extra: dict[str, set[str]]
+    by_extra: list[str]
 
 
 def _split(values: Sequence[str] | str | None) -> list[str]:
@@ -49,13 +75,6 @@ def _split(values: Sequence[str] | str | None) -> list[str]:
         return []
     items = [values] if isinstance(values, str) else list(values)
     return [part.strip() for item in items for part in item.split(",") if part.strip()]
-
-
-def _concept(dim: str, value: str) -> str:
-    """`female` -> `sex:female`; a full id passes; `total` stays the total."""
-    if value == "total" or ":" in value:
-        return value
-    return f"{dim}:{value}"
 
 
 def build_query(
@@ -69,29 +88,36 @@ def build_query(
     age: Sequence[str] | str | None = None,
     form: Sequence[str] | str | None = None,
     citizenship: Sequence[str] | str | None = None,
+    repatriation: Sequence[str] | str | None = None,
+    extra: Sequence[str] | str | None = None,
     by: Sequence[str] | str | None = None,
     per_100k: bool = False,
     source: Sequence[str] | str | None = None,
     dataset: int | None = None,
 ) -> ObservationQuery:
-    """Validate and normalise what a user typed (CLI options or URL parameters)."""
+    """Check the form of what a user typed (CLI options or URL parameters).
+
+    Values are resolved against the taxonomy by :func:`query_observations` (one resolver,
+    stats.filters, for the CLI, the API and the pages).
+    """
     indicators = [normalise_indicator(i) for i in _split(indicator)]
     for ind in indicators:
         if ind not in INDICATORS:
             known = ", ".join(i.split(":", 1)[1] for i in INDICATORS)
-            raise UserError(f"unknown indicator {ind!r}; one of: {known}")
-    countries = []
-    for c in _split(country):
-        if _COUNTRY.match(c):
-            countries.append(c.upper())
-        elif _CONCEPT.match(c) and c.startswith("country-group:"):
-            countries.append(c)
-        else:
-            raise UserError(f"country {c!r}: give an ISO 3166 alpha-2 code such as DE or LT")
+            raise UnknownValue(f"unknown indicator {shown(ind)!r}; one of: {known}")
+    countries = _split(country)
+    for c in countries:
+        if not _VALUE.match(c):
+            raise UserError(
+                f"country {shown(c)!r}: give an ISO 3166 alpha-2 code such as DE or LT, "
+                "a country group or a source code"
+            )
     breakdown = _split(by)
     for b in breakdown:
-        if b not in BREAKDOWNS:
-            raise UserError(f"cannot break down by {b!r}; choose from {', '.join(BREAKDOWNS)}")
+        if b not in QUERY_BREAKDOWNS:
+            raise UnknownValue(
+                f"cannot break down by {shown(b)!r}; choose from {', '.join(QUERY_BREAKDOWNS)}"
+            )
     for option, given in (("--year", year), ("--from", year_from), ("--to", year_to)):
         if given is not None and not YEAR_MIN <= given <= YEAR_MAX:
             raise UserError(f"{option} {shown(str(given))}: a year from {YEAR_MIN} to {YEAR_MAX}")
@@ -106,11 +132,14 @@ def build_query(
     if year_from is not None and year_to is not None and year_from > year_to:
         raise UserError(f"--from {year_from} is after --to {year_to}")
     values = {"sex": sex, "age": age, "form": form, "citizenship": citizenship}
-    dims = {d: [_concept(d, v) for v in _split(values[d])] for d in DIMENSIONS}
+    values["repatriation"] = repatriation
+    dims = {d: _split(values[d]) for d in (*DIMENSIONS, "repatriation")}
     for d, wanted in dims.items():
         for v in wanted:
-            if not _CONCEPT.match(v):
-                raise UserError(f"--{d} {v!r} is not a concept id (e.g. {d}:...) or total")
+            if not _VALUE.match(v):
+                raise UserError(f"--{d} {shown(v)!r} is not a concept id (e.g. {d}:...) or total")
+    extra_items = [e.strip() for e in ([extra] if isinstance(extra, str) else extra or [])]
+    extra_filters(extra_items)
     sources = _split(source)
     for key in sources:
         if not _SOURCE.match(key):
@@ -120,15 +149,71 @@ def build_query(
         countries=countries,
         year_from=year_from,
         year_to=year_to,
-        dims={d: v for d, v in dims.items() if v},
+        dims={d: v for d, v in dims.items() if v and d != "repatriation"},
         by=breakdown,
         per_100k=per_100k,
         sources=sources,
         dataset=dataset,
+        repatriation=dims["repatriation"],
+        extra=[e for e in extra_items if e],
     )
 
 
-def _present(row: dict[str, Any], by: Sequence[str]) -> dict[str, Any]:
+def resolve(conn: Connection, query: ObservationQuery) -> Resolved:
+    """Every filter value resolved against the taxonomy; an unknown one is a UserError."""
+    r = FilterResolver(conn)
+    dims = {
+        d: [r.citizen(d, v) if d == "citizenship" else r.concept(d, v) for v in values]
+        for d, values in query.dims.items()
+    }
+    extra = extra_filters(query.extra)
+    if query.repatriation:
+        extra.setdefault("repatriation", set()).update(
+            r.citizen("repatriation", v) for v in query.repatriation
+        )
+    for item in query.extra:
+        r.extra_key(item)
+    if query.sources or query.dataset is not None:
+        r.dataset(query.sources, query.dataset)
+    by_extra = [b for b in query.by if b in EXTRA_BREAKDOWNS]
+    return Resolved([r.place(c) for c in query.countries], dims, extra, by_extra)
+
+
+def result_columns(query: ObservationQuery) -> list[str]:
+    """The fields of every answer row, in order: also the header of an empty answer."""
+    cols = ["indicator", "country", "year", *(d for d in query.by if d != "year")]
+    cols += [*ROW_FIELDS]
+    if query.per_100k:
+        cols += [*RATE_FIELDS]
+    return cols
+
+
+ROW_FIELDS = (
+    "value",
+    "status",
+    "flags",
+    "lower",
+    "upper",
+    "extra",
+    "source",
+    "file",
+    "sheet",
+    "row",
+    "source_label",
+)
+RATE_FIELDS = (
+    "rate_per_100k",
+    "rate_lower",
+    "rate_upper",
+    "rate_flags",
+    "population",
+    "population_year",
+    "population_source",
+    "population_flags",
+)
+
+
+def _present(row: dict[str, Any], by: Sequence[str], extra: dict[str, str]) -> dict[str, Any]:
     known = row["status"] in ("number", "zero")
     out: dict[str, Any] = {
         "indicator": row["indicator"],
@@ -136,7 +221,9 @@ def _present(row: dict[str, Any], by: Sequence[str]) -> dict[str, Any]:
         "year": row["year"],
     }
     for dim in by:
-        if dim != "year":
+        if dim in EXTRA_BREAKDOWNS:
+            out[dim] = extra.get(dim)
+        elif dim != "year":
             out[dim] = row[dim]
     out.update(
         {
@@ -145,6 +232,7 @@ def _present(row: dict[str, Any], by: Sequence[str]) -> dict[str, Any]:
             "flags": [f for f in row["flags"].split(",") if f],
             "lower": row["lower"],
             "upper": row["upper"],
+            "extra": row["extra"],
             "source": row["source_key"],
             "file": row["file_name"],
             "sheet": row["sheet"],
@@ -155,25 +243,53 @@ def _present(row: dict[str, Any], by: Sequence[str]) -> dict[str, Any]:
     return out
 
 
+def _wanted(extra: dict[str, str], country: str, areas: dict[str, set[str]], res: Resolved) -> bool:
+    """Whether a row with further dimensions answers the query (see filters.extra_matches):
+    a reporting area only when the query's place named it (`-c EA18`) or `--extra area=`."""
+    if "area" in res.extra:
+        return extra_matches(extra, "", res.extra, res.by_extra)
+    area = extra.get("area", "")
+    if area not in areas.get(country, {""}):
+        return False
+    return extra_matches(extra, area, res.extra, res.by_extra)
+
+
 def query_observations(db: Database, query: ObservationQuery) -> list[dict[str, Any]]:
     """Rows for the query; with ``per_100k`` each carries its rate and the population used."""
-    stmt = q.observation_select(
-        indicators=query.indicators,
-        countries=query.countries,
-        year_from=query.year_from,
-        year_to=query.year_to,
-        dims=query.dims,
-        by=query.by,
-        source_keys=query.sources,
-        dataset_id=query.dataset,
-        include_parts=query.include_parts,
-    )
     with db.connect() as conn:
-        rows = [_present(r, query.by) for r in q.run_select(conn, stmt)]
-        if query.per_100k and rows:
+        res = resolve(conn, query)
+        areas: dict[str, set[str]] = {}
+        for place in res.places:
+            areas.setdefault(place.country, set()).add(place.area)
+        further = set(res.extra) | set(res.by_extra)
+        if any(p.area for p in res.places):
+            further.add("area")
+        stmt = q.observation_select(
+            indicators=query.indicators,
+            countries=sorted(areas),
+            year_from=query.year_from,
+            year_to=query.year_to,
+            dims=res.dims,
+            by=[b for b in query.by if b not in EXTRA_BREAKDOWNS],
+            source_keys=query.sources,
+            dataset_id=query.dataset,
+            extra_keys=sorted(further),
+        )
+        rows = []
+        for r in q.run_select(conn, stmt):
+            extra = parse_extra(r["extra"])
+            if (r["extra"] or further) and not _wanted(extra, r["country"], areas, res):
+                continue
+            rows.append(_present(r, query.by, extra))
+        if any(b in EXTRA_BREAKDOWNS for b in query.by):
+            order = [d for d in query.by if d != "year"]
+            rows.sort(
+                key=lambda x: (x["indicator"], x["country"], *(str(x[d]) for d in order), x["year"])
+            )
+        if query.per_100k:
             countries = sorted({r["country"] for r in rows})
             years = sorted({r["year"] for r in rows})
-            population = q.population_rows(conn, countries, years)
+            population = q.population_rows(conn, countries, years) if rows else []
             add_rates(rows, population)
     return rows
 
@@ -206,11 +322,16 @@ def add_rates(rows: list[dict[str, Any]], population: list[dict[str, Any]]) -> N
                 rate_per_100k=None,
                 rate_lower=None,
                 rate_upper=None,
+                rate_flags=[],
                 population=None,
                 population_year=None,
                 population_source=None,
+                population_flags=[],
             )
             continue
+        # A rate is as good as both its parts: a break or an estimate in the population it
+        # divides by qualifies the rate as much as one in the count.
+        pop_flags = [f for f in (pop.get("flags") or "").split(",") if f]
         scale = 100_000 / float(pop["value"])
 
         def rate(v: float | None, scale: float = scale) -> float | None:
@@ -220,9 +341,11 @@ def add_rates(rows: list[dict[str, Any]], population: list[dict[str, Any]]) -> N
             rate_per_100k=rate(r["value"]),
             rate_lower=rate(r["lower"]),
             rate_upper=rate(r["upper"]),
+            rate_flags=sorted(set(r["flags"]) | set(pop_flags)),
             population=pop["value"],
             population_year=pop["year"],
             population_source=pop["source_key"],
+            population_flags=pop_flags,
         )
 
 
@@ -251,12 +374,15 @@ TABLE_COLUMNS = (
     "country",
     "year",
     *DIMENSIONS,
+    *EXTRA_BREAKDOWNS,
     "value",
     "status",
     "lower",
     "upper",
     "flags",
+    "extra",
     "rate_per_100k",
+    "rate_flags",
     "population_year",
     "population_source",
     "source",
@@ -264,6 +390,9 @@ TABLE_COLUMNS = (
 
 
 def display_columns(rows: list[dict[str, Any]], query: ObservationQuery) -> list[str]:
-    present = set(rows[0]) if rows else set()
-    cols = [c for c in TABLE_COLUMNS if c in present or c in ("indicator", "country", "year")]
-    return [c for c in cols if c not in DIMENSIONS or c in query.by]
+    """The table's columns: the answer's, less provenance detail; `extra` only when a row
+    has further dimensions."""
+    present = set(result_columns(query))
+    if not any(r.get("extra") for r in rows):
+        present.discard("extra")
+    return [c for c in TABLE_COLUMNS if c in present]

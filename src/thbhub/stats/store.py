@@ -7,6 +7,7 @@ write is one transaction, so a file that fails leaves the database unchanged.
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +39,9 @@ class ParsedRow:
     label: str
     sheet: str | None
     row: int
+    #: The source's own codes for the key (before resolving to concepts); "" when the
+    #: importer does not say.  Rows with one key but different codes are kept apart.
+    codes: str = ""
 
     def key(self) -> tuple[str, str, int, str, str, str, str, str]:
         return (
@@ -58,7 +62,8 @@ class Parsed:
     rows_read: int
     notes: list[str] = field(default_factory=list)
     version: str | None = None  # as stamped in the file, if it says
-    #: cells already assembled column-wise (FRAME_COLUMNS), for importers of large files
+    #: cells already assembled column-wise (FRAME_COLUMNS, optionally `codes`), for
+    #: importers of large files
     frame: pl.DataFrame | None = None
 
 
@@ -143,6 +148,42 @@ def _db_row(
     )
 
 
+#: The width of the stored `extra` column.
+EXTRA_WIDTH = 300
+
+
+def codes_extra(extra: str, codes: str) -> str:
+    """`extra` with the source's codes added as `codes=...` (`;` would split the field).
+
+    Codes too long for the column are cut and end in a digest of the whole, so that two
+    long codes stay two cells."""
+    item = "codes=" + codes.replace(";", ",")
+    room = EXTRA_WIDTH - (len(extra) + 1 if extra else 0)
+    if len(item) > room:
+        digest = hashlib.sha256(codes.encode("utf-8")).hexdigest()[:10]
+        item = item[: max(room - 11, 0)] + "~" + digest
+    return f"{extra};{item}" if extra else item
+
+
+def keep_apart(rows: list[ParsedRow]) -> tuple[list[ParsedRow], int]:
+    """Rows whose key only the taxonomy made equal, moved apart under their own codes.
+
+    A key is summed only when the source itself repeats it (same codes).  Two different
+    source categories resolved to one concept (Bolivia's `Sin determinar` and an unnamed
+    category, both read as unknown once) are different things: their sum would be a figure
+    the source never published, so each keeps its own cell under `codes=...`.
+    """
+    by_key: dict[tuple[Any, ...], set[str]] = {}
+    for r in rows:
+        by_key.setdefault(r.key(), set()).add(r.codes)
+    moved = 0
+    for r in rows:
+        if len(by_key[r.key()]) > 1:
+            r.extra = codes_extra(r.extra, r.codes)
+            moved += 1
+    return rows, moved
+
+
 def combine_repeats(
     rows: list[ParsedRow], head: tuple[int, str] = (0, "")
 ) -> tuple[list[tuple[Any, ...]], int]:
@@ -150,7 +191,8 @@ def combine_repeats(
 
     Returns (rows as tuples in :data:`COLUMNS` order, number of repeated keys).  The parts
     keep their own values under an extra dimension `part=N` (file order), so they are never
-    lost and never double-counted.
+    lost and never double-counted.  Call :func:`keep_apart` first: only rows with the same
+    source codes are added up.
     """
     groups: dict[tuple[Any, ...], ParsedRow | list[ParsedRow]] = {}
     for r in rows:
@@ -205,9 +247,11 @@ def combine_repeats(
 
 def frame_rows(
     frame: pl.DataFrame, head: tuple[int, str]
-) -> tuple[pl.DataFrame, list[tuple[Any, ...]], int]:
+) -> tuple[pl.DataFrame, list[tuple[Any, ...]], int, int]:
     """An assembled frame split into (unique cells as a frame, repeated keys combined as
-    tuples, number of repeated keys)."""
+    tuples, number of repeated keys, number of cells kept apart under their codes)."""
+    if "codes" not in frame.columns:
+        frame = frame.with_columns(pl.lit("").alias("codes"))
     repeated = frame.select(pl.struct(list(KEY_COLUMNS)).is_duplicated()).to_series()
     singles = frame.filter(~repeated).select(
         pl.lit(head[0]).alias("dataset_id"),
@@ -230,11 +274,13 @@ def frame_rows(
             r["label"],
             r["sheet"],
             r["source_row"],
+            r["codes"] or "",
         )
         for r in frame.filter(repeated).iter_rows(named=True)
     ]
+    parts, apart = keep_apart(parts)
     combined, count = combine_repeats(parts, head)
-    return singles, combined, count
+    return singles, combined, count, apart
 
 
 def split_releases(releases: list[dict[str, Any]], new_id: int) -> tuple[list[int], list[int]]:
@@ -297,9 +343,15 @@ def store(
         head = (dataset_id, meta["key"])
         singles: pl.DataFrame | None = None
         if parsed.frame is not None:
-            singles, rows, repeated = frame_rows(parsed.frame, head)
+            singles, rows, repeated, apart = frame_rows(parsed.frame, head)
         else:
-            rows, repeated = combine_repeats(parsed.rows, head)
+            kept, apart = keep_apart(parsed.rows)
+            rows, repeated = combine_repeats(kept, head)
+        if apart:
+            summary.notes.append(
+                f"{apart} cells whose different source codes resolve to one concept are kept "
+                "apart under their own codes (extra codes=...), not added up"
+            )
         if repeated:
             summary.notes.append(
                 f"{repeated} keys repeated in the file: each stored as the sum (flag `summed`) "

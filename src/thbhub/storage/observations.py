@@ -15,6 +15,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    or_,
     select,
     update,
 )
@@ -42,6 +43,40 @@ def mapping_rows(conn: Connection, source: str) -> list[tuple[str, str, str, str
         .where(concept_mappings.c.source == source, concepts.c.deprecated.is_(False))
     )
     return [(r[0], r[1], r[2], r[3]) for r in conn.execute(q)]
+
+
+def place_mappings(
+    conn: Connection, schemes: Sequence[str], codes: Sequence[str]
+) -> list[tuple[str, str, str]]:
+    """(code, concept id, relation) of every source's mappings of the given codes to
+    concepts of the given schemes."""
+    q = (
+        select(concept_mappings.c.code, concept_mappings.c.concept_id, concept_mappings.c.relation)
+        .join(concepts, concepts.c.id == concept_mappings.c.concept_id)
+        .where(
+            concept_mappings.c.code.in_(list(codes)),
+            concepts.c.scheme_id.in_(list(schemes)),
+            concepts.c.deprecated.is_(False),
+        )
+        .order_by(concept_mappings.c.code, concept_mappings.c.concept_id)
+    )
+    return [(r[0], r[1], r[2]) for r in conn.execute(q)]
+
+
+def extra_key_exists(conn: Connection, key: str) -> bool:
+    """Whether any stored cell has the further dimension ``key`` (`key=` in ``extra``)."""
+    o = observations
+    pattern = or_(
+        o.c.extra.startswith(f"{key}=", autoescape=True),
+        o.c.extra.contains(f";{key}=", autoescape=True),
+    )
+    return conn.execute(select(literal(1)).where(pattern).limit(1)).first() is not None
+
+
+def existing_concepts(conn: Connection, ids: Sequence[str]) -> set[str]:
+    """Which of the given ids are concepts (not deprecated)."""
+    q = select(concepts.c.id).where(concepts.c.id.in_(list(ids)), concepts.c.deprecated.is_(False))
+    return set(conn.scalars(q))
 
 
 def all_concept_ids(conn: Connection) -> set[str]:
@@ -248,12 +283,15 @@ def observation_select(
     by: Sequence[str] = (),
     source_keys: Sequence[str] = (),
     dataset_id: int | None = None,
-    include_parts: bool = False,
+    extra_keys: Sequence[str] = (),
 ) -> Select[Any]:
     """The rows answering a query: named dimensions broken down, every other one its total.
 
     A dimension named in ``by`` excludes its total row; one not named keeps only the total
-    (unless filtered to given values).  ``extra`` is the total of every further dimension.
+    (unless filtered to given values).  ``extra`` is the total of every further dimension,
+    unless ``extra_keys`` names some: then rows carrying any of them come too, and the
+    caller keeps those whose further dimensions are exactly the ones asked for
+    (stats.filters.extra_matches).
     """
     o = observations
     q = select(
@@ -299,7 +337,9 @@ def observation_select(
             q = q.where(o.c[dim] != TOTAL)
         else:
             q = q.where(o.c[dim] == TOTAL)
-    if not include_parts:
+    if extra_keys:
+        q = q.where(or_(o.c.extra == "", *(o.c.extra.contains(f"{k}=") for k in extra_keys)))
+    else:
         q = q.where(o.c.extra == "")
     return q.order_by(o.c.indicator, o.c.country, *(o.c[d] for d in by if d != "year"), o.c.year)
 

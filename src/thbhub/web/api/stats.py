@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse, Response
 
 from thbhub.stats import export
 from thbhub.stats.profile import country_profile
-from thbhub.stats.query import build_query, list_datasets, query_observations
+from thbhub.stats.query import build_query, list_datasets, query_observations, result_columns
 from thbhub.web.access import Access, access
 from thbhub.web.cache import cached
 from thbhub.web.deps import CLEAN, MAX_ID, MAX_VALUES, DbDep, Word
@@ -41,12 +41,20 @@ def get_observations(
     sex: list[Word] = Query([], max_length=MAX_VALUES),
     age: list[Word] = Query([], max_length=MAX_VALUES),
     form: list[Word] = Query([], max_length=MAX_VALUES),
-    citizenship: list[Word] = Query([], max_length=MAX_VALUES),
+    citizenship: list[Word] = Query(
+        [], max_length=MAX_VALUES, description="e.g. RO, country:RO, nationals"
+    ),
+    repatriation: list[Word] = Query(
+        [], max_length=MAX_VALUES, description="country of repatriation, e.g. RO"
+    ),
+    extra: list[Word] = Query(
+        [], max_length=MAX_VALUES, description="a further dimension: KEY=VALUE, e.g. part=1"
+    ),
     by: str | None = Query(
         None,
         max_length=200,
         pattern=CLEAN,
-        description="comma-separated: year,sex,age,form,citizenship",
+        description="comma-separated: year,sex,age,form,citizenship,repatriation",
     ),
     per_100k: bool = Query(False, alias="per_100k"),
     source: list[Word] = Query([], max_length=MAX_VALUES),
@@ -63,6 +71,8 @@ def get_observations(
         age=age,
         form=form,
         citizenship=citizenship,
+        repatriation=repatriation,
+        extra=extra,
         by=by,
         per_100k=per_100k,
         source=source,
@@ -71,7 +81,8 @@ def get_observations(
     rows = query_observations(db, query)
     if format == "json":
         return JSONResponse(rows)
-    body = export.to_csv(rows) if format == "csv" else export.to_parquet(rows)
+    columns = result_columns(query)
+    body = export.to_csv(rows, columns) if format == "csv" else export.to_parquet(rows, columns)
     return Response(
         body,
         media_type=_MEDIA[format],
