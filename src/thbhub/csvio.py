@@ -3,7 +3,7 @@
 Writing: every CSV the hub writes (the CLI's ``--format csv``, API and page downloads,
 exports, quarantine files, releases) goes through :func:`writer` or :class:`DictWriter`,
 which pass every cell, the header included, through
-:func:`thbhub.cases.spreadsheet.csv_text`: text that a spreadsheet program would run as a
+:func:`thbhub.domain.spreadsheet.csv_text`: text that a spreadsheet program would run as a
 formula (``=HYPERLINK(...)`` as a token name or an agreement's purpose) is written with a
 leading apostrophe, so it opens as text.
 
@@ -19,8 +19,8 @@ import csv
 from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
-from thbhub.cases.spreadsheet import csv_text
 from thbhub.domain.errors import UserError
+from thbhub.domain.spreadsheet import csv_text
 
 #: The longest cell the hub reads from a CSV file, in characters (Python's own default
 #: limit, which every reader had before: no file that was read is refused now).

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from case_support import HTCDS_HEADER, ctdc_row, htcds_rows, make_org, member, write_csv, write_ctdc
 from thbhub.cases import exports, service
-from thbhub.cases.spreadsheet import csv_text, from_csv_text
+from thbhub.domain.spreadsheet import csv_text, from_csv_text
 from thbhub.settings import Settings
 from thbhub.storage import Database
 

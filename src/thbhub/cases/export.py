@@ -15,7 +15,6 @@ from typing import Any
 from thbhub import csvio
 from thbhub.cases.htcds_events import htcds_columns
 from thbhub.cases.htcds_fields import FIELDS, INDUSTRY
-from thbhub.cases.spreadsheet import FORMULA_STARTS
 from thbhub.domain.cases import (
     FORM_CODES,
     MEANS_CODES,
@@ -25,6 +24,7 @@ from thbhub.domain.cases import (
     Recruiter,
     ctdc_band_code,
 )
+from thbhub.domain.spreadsheet import FORMULA_STARTS
 
 _FIELD_TABLE_MEANS = [
     "PhysicalThreats",

@@ -10,9 +10,9 @@ from typing import Any
 
 from thbhub import csvio
 from thbhub.cases.htcds_fields import ALIASES, BY_NAME, FIELDS, REPEATED, XLSFORM_META
-from thbhub.cases.spreadsheet import from_csv_text
 from thbhub.cases.vocab import norm
 from thbhub.domain.errors import UserError
+from thbhub.domain.spreadsheet import from_csv_text
 from thbhub.ingest.textfile import read_sample, require_utf8, sniff_delimiter
 from thbhub.ingest.workbook import DEFAULT_LIMITS, SheetLimits, check_shape, check_workbook, counted
 

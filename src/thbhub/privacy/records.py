@@ -11,7 +11,7 @@ identifiers and free text).  For any other file the user names them (``--qi``).
 
 Writing: release files are personal data until published, so they are created readable by
 their owner only (mode 0600), never over the input, only in an existing directory, only as
-``.csv``, and every cell goes through :func:`thbhub.cases.spreadsheet.csv_text` (no formula
+``.csv``, and every cell goes through :func:`thbhub.domain.spreadsheet.csv_text` (no formula
 runs when one is opened in a spreadsheet program).
 """
 
