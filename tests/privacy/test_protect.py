@@ -56,9 +56,11 @@ def test_a_cell_pinned_through_other_tables_is_protected() -> None:
     assert next(c for c in ac.cells if c.key == ("a1", "c3")).status == SUPPRESSED
     # An attacker holding every table of the lattice: computed outside the gate's code.
     categories = {d: sorted(set(frame[d].to_list())) for d in DIMS}
-    lo, hi = feasible_range(categories, published_cells(tables), {"a": "a1", "c": "c3"})
+    lo, hi = feasible_range(categories, published_cells(tables), {"a": "a1", "c": "c3"}, policy)
     assert hi - lo >= policy.width, (lo, hi)
-    lo, hi = feasible_range(categories, published_cells(tables), {"a": "a1", "b": "b0", "c": "c3"})
+    lo, hi = feasible_range(
+        categories, published_cells(tables), {"a": "a1", "b": "b0", "c": "c3"}, policy
+    )
     assert hi - lo >= policy.width, (lo, hi)
 
 
