@@ -232,10 +232,14 @@ def _cells(
         elif r["sup"]:
             out.append(GatedCell(combo, None, SUPPRESSED))
         else:
-            n = int(r["n"])
-            shown = n + noise(n, int(r["ck"]), policy.threshold, policy.noise_bound)
-            out.append(GatedCell(combo, policy.round(shown), VALUE))
+            out.append(GatedCell(combo, shown_count(int(r["n"]), int(r["ck"]), policy), VALUE))
     return tuple(out)
+
+
+def shown_count(count: int, cell_key: int, policy: DisclosurePolicy) -> int:
+    """The number published for a cell that is not suppressed: its count moved by the cell
+    key method's noise (:mod:`thbhub.privacy.cellkey`), then rounded if the policy rounds."""
+    return policy.round(count + noise(count, cell_key, policy.threshold, policy.noise_bound))
 
 
 # -- marking outputs ------------------------------------------------------------------------
