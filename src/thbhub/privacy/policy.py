@@ -111,8 +111,8 @@ class DisclosurePolicy:
         if self.noise_bound:
             text += (
                 f"; every other count is moved by at most {self.noise_bound} either way, the "
-                "same way each time for the same records, so that comparing tables published "
-                "before and after new data does not reveal small counts"
+                "same way each time for the same records, so that subtracting a table published "
+                "before new data from one published after does not give small counts exactly"
             )
         if self.rounding_base:
             text += f"; published counts are rounded to a multiple of {self.rounding_base}"
