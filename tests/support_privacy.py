@@ -48,7 +48,8 @@ def feasible_range(
 
     With ``policy`` (its threshold and noise bound, as published), a published p > 0 says
     only that the true count lies in max(k, p - D) .. p + D (the cell key method's
-    perturbation table); without, every published count is taken as exact."""
+    perturbation table); without, every published count is taken as exact.  A suppressed
+    cell is at least 1: zeros are published, so a visitor knows it is not one."""
     dims = list(categories)
     joint = list(product(*(categories[d] for d in dims)))
     k = policy.threshold if policy else 0
@@ -62,9 +63,10 @@ def feasible_range(
 
     a_rows, b, ub_rows, ub = [], [], [], []
     for coords, count in published:
-        if count is None:
-            continue
-        if count == 0 or bound == 0:
+        if count is None:  # suppressed: never a zero (zeros are published as zeros)
+            ub_rows.append(-covers(coords))
+            ub.append(-1.0)
+        elif count == 0 or bound == 0:
             a_rows.append(covers(coords))
             b.append(float(count))
         else:

@@ -56,6 +56,7 @@ class Polytope:
         with noise, benchmarks/privacy_versions.py); without it they are equations."""
         self.rows, self.cols = a_eq.shape
         self.a_eq, self.b_eq = a_eq, b_eq
+        self.b_upper = b_eq if b_upper is None else b_upper
         self._costs: np.ndarray = np.zeros(0, dtype=np.int32)  # variables with a cost now
         _quiet_first_solver()
         self._highs = highspy.Highs()
