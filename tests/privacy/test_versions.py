@@ -176,3 +176,41 @@ def test_the_perturbation_table_never_pins_a_small_difference(k: int) -> None:
     after = possible_counts(k + 2 * bound + 1, policy)
     assert k + bound + 1 in after
     assert min(after) - max(before) >= 1 and max(after) - min(before) <= k - 1
+
+
+def test_the_noise_follows_the_records_and_the_secret() -> None:
+    """Consistency: the same records give the same numbers whatever their order (record keys
+    come from the records' values and rank, not from row positions or ids); another
+    deployment secret gives other numbers; no number is more than D away."""
+    from support_privacy import records
+    from thbhub.privacy.cellkey import derive_secret
+    from thbhub.privacy.gate import release_table
+    from thbhub.privacy.policy import DisclosurePolicy
+
+    frame = records(600, seed=4)
+    policy = DisclosurePolicy(cell_key_secret=derive_secret("one deployment"))
+    other = DisclosurePolicy(cell_key_secret=derive_secret("another deployment"))
+    by = ["year", "sex", "citizenship"]
+    table = release_table(frame, by, policy)
+    shuffled = release_table(frame.sample(fraction=1.0, shuffle=True, seed=9), by, policy)
+    assert table.as_dict() == shuffled.as_dict()
+    elsewhere = release_table(frame, by, other)
+    assert table.all_counts() != elsewhere.all_counts()
+    exact = release_table(frame, by, DisclosurePolicy(noise=0))
+    for shown, true in zip(table.all_counts(), exact.all_counts(), strict=True):
+        assert (shown is None) == (true is None)
+        if shown is not None and true is not None:
+            assert abs(shown - true) <= policy.noise_bound and (shown == 0) == (true == 0)
+
+
+def test_public_tables_are_refused_without_a_secret_or_with_too_little_noise(
+    settings: Settings, db: Database
+) -> None:
+    from thbhub.domain.errors import UserError
+    from thbhub.privacy.public import public_table
+
+    with pytest.raises(UserError, match="below 2, the least"):
+        public_table(db, settings.model_copy(update={"disclosure_noise_bound": 1}), ["sex"])
+    with pytest.raises(UserError, match="no secret key"):
+        public_table(db, settings.model_copy(update={"secret_key": None}), ["sex"])
+    assert public_table(db, settings, ["sex"]).policy.noise_bound == 2
