@@ -135,6 +135,7 @@ def _solver(frame: pl.DataFrame, policy: DisclosurePolicy) -> None:
     """One audit of a lattice with a second organisation, through the warm-started solver
     and through a cold scipy linprog per objective (the solver it replaced)."""
     import numpy as np
+    from scipy import sparse
     from scipy.optimize import linprog
 
     from thbhub.privacy import audit as audit_module
@@ -143,7 +144,20 @@ def _solver(frame: pl.DataFrame, policy: DisclosurePolicy) -> None:
         def _least(self, variables: np.ndarray, sign: float) -> float:
             c = np.zeros(self.cols)
             c[variables] = sign
-            res = linprog(c, A_eq=self.a_eq, b_eq=self.b_eq, bounds=(0, None), method="highs")
+            # rows are ranges b_eq <= A x <= b_upper: equalities where both are equal
+            low, high = self.b_eq, self.b_upper
+            eq = low == high
+            a_ub = sparse.vstack([self.a_eq[~eq & np.isfinite(high)], -self.a_eq[~eq]])
+            b_ub = np.concatenate([high[~eq & np.isfinite(high)], -low[~eq]])
+            res = linprog(
+                c,
+                A_eq=self.a_eq[eq],
+                b_eq=low[eq],
+                A_ub=a_ub,
+                b_ub=b_ub,
+                bounds=(0, None),
+                method="highs",
+            )
             return -np.inf if res.status == 3 else float(res.fun)
 
     lattice = Lattice.build(frame, PUBLIC_DIMENSIONS, policy)

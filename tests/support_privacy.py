@@ -2,8 +2,9 @@
 
 Given published tables (rows with dimension values, a count or a suppressed status), the
 unknowns are the cells of the full cross-classification over every dimension involved; each
-published count is an equality on the sum of the unknowns it covers.  ``feasible_range``
-minimises and maximises one target cell's value with scipy's linprog.
+published count bounds the sum of the unknowns it covers (within the policy's noise bound,
+or exactly).  ``feasible_range`` minimises and maximises one target cell's value with
+scipy's linprog.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from scipy.optimize import linprog
 from sqlalchemy import insert
 
 from thbhub.domain.principals import Principal, Role
+from thbhub.privacy.policy import DisclosurePolicy
+from thbhub.settings import Settings
 from thbhub.storage import Database
 from thbhub.storage.schema import organisations
 
@@ -39,9 +42,18 @@ def feasible_range(
     categories: Mapping[str, list[str]],
     published: list[Published],
     target: Mapping[str, str],
+    policy: DisclosurePolicy | None = None,
 ) -> tuple[float, float]:
+    """The least and greatest value of ``target`` consistent with every published count.
+
+    With ``policy`` (its threshold and noise bound, as published), a published p > 0 says
+    only that the true count lies in max(k, p - D) .. p + D (the cell key method's
+    perturbation table); without, every published count is taken as exact.  A suppressed
+    cell is at least 1: zeros are published, so a visitor knows it is not one."""
     dims = list(categories)
     joint = list(product(*(categories[d] for d in dims)))
+    k = policy.threshold if policy else 0
+    bound = policy.noise_bound if policy else 0
 
     def covers(coords: Mapping[str, str]) -> np.ndarray:
         return np.array(
@@ -49,16 +61,24 @@ def feasible_range(
             dtype=float,
         )
 
-    a_rows, b = [], []
+    a_rows, b, ub_rows, ub = [], [], [], []
     for coords, count in published:
-        if count is not None:
+        if count is None:  # suppressed: never a zero (zeros are published as zeros)
+            ub_rows.append(-covers(coords))
+            ub.append(-1.0)
+        elif count == 0 or bound == 0:
             a_rows.append(covers(coords))
             b.append(float(count))
+        else:
+            ub_rows += [covers(coords), -covers(coords)]
+            ub += [float(count + bound), -float(max(k, count - bound))]
     a_eq = np.array(a_rows) if a_rows else None
     b_eq = np.array(b) if b else None
+    a_ub = np.array(ub_rows) if ub_rows else None
+    b_ub = np.array(ub) if ub else None
     c = covers(target)
-    lo = linprog(c, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
-    hi = linprog(-c, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
+    lo = linprog(c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
+    hi = linprog(-c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
     assert lo.status == 0, lo.message
     high = np.inf if hi.status == 3 else -hi.fun
     return float(lo.fun), float(high)
@@ -92,3 +112,14 @@ def records(n: int = 300, seed: int = 3) -> pl.DataFrame:
             "country": [rnd.choice(["PL", "DE"]) for _ in range(n)],
         }
     )
+
+
+def within_noise(published: object, true: int, settings: Settings) -> bool:
+    """Whether a published count from case records can be ``true`` under the deployment's
+    policy: never below the threshold, at most the noise bound away (the cell key method,
+    docs/privacy.md).  Tests of *which* records count use it; the noise is tested in
+    tests/privacy/test_versions.py."""
+    policy = DisclosurePolicy.from_settings(settings)
+    if not isinstance(published, int) or true < policy.threshold:
+        return published == true
+    return published >= policy.threshold and abs(published - true) <= policy.noise_bound

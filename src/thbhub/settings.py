@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     # Privacy settings (docs/privacy.md): rounding of published counts from case records, and
     # the differential-privacy budget each organisation may spend per dataset.
     disclosure_rounding_base: int | None = Field(default=None)
+    # The most a published count from case records is moved by the cell key method (empty:
+    # the default for the threshold, 2 for k = 5; docs/privacy.md).
+    disclosure_noise_bound: int | None = Field(default=None, ge=0)
     privacy_epsilon_budget: float = Field(default=10.0, gt=0)
     privacy_delta_budget: float = Field(default=1e-4, ge=0)
     # How often the web app checks, in the background, whether the public case-record tables

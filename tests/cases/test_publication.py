@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from access_support import World, bearer, browser_client, build_world, page_csrf
 from case_support import ctdc_row, make_org, member, publish, write_ctdc
+from support_privacy import within_noise
 from thbhub.access import audit, users
 from thbhub.cases import service
 from thbhub.cases.publication import move_import
@@ -72,9 +73,10 @@ def test_only_published_imports_count_in_the_public_tables(world: World, tmp_pat
     assert event["case_records"] == 12
     assert _states(world.db, first) == ("published", {"published"})
     assert _states(world.db, second) == ("draft", {"draft"})  # only that import's records
-    assert _public_total(world) == 12
+    assert within_noise(_public_total(world), 12, world.settings)
     by = public_table(world.db, world.settings, ["citizenship"]).as_dict()["rows"]
-    assert {r["citizenship"]: r["count"] for r in by if r["count"]} == {"country:UA": 12}
+    shown = {r["citizenship"]: r["count"] for r in by if r["count"]}
+    assert list(shown) == ["country:UA"] and within_noise(shown["country:UA"], 12, world.settings)
 
     move_import(world.db, contributor, first, "withdrawn", "a correction is coming")
     assert _states(world.db, first) == ("withdrawn", {"withdrawn"})
@@ -82,7 +84,7 @@ def test_only_published_imports_count_in_the_public_tables(world: World, tmp_pat
 
     # Both the opt-in and publication are needed: opted out, a published import is not shown.
     publish(world.db, contributor, second)
-    assert _public_total(world) == 9
+    assert within_noise(_public_total(world), 9, world.settings)
     set_published(world.db, contributor, world.orgs["alpha"], False)
     assert _public_total(world) == 0
 
@@ -210,7 +212,7 @@ def test_imports_page_submit_and_admin_publish(world: World, tmp_path: Path) -> 
     assert done.status_code == 303 and done.headers["location"] == "/admin#queue"
     assert _states(world.db, imported) == ("published", {"published"})
     public = TestClient(app).get("/api/v1/privacy/case-tables").json()
-    assert public["rows"][0]["count"] == 8
+    assert within_noise(public["rows"][0]["count"], 8, world.settings)
     listed = owner.get("/api/v1/cases/imports").json()
     assert [(i["id"], i["state"], i["moves"]) for i in listed] == [
         (imported, "published", ["withdrawn"])
@@ -248,7 +250,7 @@ def test_cli_submit_publish_withdraw(
     code, out, _ = run("publication", "queue", "--format", "json")
     assert code == 0 and '"object_type": "case_import"' in out and '"a.csv"' in out
     code, _, _ = run("publication", "set", "case_import", str(imported), "--to", "published")
-    assert code == 0 and _public_total(world) == 5
+    assert code == 0 and within_noise(_public_total(world), 5, world.settings)
     code, _, err = run("cases", "withdraw", *org, "--import", str(imported), "--note", "typo")
     assert code == 0 and _public_total(world) == 0
     code, out, err = run("cases", "recall", *org, "--import", str(imported), "--format", "json")
@@ -297,7 +299,7 @@ def test_the_demo_import_is_published_by_the_sample_loader(
         (LOADER, "case_import", "published"),
         (LOADER, "case_records", "published"),
     ]
-    assert public_table(db, settings, []).as_dict()["rows"][0]["count"] == 579
+    assert within_noise(public_table(db, settings, []).as_dict()["rows"][0]["count"], 579, settings)
 
     # A person's later decision stands: init --sample again does not publish it again.
     move_import(db, member(demo), imported, "withdrawn")

@@ -56,9 +56,11 @@ def test_a_cell_pinned_through_other_tables_is_protected() -> None:
     assert next(c for c in ac.cells if c.key == ("a1", "c3")).status == SUPPRESSED
     # An attacker holding every table of the lattice: computed outside the gate's code.
     categories = {d: sorted(set(frame[d].to_list())) for d in DIMS}
-    lo, hi = feasible_range(categories, published_cells(tables), {"a": "a1", "c": "c3"})
+    lo, hi = feasible_range(categories, published_cells(tables), {"a": "a1", "c": "c3"}, policy)
     assert hi - lo >= policy.width, (lo, hi)
-    lo, hi = feasible_range(categories, published_cells(tables), {"a": "a1", "b": "b0", "c": "c3"})
+    lo, hi = feasible_range(
+        categories, published_cells(tables), {"a": "a1", "b": "b0", "c": "c3"}, policy
+    )
     assert hi - lo >= policy.width, (lo, hi)
 
 
@@ -120,3 +122,22 @@ def test_protection_converges_on_sparse_data(case: tuple[pl.DataFrame, list[str]
     protect(lattice)  # the old loop stalled on about 1 such frame in 100
     intervals = audit(lattice)
     assert all(i.width >= policy.width for i in intervals), intervals
+
+
+def test_the_audit_knows_a_suppressed_cell_is_never_zero() -> None:
+    """Zeros are published, so a visitor knows every suppressed cell holds at least 1.  The
+    audit used to let suppressed cells be 0: here (a0, b2) = 1 kept the interval [1, 5]
+    against that visitor, narrower than k (found by search).  Without noise, so that only
+    the suppression is tested."""
+    counts = {("a0", "b0"): 11, ("a0", "b2"): 1, ("a1", "b0"): 16}
+    counts |= {("a1", "b2"): 10, ("a2", "b0"): 1, ("a2", "b2"): 5}
+    rows = [cell for cell, n in counts.items() for _ in range(n)]
+    frame = pl.DataFrame(rows, schema=["a", "b"], orient="row")
+    policy = DisclosurePolicy(threshold=5, noise=0)
+    table = release_table(frame, ["a", "b"], policy, GateContext("cases:nonzero"))
+    categories = {d: sorted(set(frame[d].to_list())) for d in ("a", "b")}
+    for cell in table.cells:
+        if cell.status == SUPPRESSED and 0 < counts[cell.key] < policy.threshold:
+            target = {"a": cell.key[0], "b": cell.key[1]}
+            lo, hi = feasible_range(categories, published_cells([table]), target, policy)
+            assert hi - lo >= policy.width, (cell.key, lo, hi)

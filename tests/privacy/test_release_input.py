@@ -12,6 +12,7 @@ import polars as pl
 import pytest
 from sqlalchemy import func, select
 
+from support_privacy import within_noise
 from thbhub.access import users
 from thbhub.cases.service import import_cases
 from thbhub.cli import main
@@ -156,13 +157,14 @@ def test_table_refuses_unknown_dimensions_at_once(
 
 
 def test_table_of_a_ctdc_file_by_gender_and_age(
-    db_url: str, ctdc50: Path, capsys: pytest.CaptureFixture[str]
+    db_url: str, ctdc50: Path, settings: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
     args = ["privacy", "table", "-i", str(ctdc50), "--by", "gender,ageBroad", "-f", "json"]
     assert run(db_url, *args) == 0
     rows = json.loads(capsys.readouterr().out)
     assert rows and all(r["count"] is None or r["count"] == 0 or r["count"] >= 5 for r in rows)
-    assert next(r for r in rows if r.get("margin") == "total")["count"] == 50
+    total = next(r for r in rows if r.get("margin") == "total")["count"]
+    assert within_noise(total, 50, settings)  # the cell key method's noise at most
 
 
 def test_table_lattice_is_bounded(

@@ -1,12 +1,13 @@
 """Audit a suppression pattern by linear programming: can a suppressed cell be recovered?
 
-The attacker knows every published cell of every table in the lattice (and that counts are
-non-negative).  The unknowns are the cells of the full cross-classification over all the
-lattice's dimensions that no published zero rules out.  For each suppressed cell we minimise
-and maximise its value subject to "every published cell equals the sum of the unknowns
-beneath it" with HiGHS (:class:`Polytope`).  The interval [min, max] is what
-anyone can learn by adding and subtracting published numbers, in any combination: totals
-minus cells, one table minus another, one filtered query minus another.
+The attacker knows every published cell of every table in the lattice, that counts are
+non-negative, and that a suppressed cell is at least 1 (zeros are published as zeros).
+The unknowns are the cells of the full cross-classification over all the lattice's
+dimensions that no published zero rules out.  For each suppressed cell we minimise and
+maximise its value subject to "every published cell equals the sum of the unknowns beneath
+it, every suppressed one at least 1" with HiGHS (:class:`Polytope`).  The interval
+[min, max] is what anyone can learn by adding and subtracting published numbers, in any
+combination: totals minus cells, one table minus another, one filtered query minus another.
 
 :func:`protect` adds complementary suppressions until every primary cell's interval is at
 least the protection width, by partner exchange (docs/privacy.md, steps 6-7), or refuses.
@@ -89,7 +90,8 @@ def audit(
     nvar = support.height
     rows: list[np.ndarray] = []
     cols: list[np.ndarray] = []
-    rhs: list[np.ndarray] = []
+    lows: list[np.ndarray] = []
+    highs: list[np.ndarray] = []
     targets: list[tuple[Dims, tuple[str, ...], int, bool, np.ndarray]] = []
     row = 0
     for key, table in lattice.tables.items():
@@ -97,13 +99,14 @@ def audit(
         var = member["_var"].to_numpy().astype(np.int64)
         cell = member["_cell"].to_numpy().astype(np.int64)
         sup = table["sup"].to_numpy()
-        # published cells become equations in table order: cell index -> equation row
-        equation = np.cumsum(~sup) - 1 + row
-        published = ~sup[cell]
-        rows.append(equation[cell[published]])
-        cols.append(var[published])
-        rhs.append(table["n"].to_numpy()[~sup].astype(float))
-        row += int((~sup).sum())
+        n = table["n"].to_numpy().astype(float)
+        # One row per non-zero cell, in table order: a published cell is an equation, a
+        # suppressed one is at least 1 (zeros are published, so a visitor knows it is not 0).
+        rows.append(row + cell)
+        cols.append(var)
+        lows.append(np.where(sup, 1.0, n))
+        highs.append(np.where(sup, np.inf, n))
+        row += table.height
         wanted = sup & (table["primary"].to_numpy() | (not only_primary))
         if wanted.any():
             beneath = sparse.csr_matrix(
@@ -126,8 +129,11 @@ def audit(
         ),
         shape=(row, nvar),
     )
-    b_eq = np.concatenate(rhs) if rhs else np.zeros(0)
-    polytope = Polytope(a_eq, b_eq)
+    polytope = Polytope(
+        a_eq,
+        np.concatenate(lows) if lows else np.zeros(0),
+        np.concatenate(highs) if highs else np.zeros(0),
+    )
     return [
         Interval(key, label, value, primary, *polytope.interval(variables))
         for key, label, value, primary, variables in targets
@@ -187,10 +193,11 @@ class _Partners:
     beneath the failing cell and ``z`` one that is not beneath it (count ``n_z``).  Moving
     ``t`` records from ``z`` to ``v`` changes every table cell that contains exactly one of
     them and no other; if all those cells are suppressed, every published number stays the
-    same for ``t`` in ``[-n_v, n_z]``, so the failing cell's feasible interval is at least
-    ``n_v + n_z`` wide.  The cells containing exactly one of them are those of the tables
-    that include a dimension on which ``v`` and ``z`` differ.  Among the pairs with
-    ``n_v + n_z`` at least the protection width, the one that suppresses the fewest
+    same, and every suppressed cell at least 1, for ``t`` in ``[1 - n_v, n_z - 1]``, so the
+    failing cell's feasible interval is at least ``n_v + n_z - 2`` wide.  The cells
+    containing exactly one of them are those of the tables that include a dimension on
+    which ``v`` and ``z`` differ.  Among the pairs with ``n_v + n_z - 2`` at least the
+    protection width, the one that suppresses the fewest
     published cells (then the smallest total count, then the first in the lattice's order)
     is chosen.  Without such a pair (a handful of records), every cell containing ``v`` is
     suppressed - the grand total included - and ``v`` is unbounded above.
@@ -237,7 +244,10 @@ class _Partners:
         best: tuple[int, int, int, int] | None = None  # (cells, mass, z, v): least first
         best_cells: np.ndarray | None = None
         for v in np.flatnonzero(beneath):
-            candidates = np.flatnonzero(~beneath & (self.counts >= width - self.counts[v]))
+            # Every suppressed cell stays >= 1 (a visitor knows it is not 0), so the exchange
+            # runs over t in [1 - n_v, n_z - 1]: n_v + n_z - 2 wide.
+            need = width + 2 - self.counts[v]
+            candidates = np.flatnonzero(~beneath & (self.counts >= need))
             if not candidates.size:
                 continue
             differ = (self.codes[candidates] != self.codes[v]).astype(np.int64)

@@ -7,7 +7,10 @@ columns); filters are given to the gate (``where={"country": "PL"}``), never app
 it, so that every query is a slice of the same lattice of tables and one suppression pattern
 protects them all (see :mod:`thbhub.privacy.lattice` and docs/privacy.md).  A
 :class:`GatedTable` carries no count below the threshold: a suppressed cell has ``count`` None
-and status ``suppressed``, together with the policy that suppressed it.
+and status ``suppressed``, together with the policy that suppressed it.  Every other
+non-zero count is published with the cell key method's bounded, consistent noise
+(:mod:`thbhub.privacy.cellkey`), so that tables of successive data versions cannot be
+subtracted to recover the small counts added in between.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import polars as pl
 
 from thbhub.domain.errors import UserError
 from thbhub.privacy.audit import AuditTooLarge, protect
+from thbhub.privacy.cellkey import noise
 from thbhub.privacy.lattice import Dims, Lattice
 from thbhub.privacy.policy import DisclosurePolicy
 
@@ -228,8 +232,14 @@ def _cells(
         elif r["sup"]:
             out.append(GatedCell(combo, None, SUPPRESSED))
         else:
-            out.append(GatedCell(combo, policy.round(int(r["n"])), VALUE))
+            out.append(GatedCell(combo, shown_count(int(r["n"]), int(r["ck"]), policy), VALUE))
     return tuple(out)
+
+
+def shown_count(count: int, cell_key: int, policy: DisclosurePolicy) -> int:
+    """The number published for a cell that is not suppressed: its count moved by the cell
+    key method's noise (:mod:`thbhub.privacy.cellkey`), then rounded if the policy rounds."""
+    return policy.round(count + noise(count, cell_key, policy.threshold, policy.noise_bound))
 
 
 # -- marking outputs ------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from math import comb
 import polars as pl
 
 from thbhub.domain.errors import UserError
+from thbhub.privacy.cellkey import MODULUS, joint_keys
 from thbhub.privacy.hypercube import cube_pass
 from thbhub.privacy.policy import DisclosurePolicy
 
@@ -68,7 +69,8 @@ class Lattice:
     """All marginal tables over subsets of ``dims`` up to ``order``, with one pattern.
 
     Each table holds its non-zero cells only: columns = its dimensions, ``n`` (the true
-    count), ``primary`` and ``sup`` (suppressed).  A cell absent from a table is a zero.
+    count), ``ck`` (its cell key, :mod:`thbhub.privacy.cellkey`), ``primary`` and ``sup``
+    (suppressed).  A cell absent from a table is a zero.
     ``joint`` holds the true counts of the full cross-classification (its non-zero cells):
     never published, it is what :func:`thbhub.privacy.audit.protect` chooses complementary
     suppressions from.
@@ -94,24 +96,27 @@ class Lattice:
             )
         data = encode(frame, dims)
         k = policy.threshold
+        if dims:
+            joint = data.group_by(list(dims)).len(name="n").with_columns(pl.col("n").cast(pl.Int64))
+        else:
+            joint = pl.DataFrame({"n": [data.height]}, schema={"n": pl.Int64})
+        # Each joint cell's share of the cell keys (privacy/cellkey.py): every lattice cell's
+        # key is the sum of the shares of the joint cells beneath it.
+        joint = joint.with_columns(joint_keys(joint, dims, policy.cell_key_secret))
         lattice = cls(
             dims=dims,
             order=order,
             policy=policy,
             categories={d: sorted(data[d].unique().to_list()) for d in dims},
-            joint=(
-                data.group_by(list(dims)).len(name="n").with_columns(pl.col("n").cast(pl.Int64))
-                if dims
-                else pl.DataFrame({"n": [data.height]}, schema={"n": pl.Int64})
-            ),
+            joint=joint,
         )
         for size in range(order + 1):
             for subset in combinations(dims, size):
+                summed = [pl.col("n").sum().cast(pl.Int64), pl.col("ck").sum() % MODULUS]
                 if subset:
-                    t = data.group_by(list(subset)).len(name="n")
+                    t = joint.group_by(list(subset)).agg(summed)
                 else:
-                    t = pl.DataFrame({"n": [data.height]}).filter(pl.col("n") > 0)
-                t = t.with_columns(n=pl.col("n").cast(pl.Int64))
+                    t = joint.select(summed).filter(pl.col("n") > 0)
                 t = t.with_columns(primary=(pl.col("n") < k), sup=(pl.col("n") < k))
                 lattice.tables[subset] = t.sort(list(subset)) if subset else t
         cells = sum(t.height for t in lattice.tables.values())

@@ -37,7 +37,8 @@ def _quiet_first_solver() -> None:
 
 
 class Polytope:
-    """``{x >= 0 : A x = b}``, and the least and greatest value of a sum of its variables.
+    """``{x >= 0 : A x = b}`` (or ``b <= A x <= b_upper``), and the least and greatest
+    value of a sum of its variables.
 
     One HiGHS model serves every objective of an audit, warm-started: changing the costs
     leaves the last optimal basis primal feasible, so the primal simplex continues from it
@@ -48,9 +49,14 @@ class Polytope:
     that reference solve; tests/privacy/test_polytope.py).
     """
 
-    def __init__(self, a_eq: sparse.csr_matrix, b_eq: np.ndarray) -> None:
+    def __init__(
+        self, a_eq: sparse.csr_matrix, b_eq: np.ndarray, b_upper: np.ndarray | None = None
+    ) -> None:
+        """``b_upper`` makes the rows ranges ``b_eq <= A x <= b_upper`` (published counts
+        with noise, benchmarks/privacy_versions.py); without it they are equations."""
         self.rows, self.cols = a_eq.shape
         self.a_eq, self.b_eq = a_eq, b_eq
+        self.b_upper = b_eq if b_upper is None else b_upper
         self._costs: np.ndarray = np.zeros(0, dtype=np.int32)  # variables with a cost now
         _quiet_first_solver()
         self._highs = highspy.Highs()
@@ -71,7 +77,7 @@ class Polytope:
         lp.col_lower_ = np.zeros(self.cols)
         lp.col_upper_ = np.full(self.cols, highspy.kHighsInf)
         lp.row_lower_ = b_eq
-        lp.row_upper_ = b_eq
+        lp.row_upper_ = b_eq if b_upper is None else b_upper
         lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
         lp.a_matrix_.start_ = csc.indptr
         lp.a_matrix_.index_ = csc.indices

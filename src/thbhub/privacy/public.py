@@ -136,6 +136,7 @@ class ProtectedTables:
 
 def _public_lattice(db: Database, settings: Settings, cache: ProtectedTables) -> ProtectedLattice:
     policy = DisclosurePolicy.from_settings(settings)
+    policy.require_version_safe()
     with db.connect() as conn:
         orgs = q.published_organisations(conn, DATASET)
         version = (
@@ -192,9 +193,10 @@ def public_table(
 ) -> GatedTable:
     """The public gated table; with ``cache`` (the app's), computed once per data version.
     A query the tables cannot answer is refused before any record is read."""
-    check_query(PUBLIC_DIMENSIONS, by, where, DisclosurePolicy.from_settings(settings))
+    policy = DisclosurePolicy.from_settings(settings)
+    check_query(PUBLIC_DIMENSIONS, by, where, policy)
+    policy.require_version_safe()
     if cache is None:
-        policy = DisclosurePolicy.from_settings(settings)
         return release_table(public_frame(db), by, policy, public_context(), where=where)
     return _public_lattice(db, settings, cache).table(by, where)
 

@@ -22,7 +22,9 @@ def policy_info(settings: Settings) -> dict[str, Any]:
         **policy.as_dict(),
         "methods": {
             "tables": "primary and secondary cell suppression over a lattice of tables, "
-            "audited by linear programming",
+            "audited by linear programming; every shown count moved by at most "
+            f"{policy.noise_bound} by the cell key method (the same records always give the "
+            "same number), so that tables of successive data versions cannot be subtracted",
             "kanon": "k-anonymous microdata: generalisation (age bands, year ranges, country "
             "to region) and minimal record suppression",
             "dp": "differentially private counts of attribute combinations (OpenDP) and "

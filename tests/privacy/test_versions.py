@@ -1,0 +1,216 @@
+"""Issue 13, section 1: a visitor who saved the public tables before a publication and reads
+them again after subtracts the two.  Before the cell key method, (2016, 30-38) = 16 and then
+17 said that the new organisation holds exactly one record there.
+
+The attack is replayed on the user's path (`GET /api/v1/privacy/case-tables`, anonymous, on
+a real database of each backend): version 1 is one organisation's published records, version
+2 adds a second organisation's.  For every pair of corresponding cells the attacker computes,
+from the two published values and the published policy alone (threshold k, noise bound D),
+the set of true differences consistent with both:
+
+* a published number p can come from any true count in max(k, p - D) .. p + D (the
+  perturbation table; with D = 0, only p itself), a published 0 only from 0;
+* a suppressed cell can hold any count from 1 up (the gate never says whether a suppression
+  is primary or secondary, and never suppresses a zero).
+
+A count is *recovered* when that set lies within 1..k-1: the visitor then knows that the
+second organisation added between 1 and k-1 records to the cell.  None may be.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from functools import lru_cache
+from itertools import combinations
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from fastapi.testclient import TestClient
+
+from access_support import World, build_world
+from case_support import publish
+from thbhub.cases.service import import_cases
+from thbhub.ingest.sample import sample_dir
+from thbhub.privacy.lattice import MISSING
+from thbhub.privacy.public import PUBLIC_DIMENSIONS, public_frame, set_published
+from thbhub.settings import Settings
+from thbhub.storage import Database
+from thbhub.web.app import create_app
+
+Cell = tuple[tuple[str, str], ...]  # ((dimension, value), ...) sorted
+INFINITY = 10**9
+
+
+def _import_and_publish(world: World, who: str, org: str, path: Path) -> None:
+    owner = world.principal(who)
+    done = import_cases(
+        world.db, world.settings, owner, path, world.orgs[org], fmt="ctdc", quarantine=True
+    )
+    set_published(world.db, owner, world.orgs[org], True)
+    publish(world.db, owner, done["import_id"])
+
+
+def _second_organisation_file(tmp: Path, every: int = 8) -> Path:
+    """Every 8th row of the bundled CTDC extract (73 records): a small contributor whose
+    records fall where the first organisation's tables publish numbers."""
+    source = sample_dir() / "ctdc_global_bsr.csv"
+    with source.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    path = tmp / "second.csv"
+    with path.open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows([rows[0], *rows[1::every]])
+    return path
+
+
+def _save_tables(client: TestClient) -> tuple[dict[Cell, int | None], dict[str, Any]]:
+    """Every cell of every public table (the three-way tables and, as their margins, all
+    smaller ones), as an anonymous visitor saves them; and the published policy."""
+    saved: dict[Cell, int | None] = {}
+    policy: dict[str, Any] = {}
+    for by in combinations(PUBLIC_DIMENSIONS, 3):
+        response = client.get("/api/v1/privacy/case-tables", params={"by": ",".join(by)})
+        assert response.status_code == 200, response.text[:300]
+        body = response.json()
+        policy = body["policy"]
+        for row in [*body["rows"], *body["margins"]]:
+            cell = tuple(sorted((d, str(row[d])) for d in PUBLIC_DIMENSIONS if d in row))
+            assert saved.get(cell, row["count"]) == row["count"]  # one value per cell
+            saved[cell] = row["count"]
+    return saved, policy
+
+
+def _possible(published: int | None, k: int, bound: int) -> tuple[int, int]:
+    """The true counts a published value allows, as an interval (attacker's side: from the
+    published threshold and noise bound only)."""
+    if published is None:
+        return 1, INFINITY
+    if published == 0:
+        return 0, 0
+    return max(k, published - bound), published + bound
+
+
+def _true_counts(db: Database) -> Counter[Cell]:
+    """The count of every cell of the lattice, from the records the gate reads."""
+    frame = public_frame(db).with_columns(
+        [pl.col(d).cast(pl.Utf8).fill_null(MISSING) for d in PUBLIC_DIMENSIONS]
+    )
+    counts: Counter[Cell] = Counter()
+    for row in frame.iter_rows(named=True):
+        for size in range(4):
+            for dims in combinations(PUBLIC_DIMENSIONS, size):
+                counts[tuple(sorted((d, row[d]) for d in dims))] += 1
+    return counts
+
+
+def test_subtracting_two_versions_recovers_no_small_count(
+    settings: Settings, db: Database, tmp_path: Path
+) -> None:
+    world = build_world(settings, db)
+    _import_and_publish(world, "contributor", "alpha", sample_dir() / "ctdc_global_bsr.csv")
+    with TestClient(create_app(settings, db)) as client:
+        before, policy = _save_tables(client)
+    truth_before = _true_counts(db)
+
+    _import_and_publish(world, "foreign", "beta", _second_organisation_file(tmp_path))
+    with TestClient(create_app(settings, db)) as client:
+        after, policy = _save_tables(client)
+    truth_after = _true_counts(db)
+
+    k = int(policy["threshold"])
+    bound = int(policy.get("noise_bound", 0))  # before the cell key method: exact counts
+    assert set(before) == set(after) or set(before) <= set(after)
+    small = recovered = 0
+    exposed: list[tuple[Cell, int, int | None, int | None]] = []
+    for cell, p2 in after.items():
+        p1 = before.get(cell, 0)  # a category new in version 2 was a zero before
+        added = truth_after[cell] - truth_before[cell]
+        low1, high1 = _possible(p1, k, bound)
+        low2, high2 = _possible(p2, k, bound)
+        # The truth is always among the possibilities: the published bound is honoured.
+        assert low1 <= truth_before[cell] <= high1, (cell, p1, truth_before[cell])
+        assert low2 <= truth_after[cell] <= high2, (cell, p2, truth_after[cell])
+        lowest, highest = low2 - high1, high2 - low1
+        if 0 < added < k:
+            small += 1
+        if lowest >= 1 and highest <= k - 1:  # pinned to 1..k-1: recovered
+            recovered += 1
+            exposed.append((cell, added, p1, p2))
+    # The attack has material: many cells got 1..k-1 records of the second organisation
+    # (on the code before the cell key method, 173 of them were recovered: e.g. year 2006 x
+    # male published as 15, then 16).
+    assert small >= 100, small
+    assert recovered == 0, f"{recovered} small counts recovered, e.g. {exposed[:5]}"
+
+
+@pytest.mark.parametrize("k", range(2, 13))
+def test_the_perturbation_table_never_pins_a_small_difference(k: int) -> None:
+    """Exhaustively, for every count n >= k a cell held, every 1..k-1 records added to it and
+    every pair of noises the table can give (then rounding, if the policy rounds): the
+    differences consistent with the two published numbers include 0 or k."""
+    from thbhub.privacy.cellkey import possible_counts as possible
+    from thbhub.privacy.cellkey import support
+    from thbhub.privacy.policy import DisclosurePolicy, least_noise_bound
+
+    possible_counts = lru_cache(maxsize=None)(possible)
+    for bound in {least_noise_bound(k), DisclosurePolicy(threshold=k).noise_bound}:
+        for base in (None, 3, 5):
+            policy = DisclosurePolicy(threshold=k, noise=bound, rounding_base=base)
+            for n in range(k, k + 4 * bound + 3):
+                for added in range(1, k):
+                    for e1 in support(n, k, bound):
+                        for e2 in support(n + added, k, bound):
+                            before = possible_counts(policy.round(n + e1), policy)
+                            after = possible_counts(policy.round(n + added + e2), policy)
+                            assert n in before and n + added in after
+                            lowest = min(after) - max(before)
+                            highest = max(after) - min(before)
+                            assert lowest <= 0 or highest >= k, (k, bound, base, n, added, e1, e2)
+    # With a bound one below the least, a difference is pinned: the least bound is tight.
+    bound = least_noise_bound(k) - 1
+    policy = DisclosurePolicy(threshold=k, noise=bound)
+    # a cell of k records published as k, then k + bound + 1 published as k + 2 bound + 1
+    before = possible_counts(k, policy)
+    after = possible_counts(k + 2 * bound + 1, policy)
+    assert k + bound + 1 in after
+    assert min(after) - max(before) >= 1 and max(after) - min(before) <= k - 1
+
+
+def test_the_noise_follows_the_records_and_the_secret() -> None:
+    """Consistency: the same records give the same numbers whatever their order (record keys
+    come from the records' values and rank, not from row positions or ids); another
+    deployment secret gives other numbers; no number is more than D away."""
+    from support_privacy import records
+    from thbhub.privacy.cellkey import derive_secret
+    from thbhub.privacy.gate import release_table
+    from thbhub.privacy.policy import DisclosurePolicy
+
+    frame = records(600, seed=4)
+    policy = DisclosurePolicy(cell_key_secret=derive_secret("one deployment"))
+    other = DisclosurePolicy(cell_key_secret=derive_secret("another deployment"))
+    by = ["year", "sex", "citizenship"]
+    table = release_table(frame, by, policy)
+    shuffled = release_table(frame.sample(fraction=1.0, shuffle=True, seed=9), by, policy)
+    assert table.as_dict() == shuffled.as_dict()
+    elsewhere = release_table(frame, by, other)
+    assert table.all_counts() != elsewhere.all_counts()
+    exact = release_table(frame, by, DisclosurePolicy(noise=0))
+    for shown, true in zip(table.all_counts(), exact.all_counts(), strict=True):
+        assert (shown is None) == (true is None)
+        if shown is not None and true is not None:
+            assert abs(shown - true) <= policy.noise_bound and (shown == 0) == (true == 0)
+
+
+def test_public_tables_are_refused_without_a_secret_or_with_too_little_noise(
+    settings: Settings, db: Database
+) -> None:
+    from thbhub.domain.errors import UserError
+    from thbhub.privacy.public import public_table
+
+    with pytest.raises(UserError, match="below 2, the least"):
+        public_table(db, settings.model_copy(update={"disclosure_noise_bound": 1}), ["sex"])
+    with pytest.raises(UserError, match="no secret key"):
+        public_table(db, settings.model_copy(update={"secret_key": None}), ["sex"])
+    assert public_table(db, settings, ["sex"]).policy.noise_bound == 2
