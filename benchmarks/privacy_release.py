@@ -33,6 +33,7 @@ from typing import Any
 
 import polars as pl
 
+from benchmarks.release_parity import parity
 from thbhub.privacy.combinations import MISSING, Aggregates, categorical, count_combinations
 from thbhub.privacy.dp import DpConfig, dp_aggregates
 from thbhub.privacy.gate import GateContext
@@ -245,12 +246,22 @@ def main(argv: list[str] | None = None) -> int:
         "--repeats", type=int, default=3, help="runs averaged on the sample (full file: 1)"
     )
     parser.add_argument("--tables-only", action="store_true", help="the gated tables only")
+    parser.add_argument(
+        "--parity-only",
+        action="store_true",
+        help="the user's path (import, release cases --as ctdc) vs direct vs pac-synth only",
+    )
     args = parser.parse_args(argv)
     if not CTDC.exists():
         print(f"skipped: {CTDC} is not here")
         return 0
-    gated_tables()
+    if not args.parity_only:
+        gated_tables()
     if args.tables_only:
+        return 0
+    parity(CTDC, epsilon=4.0, r=3, repeats=args.repeats)
+    print()
+    if args.parity_only:
         return 0
     try:
         import pacsynth  # noqa: F401
