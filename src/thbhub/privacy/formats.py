@@ -12,6 +12,7 @@ from pathlib import Path
 
 import polars as pl
 
+from thbhub.domain.cases import ctdc_band_code
 from thbhub.domain.errors import UserError
 from thbhub.privacy.combinations import MISSING
 
@@ -62,6 +63,10 @@ HTCDS_LAYOUT: dict[str, str] = {
 }
 
 
+def _band_code(value: str) -> str:
+    return ctdc_band_code(value) if value.startswith("age:") else value
+
+
 def _source_codes(frame: pl.DataFrame) -> pl.DataFrame:
     """Concept ids back to source codes: country:UA -> UA, sex:female -> Female,
     age:18-20 -> 18--20 (CTDC's band spelling)."""
@@ -72,7 +77,8 @@ def _source_codes(frame: pl.DataFrame) -> pl.DataFrame:
         if c == "sex":
             expr = stripped.str.slice(0, 1).str.to_uppercase() + stripped.str.slice(1)
         elif c == "age":
-            expr = stripped.str.replace(r"^(\d+)-(\d+)$", "${1}--${2}")
+            # the CTDC spelling of the band (18--20, 48+): domain.cases.ctdc_band_code
+            expr = col.map_elements(_band_code, return_dtype=pl.Utf8)
         else:
             expr = stripped
         exprs.append(pl.when(col.str.contains(r"^[a-z-]+:")).then(expr).otherwise(col).alias(c))
