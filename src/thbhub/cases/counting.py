@@ -31,6 +31,12 @@ SUMMARY_DIMENSIONS = {
 FILTERS = {
     d: SUMMARY_DIMENSIONS[d] for d in ("year", "sex", "citizenship", "country", "form", "means")
 }
+#: Multi-valued dimensions answered item by item: the column of the concepts answered "no".
+#: A record listing no value counts under ``<scheme>:none`` (:data:`NONE`) when it answered
+#: "no" to at least one, under ``None`` (not recorded) when it answered nothing.
+ANSWERED_NO = {"form": "forms_no", "means": "means_no", "sector": "sectors_no"}
+NONE = {"form": "form:none", "means": "means:none", "sector": "sector:none"}
+
 #: Dimensions derived from a JSON column rather than read from it.
 _DERIVED = {"route": route_values, "support": support_values}
 
@@ -66,9 +72,11 @@ def matching(frame: pl.DataFrame, filters: Mapping[str, Any]) -> pl.DataFrame:
             raise ValueError(f"records are not filtered by {d!r}")
         column = pl.col(FILTERS[d])
         listed = FILTERS[d] in JSON_RECORD_COLUMNS
-        conditions.append(
-            (column.list.contains(value) if listed else column == value).fill_null(False)
-        )
+        if listed and value == NONE.get(d):
+            condition = (column.list.len() == 0) & (pl.col(ANSWERED_NO[d]).list.len() > 0)
+        else:
+            condition = column.list.contains(value) if listed else column == value
+        conditions.append(condition.fill_null(False))
     return frame.filter(conditions) if conditions else frame
 
 
@@ -100,18 +108,38 @@ def count_records(frame: pl.DataFrame, by: Sequence[str]) -> pl.DataFrame:
     values: list[pl.Expr] = []
     for d in by:
         column = pl.col(SUMMARY_DIMENSIONS[d])
-        if d in _DERIVED:
-            listed = column.map_elements(_from_json(_DERIVED[d]), return_dtype=pl.List(pl.String))
-        elif isinstance(frame.schema[SUMMARY_DIMENSIONS[d]], pl.List):
-            listed = column
-        elif SUMMARY_DIMENSIONS[d] in JSON_RECORD_COLUMNS:
-            listed = column.str.json_decode(pl.List(pl.String))
-        else:
+        listed = (
+            column.map_elements(_from_json(_DERIVED[d]), return_dtype=pl.List(pl.String))
+            if d in _DERIVED
+            else _as_list(frame, SUMMARY_DIMENSIONS[d])
+        )
+        if listed is None:
             values.append(column.alias(d))
             continue
-        values.append(pl.when(listed.list.len() > 0).then(listed).alias(d))
+        no = _as_list(frame, ANSWERED_NO[d]) if ANSWERED_NO.get(d) in frame.columns else None
+        if no is None:
+            values.append(pl.when(listed.list.len() > 0).then(listed).alias(d))
+        else:
+            none = pl.lit([NONE[d]], pl.List(pl.String))
+            values.append(
+                pl.when(listed.list.len() > 0)
+                .then(listed)
+                .when(no.list.len() > 0)
+                .then(none)
+                .alias(d)
+            )
     table = frame.select(values)
     for d in by:
         if isinstance(table.schema[d], pl.List):
             table = table.explode(d)
     return table.group_by(list(by)).len("count")
+
+
+def _as_list(frame: pl.DataFrame, column: str) -> pl.Expr | None:
+    """A list column of ``frame`` as a Polars list (decoded if it is JSON text); None for a
+    column that is not a list."""
+    if isinstance(frame.schema[column], pl.List):
+        return pl.col(column)
+    if column in JSON_RECORD_COLUMNS:
+        return pl.col(column).str.json_decode(pl.List(pl.String))
+    return None

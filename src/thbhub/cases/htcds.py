@@ -8,6 +8,7 @@ are then forgotten; free-text fields are dropped unless the contributor opted in
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -99,6 +100,35 @@ def _split_multi(value: str, index: dict[str, str]) -> list[str] | None:
             if all(norm(p) in index for p in items):
                 return [index[norm(p)] for p in items]
     return None
+
+
+def _form(vocab: Vocab, code: str) -> str | None:
+    return vocab.concept("htcds", code, "form", FORM_CODES)
+
+
+def _means(vocab: Vocab, code: str) -> str | None:
+    return vocab.concept("htcds", code, "means", MEANS_CODES)
+
+
+def _sector(vocab: Vocab, code: str) -> str | None:
+    return vocab.concept("htcds", code, "sector", {code: SECTOR_CODES[code[0]]})
+
+
+def _recruiter(code: str) -> str | None:
+    found = RECRUITER_CODES.get(code)
+    return found.value if found else None
+
+
+def _others(name: str, said_yes: list[str], concept: Callable[[str], str | None]) -> list[str]:
+    """The concepts of the other values of field ``name``'s code list, in its order: what a
+    row that filled the field answered "no" to (``said_yes``, and anything mapped to the
+    same concept, excluded)."""
+    out: list[str] = []
+    for code, _ in BY_NAME[name].codes:
+        cid = concept(code.strip())
+        if cid and cid not in said_yes and cid not in out:
+            out.append(cid)
+    return out
 
 
 class _Row:
@@ -260,28 +290,43 @@ class _Row:
         if relation:
             r.recruiter = [RECRUITER_CODES[relation].value]
             r.recruiter_status = ValueStatus.observed
+            r.recruiter_no = _others("vic_RelationshipToTrafficker", r.recruiter, _recruiter)
         # forms, means, sectors
         forms = self.multi("vic_TypeOfExploitation") + self.multi("vic_TypeOfSexExploitation")
         if c.get("vic_TypeOfExploitation") or c.get("vic_TypeOfSexExploitation"):
             r.forms_status = ValueStatus.observed
         for code in forms:
-            cid = ctx.vocab.concept("htcds", code, "form", FORM_CODES)
+            cid = _form(ctx.vocab, code)
             if cid and cid not in r.forms:
                 r.forms.append(cid)
+        # A multi-select lists what applies: every other value of its list was answered no.
+        for name in ("vic_TypeOfExploitation", "vic_TypeOfSexExploitation"):
+            if self.multi(name):
+                r.forms_no += _others(
+                    name, r.forms + r.forms_no, lambda code: _form(ctx.vocab, code)
+                )
         means = self.multi("vic_MethodsOfControl")
         if means:
             r.means_status = ValueStatus.observed
         for code in means:
-            cid = ctx.vocab.concept("htcds", code, "means", MEANS_CODES)
+            cid = _means(ctx.vocab, code)
             if cid and cid not in r.means:
                 r.means.append(cid)
+        if means:
+            r.means_no = _others(
+                "vic_MethodsOfControl", r.means, lambda code: _means(ctx.vocab, code)
+            )
         industries = self.multi("vic_ForcedLabourIndustry")
         if industries:
             r.sectors_status = ValueStatus.observed
         for code in industries:
-            cid = ctx.vocab.concept("htcds", code, "sector", {code: SECTOR_CODES[code[0]]})
+            cid = _sector(ctx.vocab, code)
             if cid and cid not in r.sectors:
                 r.sectors.append(cid)
+        if industries:
+            r.sectors_no = _others(
+                "vic_ForcedLabourIndustry", r.sectors, lambda code: _sector(ctx.vocab, code)
+            )
         # age: given in years, or from the birth date at registration, or a band
         referral_in = self.date("cas_IncomingReferralDate")
         year = self.number("thb_YearOfRegistration", 1900, date.today().year)

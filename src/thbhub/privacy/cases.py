@@ -87,7 +87,15 @@ def release_frame(cases: pl.DataFrame, columns: tuple[str, ...] | None = None) -
     for c in present:
         dtype = cases.schema[c]
         if dtype == pl.Boolean:
-            exprs.append(pl.when(pl.col(c)).then(pl.lit("yes")).otherwise(pl.lit("no")).alias(c))
+            # null (the source did not say) stays missing: never a "no"
+            exprs.append(
+                pl.when(pl.col(c))
+                .then(pl.lit("yes"))
+                .when(pl.col(c).not_())
+                .then(pl.lit("no"))
+                .otherwise(None)
+                .alias(c)
+            )
         elif isinstance(dtype, pl.List):
             exprs.append(pl.col(c).list.sort().list.join(";").alias(c))
         else:
