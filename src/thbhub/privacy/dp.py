@@ -155,6 +155,18 @@ def epsilon_of(rho: float, delta: float) -> float:
     return float(approx.map(math.sqrt(2 * rho))[0])
 
 
+def _epsilon_or_inf(sds: list[float], sensitivities: list[int], delta: float) -> float:
+    """The epsilon of these deviations; infinite where OpenDP's conversion overflows (noise
+    so small that the privacy loss is beyond any float: a very large --epsilon makes the
+    bisection try such deviations, which are then simply too small)."""
+    from opendp.mod import OpenDPException
+
+    try:
+        return epsilon_of(_rho_of(sds, sensitivities), delta)
+    except OpenDPException:
+        return math.inf
+
+
 def calibrate(config: DpConfig, n_columns: int, delta: float) -> tuple[list[float], float]:
     """Noise deviation per length such that the marginals are (epsilon_M, delta)-DP, where
     epsilon_M is what is left after the record count's share; returns (sds, rho)."""
@@ -169,7 +181,7 @@ def calibrate(config: DpConfig, n_columns: int, delta: float) -> tuple[list[floa
     lo, hi = 1e-3, 1e4
     for _ in range(60):
         mid = math.sqrt(lo * hi)
-        if epsilon_of(_rho_of(sds_for(mid), sens), delta) > eps_m:
+        if _epsilon_or_inf(sds_for(mid), sens, delta) > eps_m:
             lo = mid
         else:
             hi = mid

@@ -1,0 +1,152 @@
+"""A release from stored records is the release of the file they came from.
+
+On an extract of the real CTDC file (rows chosen so that it holds every spelling of "not
+known": ``Unknown``, ``Missing``, an empty cell, the flags' empty "not recorded", and the
+``48+`` band and both data sources): `thbhub import cases --quarantine`, then `thbhub release
+cases --as ctdc`, beside `thbhub release file` of the extract itself, with the same seed.
+With an epsilon so large that the noise rounds away, both releases must publish the same
+aggregates and the same synthetic file, and the aggregates must be the extract's own counts
+read as plain CSV, with ``Unknown`` and ``Missing`` apart from an empty cell.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from case_support import make_org
+from support import shared_file
+from thbhub.cli import main
+from thbhub.storage import Database
+
+CTDC_FILE = "ctdc-global-2018/ctdc_global_individual_database_2018.csv"
+COLUMNS = [
+    "yearOfRegistration",
+    "Datasource",
+    "gender",
+    "ageBroad",
+    "citizenship",
+    "CountryOfExploitation",
+    "isSexualExploit",
+    "isForcedLabour",
+    "isOtherExploit",
+]
+#: (column, cell) pairs the extract must hold a few rows of.
+SPECIAL = [
+    ("gender", "Unknown"),
+    ("ageBroad", "Unknown"),
+    ("ageBroad", ""),
+    ("ageBroad", "48+"),
+    ("citizenship", "Unknown"),
+    ("citizenship", "Missing"),
+    ("CountryOfExploitation", "Missing"),
+    ("CountryOfExploitation", "Unknown"),
+    ("isSexualExploit", ""),
+    ("isForcedLabour", ""),
+    ("isOtherExploit", ""),
+    ("Datasource", "Hotline"),
+]
+#: So large that the discrete Gaussian's deviation is far below 1/2: counts come out exact.
+HUGE_EPSILON = "10000"
+
+
+def _read(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        reader = csv.DictReader(fh)
+        rows = list(reader)
+    return list(reader.fieldnames or []), rows
+
+
+@pytest.fixture(scope="module")
+def extract(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every 400th record of the real file, and the first 4 records with each SPECIAL cell
+    (about 160 records, all 58 columns as the file writes them)."""
+    header, rows = _read(shared_file(CTDC_FILE))
+    rows = [r for r in rows if r["X"]]  # the 4 junk rows at the end have no row number
+    chosen = set(range(0, len(rows), 400))
+    for column, cell in SPECIAL:
+        chosen.update([i for i, r in enumerate(rows) if r[column] == cell][:4])
+    path = tmp_path_factory.mktemp("parity") / "ctdc_extract.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=header)
+        writer.writeheader()
+        writer.writerows(rows[i] for i in sorted(chosen))
+    return path
+
+
+def _release(db_url: str, *args: str) -> None:
+    common = ["--method", "dp", "--epsilon", HUGE_EPSILON, "-R", "2", "--seed", "7"]
+    assert main(["--db", db_url, "release", *args, *common, "--as", "ctdc", "-f", "json"]) == 0
+
+
+def _aggregates(path: Path) -> dict[str, int]:
+    _, rows = _read(path)
+    return {r["combination"]: int(r["count"]) for r in rows}
+
+
+def test_release_cases_equals_the_release_of_the_file(
+    db: Database,
+    db_url: str,
+    extract: Path,
+    tmp_path: Path,
+    cli_env: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("THBHUB_PRIVACY_EPSILON_BUDGET", "1000000")
+    make_org(db, "CTDC extract")
+    org = ["--org", "CTDC extract"]
+    assert main(["--db", db_url, "import", "cases", str(extract), *org, "--quarantine"]) == 0
+    stored, direct = tmp_path / "stored.csv", tmp_path / "file.csv"
+    _release(db_url, "cases", *org, "-o", str(stored))
+    columns = ",".join(COLUMNS)
+    _release(db_url, "file", "-i", str(extract), *org, "--columns", columns, "-o", str(direct))
+    capsys.readouterr()
+
+    _, original = _read(extract)
+    for column, cell in SPECIAL:  # the extract holds what the test is about
+        assert sum(r[column] == cell for r in original) >= 4, (column, cell)
+
+    # the same aggregates, and from them (the same seed) the same synthetic records
+    released = _aggregates(tmp_path / "stored.aggregates.csv")
+    assert released == _aggregates(tmp_path / "file.aggregates.csv")
+    header, synthetic = _read(stored)
+    assert header == COLUMNS
+    assert stored.read_text(encoding="utf-8") == direct.read_text(encoding="utf-8")
+
+    # the counts of single cells are the extract's own, "Unknown" and "Missing" apart from
+    # an empty cell (the aggregates' "(missing)"), flags' empty cells apart from 0
+    for column in COLUMNS:
+        truth = Counter(r[column] or "(missing)" for r in original)
+        got = {
+            key.split(":", 1)[1]: n
+            for key, n in released.items()
+            if key.split(":", 1)[0] == column and ";" not in key
+        }
+        assert got == dict(truth), column
+    # the synthetic file writes the cells as the file does: the words, and empty cells
+    for column, cell in SPECIAL:
+        assert any(r[column] == cell for r in synthetic), (column, cell)
+
+    utility = json.loads((tmp_path / "stored.utility.json").read_text())
+    assert utility["aggregates"]["overall"]["suppressed_pct"] == 0
+    assert utility["aggregates"]["overall"]["fabricated_pct"] == 0
+
+
+def test_a_very_large_epsilon_is_calibrated_not_a_crash() -> None:
+    """Calibrating epsilon 1e5 once made OpenDP overflow ("... inf_exp() is not finite"),
+    which the CLI reported as a bug; the noise now stops at the smallest deviation OpenDP
+    can account for, and the release says what it spent."""
+    import polars as pl
+
+    from thbhub.privacy.dp import DpConfig, dp_aggregates
+
+    frame = pl.DataFrame({"a": ["x"] * 30 + ["y"] * 12, "b": ["1", "2"] * 21})
+    release = dp_aggregates(frame, DpConfig(epsilon=1e5, reporting_length=2))
+    assert 1e4 < release.epsilon <= 1e5
+    counts = dict(release.aggregates[("a",)].iter_rows())
+    assert counts == {"x": 30, "y": 12}
