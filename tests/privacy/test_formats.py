@@ -63,3 +63,9 @@ def test_htcds_layout_and_unknown_format() -> None:
     )
     with pytest.raises(UserError, match="format"):
         in_layout(release_frame(case_frame_like()), "xlsx")
+
+
+def test_the_oldest_band_is_written_as_ctdc_writes_it() -> None:
+    """age:48-plus was written "48-plus" (only n-m bands were respelled): CTDC writes 48+."""
+    frame = release_frame(case_frame_like()).with_columns(age=pl.Series(["age:48-plus", "age:0-8"]))
+    assert in_layout(frame, "ctdc")["ageBroad"].to_list() == ["48+", "0--8"]

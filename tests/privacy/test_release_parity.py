@@ -150,3 +150,30 @@ def test_a_very_large_epsilon_is_calibrated_not_a_crash() -> None:
     assert 1e4 < release.epsilon <= 1e5
     counts = dict(release.aggregates[("a",)].iter_rows())
     assert counts == {"x": 30, "y": 12}
+
+
+def test_ctdc_columns_by_either_name_and_k_anonymity_keeps_the_words(
+    db: Database, db_url: str, extract: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    make_org(db, "CTDC extract")
+    org = ["--org", "CTDC extract"]
+    assert main(["--db", db_url, "import", "cases", str(extract), *org, "--quarantine"]) == 0
+    out = tmp_path / "k.csv"
+    base = ["--db", db_url, "release", "cases", *org, "--as", "ctdc", "-o", str(out)]
+    # the release frame's names stand for CTDC's; other CTDC columns may be named as well
+    columns = "year,sex,age,citizenship,country,majorityStatus"
+    assert main([*base, "--method", "kanon", "--k", "2", "--columns", columns]) == 0
+    header, rows = _read(out)
+    assert header == [
+        "yearOfRegistration",
+        "gender",
+        "ageBroad",
+        "citizenship",
+        "CountryOfExploitation",
+        "majorityStatus",
+    ]
+    assert {"Unknown", "Missing"} <= {r["CountryOfExploitation"] for r in rows}
+    capsys.readouterr()
+    assert main([*base, "--method", "kanon", "--columns", "gender,nonsense"]) == 1
+    err = capsys.readouterr().err
+    assert "unknown column(s) 'nonsense'" in err and "'isForcedLabour'" in err
