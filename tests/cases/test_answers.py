@@ -220,13 +220,58 @@ def test_the_migration_adds_the_answers_to_existing_records(empty_db_url: str) -
                 **{c: {} for c in ("referral", "extra", "free_text")},
             },
         )
+        conn.execute(
+            insert(table("case_records", *[column(c.name, c.type) for c in old_columns])),
+            {
+                "organisation_id": org,
+                "import_id": 1,
+                "state": "draft",
+                "source_format": "htcds",
+                "source_row": 3,
+                "created_at": datetime.now(UTC),
+                "forms": ["form:labour-exploitation"],
+                "means": ["means:debt-bondage"],
+                "extra": {
+                    "vic_TypeOfExploitation": ["ForcedLabour"],
+                    "vic_MethodsOfControl": ["DebtBondage"],
+                },
+                **{c.name: "observed" for c in old_columns if c.name.endswith("_status")},
+                **{c: [] for c in ("sectors", "recruiter", "flags", "events", "support")},
+                **{c: {} for c in ("referral", "free_text")},
+            },
+        )
     command.upgrade(config, "heads")
     with db.connect() as conn:
-        row = conn.execute(select(*[case_records.c[n] for n in _NEW])).one()
-    assert tuple(row) == ([], [], [], [], {})
+        ctdc, htcds = conn.execute(
+            select(*[case_records.c[n] for n in _NEW]).order_by(case_records.c.id)
+        ).all()
+    # CTDC: whether an item was answered no was never stored: nothing is guessed
+    assert tuple(ctdc) == ([], [], [], [], {})
+    # HTCDS: the value names the record kept say what it answered no to
+    forms_no, means_no, sectors_no, recruiter_no, answers = htcds
+    assert "means:debt-bondage" not in means_no and "means:physical-threats" in means_no
+    assert "form:sexual-exploitation" in forms_no and "form:labour-exploitation" not in forms_no
+    assert (sectors_no, recruiter_no, answers) == ([], [], {})
     command.downgrade(config, "cases_0005")
     command.upgrade(config, "heads")
     db.dispose()
 
 
 _NEW = ("forms_no", "means_no", "sectors_no", "recruiter_no", "answers")
+
+
+def test_an_htcds_multi_select_says_no_to_the_values_it_does_not_list(
+    db: Database, settings: Settings, tmp_path: Path
+) -> None:
+    from case_support import HTCDS_HEADER, htcds_rows, write_csv
+
+    org = make_org(db, "HTCDS answers")
+    source = write_csv(tmp_path / "h.csv", HTCDS_HEADER, htcds_rows())
+    service.import_cases(db, settings, member(org), source, org)
+    records = service.list_cases(db, member(org), org, full=True)
+    assert any(r["means"] for r in records)
+    for r in records:
+        for field in ("forms", "means", "sectors", "recruiter"):
+            assert not set(r[field]) & set(r[f"{field}_no"])
+            # a filled field answers every value of its list; an empty one nothing
+            assert bool(r[f"{field}_no"]) == bool(r[field]), (field, r[field])
