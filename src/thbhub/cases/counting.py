@@ -33,8 +33,10 @@ FILTERS = {
 }
 #: Multi-valued dimensions answered item by item: the column of the concepts answered "no".
 #: A record listing no value counts under ``<scheme>:none`` (:data:`NONE`) when it answered
-#: "no" to at least one, under ``None`` (not recorded) when it answered nothing.
+#: "no" to at least one and the field is observed, under ``None`` when it answered nothing
+#: or the field is not specified (CTDC's ``typeOfLabourNotSpecified = 1`` beside zeros).
 ANSWERED_NO = {"form": "forms_no", "means": "means_no", "sector": "sectors_no"}
+FIELD_STATUS = {"form": "forms_status", "means": "means_status", "sector": "sectors_status"}
 NONE = {"form": "form:none", "means": "means:none", "sector": "sector:none"}
 
 #: Dimensions derived from a JSON column rather than read from it.
@@ -73,7 +75,7 @@ def matching(frame: pl.DataFrame, filters: Mapping[str, Any]) -> pl.DataFrame:
         column = pl.col(FILTERS[d])
         listed = FILTERS[d] in JSON_RECORD_COLUMNS
         if listed and value == NONE.get(d):
-            condition = (column.list.len() == 0) & (pl.col(ANSWERED_NO[d]).list.len() > 0)
+            condition = (column.list.len() == 0) & _answered_none(frame, d)
         else:
             condition = column.list.contains(value) if listed else column == value
         conditions.append(condition.fill_null(False))
@@ -116,15 +118,14 @@ def count_records(frame: pl.DataFrame, by: Sequence[str]) -> pl.DataFrame:
         if listed is None:
             values.append(column.alias(d))
             continue
-        no = _as_list(frame, ANSWERED_NO[d]) if ANSWERED_NO.get(d) in frame.columns else None
-        if no is None:
+        if ANSWERED_NO.get(d) not in frame.columns:
             values.append(pl.when(listed.list.len() > 0).then(listed).alias(d))
         else:
             none = pl.lit([NONE[d]], pl.List(pl.String))
             values.append(
                 pl.when(listed.list.len() > 0)
                 .then(listed)
-                .when(no.list.len() > 0)
+                .when(_answered_none(frame, d))
                 .then(none)
                 .alias(d)
             )
@@ -143,3 +144,14 @@ def _as_list(frame: pl.DataFrame, column: str) -> pl.Expr | None:
     if column in JSON_RECORD_COLUMNS:
         return pl.col(column).str.json_decode(pl.List(pl.String))
     return None
+
+
+def _answered_none(frame: pl.DataFrame, dimension: str) -> pl.Expr:
+    """The record said no to some value of ``dimension`` and the field is observed (with
+    the field's status in ``frame``): counted under :data:`NONE` if it lists no value."""
+    no = _as_list(frame, ANSWERED_NO[dimension])
+    assert no is not None
+    condition = no.list.len() > 0
+    if FIELD_STATUS[dimension] in frame.columns:
+        condition = condition & (pl.col(FIELD_STATUS[dimension]) == "observed")
+    return condition

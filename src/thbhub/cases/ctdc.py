@@ -329,7 +329,9 @@ def _status(column: str) -> pl.Expr:
 def _list_status(columns: list[str], not_specified: str | None) -> pl.Expr:
     if not columns:
         return pl.lit(ValueStatus.not_recorded.value)
-    any_one = pl.any_horizontal([one(c) for c in columns])
+    # a specific value given: observed; only "not specified" given: unknown
+    specific = [c for c in columns if c != not_specified] or columns
+    any_one = pl.any_horizontal([one(c) for c in specific])
     any_seen = pl.any_horizontal([seen(c) for c in columns])
     unknown = one(not_specified) if not_specified else pl.lit(False)
     return (

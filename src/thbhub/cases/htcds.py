@@ -119,15 +119,32 @@ def _recruiter(code: str) -> str | None:
     return found.value if found else None
 
 
-def _others(name: str, said_yes: list[str], concept: Callable[[str], str | None]) -> list[str]:
-    """The concepts of the other values of field ``name``'s code list, in its order: what a
-    row that filled the field answered "no" to (``said_yes``, and anything mapped to the
-    same concept, excluded)."""
-    out: list[str] = []
-    for code, _ in BY_NAME[name].codes:
-        cid = concept(code.strip())
-        if cid and cid not in said_yes and cid not in out:
-            out.append(cid)
+#: The fields answered item by item: HTCDS field -> (the record's list, code -> concept).
+_ANSWERED: tuple[tuple[str, str, Callable[[Vocab, str], str | None]], ...] = (
+    ("vic_TypeOfExploitation", "forms", _form),
+    ("vic_TypeOfSexExploitation", "forms", _form),
+    ("vic_MethodsOfControl", "means", _means),
+    ("vic_ForcedLabourIndustry", "sectors", _sector),
+    ("vic_RelationshipToTrafficker", "recruiter", lambda _vocab, code: _recruiter(code)),
+)
+
+
+def answered_no(extra: dict[str, Any], said_yes: Any, vocab: Vocab) -> dict[str, list[str]]:
+    """``forms_no``, ``means_no``, ``sectors_no``, ``recruiter_no`` of an HTCDS record from
+    the value names it keeps in ``extra``: a multi-select lists what applies, so a filled
+    field says no to every other value of its code list (in the list's order; a concept
+    ``said_yes`` — a record or row with the yes-lists as attributes or keys — lists is
+    never a no).  Used by the reader and by migration cases_0006 for records stored before."""
+    out: dict[str, list[str]] = {}
+    for name, listed, concept in _ANSWERED:
+        if not extra.get(name):
+            continue
+        yes = said_yes[listed] if isinstance(said_yes, dict) else getattr(said_yes, listed)
+        no = out.setdefault(f"{listed}_no", [])
+        for code, _ in BY_NAME[name].codes:
+            cid = concept(vocab, code.strip())
+            if cid and cid not in yes and cid not in no:
+                no.append(cid)
     return out
 
 
@@ -290,7 +307,6 @@ class _Row:
         if relation:
             r.recruiter = [RECRUITER_CODES[relation].value]
             r.recruiter_status = ValueStatus.observed
-            r.recruiter_no = _others("vic_RelationshipToTrafficker", r.recruiter, _recruiter)
         # forms, means, sectors
         forms = self.multi("vic_TypeOfExploitation") + self.multi("vic_TypeOfSexExploitation")
         if c.get("vic_TypeOfExploitation") or c.get("vic_TypeOfSexExploitation"):
@@ -299,12 +315,6 @@ class _Row:
             cid = _form(ctx.vocab, code)
             if cid and cid not in r.forms:
                 r.forms.append(cid)
-        # A multi-select lists what applies: every other value of its list was answered no.
-        for name in ("vic_TypeOfExploitation", "vic_TypeOfSexExploitation"):
-            if self.multi(name):
-                r.forms_no += _others(
-                    name, r.forms + r.forms_no, lambda code: _form(ctx.vocab, code)
-                )
         means = self.multi("vic_MethodsOfControl")
         if means:
             r.means_status = ValueStatus.observed
@@ -312,10 +322,6 @@ class _Row:
             cid = _means(ctx.vocab, code)
             if cid and cid not in r.means:
                 r.means.append(cid)
-        if means:
-            r.means_no = _others(
-                "vic_MethodsOfControl", r.means, lambda code: _means(ctx.vocab, code)
-            )
         industries = self.multi("vic_ForcedLabourIndustry")
         if industries:
             r.sectors_status = ValueStatus.observed
@@ -323,10 +329,6 @@ class _Row:
             cid = _sector(ctx.vocab, code)
             if cid and cid not in r.sectors:
                 r.sectors.append(cid)
-        if industries:
-            r.sectors_no = _others(
-                "vic_ForcedLabourIndustry", r.sectors, lambda code: _sector(ctx.vocab, code)
-            )
         # age: given in years, or from the birth date at registration, or a band
         referral_in = self.date("cas_IncomingReferralDate")
         year = self.number("thb_YearOfRegistration", 1900, date.today().year)
@@ -399,6 +401,8 @@ class _Row:
             elif f.kind == "code":
                 extra[f.name] = c[f.name]
         r.extra = extra
+        for name, no in answered_no(r.extra, r, ctx.vocab).items():
+            setattr(r, name, no)
         # the free text of events and plans is kept inside them (htcds_events)
         r.free_text = {k: c[k] for k in ctx.keep_text if k not in REPEATED and c.get(k)}
         htcds_events.read(

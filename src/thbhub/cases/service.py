@@ -367,7 +367,7 @@ def list_cases(
         else:
             # The lists are JSON: match on them alone, then read the page's records whole.
             lists = store.record_frame(
-                conn, org_id, ("id", "forms", "means", "forms_no", "means_no"), **match
+                conn, org_id, ("id", *_columns_of("form"), *_columns_of("means")), **match
             )
             lists = counting.matching(counting.decode_lists(lists), {"form": form, "means": means})
             wanted = lists["id"].to_list()
@@ -463,9 +463,12 @@ def faceted_summary(
 
 def _columns_of(dimension: str) -> list[str]:
     """The record columns a count by ``dimension`` reads: its values, and for a field
-    answered item by item the concepts answered no (``form:none`` apart from not recorded)."""
-    no = counting.ANSWERED_NO.get(dimension)
-    return [SUMMARY_DIMENSIONS[dimension], *([no] if no else [])]
+    answered item by item the concepts answered no and the field's status (``form:none``
+    apart from not recorded, :data:`counting.NONE`)."""
+    if dimension not in counting.ANSWERED_NO:
+        return [SUMMARY_DIMENSIONS[dimension]]
+    no, status = counting.ANSWERED_NO[dimension], counting.FIELD_STATUS[dimension]
+    return [SUMMARY_DIMENSIONS[dimension], no, status]
 
 
 def _check_dimensions(by: Sequence[str]) -> None:

@@ -10,11 +10,16 @@ none (``typeOfLabourOther``, ``isSexAndLabour``), were merged or lost.  This rev
   answered "no"; a concept in neither list was not recorded;
 * ``answers``: the source's own items as it wrote them (CTDC flag column -> 1, 0 or -99).
 
-Existing records get empty lists and ``{}``: what was answered "no" and what was left
-empty was not kept, so it cannot be recovered from the stored rows.  Their "yes" lists and
-field statuses stay; read item by item, their unlisted items are *not recorded* (never a
-guessed "no"), and the CTDC export writes them as before (derived from the lists and
-statuses).  Importing the file again (``--again``) stores them item by item.
+Existing records:
+
+* HTCDS: recovered.  A multi-select lists what applies and the record keeps the value names
+  it listed (``extra``), so the "no" lists are rebuilt from them as the reader builds them
+  (:func:`thbhub.cases.htcds.answered_no`).
+* CTDC: not recoverable.  Whether an item was answered "no" or left empty was never
+  stored, so they get empty lists and ``{}``: their "yes" lists and field statuses stay;
+  read item by item, their unlisted items are *not recorded* (never a guessed "no"), and
+  the CTDC export writes them as before (derived from the lists and statuses).  Importing
+  the file again (``--again``) stores them item by item.
 
 Revision ID: cases_0006
 Revises: cases_0005
@@ -42,6 +47,49 @@ def upgrade() -> None:
     op.add_column(
         "case_records", sa.Column("answers", sa.JSON, nullable=False, server_default="{}")
     )
+    _recover_htcds(op.get_bind())
+
+
+def _recover_htcds(conn: sa.Connection) -> None:
+    from thbhub.cases.htcds import answered_no
+    from thbhub.cases.vocab import Vocab
+
+    records = sa.table(
+        "case_records",
+        sa.column("id", sa.Integer),
+        sa.column("source_format", sa.String),
+        *[sa.column(name, sa.JSON) for name in ("extra", "forms", "means", "sectors", "recruiter")],
+        *[sa.column(name, sa.JSON) for name in _LISTS],
+    )
+    rows = (
+        conn.execute(
+            sa.select(
+                records.c.id,
+                records.c.extra,
+                records.c.forms,
+                records.c.means,
+                records.c.sectors,
+                records.c.recruiter,
+            ).where(records.c.source_format == "htcds")
+        )
+        .mappings()
+        .all()
+    )
+    vocab: Vocab | None = None
+    updates = []
+    for row in rows:
+        vocab = vocab or Vocab.load(conn)
+        no = answered_no(row["extra"] or {}, dict(row), vocab)
+        if no:
+            lists = {**dict.fromkeys(_LISTS, []), **no}
+            updates.append({"record": row["id"], **{f"new_{k}": v for k, v in lists.items()}})
+    if updates:
+        conn.execute(
+            sa.update(records)
+            .where(records.c.id == sa.bindparam("record"))
+            .values({name: sa.bindparam(f"new_{name}", type_=sa.JSON) for name in _LISTS}),
+            updates,
+        )
 
 
 def downgrade() -> None:
