@@ -16,12 +16,22 @@ import json
 from collections import Counter
 from pathlib import Path
 
+import polars as pl
 import pytest
+from sqlalchemy import select
 
-from case_support import make_org
+from case_support import make_org, member
 from support import shared_file
+from thbhub.cases.service import import_cases
 from thbhub.cli import main
+from thbhub.domain.errors import PermissionDenied
+from thbhub.domain.principals import Principal, Role
+from thbhub.ingest.sample import sample_dir
+from thbhub.privacy.cases import CTDC_RELEASE_COLUMNS, ctdc_frame
+from thbhub.privacy.dp import DpConfig, dp_aggregates
+from thbhub.settings import Settings
 from thbhub.storage import Database
+from thbhub.storage.schema import audit_log
 
 CTDC_FILE = "ctdc-global-2018/ctdc_global_individual_database_2018.csv"
 COLUMNS = [
@@ -141,10 +151,6 @@ def test_a_very_large_epsilon_is_calibrated_not_a_crash() -> None:
     """Calibrating epsilon 1e5 once made OpenDP overflow ("... inf_exp() is not finite"),
     which the CLI reported as a bug; the noise now stops at the smallest deviation OpenDP
     can account for, and the release says what it spent."""
-    import polars as pl
-
-    from thbhub.privacy.dp import DpConfig, dp_aggregates
-
     frame = pl.DataFrame({"a": ["x"] * 30 + ["y"] * 12, "b": ["1", "2"] * 21})
     release = dp_aggregates(frame, DpConfig(epsilon=1e5, reporting_length=2))
     assert 1e4 < release.epsilon <= 1e5
@@ -177,3 +183,24 @@ def test_ctdc_columns_by_either_name_and_k_anonymity_keeps_the_words(
     assert main([*base, "--method", "kanon", "--columns", "gender,nonsense"]) == 1
     err = capsys.readouterr().err
     assert "unknown column(s) 'nonsense'" in err and "'isForcedLabour'" in err
+
+
+def test_the_ctdc_frame_is_read_by_the_owners_members_only_and_audited(
+    db: Database, settings: Settings
+) -> None:
+    owner, other = make_org(db, "Owner"), make_org(db, "Other")
+    sample = sample_dir() / "ctdc_global_bsr.csv"
+    import_cases(db, settings, member(owner), sample, owner, fmt="ctdc", quarantine=True)
+    admin = Principal(role=Role.admin, email="admin@secretariat.example", origin="web")
+    for stranger in (member(other), admin):
+        with pytest.raises(PermissionDenied):
+            ctdc_frame(db, stranger, owner, CTDC_RELEASE_COLUMNS)
+    frame = ctdc_frame(db, member(owner), owner, CTDC_RELEASE_COLUMNS)
+    assert frame.height == 579 and tuple(frame.columns) == CTDC_RELEASE_COLUMNS
+    with db.connect() as conn:
+        reads = conn.execute(
+            select(audit_log.c.rows, audit_log.c.detail).where(
+                audit_log.c.action == "read", audit_log.c.object_type == "case_records"
+            )
+        ).all()
+    assert [(r.rows, r.detail) for r in reads] == [(579, {"layout": "ctdc", "purpose": "release"})]
