@@ -28,7 +28,8 @@ from thbhub.domain.errors import PermissionDenied
 from thbhub.domain.principals import Principal, Role
 from thbhub.ingest.sample import sample_dir
 from thbhub.privacy.cases import CTDC_RELEASE_COLUMNS, ctdc_frame
-from thbhub.privacy.dp import DpConfig, dp_aggregates
+from thbhub.privacy.dp import DpConfig, default_delta, dp_aggregates
+from thbhub.privacy.release import ReleaseRequest, release
 from thbhub.settings import Settings
 from thbhub.storage import Database
 from thbhub.storage.schema import audit_log
@@ -204,3 +205,21 @@ def test_the_ctdc_frame_is_read_by_the_owners_members_only_and_audited(
             )
         ).all()
     assert [(r.rows, r.detail) for r in reads] == [(579, {"layout": "ctdc", "purpose": "release"})]
+
+
+def test_the_default_delta_comes_from_the_noisy_count(
+    db: Database, settings: Settings, tmp_path: Path
+) -> None:
+    """The published delta was 1/(n ln n) of the exact number of records n, which gives n
+    away; it is now that of the release's noisy count (the count the release publishes)."""
+    n = 20_000  # enough records for 1/(n ln n) to be below the 1e-5 cap
+    frame = pl.DataFrame(
+        {"year": ["2016", "2017"] * (n // 2), "sex": ["sex:female"] * n, "age": ["age:0-8"] * n}
+    )
+    org = make_org(db, "Many")
+    request = ReleaseRequest(
+        organisation_id=org, method="dp", output=tmp_path / "d.csv", epsilon=0.2, seed=1
+    )
+    result = release(db, settings, member(org), frame, request)
+    assert result["delta"] < 1e-5
+    assert result["delta"] == default_delta(result["noisy_records"])

@@ -43,7 +43,7 @@ ACCURACY_MODES = ("balanced", "long", "short")
 @dataclass(frozen=True)
 class DpConfig:
     epsilon: float
-    delta: float | None = None  # default 1 / (n ln n) with n the noisy number of records
+    delta: float | None = None  # default_delta of the noisy number of records
     reporting_length: int = 3
     accuracy: str = "long"  # which lengths get less noise: long, short or balanced
     threshold: str | float = "auto"
@@ -208,10 +208,7 @@ def dp_aggregates(
     noisy_records = max(
         0, int(_laplace_count(1.0 / (config.epsilon * config.records_epsilon_share))(data.height))
     )
-    delta = config.delta
-    if delta is None:
-        n = max(noisy_records, 3)
-        delta = 1.0 / (n * math.log(n))
+    delta = config.delta if config.delta is not None else default_delta(noisy_records)
     cfg = DpConfig(**{**config.__dict__, "reporting_length": r})
     sds, rho = calibrate(cfg, len(columns), delta)
     spent = epsilon_of(rho, delta)
@@ -255,6 +252,13 @@ def dp_aggregates(
         thresholds=thresholds,
         domains=domains,
     )
+
+
+def default_delta(n: int) -> float:
+    """The smaller of 1e-5 and the showcase's 1/(n ln n), for ``n`` records: the *noisy*
+    count (an exact count would be given away by the published delta)."""
+    n = max(n, 3)
+    return min(1e-5, 1.0 / (n * math.log(n)))
 
 
 def _candidates(

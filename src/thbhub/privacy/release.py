@@ -188,12 +188,6 @@ def check_request(
     return plan
 
 
-def default_delta(n: int) -> float:
-    """The smaller of 1e-5 and the showcase's 1/(n ln n)."""
-    n = max(n, 3)
-    return min(1e-5, 1.0 / (n * math.log(n)))
-
-
 def release(
     db: Database,
     settings: Settings,
@@ -304,9 +298,15 @@ def _kanon(data: pl.DataFrame, request: ReleaseRequest, plan: records.Plan) -> d
 def _dp(
     conn: Any, settings: Settings, data: pl.DataFrame, request: ReleaseRequest
 ) -> dict[str, Any]:
-    delta = request.delta if request.delta is not None else default_delta(data.height)
-    # Refuse before computing anything when the budget cannot cover the request.
-    ledger.check(conn, settings, request.organisation_id, request.dataset, request.epsilon, delta)
+    # Refuse before computing anything when the budget cannot cover the request.  The
+    # default delta is computed in the release from the *noisy* number of records
+    # (dp.default_delta): from the exact number, the published delta would give that number
+    # away (1/(n ln n) is invertible), which the release otherwise protects with noise; the
+    # delta spent is checked exactly once it is known, before anything is written.
+    delta = request.delta
+    ledger.check(
+        conn, settings, request.organisation_id, request.dataset, request.epsilon, delta or 0.0
+    )
     config = DpConfig(
         epsilon=request.epsilon,
         delta=delta,
@@ -331,7 +331,7 @@ def _dp(
     return {
         "parameters": {
             "epsilon": request.epsilon,
-            "delta": delta,
+            "delta": aggregates.delta,
             "reporting_length": request.reporting_length,
             "threshold": request.threshold,
             "fabrication_weight": request.fabrication_weight,
