@@ -52,8 +52,15 @@ ROWS = [
         typeOfLabourNotSpecified="1",
         typeOfLabourConstruction="0",
     ),
-    # nothing recorded about the forms at all
-    ctdc_row(X="12", isSexualExploit="", isForcedLabour=""),
+    # nothing recorded about any item (and no majority status beside the age band)
+    ctdc_row(
+        X="12",
+        isSexualExploit="",
+        isForcedLabour="",
+        RecruiterRelationship="",
+        recruiterRelationUnknown="",
+        majorityStatus="",
+    ),
 ]
 
 
@@ -88,7 +95,7 @@ def test_each_item_is_stored_as_the_source_answered_it(
     assert second["answers"]["meansOfControlNotSpecified"] == 1  # data, not recomputed
     assert second["forms"] == [] and len(second["forms_no"]) == 3
     assert (second["sectors_no"], second["sectors_status"]) == (["sector:f"], "unknown")
-    assert (third["forms"], third["forms_no"]) == ([], [])
+    assert (third["forms"], third["forms_no"], third["answers"]) == ([], [], {})
 
 
 def test_the_ctdc_export_writes_every_answer_back(
@@ -162,7 +169,7 @@ def test_records_stored_before_the_migration_read_as_not_recorded(
                 referral={},
                 extra={"Datasource": "Hotline"},
                 free_text={},
-                flags=[],
+                flags=["answers-before-cases-0006"],  # as the migration flags them
                 **{
                     c.name: "observed"
                     for c in case_records.columns
@@ -245,8 +252,12 @@ def test_the_migration_adds_the_answers_to_existing_records(empty_db_url: str) -
         ctdc, htcds = conn.execute(
             select(*[case_records.c[n] for n in _NEW]).order_by(case_records.c.id)
         ).all()
-    # CTDC: whether an item was answered no was never stored: nothing is guessed
+    # CTDC: whether an item was answered no was never stored: nothing is guessed, and the
+    # record says so (the export derives its flags for it, as before)
     assert tuple(ctdc) == ([], [], [], [], {})
+    with db.connect() as conn:
+        flags = conn.execute(select(case_records.c.flags).order_by(case_records.c.id)).scalars()
+        assert list(flags) == [["answers-before-cases-0006"], []]
     # HTCDS: the value names the record kept say what it answered no to
     forms_no, means_no, sectors_no, recruiter_no, answers = htcds
     assert "means:debt-bondage" not in means_no and "means:physical-threats" in means_no

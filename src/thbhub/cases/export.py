@@ -333,6 +333,10 @@ def _flags(present: set[str], columns: list[str], status: str) -> dict[str, str]
     return {c: "1" if c in present else "0" for c in columns}
 
 
+#: The flag migration cases_0006 gives the CTDC records stored before it: they have no
+#: answers of their own (whether an item was 0 or empty was not kept).
+OLD_ANSWERS = "answers-before-cases-0006"
+
 #: The CTDC columns of the multi-valued fields, written from a record's own answers.
 CTDC_ANSWER_COLUMNS = [
     c
@@ -345,7 +349,7 @@ def ctdc_row(r: dict[str, Any], index: int) -> dict[str, str]:
     """One record in the CTDC 2017 global layout.  A record read from that layout writes
     its own answers back as the file had them (:func:`_ctdc_as_read`); others are derived
     from their concepts and statuses."""
-    if r["source_format"] == "ctdc" and r.get("answers"):
+    if r["source_format"] == "ctdc" and OLD_ANSWERS not in (r.get("flags") or []):
         return _ctdc_as_read(r, index)
     return _ctdc_derived(r, index)
 

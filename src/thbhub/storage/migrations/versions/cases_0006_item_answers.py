@@ -17,9 +17,11 @@ Existing records:
   (:func:`thbhub.cases.htcds.answered_no`).
 * CTDC: not recoverable.  Whether an item was answered "no" or left empty was never
   stored, so they get empty lists and ``{}``: their "yes" lists and field statuses stay;
-  read item by item, their unlisted items are *not recorded* (never a guessed "no"), and
-  the CTDC export writes them as before (derived from the lists and statuses).  Importing
-  the file again (``--again``) stores them item by item.
+  read item by item, their unlisted items are *not recorded* (never a guessed "no").  Each
+  is flagged ``answers-before-cases-0006`` (:data:`OLD_ANSWERS`), which tells the CTDC
+  export to derive its flags from the lists and statuses as before (a record stored since
+  writes back its own answers, even when it has none).  Importing the file again
+  (``--again``) stores them item by item.
 
 Revision ID: cases_0006
 Revises: cases_0005
@@ -37,6 +39,8 @@ branch_labels = None
 depends_on = None
 
 _LISTS = ("forms_no", "means_no", "sectors_no", "recruiter_no")
+#: The data-quality flag of a CTDC record stored before this revision (cases/export.py).
+OLD_ANSWERS = "answers-before-cases-0006"
 
 
 def upgrade() -> None:
@@ -48,6 +52,27 @@ def upgrade() -> None:
         "case_records", sa.Column("answers", sa.JSON, nullable=False, server_default="{}")
     )
     _recover_htcds(op.get_bind())
+    _flag_ctdc(op.get_bind())
+
+
+def _flag_ctdc(conn: sa.Connection) -> None:
+    records = sa.table(
+        "case_records",
+        sa.column("id", sa.Integer),
+        sa.column("source_format", sa.String),
+        sa.column("flags", sa.JSON),
+    )
+    rows = conn.execute(
+        sa.select(records.c.id, records.c.flags).where(records.c.source_format.like("ctdc%"))
+    ).all()
+    updates = [{"record": i, "new_flags": [*(flags or []), OLD_ANSWERS]} for i, flags in rows]
+    if updates:
+        conn.execute(
+            sa.update(records)
+            .where(records.c.id == sa.bindparam("record"))
+            .values(flags=sa.bindparam("new_flags", type_=sa.JSON)),
+            updates,
+        )
 
 
 def _recover_htcds(conn: sa.Connection) -> None:
