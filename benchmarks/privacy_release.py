@@ -21,6 +21,11 @@ a second organisation of 20, 200 or 2,000 records.  Times are printed as ratios 
 building the lattice (counts, hypercubes and relation rules) of the same frame, measured
 in the same run, and the audit's warm-started solver as a ratio to a cold linprog per
 objective on the same lattice; ``--tables-only`` stops there.
+
+After the tables, before the grid: the user's path (benchmarks/release_parity.py,
+docs/privacy.md "Releases from stored records"), the file imported with the CLI and released
+with `thbhub release cases --as ctdc`, beside the DP functions on the file and pac-synth, all
+scored by a plain-CSV evaluator; ``--parity-only`` runs only that.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from typing import Any
 
 import polars as pl
 
+from benchmarks.release_parity import parity
 from thbhub.privacy.combinations import MISSING, Aggregates, categorical, count_combinations
 from thbhub.privacy.dp import DpConfig, dp_aggregates
 from thbhub.privacy.gate import GateContext
@@ -259,12 +265,22 @@ def main(argv: list[str] | None = None) -> int:
         "--repeats", type=int, default=3, help="runs averaged on the sample (full file: 1)"
     )
     parser.add_argument("--tables-only", action="store_true", help="the gated tables only")
+    parser.add_argument(
+        "--parity-only",
+        action="store_true",
+        help="the user's path (import, release cases --as ctdc) vs direct vs pac-synth only",
+    )
     args = parser.parse_args(argv)
     if not CTDC.exists():
         print(f"skipped: {CTDC} is not here")
         return 0
-    gated_tables()
+    if not args.parity_only:
+        gated_tables()
     if args.tables_only:
+        return 0
+    parity(CTDC, epsilon=4.0, r=3, repeats=1 if args.quick else args.repeats)
+    print()
+    if args.parity_only:
         return 0
     try:
         import pacsynth  # noqa: F401

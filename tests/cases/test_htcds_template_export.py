@@ -53,6 +53,7 @@ NOT_HELD = {
     "age_years",
     "recruiter",
     "recruiter_status",
+    "recruiter_no",
     # historic trafficking events and support plans: no template has their columns
     "events",
     "events_status",

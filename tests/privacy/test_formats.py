@@ -58,8 +58,30 @@ def test_ctdc_layout_matches_the_source_columns() -> None:
 
 def test_htcds_layout_and_unknown_format() -> None:
     out = in_layout(release_frame(case_frame_like()), "htcds")
-    assert {"prs_Gender", "prs_Citizenship", "vic_AgeWhenTrafficked", "hte_Country"} <= set(
-        out.columns
+    # the fields and values the HTCDS export writes (not an event's hte_Date, not an age
+    # band in the number-of-years field, not CTDC's "Female")
+    assert out.columns[:6] == [
+        "thb_YearOfRegistration",
+        "prs_Gender",
+        "thb_AgeBand",
+        "prs_Citizenship",
+        "vic_LocationOfExploitation",
+        "vic_TraffickingStatus",
+    ]
+    assert out.row(0)[:6] == (
+        "2016",
+        "Feminine",
+        "18--20",
+        "UA",
+        "PL",
+        "ActualVictimOfTrafficking",
     )
+    assert out.row(1)[1] == "Masculine" and out.row(1)[5] == "PossibleVictimOfTrafficking"
     with pytest.raises(UserError, match="format"):
         in_layout(release_frame(case_frame_like()), "xlsx")
+
+
+def test_the_oldest_band_is_written_as_ctdc_writes_it() -> None:
+    """age:48-plus was written "48-plus" (only n-m bands were respelled): CTDC writes 48+."""
+    frame = release_frame(case_frame_like()).with_columns(age=pl.Series(["age:48-plus", "age:0-8"]))
+    assert in_layout(frame, "ctdc")["ageBroad"].to_list() == ["48+", "0--8"]

@@ -31,6 +31,14 @@ SUMMARY_DIMENSIONS = {
 FILTERS = {
     d: SUMMARY_DIMENSIONS[d] for d in ("year", "sex", "citizenship", "country", "form", "means")
 }
+#: Multi-valued dimensions answered item by item: the column of the concepts answered "no".
+#: A record listing no value counts under ``<scheme>:none`` (:data:`NONE`) when it answered
+#: "no" to at least one and the field is observed, under ``None`` when it answered nothing
+#: or the field is not specified (CTDC's ``typeOfLabourNotSpecified = 1`` beside zeros).
+ANSWERED_NO = {"form": "forms_no", "means": "means_no", "sector": "sectors_no"}
+FIELD_STATUS = {"form": "forms_status", "means": "means_status", "sector": "sectors_status"}
+NONE = {"form": "form:none", "means": "means:none", "sector": "sector:none"}
+
 #: Dimensions derived from a JSON column rather than read from it.
 _DERIVED = {"route": route_values, "support": support_values}
 
@@ -66,9 +74,11 @@ def matching(frame: pl.DataFrame, filters: Mapping[str, Any]) -> pl.DataFrame:
             raise ValueError(f"records are not filtered by {d!r}")
         column = pl.col(FILTERS[d])
         listed = FILTERS[d] in JSON_RECORD_COLUMNS
-        conditions.append(
-            (column.list.contains(value) if listed else column == value).fill_null(False)
-        )
+        if listed and value == NONE.get(d):
+            condition = (column.list.len() == 0) & _answered_none(frame, d)
+        else:
+            condition = column.list.contains(value) if listed else column == value
+        conditions.append(condition.fill_null(False))
     return frame.filter(conditions) if conditions else frame
 
 
@@ -100,18 +110,48 @@ def count_records(frame: pl.DataFrame, by: Sequence[str]) -> pl.DataFrame:
     values: list[pl.Expr] = []
     for d in by:
         column = pl.col(SUMMARY_DIMENSIONS[d])
-        if d in _DERIVED:
-            listed = column.map_elements(_from_json(_DERIVED[d]), return_dtype=pl.List(pl.String))
-        elif isinstance(frame.schema[SUMMARY_DIMENSIONS[d]], pl.List):
-            listed = column
-        elif SUMMARY_DIMENSIONS[d] in JSON_RECORD_COLUMNS:
-            listed = column.str.json_decode(pl.List(pl.String))
-        else:
+        listed = (
+            column.map_elements(_from_json(_DERIVED[d]), return_dtype=pl.List(pl.String))
+            if d in _DERIVED
+            else _as_list(frame, SUMMARY_DIMENSIONS[d])
+        )
+        if listed is None:
             values.append(column.alias(d))
             continue
-        values.append(pl.when(listed.list.len() > 0).then(listed).alias(d))
+        if ANSWERED_NO.get(d) not in frame.columns:
+            values.append(pl.when(listed.list.len() > 0).then(listed).alias(d))
+        else:
+            none = pl.lit([NONE[d]], pl.List(pl.String))
+            values.append(
+                pl.when(listed.list.len() > 0)
+                .then(listed)
+                .when(_answered_none(frame, d))
+                .then(none)
+                .alias(d)
+            )
     table = frame.select(values)
     for d in by:
         if isinstance(table.schema[d], pl.List):
             table = table.explode(d)
     return table.group_by(list(by)).len("count")
+
+
+def _as_list(frame: pl.DataFrame, column: str) -> pl.Expr | None:
+    """A list column of ``frame`` as a Polars list (decoded if it is JSON text); None for a
+    column that is not a list."""
+    if isinstance(frame.schema[column], pl.List):
+        return pl.col(column)
+    if column in JSON_RECORD_COLUMNS:
+        return pl.col(column).str.json_decode(pl.List(pl.String))
+    return None
+
+
+def _answered_none(frame: pl.DataFrame, dimension: str) -> pl.Expr:
+    """The record said no to some value of ``dimension`` and the field is observed (with
+    the field's status in ``frame``): counted under :data:`NONE` if it lists no value."""
+    no = _as_list(frame, ANSWERED_NO[dimension])
+    assert no is not None
+    condition = no.list.len() > 0
+    if FIELD_STATUS[dimension] in frame.columns:
+        condition = condition & (pl.col(FIELD_STATUS[dimension]) == "observed")
+    return condition

@@ -26,11 +26,13 @@ from thbhub import csvio
 from thbhub.cases.ctdc_columns import (
     EXTRA,
     MASK,
+    answers_json,
     one,
     seen,
     with_concept_masks,
     with_extra_json,
     with_flag_booleans,
+    zero,
 )
 from thbhub.cases.parsed import InvalidRow, Parsed
 from thbhub.cases.vocab import Vocab
@@ -327,7 +329,9 @@ def _status(column: str) -> pl.Expr:
 def _list_status(columns: list[str], not_specified: str | None) -> pl.Expr:
     if not columns:
         return pl.lit(ValueStatus.not_recorded.value)
-    any_one = pl.any_horizontal([one(c) for c in columns])
+    # a specific value given: observed; only "not specified" given: unknown
+    specific = [c for c in columns if c != not_specified] or columns
+    any_one = pl.any_horizontal([one(c) for c in specific])
     any_seen = pl.any_horizontal([seen(c) for c in columns])
     unknown = one(not_specified) if not_specified else pl.lit(False)
     return (
@@ -350,28 +354,39 @@ def _records(
     country_map: dict[str, str],
     flag_columns: list[str],
 ) -> pl.DataFrame:
-    form_pairs: list[tuple[str, pl.Expr]] = []
-    means_pairs: list[tuple[str, pl.Expr]] = []
-    sector_pairs: list[tuple[str, pl.Expr]] = []
-    rel_pairs: list[tuple[str, pl.Expr]] = []
+    # Each list's (concept, source column) pairs: the column's 1 says yes to the concept,
+    # its 0 says no (a yes from another column of the same concept wins); an empty cell
+    # says nothing.
+    columns_of: dict[str, list[tuple[str, str]]] = {
+        "forms": [],
+        "means": [],
+        "sectors": [],
+        "recruiter": [],
+    }
     df = with_flag_booleans(df, flag_columns)
     for c in flag_columns:
-        is_one = one(c)
         if c.startswith(("is", "typeOf")) and (f := vocab.concept("ctdc", c, "form", FORM_CODES)):
-            form_pairs.append((f, is_one))
+            columns_of["forms"].append((f, c))
         if (
             c.startswith("typeOfLabour")
             and "NotSpecified" not in c
             and (s := vocab.concept("ctdc", c, "sector", SECTOR_CODES))
         ):
-            sector_pairs.append((s, is_one))
+            columns_of["sectors"].append((s, c))
         if c.startswith("means") and "NotSpecified" not in c:
             short = c.removeprefix("meansOfControl")
             fallback = {c: MEANS_CODES.get(short) or MEANS_CODES.get(c) or ""}
             if m := vocab.concept("ctdc", c, "means", fallback):
-                means_pairs.append((m, is_one))
+                columns_of["means"].append((m, c))
         if c in RECRUITER_CODES:
-            rel_pairs.append((RECRUITER_CODES[c].value, is_one))
+            columns_of["recruiter"].append((RECRUITER_CODES[c].value, c))
+    form_pairs = [(cid, one(c)) for cid, c in columns_of["forms"]]
+    means_pairs = [(cid, one(c)) for cid, c in columns_of["means"]]
+    sector_pairs = [(cid, one(c)) for cid, c in columns_of["sectors"]]
+    rel_pairs = [(cid, one(c)) for cid, c in columns_of["recruiter"]]
+    no_pairs = {
+        f"{name}_no": [(cid, zero(c)) for cid, c in pairs] for name, pairs in columns_of.items()
+    }
     form_cols = [c for c in flag_columns if c.startswith("is") and c != "isAbduction"]
     means_cols = [c for c in flag_columns if c.startswith("means")]
     labour_cols = [c for c in flag_columns if c.startswith("typeOfLabour")]
@@ -384,6 +399,8 @@ def _records(
         for value, relation in RECRUITER_CODES.items():
             if value[0].isupper() and value in relationship_words():
                 rel_pairs.append((relation.value, text.str.contains(value, literal=True)))
+                # the text lists what applies; it says no to nothing
+                no_pairs["recruiter_no"].append((relation.value, pl.lit(False)))
         known = pl.col(MASK + "recruiter") != 0
         rel_status = (
             pl.when(known)
@@ -399,7 +416,9 @@ def _records(
             "means": means_pairs,
             "sectors": sector_pairs,
             "recruiter": rel_pairs,
+            **no_pairs,
         },
+        minus={f"{name}_no": name for name in columns_of},
     )
 
     year = pl.col("yearOfRegistration").cast(pl.Int64)
@@ -419,6 +438,8 @@ def _records(
             "majorityEntry",
             "isAbduction",
             "traffickMonths",
+            # as written: its order, and Unknown beside a relation (the flags say otherwise)
+            "RecruiterRelationship",
         )
         if c in df.columns
     ]
@@ -457,6 +478,8 @@ def _records(
         ).alias("sectors_status"),
         lists["recruiter"].alias("recruiter"),
         rel_status.alias("recruiter_status"),
+        *[lists[f"{name}_no"].alias(f"{name}_no") for name in columns_of],
+        answers_json([c for c in flag_columns if c != "isAbduction"]).alias("answers"),
         identification.alias("identification"),
         pl.when(identification.is_null())
         .then(pl.lit(ValueStatus.not_recorded.value))

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import polars as pl
 
 ONE_PREFIX = "__one:"
+ZERO_PREFIX = "__zero:"
 SEEN_PREFIX = "__seen:"
 MASK = "__mask:"
 EXTRA = "__extra"
@@ -22,6 +23,11 @@ EXTRA = "__extra"
 def one(column: str) -> pl.Expr:
     """The precomputed "flag is 1" column of a CTDC flag (see :func:`with_flag_booleans`)."""
     return pl.col(ONE_PREFIX + column)
+
+
+def zero(column: str) -> pl.Expr:
+    """The precomputed "flag is 0" column (the source said no)."""
+    return pl.col(ZERO_PREFIX + column)
 
 
 def seen(column: str) -> pl.Expr:
@@ -33,6 +39,7 @@ def with_flag_booleans(df: pl.DataFrame, flag_columns: list[str]) -> pl.DataFram
     # Each flag is compared with "1" by several lists and statuses: once here, not per use.
     return df.with_columns(
         *[(pl.col(c) == "1").fill_null(False).alias(ONE_PREFIX + c) for c in flag_columns],
+        *[(pl.col(c) == "0").fill_null(False).alias(ZERO_PREFIX + c) for c in flag_columns],
         *[
             pl.col(c).is_in(["0", "1"]).fill_null(False).alias(SEEN_PREFIX + c)
             for c in flag_columns
@@ -41,10 +48,16 @@ def with_flag_booleans(df: pl.DataFrame, flag_columns: list[str]) -> pl.DataFram
 
 
 def with_concept_masks(
-    df: pl.DataFrame, lists: dict[str, list[tuple[str, pl.Expr]]]
+    df: pl.DataFrame,
+    lists: dict[str, list[tuple[str, pl.Expr]]],
+    minus: dict[str, str] | None = None,
 ) -> tuple[pl.DataFrame, dict[str, pl.Expr]]:
     """For each list name, a column ``__mask:<name>`` with one bit per concept whose condition
     holds, and the expression turning that mask into the JSON array of concept ids.
+
+    ``minus`` maps a list to another one whose concepts it must not repeat (``forms_no`` ->
+    ``forms``: a concept answered yes by one source column and no by another is yes); both
+    must name their concepts in the same order.
 
     Rows repeat few combinations (the 47,102 rows of the CTDC global file hold at most a few
     hundred per list), so each distinct mask is written as JSON once in Python and mapped onto
@@ -67,6 +80,12 @@ def with_concept_masks(
         mask = pl.sum_horizontal(bits) if bits else pl.lit(0, dtype=pl.UInt64)
         masks.append(mask.cast(pl.UInt64).alias(MASK + name))
     df = df.with_columns(masks)
+    for name, other in (minus or {}).items():
+        if order[name] != order[other]:
+            raise ValueError(f"{name} and {other} must list the same concepts in order")
+        df = df.with_columns(
+            (pl.col(MASK + name) & ~pl.col(MASK + other)).cast(pl.UInt64).alias(MASK + name)
+        )
     texts: dict[str, pl.Expr] = {}
     for name, ids in order.items():
         json_of = {
@@ -96,3 +115,14 @@ def with_extra_json(df: pl.DataFrame, fields: Sequence[str]) -> pl.DataFrame:
     ]
     combos = combos.with_columns(pl.Series(EXTRA, texts, dtype=pl.String))
     return df.join(combos, on=fields, how="left", nulls_equal=True, maintain_order="left")
+
+
+def answers_json(columns: Sequence[str]) -> pl.Expr:
+    """The source's own answers as a JSON object, column -> its flag (1, 0 or -99), empty
+    cells left out: built column-wise (the flags are validated numbers, so the text is
+    valid JSON without quoting)."""
+    if not columns:
+        return pl.lit("{}")
+    pieces = [pl.when(pl.col(c).is_not_null()).then(pl.lit(f'"{c}":') + pl.col(c)) for c in columns]
+    body = pl.concat_str(pieces, separator=",", ignore_nulls=True)
+    return pl.lit("{") + body.fill_null("") + pl.lit("}")

@@ -331,7 +331,41 @@ def _flags(present: set[str], columns: list[str], status: str) -> dict[str, str]
     return {c: "1" if c in present else "0" for c in columns}
 
 
+#: The flag migration cases_0006 gives the CTDC records stored before it: they have no
+#: answers of their own (whether an item was 0 or empty was not kept).
+OLD_ANSWERS = "answers-before-cases-0006"
+
+#: The CTDC columns of the multi-valued fields, written from a record's own answers.
+CTDC_ANSWER_COLUMNS = [
+    c
+    for c in CTDC_COLUMNS
+    if c.startswith(("meansOfControl", "is", "typeOf", "recruiterRelation")) and c != "isAbduction"
+]
+
+
 def ctdc_row(r: dict[str, Any], index: int) -> dict[str, str]:
+    """One record in the CTDC 2017 global layout.  A record read from that layout writes
+    its own answers back as the file had them (:func:`_ctdc_as_read`); others are derived
+    from their concepts and statuses."""
+    if r["source_format"] == "ctdc" and OLD_ANSWERS not in (r.get("flags") or []):
+        return _ctdc_as_read(r, index)
+    return _ctdc_derived(r, index)
+
+
+def _ctdc_as_read(r: dict[str, Any], index: int) -> dict[str, str]:
+    extra = r.get("extra") or {}
+    answers = r["answers"]
+    out = _ctdc_derived(r, index)
+    out["X"] = r.get("source_ref") or str(index)
+    for k in ("majorityStatus", "majorityStatusAtExploit", "majorityEntry", "isAbduction"):
+        out[k] = str(extra.get(k) or "")  # as given, never derived from the age band
+    for c in CTDC_ANSWER_COLUMNS:
+        out[c] = "" if answers.get(c) is None else str(answers[c])
+    out["RecruiterRelationship"] = str(extra.get("RecruiterRelationship") or "")
+    return out
+
+
+def _ctdc_derived(r: dict[str, Any], index: int) -> dict[str, str]:
     extra = r.get("extra") or {}
     out: dict[str, str] = dict.fromkeys(CTDC_COLUMNS, "")
     out["X"] = str(index)

@@ -8,6 +8,7 @@ are then forgotten; free-text fields are dropped unless the contributor opted in
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -100,6 +101,52 @@ def _split_multi(value: str, index: dict[str, str]) -> list[str] | None:
             if all(norm(p) in index for p in items):
                 return [index[norm(p)] for p in items]
     return None
+
+
+def _form(vocab: Vocab, code: str) -> str | None:
+    return vocab.concept("htcds", code, "form", FORM_CODES)
+
+
+def _means(vocab: Vocab, code: str) -> str | None:
+    return vocab.concept("htcds", code, "means", MEANS_CODES)
+
+
+def _sector(vocab: Vocab, code: str) -> str | None:
+    return vocab.concept("htcds", code, "sector", {code: SECTOR_CODES[code[0]]})
+
+
+def _recruiter(code: str) -> str | None:
+    found = RECRUITER_CODES.get(code)
+    return found.value if found else None
+
+
+#: The fields answered item by item: HTCDS field -> (the record's list, code -> concept).
+_ANSWERED: tuple[tuple[str, str, Callable[[Vocab, str], str | None]], ...] = (
+    ("vic_TypeOfExploitation", "forms", _form),
+    ("vic_TypeOfSexExploitation", "forms", _form),
+    ("vic_MethodsOfControl", "means", _means),
+    ("vic_ForcedLabourIndustry", "sectors", _sector),
+    ("vic_RelationshipToTrafficker", "recruiter", lambda _vocab, code: _recruiter(code)),
+)
+
+
+def answered_no(extra: dict[str, Any], said_yes: Any, vocab: Vocab) -> dict[str, list[str]]:
+    """``forms_no``, ``means_no``, ``sectors_no``, ``recruiter_no`` of an HTCDS record from
+    the value names it keeps in ``extra``: a multi-select lists what applies, so a filled
+    field says no to every other value of its code list (in the list's order; a concept
+    ``said_yes`` — a record or row with the yes-lists as attributes or keys — lists is
+    never a no).  Used by the reader and by migration cases_0006 for records stored before."""
+    out: dict[str, list[str]] = {}
+    for name, listed, concept in _ANSWERED:
+        if not extra.get(name):
+            continue
+        yes = said_yes[listed] if isinstance(said_yes, dict) else getattr(said_yes, listed)
+        no = out.setdefault(f"{listed}_no", [])
+        for code, _ in BY_NAME[name].codes:
+            cid = concept(vocab, code.strip())
+            if cid and cid not in yes and cid not in no:
+                no.append(cid)
+    return out
 
 
 class _Row:
@@ -266,21 +313,21 @@ class _Row:
         if c.get("vic_TypeOfExploitation") or c.get("vic_TypeOfSexExploitation"):
             r.forms_status = ValueStatus.observed
         for code in forms:
-            cid = ctx.vocab.concept("htcds", code, "form", FORM_CODES)
+            cid = _form(ctx.vocab, code)
             if cid and cid not in r.forms:
                 r.forms.append(cid)
         means = self.multi("vic_MethodsOfControl")
         if means:
             r.means_status = ValueStatus.observed
         for code in means:
-            cid = ctx.vocab.concept("htcds", code, "means", MEANS_CODES)
+            cid = _means(ctx.vocab, code)
             if cid and cid not in r.means:
                 r.means.append(cid)
         industries = self.multi("vic_ForcedLabourIndustry")
         if industries:
             r.sectors_status = ValueStatus.observed
         for code in industries:
-            cid = ctx.vocab.concept("htcds", code, "sector", {code: SECTOR_CODES[code[0]]})
+            cid = _sector(ctx.vocab, code)
             if cid and cid not in r.sectors:
                 r.sectors.append(cid)
         # age: given in years, or from the birth date at registration, or a band
@@ -355,6 +402,8 @@ class _Row:
             elif f.kind == "code":
                 extra[f.name] = c[f.name]
         r.extra = extra
+        for name, no in answered_no(r.extra, r, ctx.vocab).items():
+            setattr(r, name, no)
         # the free text of events and plans is kept inside them (htcds_events)
         r.free_text = {k: c[k] for k in ctx.keep_text if k not in REPEATED and c.get(k)}
         htcds_events.read(

@@ -232,7 +232,8 @@ def _texts(field_name: str, value: Any, layout: Layout, countries: Mapping[str, 
     if kind == "date":
         return [date.fromisoformat(str(v)[:10]) for v in values]
     if kind == "bool":
-        return ["TRUE" if v is True or v == "TRUE" else "FALSE" for v in values]
+        # an Excel boolean, as a cell typed TRUE in the template holds it
+        return [v is True or v == "TRUE" for v in values]
     if not layout.labels:
         return [v if isinstance(v, int) else str(v) for v in values]
     if kind in ("country", "countries"):

@@ -375,7 +375,9 @@ def list_cases(
             rows = store.record_rows(conn, org_id, limit=limit, offset=offset, **match)
         else:
             # The lists are JSON: match on them alone, then read the page's records whole.
-            lists = store.record_frame(conn, org_id, ("id", "forms", "means"), **match)
+            lists = store.record_frame(
+                conn, org_id, ("id", *_columns_of("form"), *_columns_of("means")), **match
+            )
             lists = counting.matching(counting.decode_lists(lists), {"form": form, "means": means})
             wanted = lists["id"].to_list()
             page = wanted[offset : offset + limit if limit is not None else None]
@@ -413,6 +415,8 @@ def filter_concept(conn: Connection, dim: str, value: str | None) -> str | None:
     scheme = _FILTER_SCHEMES[dim]
     code = value.strip().split(":", 1)[1] if value.startswith(f"{scheme}:") else value.strip()
     cid = f"{scheme}:{code.upper() if scheme == 'country' else code.lower()}"
+    if cid == counting.NONE.get(dim):
+        return cid  # no value answered yes, some answered no (counting.NONE)
     if not store.concept_exists(conn, cid):
         raise UserError(
             f"--{dim} {value}: no such {scheme} concept; see `thbhub taxonomy list --scheme "
@@ -441,7 +445,7 @@ def summaries(
     records and one audit entry."""
     for by in tables:
         _check_dimensions(by)
-    columns = list(dict.fromkeys(SUMMARY_DIMENSIONS[d] for by in tables for d in by))
+    columns = list(dict.fromkeys(c for by in tables for d in by for c in _columns_of(d)))
     frame = _summary_frame(db, principal, org, columns, {"by": [list(by) for by in tables]})
     return [counting.sorted_rows(count_records(frame, by), by) for by in tables]
 
@@ -459,11 +463,21 @@ def faceted_summary(
     _check_dimensions(dims)
     active = {k: v for k, v in filters.items() if v is not None}
     wanted = [*dims, *active]
-    columns = list(dict.fromkeys(SUMMARY_DIMENSIONS[d] for d in wanted))
+    columns = list(dict.fromkeys(c for d in wanted for c in _columns_of(d)))
     detail = {"by": [[d] for d in dims], "filters": active}
     frame = counting.decode_lists(_summary_frame(db, principal, org, columns, detail))
     total, tables = counting.facets(frame, dims, active)
     return total, [counting.sorted_rows(t, [d]) for d, t in zip(dims, tables, strict=True)]
+
+
+def _columns_of(dimension: str) -> list[str]:
+    """The record columns a count by ``dimension`` reads: its values, and for a field
+    answered item by item the concepts answered no and the field's status (``form:none``
+    apart from not recorded, :data:`counting.NONE`)."""
+    if dimension not in counting.ANSWERED_NO:
+        return [SUMMARY_DIMENSIONS[dimension]]
+    no, status = counting.ANSWERED_NO[dimension], counting.FIELD_STATUS[dimension]
+    return [SUMMARY_DIMENSIONS[dimension], no, status]
 
 
 def _check_dimensions(by: Sequence[str]) -> None:
@@ -517,6 +531,9 @@ _FRAME_COLUMNS = (
     "forms_status",
     "means",
     "sectors",
+    "forms_no",
+    "means_no",
+    "sectors_no",
     "identification",
 )
 
@@ -543,15 +560,23 @@ def case_frame(
         )
     lists = pl.List(pl.String)
     frame = frame.rename({"id": "record_id"}).with_columns(
-        pl.col(c).str.json_decode(lists) for c in ("forms", "means", "sectors")
+        pl.col(c).str.json_decode(lists)
+        for c in ("forms", "means", "sectors", "forms_no", "means_no", "sectors_no")
     )
     flags = []
     for main in MAIN_FORMS:
-        # the main form, or any form narrower than it (taxonomy broader links)
+        # yes: the main form, or any form narrower than it (taxonomy broader links); no: the
+        # source answered no to the main form itself (a no to a narrower one says nothing
+        # about the others); else null, not recorded
         members = [main, *(f for f, up in closure.items() if main in up and f != main)]
         column = "form_" + main.split(":", 1)[1].replace("-", "_")
         flags.append(
-            pl.col("forms").list.eval(pl.element().is_in(members)).list.any().alias(column)
+            pl.when(pl.col("forms").list.eval(pl.element().is_in(members)).list.any())
+            .then(True)
+            .when(pl.col("forms_no").list.contains(main))
+            .then(False)
+            .otherwise(None)
+            .alias(column)
         )
     return frame.with_columns(flags)
 

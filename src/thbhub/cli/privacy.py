@@ -178,7 +178,8 @@ def release_cases(
     columns: str | None = typer.Option(
         None,
         help="Columns to release (default: year, sex, age, citizenship, country, "
-        "identification and the main forms of exploitation).",
+        "identification and the main forms of exploitation; with --as ctdc, the CTDC "
+        "columns for them, and any other CTDC column may be named).",
     ),
     k: KOption = 11,
     qi: QiOption = None,
@@ -196,11 +197,16 @@ def release_cases(
     DP aggregates come with synthetic records; a utility report is written beside the
     release and the privacy budget spent is entered in the ledger.
     """
-    from thbhub.cases.service import case_frame
-    from thbhub.privacy.cases import RELEASE_COLUMNS, release_frame
+    from thbhub.privacy.cases import (
+        LAYOUT_OF_FORMAT,
+        available_columns,
+        layout_columns,
+        stored_records,
+    )
 
     st = state(ctx)
     db = st.db()
+    layout = LAYOUT_OF_FORMAT.get(release_format, "cases")  # a bad --as is refused below
     request = _request(
         ctx,
         organisation_id=0,
@@ -208,8 +214,8 @@ def release_cases(
         output=output,
         dataset="cases",
         fmt=release_format,
-        columns=_split(columns),
-        layout="cases",
+        columns=layout_columns(layout, _split(columns)),
+        layout=layout,
         k=k,
         quasi_identifiers=_split(qi),
         max_suppression=max_suppression,
@@ -225,8 +231,8 @@ def release_cases(
     who = _operator(org_id)
     # Everything that can be refused is refused before the records are read (an audited
     # read): a failing command leaves the database as it was.
-    check_request(db, st.settings(), request, RELEASE_COLUMNS)
-    records = release_frame(case_frame(db, who, org_id), request.columns)
+    check_request(db, st.settings(), request, available_columns(layout))
+    records = stored_records(db, who, org_id, layout, request.columns)
     _release(ctx, who, records, request, fmt)
 
 

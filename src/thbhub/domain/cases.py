@@ -98,6 +98,15 @@ MAIN_FORMS: tuple[str, ...] = (
     "form:other",
 )
 
+#: The multi-valued fields: each list of "yes" concepts has a list of "no" concepts beside it.
+MULTI_FIELDS: tuple[str, ...] = ("forms", "means", "sectors", "recruiter")
+
+
+def no_column(field_name: str) -> str:
+    """``forms`` -> ``forms_no``: the column of the concepts answered "no"."""
+    return f"{field_name}_no"
+
+
 #: The categorical dimensions of a record, in display order.
 DIMENSIONS: tuple[str, ...] = (
     "year",
@@ -140,6 +149,18 @@ class CaseRecord:
     sectors_status: ValueStatus = ValueStatus.not_recorded
     recruiter: list[str] = field(default_factory=list)
     recruiter_status: ValueStatus = ValueStatus.not_recorded
+    # The concepts of each multi-valued field that the source answered "no" (and nothing
+    # listed as "yes" maps to): with the lists above, a concept is yes, no, or not recorded
+    # (in neither).  Missing is not zero, item by item.
+    forms_no: list[str] = field(default_factory=list)
+    means_no: list[str] = field(default_factory=list)
+    sectors_no: list[str] = field(default_factory=list)
+    recruiter_no: list[str] = field(default_factory=list)
+    # The source's own items as it answered them, by source code: CTDC's flag columns
+    # (``typeOfLabourAquafarming``: 1, 0 or -99; an empty cell is absent).  Two source
+    # categories mapped to one concept (Agriculture and Aquafarming -> sector:a) and the
+    # "not specified"/"unknown" flags stay distinct here; the CTDC export writes them back.
+    answers: dict[str, Any] = field(default_factory=dict)
     identification: str | None = None
     identification_status: ValueStatus = ValueStatus.not_recorded
     referral: dict[str, Any] = field(default_factory=dict)

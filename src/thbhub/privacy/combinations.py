@@ -9,7 +9,7 @@ that contain it out, as the showcase's evaluator does.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from itertools import combinations
 
 import polars as pl
@@ -23,13 +23,17 @@ Aggregates = dict[Columns, pl.DataFrame]
 UNKNOWN_VALUES: frozenset[str] = frozenset({"", "unknown", "missing", "-99", "(missing)"})
 
 
-def categorical(frame: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:
-    """The columns as text, with every "not known" spelling turned into :data:`MISSING`."""
+def categorical(
+    frame: pl.DataFrame, columns: Sequence[str], *, unknown: Collection[str] = UNKNOWN_VALUES
+) -> pl.DataFrame:
+    """The columns as text, with every "not known" spelling (``unknown``, compared in lower
+    case after stripping blanks) turned into :data:`MISSING`."""
+    unknown = [u.lower() for u in unknown]
     exprs = []
     for c in columns:
         text = pl.col(c).cast(pl.Utf8).str.strip_chars()
         exprs.append(
-            pl.when(text.is_null() | text.str.to_lowercase().is_in(list(UNKNOWN_VALUES)))
+            pl.when(text.is_null() | text.str.to_lowercase().is_in(unknown))
             .then(pl.lit(MISSING))
             .otherwise(text)
             .alias(c)

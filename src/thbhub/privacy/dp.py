@@ -43,7 +43,7 @@ ACCURACY_MODES = ("balanced", "long", "short")
 @dataclass(frozen=True)
 class DpConfig:
     epsilon: float
-    delta: float | None = None  # default 1 / (n ln n) with n the noisy number of records
+    delta: float | None = None  # default_delta of the noisy number of records
     reporting_length: int = 3
     accuracy: str = "long"  # which lengths get less noise: long, short or balanced
     threshold: str | float = "auto"
@@ -155,6 +155,18 @@ def epsilon_of(rho: float, delta: float) -> float:
     return float(approx.map(math.sqrt(2 * rho))[0])
 
 
+def _epsilon_or_inf(sds: list[float], sensitivities: list[int], delta: float) -> float:
+    """The epsilon of these deviations; infinite where OpenDP's conversion overflows (noise
+    so small that the privacy loss is beyond any float: a very large --epsilon makes the
+    bisection try such deviations, which are then simply too small)."""
+    from opendp.mod import OpenDPException
+
+    try:
+        return epsilon_of(_rho_of(sds, sensitivities), delta)
+    except OpenDPException:
+        return math.inf
+
+
 def calibrate(config: DpConfig, n_columns: int, delta: float) -> tuple[list[float], float]:
     """Noise deviation per length such that the marginals are (epsilon_M, delta)-DP, where
     epsilon_M is what is left after the record count's share; returns (sds, rho)."""
@@ -169,7 +181,7 @@ def calibrate(config: DpConfig, n_columns: int, delta: float) -> tuple[list[floa
     lo, hi = 1e-3, 1e4
     for _ in range(60):
         mid = math.sqrt(lo * hi)
-        if epsilon_of(_rho_of(sds_for(mid), sens), delta) > eps_m:
+        if _epsilon_or_inf(sds_for(mid), sens, delta) > eps_m:
             lo = mid
         else:
             hi = mid
@@ -196,10 +208,7 @@ def dp_aggregates(
     noisy_records = max(
         0, int(_laplace_count(1.0 / (config.epsilon * config.records_epsilon_share))(data.height))
     )
-    delta = config.delta
-    if delta is None:
-        n = max(noisy_records, 3)
-        delta = 1.0 / (n * math.log(n))
+    delta = config.delta if config.delta is not None else default_delta(noisy_records)
     cfg = DpConfig(**{**config.__dict__, "reporting_length": r})
     sds, rho = calibrate(cfg, len(columns), delta)
     spent = epsilon_of(rho, delta)
@@ -243,6 +252,13 @@ def dp_aggregates(
         thresholds=thresholds,
         domains=domains,
     )
+
+
+def default_delta(n: int) -> float:
+    """The smaller of 1e-5 and the showcase's 1/(n ln n), for ``n`` records: the *noisy*
+    count (an exact count would be given away by the published delta)."""
+    n = max(n, 3)
+    return min(1e-5, 1.0 / (n * math.log(n)))
 
 
 def _candidates(

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import polars as pl
 
+from thbhub.domain.cases import SEX_TO_HTCDS, ctdc_band_code
 from thbhub.domain.errors import UserError
 from thbhub.privacy.combinations import MISSING
 
@@ -51,15 +52,23 @@ CTDC_FORM_FLAGS = {
 #: CTDC's data source from the identification status (docs/cases.md).
 CTDC_DATASOURCE = {"identified": "Case Management", "presumed": "Hotline"}
 
+#: The fields `export cases --format htcds` writes these columns to (cases.export.htcds_row):
+#: the year of registration and the age band are THB Hub's own ``thb_`` fields (HTCDS's
+#: ``hte_Date`` is an event's date and ``vic_AgeWhenTrafficked`` a number of years), the
+#: country of exploitation is ``vic_LocationOfExploitation``.
 HTCDS_LAYOUT: dict[str, str] = {
-    "year": "hte_Date",
+    "year": "thb_YearOfRegistration",
     "sex": "prs_Gender",
-    "age": "vic_AgeWhenTrafficked",
+    "age": "thb_AgeBand",
     "citizenship": "prs_Citizenship",
-    "country": "hte_Country",
+    "country": "vic_LocationOfExploitation",
     "forms": "vic_TypeOfExploitation",
     "identification": "vic_TraffickingStatus",
 }
+
+
+def _band_code(value: str) -> str:
+    return ctdc_band_code(value) if value.startswith("age:") else value
 
 
 def _source_codes(frame: pl.DataFrame) -> pl.DataFrame:
@@ -72,11 +81,21 @@ def _source_codes(frame: pl.DataFrame) -> pl.DataFrame:
         if c == "sex":
             expr = stripped.str.slice(0, 1).str.to_uppercase() + stripped.str.slice(1)
         elif c == "age":
-            expr = stripped.str.replace(r"^(\d+)-(\d+)$", "${1}--${2}")
+            # the CTDC spelling of the band (18--20, 48+): domain.cases.ctdc_band_code
+            expr = col.map_elements(_band_code, return_dtype=pl.Utf8)
         else:
             expr = stripped
         exprs.append(pl.when(col.str.contains(r"^[a-z-]+:")).then(expr).otherwise(col).alias(c))
     return frame.with_columns(exprs)
+
+
+def _htcds_values(frame: pl.DataFrame) -> pl.DataFrame:
+    """Sexes and identification statuses as HTCDS names them (as the HTCDS export writes
+    them: ``Feminine``, ``ActualVictimOfTrafficking``), not as CTDC does."""
+    from thbhub.cases.export import IDENTIFICATION_TO_HTCDS
+
+    names = {"sex": SEX_TO_HTCDS, "identification": IDENTIFICATION_TO_HTCDS}
+    return frame.with_columns([pl.col(c).replace(names[c]) for c in frame.columns if c in names])
 
 
 def in_layout(frame: pl.DataFrame, fmt: str) -> pl.DataFrame:
@@ -87,6 +106,8 @@ def in_layout(frame: pl.DataFrame, fmt: str) -> pl.DataFrame:
     )
     if fmt == "csv":
         return out
+    if fmt == "htcds":
+        out = _htcds_values(out)
     out = _source_codes(out)
     if fmt == "htcds":
         return out.rename({k: v for k, v in HTCDS_LAYOUT.items() if k in out.columns})

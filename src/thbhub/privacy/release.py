@@ -21,7 +21,12 @@ from thbhub.access.users import find_organisation
 from thbhub.domain.errors import NotFoundError, PermissionDenied, UserError
 from thbhub.domain.principals import Principal
 from thbhub.privacy import formats, ledger, records
-from thbhub.privacy.combinations import categorical, count_combinations, without_missing
+from thbhub.privacy.combinations import (
+    MISSING,
+    categorical,
+    count_combinations,
+    without_missing,
+)
 from thbhub.privacy.dp import DpConfig, dp_aggregates
 from thbhub.privacy.kanon import k_anonymise
 from thbhub.privacy.synth import synthesise
@@ -31,6 +36,16 @@ from thbhub.storage import Database
 from thbhub.storage import privacy as q
 
 METHODS = ("kanon", "dp")
+
+#: The layouts `release cases` reads stored records in (privacy.cases).
+STORED_LAYOUTS: dict[str, records.Layout] = {"cases": records.CASES, "ctdc": records.CTDC}
+
+#: The only cells a release treats as "not recorded": an empty cell (and the package's own
+#: missing category).  ``Unknown``, ``Missing``, ``-99`` stay what the source wrote, as
+#: categories of their own, so that a release in a source's layout says what the source
+#: said: CTDC writes "citizenship Unknown" and "country of exploitation Missing" apart from
+#: an empty cell, and a release that merged them would write empty cells for all three.
+NOT_RECORDED: frozenset[str] = frozenset({"", MISSING.lower()})
 
 #: Options that belong to one method only (CLI name of each): given with the other method
 #: they would be silently ignored, so they are refused.
@@ -67,7 +82,8 @@ class ReleaseRequest:
     dataset: str = "cases"
     fmt: str = "csv"
     columns: tuple[str, ...] | None = None  # default: every releasable column
-    #: "cases" for the case-records frame; None: detected from the columns (CTDC, HTCDS).
+    #: Stored records: "cases" (the case-records frame) or "ctdc" (the records in the CTDC
+    #: layout); None: a file's layout, detected from its columns (CTDC, HTCDS).
     layout: str | None = None
     #: Files the release reads (never overwritten by it).
     inputs: tuple[Path, ...] = ()
@@ -116,7 +132,9 @@ class ReleaseRequest:
             raise UserError(f"invalid --threshold {self.threshold:g}: 'auto' or zero or more")
 
     def layout_for(self, columns: Sequence[str]) -> records.Layout | None:
-        return records.CASES if self.layout == "cases" else records.detect_layout(columns)
+        if self.layout in STORED_LAYOUTS:
+            return STORED_LAYOUTS[self.layout]
+        return records.detect_layout(columns)
 
     def outputs(self) -> list[Path]:
         out = [self.output, _utility_path(self.output)]
@@ -144,7 +162,7 @@ def check_request(
         method=request.method,
         file=request.file(),
     )
-    if request.method == "kanon" and request.layout == "cases":
+    if request.method == "kanon" and request.layout in STORED_LAYOUTS:
         # Fully generalised, all records form one class: a release loses more than the
         # suppression limit exactly when there are fewer records than k, which the number
         # of records (not the records) tells before they are read.
@@ -170,12 +188,6 @@ def check_request(
     return plan
 
 
-def default_delta(n: int) -> float:
-    """The smaller of 1e-5 and the showcase's 1/(n ln n)."""
-    n = max(n, 3)
-    return min(1e-5, 1.0 / (n * math.log(n)))
-
-
 def release(
     db: Database,
     settings: Settings,
@@ -193,7 +205,7 @@ def release(
     if not may_read_raw_records(principal, org):
         raise PermissionDenied("only members of the owning organisation may release its records")
     plan = check_request(db, settings, request, frame.columns)
-    data = categorical(frame, plan.columns)
+    data = categorical(frame, plan.columns, unknown=NOT_RECORDED)
     with db.begin() as conn:
         if q.lock_organisation(conn, org) is None:
             raise NotFoundError(f"no organisation {org}")
@@ -286,9 +298,15 @@ def _kanon(data: pl.DataFrame, request: ReleaseRequest, plan: records.Plan) -> d
 def _dp(
     conn: Any, settings: Settings, data: pl.DataFrame, request: ReleaseRequest
 ) -> dict[str, Any]:
-    delta = request.delta if request.delta is not None else default_delta(data.height)
-    # Refuse before computing anything when the budget cannot cover the request.
-    ledger.check(conn, settings, request.organisation_id, request.dataset, request.epsilon, delta)
+    # Refuse before computing anything when the budget cannot cover the request.  The
+    # default delta is computed in the release from the *noisy* number of records
+    # (dp.default_delta): from the exact number, the published delta would give that number
+    # away (1/(n ln n) is invertible), which the release otherwise protects with noise; the
+    # delta spent is checked exactly once it is known, before anything is written.
+    delta = request.delta
+    ledger.check(
+        conn, settings, request.organisation_id, request.dataset, request.epsilon, delta or 0.0
+    )
     config = DpConfig(
         epsilon=request.epsilon,
         delta=delta,
@@ -313,7 +331,7 @@ def _dp(
     return {
         "parameters": {
             "epsilon": request.epsilon,
-            "delta": delta,
+            "delta": aggregates.delta,
             "reporting_length": request.reporting_length,
             "threshold": request.threshold,
             "fabrication_weight": request.fabrication_weight,

@@ -95,6 +95,14 @@ case_records = Table(
     Column("events_status", String(16), nullable=False, server_default="not-recorded"),
     Column("support", JSON, nullable=False, server_default="[]"),
     Column("support_status", String(16), nullable=False, server_default="not-recorded"),
+    # Item by item (migration cases_0006): the concepts each multi-valued field answered
+    # "no" (a concept in neither list was not recorded), and the source's own items as it
+    # wrote them (CTDC flag column -> 1 / 0 / -99; domain.cases.CaseRecord.answers).
+    Column("forms_no", JSON, nullable=False, server_default="[]"),
+    Column("means_no", JSON, nullable=False, server_default="[]"),
+    Column("sectors_no", JSON, nullable=False, server_default="[]"),
+    Column("recruiter_no", JSON, nullable=False, server_default="[]"),
+    Column("answers", JSON, nullable=False, server_default="{}"),
     ForeignKeyConstraint(
         ["import_id", "organisation_id"],
         ["case_imports.id", "case_imports.organisation_id"],
