@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from access_support import bearer, browser_client, build_world, csrf_of
 from case_support import ctdc_row, publish, write_ctdc
+from support_privacy import within_noise
 from thbhub.cases import service
 from thbhub.privacy.public import set_published
 from thbhub.settings import Settings
@@ -47,7 +48,8 @@ def test_a_publication_changes_the_cached_public_table(
     assert _table(visitor) == before  # a draft import changes no public number...
     publish(db, contributor, imported["import_id"])
     after = _table(visitor)  # ...its publication does, at once
-    assert after["sex:female"] == 12
+    # 12 true records, published through the cell key method (moved by at most its bound)
+    assert within_noise(after["sex:female"], 12, settings)
     assert _table(visitor) == after
 
 
