@@ -163,3 +163,17 @@ def test_facets_without_filters_count_every_record_of_a_large_frame() -> None:
     total, (by_year,) = facets(frame, ["year"], {"year": None})
     assert total == n
     assert dict(by_year.iter_rows()) == {2015: 13_334, 2016: 13_333, 2017: 13_333}
+
+
+def test_an_answer_of_no_is_named_not_shown_as_an_id(
+    settings: Settings, db: Database, tmp_path: Path
+) -> None:
+    """A record that answered "no" to the means of control counts under means:none, which
+    is an answer, not a taxonomy concept: the page names it in words."""
+    world = build_world(settings, db)
+    alpha = world.orgs["alpha"]
+    rows = [ctdc_row(X="1", meansOfControlDebtBondage="0", meansOfControlThreats="0")]
+    service.import_cases(db, settings, member(alpha), write_ctdc(tmp_path / "c.csv", rows), alpha)
+    page = browser_client(create_app(settings, db), world, "contributor").get("/cases").text
+    assert "none (answered no to every means of control)" in page
+    assert ">means:none<" not in page

@@ -38,6 +38,12 @@ FILTERS = {
 ANSWERED_NO = {"form": "forms_no", "means": "means_no", "sector": "sectors_no"}
 FIELD_STATUS = {"form": "forms_status", "means": "means_status", "sector": "sectors_status"}
 NONE = {"form": "form:none", "means": "means:none", "sector": "sector:none"}
+#: How pages name those values: they are answers, not taxonomy concepts.
+NONE_LABELS = {
+    "form:none": "none (answered no to every form)",
+    "means:none": "none (answered no to every means of control)",
+    "sector:none": "none (answered no to every sector)",
+}
 
 #: Dimensions derived from a JSON column rather than read from it.
 _DERIVED = {"route": route_values, "support": support_values}

@@ -10,6 +10,7 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse
 
 from thbhub.cases import service
+from thbhub.cases.counting import NONE_LABELS
 from thbhub.cases.service import CASE_FILE_SUFFIXES
 from thbhub.domain.errors import UserError
 from thbhub.taxonomy.service import list_concepts
@@ -69,7 +70,7 @@ def cases_page(
         if dim in filters
     }
     active = {k: v for k, v in filters.items() if v is not None}
-    labels = {c["id"]: c["label"] for c in list_concepts(db, None)}
+    labels = {c["id"]: c["label"] for c in list_concepts(db, None)} | NONE_LABELS
     quarantined = service.quarantine(db, principal, org)
     imports = service.imports(db, principal, org)  # with their publication state
     return templates.TemplateResponse(
