@@ -337,3 +337,24 @@ def test_everything_published_in_two_versions_pins_no_small_count(
     # The attack has material: Beta adds 1..k-1 records to many cells of version 2.
     assert targets >= 100, targets
     assert pinned == 0, f"{pinned} of {targets} pinned to 1..{k - 1}, e.g. {exposed[:3]}"
+
+
+def test_each_version_is_kept_and_the_one_before_is_found_again(db: Database) -> None:
+    """What the next version is protected against: the version published before it, also
+    when the current one is computed again (a restart); two versions are kept."""
+    from thbhub.storage import privacy as q
+
+    with db.begin() as conn:
+        assert q.previous_public_version(conn, "cases", "v1") is None
+        q.store_public_version(conn, "cases", "v1", {"[]": 10}, {"A": "a"})
+        q.store_public_version(conn, "cases", "v2", {"[]": 12}, {"A": "a", "B": "b"})
+        q.store_public_version(conn, "cases", "v2", {"[]": 99}, {})  # again: kept as first
+        previous = q.previous_public_version(conn, "cases", "v2")
+        assert previous is not None and previous["label"] == "v1"
+        assert previous["cells"] == {"[]": 10} and previous["organisations"] == {"A": "a"}
+        newest = q.previous_public_version(conn, "cases", "v3")
+        assert newest is not None and newest["cells"] == {"[]": 12}
+        q.store_public_version(conn, "cases", "v3", {"[]": None}, {})
+        assert q.previous_public_version(conn, "cases", "v2") is None  # v1 dropped
+        again = q.previous_public_version(conn, "cases", "v3")
+        assert again is not None and again["label"] == "v2"

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from thbhub.storage.schema import organisations
 from thbhub.storage.schema_cases import case_imports, case_records
@@ -210,15 +211,19 @@ def store_public_version(
     t = privacy_public_versions
     if conn.execute(select(t.c.id).where(t.c.dataset == dataset, t.c.label == label)).first():
         return
-    conn.execute(
-        insert(t).values(
-            dataset=dataset,
-            label=label,
-            published_at=datetime.now(UTC),
-            cells=cells,
-            organisations=organisation_prints,
-        )
-    )
+    try:
+        with conn.begin_nested():  # another process may store the same version meanwhile
+            conn.execute(
+                insert(t).values(
+                    dataset=dataset,
+                    label=label,
+                    published_at=datetime.now(UTC),
+                    cells=cells,
+                    organisations=organisation_prints,
+                )
+            )
+    except IntegrityError:
+        return
     ids = conn.execute(
         select(t.c.id).where(t.c.dataset == dataset).order_by(t.c.id.desc())
     ).scalars()
