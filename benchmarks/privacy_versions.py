@@ -6,13 +6,15 @@ The public tables' lattice (organisation, year, sex, age, citizenship, country; 
 of up to three of them) is protected for two data versions: version 1 is the CTDC 2018 file
 (47,102 records) under one organisation, version 2 adds 200 records of a second one (a
 sample of the file, as in benchmarks/privacy_release.py).  For each noise bound D (0 is the
-gate before the cell key method, the baseline of the same run) it prints:
+gate before the cell key method) version 2 is protected twice in the same run: alone (the
+gate before privacy/versions.py, the baseline) and also against what version 1 published
+(the gate now).  For each it prints:
 
 * utility of version 2: non-zero cells published and suppressed, mean absolute and mean
   relative error of the published counts against the true ones, the largest error, the
   share published exactly, and the same for counts below 20;
-* time: building and protecting the lattice, as a ratio to D = 0 (the record keys are
-  computed in both; their own time is printed as a ratio to the whole build);
+* time: building and protecting version 2's lattice, in seconds and as a ratio to the first
+  row (the record keys' own time is printed once);
 * the attack of issue 13, pairwise: for every cell published in both versions, the true
   differences consistent with the two published numbers (docs/privacy.md); cells whose
   count of the second organisation is 1..k-1, and how many of them are pinned to 1..k-1;
