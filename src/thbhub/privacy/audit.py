@@ -19,7 +19,7 @@ refuses beyond ``max_unknowns`` (the lattice's relation rules still apply then).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -105,13 +105,10 @@ def system(
     only_primary: bool = True,
     cells: set[tuple[Dims, tuple[str, ...]]] | None = None,
     extra: Sequence[tuple[np.ndarray, float, float]] = (),
-    published: Callable[[int, int], tuple[float, float]] | None = None,
 ) -> tuple[Polytope, list[Target]]:
     """The audit's polytope over ``support``'s variables (the lattice's published cells,
     plus the ``extra`` rows: variables beneath, least, greatest) and its targets: the
-    (primary) suppressed cells, with the variables beneath each.  A published cell is an
-    equation on its true count, or, with ``published``, the range ``published(n, ck)``
-    (what its published number allows)."""
+    (primary) suppressed cells, with the variables beneath each."""
     nvar = support.height
     rows: list[np.ndarray] = []
     cols: list[np.ndarray] = []
@@ -129,17 +126,8 @@ def system(
         # suppressed one is at least 1 (zeros are published, so a visitor knows it is not 0).
         rows.append(row + cell)
         cols.append(var)
-        low, high = n, n
-        if published is not None:
-            ck = table["ck"].to_numpy()
-            bounds = [
-                (1.0, np.inf) if hidden else published(int(c), int(key_))
-                for c, key_, hidden in zip(n, ck, sup, strict=True)
-            ]
-            low = np.array([b[0] for b in bounds]) if bounds else n
-            high = np.array([b[1] for b in bounds]) if bounds else n
-        lows.append(np.where(sup, 1.0, low))
-        highs.append(np.where(sup, np.inf, high))
+        lows.append(np.where(sup, 1.0, n))
+        highs.append(np.where(sup, np.inf, n))
         row += table.height
         wanted = sup & (table["primary"].to_numpy() | (not only_primary))
         if wanted.any():

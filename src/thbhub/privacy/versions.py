@@ -173,21 +173,11 @@ def protect_across(
     extra = _previous_rows(lattice, support, previous, unchanged)
     movable = lattice.joint[ORGANISATION].is_in(sorted(newcomers)).to_numpy()
     differences = _differences(lattice, support, newcomers)
-    from thbhub.privacy.gate import shown_count  # the gate imports this module
-
-    policy = lattice.policy
-
-    def published(n: int, ck: int) -> tuple[float, float]:
-        # What the visitor knows of a published cell of the new version: its number's range
-        # (the audit of the version alone takes it as exact, the stronger model there).
-        allowed = possible_counts(shown_count(n, ck, policy), policy)
-        return float(min(allowed)), float(max(allowed))
-
     stats["differences"] = len(differences)
     again: set[tuple[Dims, tuple[str, ...]]] | None = None
     for _ in range(max_rounds):
         stats["rounds"] += 1
-        polytope, targets = system(lattice, support, cells=again, extra=extra, published=published)
+        polytope, targets = system(lattice, support, cells=again, extra=extra)
         stats["primaries"] = max(stats["primaries"], len(targets))
         failing: list[tuple[Interval, int]] = []
         for key, label, value, primary, variables in targets:
