@@ -6,13 +6,15 @@ The public tables' lattice (organisation, year, sex, age, citizenship, country; 
 of up to three of them) is protected for two data versions: version 1 is the CTDC 2018 file
 (47,102 records) under one organisation, version 2 adds 200 records of a second one (a
 sample of the file, as in benchmarks/privacy_release.py).  For each noise bound D (0 is the
-gate before the cell key method, the baseline of the same run) it prints:
+gate before the cell key method) version 2 is protected twice in the same run: alone (the
+gate before privacy/versions.py, the baseline) and also against what version 1 published
+(the gate now).  For each it prints:
 
 * utility of version 2: non-zero cells published and suppressed, mean absolute and mean
   relative error of the published counts against the true ones, the largest error, the
   share published exactly, and the same for counts below 20;
-* time: building and protecting the lattice, as a ratio to D = 0 (the record keys are
-  computed in both; their own time is printed as a ratio to the whole build);
+* time: building and protecting version 2's lattice, in seconds and as a ratio to the first
+  row (the record keys' own time is printed once);
 * the attack of issue 13, pairwise: for every cell published in both versions, the true
   differences consistent with the two published numbers (docs/privacy.md); cells whose
   count of the second organisation is 1..k-1, and how many of them are pinned to 1..k-1;
@@ -44,6 +46,7 @@ from thbhub.privacy.lattice import Dims, Lattice
 from thbhub.privacy.policy import DisclosurePolicy
 from thbhub.privacy.polytope import Polytope
 from thbhub.privacy.public import PUBLIC_DIMENSIONS
+from thbhub.privacy.versions import PublishedVersion, snapshot
 
 SECRET = derive_secret("benchmark deployment secret")
 SECOND = "NGO"
@@ -51,9 +54,12 @@ Cell = tuple[Dims, tuple[str, ...]]
 TOL = 1e-6
 
 
-def protect(frame: pl.DataFrame, policy: DisclosurePolicy) -> tuple[ProtectedLattice, float]:
+def protect(
+    frame: pl.DataFrame, policy: DisclosurePolicy, previous: PublishedVersion | None = None
+) -> tuple[ProtectedLattice, float]:
     start = time.perf_counter()
-    protected = GateContext("bench", dimensions=PUBLIC_DIMENSIONS).protected(frame, policy)
+    context = GateContext("bench", dimensions=PUBLIC_DIMENSIONS)
+    protected = context.protected(frame, policy, previous)
     return protected, time.perf_counter() - start
 
 
@@ -264,21 +270,27 @@ def main(argv: list[str] | None = None) -> int:
     results: list[dict[str, Any]] = []
     for d in bounds:
         policy = DisclosurePolicy(noise=d, cell_key_secret=SECRET)
-        (l1, t1), (l2, t2) = (protect(v, policy) for v in versions)
-        v1, v2 = published(l1), published(l2)
-        row: dict[str, Any] = {"D": d, "seconds": t1 + t2, **utility(v2)}
-        row["small_added"], row["pairwise_pinned"] = pairwise(v1, v2, k, d)
-        if not args.no_lp:
-            row |= {
-                f"lp_{x}": n for x, n in lp_attack(l1, l2, v1, v2, k, d, args.lp_sample).items()
-            }
-        results.append(row)
+        l1, t1 = protect(versions[0], policy)
+        v1 = published(l1)
+        # Version 2 protected alone (the gate before privacy/versions.py), then against
+        # what version 1 published (the gate now): the same records, in the same run.
+        for mode in ("alone", "across"):
+            previous = snapshot(l1.lattice, "v1") if mode == "across" else None
+            l2, t2 = protect(versions[1], policy, previous)
+            v2 = published(l2)
+            row: dict[str, Any] = {"D": d, "mode": mode, "seconds": t2, **utility(v2)}
+            row["small_added"], row["pairwise_pinned"] = pairwise(v1, v2, k, d)
+            if not args.no_lp:
+                attack = lp_attack(l1, l2, v1, v2, k, d, args.lp_sample)
+                row |= {f"lp_{x}": n for x, n in attack.items()}
+            results.append(row)
     base = results[0]
     print(f"k = {k}; version 1: {full.height:,} records; version 2: + 200 of a second organisation")
     print(f"record keys for {versions[1].height:,} records: {key_time(versions[1]):.3f} s")
     header = (
-        f"{'D':>2} {'cells':>6} {'suppr':>6} {'MAE':>6} {'MRE %':>6} {'max':>4} {'exact %':>7} "
-        f"{'<20 MAE':>7} {'<20 MRE %':>9} {'time x':>6} {'small':>6} {'pinned':>6}"
+        f"{'D':>2} {'mode':>6} {'cells':>6} {'suppr':>6} {'MAE':>6} {'MRE %':>6} {'max':>4} "
+        f"{'exact %':>7} "
+        f"{'<20 MAE':>7} {'<20 MRE %':>9} {'v2 s':>6} {'time x':>6} {'small':>6} {'pinned':>6}"
     )
     if not args.no_lp:
         header += (
@@ -288,10 +300,10 @@ def main(argv: list[str] | None = None) -> int:
     print(header)
     for r in results:
         line = (
-            f"{r['D']:>2} {r['published']:>6} {r['suppressed']:>6} {r['mae']:>6.2f} "
+            f"{r['D']:>2} {r['mode']:>6} {r['published']:>6} {r['suppressed']:>6} {r['mae']:>6.2f} "
             f"{100 * r['mre']:>6.2f} {r['max']:>4} {100 * r['exact']:>7.1f} "
             f"{r['small_mae']:>7.2f} {100 * r['small_mre']:>9.2f} "
-            f"{r['seconds'] / base['seconds']:>6.2f} {r['small_added']:>6} "
+            f"{r['seconds']:>6.1f} {r['seconds'] / base['seconds']:>6.2f} {r['small_added']:>6} "
             f"{r['pairwise_pinned']:>6}"
         )
         if not args.no_lp:
@@ -304,7 +316,9 @@ def main(argv: list[str] | None = None) -> int:
         print(line)
     print("(cells: non-zero cells of version 2 published; MAE/MRE: mean absolute/relative")
     print(" error of those against the true counts; <20: cells with a true count below 20;")
-    print(" time x: build + protect of both versions, ratio to D = 0; small: cells where the")
+    print(" mode: version 2 protected alone, or also against what version 1 published")
+    print(" (privacy/versions.py); v2 s: seconds to build and protect version 2; time x: the")
+    print(" same as a ratio to the first row (D = 0, alone); small: cells where the")
     print(" second organisation added 1..k-1 records; pinned: of those, the ones whose")
     print(" consistent differences lie within 1..k-1 (pairwise, or by LP over everything")
     print(" published in both versions); LP exact: the count pinned to one value;")

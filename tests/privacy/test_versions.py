@@ -20,21 +20,27 @@ second organisation added between 1 and k-1 records to the cell.  None may be.
 from __future__ import annotations
 
 import csv
+import math
 from collections import Counter
 from functools import lru_cache
 from itertools import combinations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 import pytest
 from fastapi.testclient import TestClient
+from scipy import sparse
 
 from access_support import World, build_world
 from case_support import publish
 from thbhub.cases.service import import_cases
 from thbhub.ingest.sample import sample_dir
-from thbhub.privacy.lattice import MISSING
+from thbhub.privacy.audit import joint_support
+from thbhub.privacy.lattice import MISSING, Lattice
+from thbhub.privacy.policy import DisclosurePolicy
+from thbhub.privacy.polytope import Polytope
 from thbhub.privacy.public import PUBLIC_DIMENSIONS, public_frame, set_published
 from thbhub.settings import Settings
 from thbhub.storage import Database
@@ -214,3 +220,141 @@ def test_public_tables_are_refused_without_a_secret_or_with_too_little_noise(
     with pytest.raises(UserError, match="no secret key"):
         public_table(db, settings.model_copy(update={"secret_key": None}), ["sex"])
     assert public_table(db, settings, ["sex"]).policy.noise_bound == 2
+
+
+# -- the same two versions, attacked by linear programming over everything published ------
+#
+# The visitor combines *all* saved cells of both versions at once.  They know the published
+# policy (k, D), that a published p comes from a true count in max(k, p - D) .. p + D, a
+# published 0 from 0, a suppressed cell from 1 up, and that Alpha's records did not change
+# (its cells publish the same numbers).  Unknowns: every combination of the six dimensions
+# that no published zero of version 2 rules out (the audit's joint support, built from the
+# published tables).  For every cell without the organisation dimension where Beta holds
+# 1..k-1 records, linear programming bounds Beta's share; none may be pinned to 1..k-1.
+
+ORG = "organisation"
+
+
+def _attacker_support(after: dict[Cell, int | None]) -> pl.DataFrame:
+    """The combinations of all dimensions that no published zero of version 2 rules out."""
+    tables: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
+    for cell, shown in after.items():
+        if shown == 0:
+            continue
+        given = dict(cell)
+        key = tuple(d for d in PUBLIC_DIMENSIONS if d in given)
+        tables.setdefault(key, []).append(tuple(given[d] for d in key))
+    frames = {
+        key: pl.DataFrame([list(v) for v in rows], schema=list(key), orient="row")
+        if key
+        else pl.DataFrame()
+        for key, rows in tables.items()
+    }
+    fake = Lattice(
+        dims=PUBLIC_DIMENSIONS,
+        order=3,
+        policy=DisclosurePolicy(),
+        categories={},
+        tables=frames,
+    )
+    return joint_support(fake, 10**6)
+
+
+def _beneath(support: pl.DataFrame, cell: Cell) -> np.ndarray:
+    mask = np.ones(support.height, dtype=bool)
+    for d, v in cell:
+        mask &= (support[d] == v).to_numpy()
+    return np.flatnonzero(mask)
+
+
+def _lp_pinned(
+    before: dict[Cell, int | None],
+    after: dict[Cell, int | None],
+    truth_before: dict[Cell, int],
+    truth_after: dict[Cell, int],
+    k: int,
+    bound: int,
+    newcomer: str,
+) -> tuple[int, int, list[tuple[Cell, int, float, float]]]:
+    support = _attacker_support(after)
+    alpha = (support[ORG] != newcomer).to_numpy()
+    beta = ~alpha
+    rows, cols, lows, highs = [], [], [], []
+    for saved, only_alpha in ((before, True), (after, False)):
+        for cell, shown in saved.items():
+            beneath = _beneath(support, cell)
+            if only_alpha:
+                beneath = beneath[alpha[beneath]]
+            low, high = _possible(shown, k, bound)
+            if not beneath.size:
+                continue
+            rows.append(np.full(beneath.size, len(lows)))
+            cols.append(beneath)
+            lows.append(float(low))
+            highs.append(math.inf if high >= INFINITY else float(high))
+    a = sparse.csr_matrix(
+        (np.ones(sum(c.size for c in cols)), (np.concatenate(rows), np.concatenate(cols))),
+        shape=(len(lows), support.height),
+    )
+    polytope = Polytope(a, np.array(lows), np.array(highs))
+    targets = pinned = 0
+    exposed = []
+    for cell in after:
+        if any(d == ORG for d, _ in cell):
+            continue
+        added = truth_after[cell] - truth_before[cell]
+        if not 0 < added < k:
+            continue
+        targets += 1
+        beneath = _beneath(support, cell)
+        low, high = polytope.interval(beneath[beta[beneath]])
+        least, most = math.ceil(low - 1e-6), math.floor(high + 1e-6)
+        assert least <= added <= most, (cell, added, low, high)  # the truth is feasible
+        if least >= 1 and most <= k - 1:
+            pinned += 1
+            exposed.append((cell, added, low, high))
+    return targets, pinned, exposed
+
+
+def test_everything_published_in_two_versions_pins_no_small_count(
+    settings: Settings, db: Database, tmp_path: Path
+) -> None:
+    world = build_world(settings, db)
+    _import_and_publish(world, "contributor", "alpha", sample_dir() / "ctdc_global_bsr.csv")
+    with TestClient(create_app(settings, db)) as client:
+        before, policy = _save_tables(client)
+    truth_before = _true_counts(db)
+
+    _import_and_publish(world, "foreign", "beta", _second_organisation_file(tmp_path))
+    with TestClient(create_app(settings, db)) as client:
+        after, policy = _save_tables(client)
+    truth_after = _true_counts(db)
+
+    k, bound = int(policy["threshold"]), int(policy["noise_bound"])
+    targets, pinned, exposed = _lp_pinned(
+        before, after, truth_before, truth_after, k, bound, "Beta NGO"
+    )
+    # The attack has material: Beta adds 1..k-1 records to many cells of version 2.
+    assert targets >= 100, targets
+    assert pinned == 0, f"{pinned} of {targets} pinned to 1..{k - 1}, e.g. {exposed[:3]}"
+
+
+def test_each_version_is_kept_and_the_one_before_is_found_again(db: Database) -> None:
+    """What the next version is protected against: the version published before it, also
+    when the current one is computed again (a restart); two versions are kept."""
+    from thbhub.storage import privacy as q
+
+    with db.begin() as conn:
+        assert q.previous_public_version(conn, "cases", "v1") is None
+        q.store_public_version(conn, "cases", "v1", {"[]": 10}, {"A": "a"})
+        q.store_public_version(conn, "cases", "v2", {"[]": 12}, {"A": "a", "B": "b"})
+        q.store_public_version(conn, "cases", "v2", {"[]": 99}, {})  # again: kept as first
+        previous = q.previous_public_version(conn, "cases", "v2")
+        assert previous is not None and previous["label"] == "v1"
+        assert previous["cells"] == {"[]": 10} and previous["organisations"] == {"A": "a"}
+        newest = q.previous_public_version(conn, "cases", "v3")
+        assert newest is not None and newest["cells"] == {"[]": 12}
+        q.store_public_version(conn, "cases", "v3", {"[]": None}, {})
+        assert q.previous_public_version(conn, "cases", "v2") is None  # v1 dropped
+        again = q.previous_public_version(conn, "cases", "v3")
+        assert again is not None and again["label"] == "v2"

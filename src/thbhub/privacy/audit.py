@@ -19,6 +19,7 @@ refuses beyond ``max_unknowns`` (the lattice's relation rules still apply then).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -87,6 +88,27 @@ def audit(
     if not lattice.dims:
         return []
     support = joint_support(lattice, max_unknowns)
+    polytope, targets = system(lattice, support, only_primary=only_primary, cells=cells)
+    return [
+        Interval(key, label, value, primary, *polytope.interval(variables))
+        for key, label, value, primary, variables in targets
+    ]
+
+
+Target = tuple[Dims, tuple[str, ...], int, bool, np.ndarray]
+
+
+def system(
+    lattice: Lattice,
+    support: pl.DataFrame,
+    *,
+    only_primary: bool = True,
+    cells: set[tuple[Dims, tuple[str, ...]]] | None = None,
+    extra: Sequence[tuple[np.ndarray, float, float]] = (),
+) -> tuple[Polytope, list[Target]]:
+    """The audit's polytope over ``support``'s variables (the lattice's published cells,
+    plus the ``extra`` rows: variables beneath, least, greatest) and its targets: the
+    (primary) suppressed cells, with the variables beneath each."""
     nvar = support.height
     rows: list[np.ndarray] = []
     cols: list[np.ndarray] = []
@@ -119,6 +141,12 @@ def audit(
                     continue
                 variables = beneath[int(idx)].indices.astype(np.int64)
                 targets.append((key, label, int(r["n"]), bool(r["primary"]), variables))
+    for variables, least, greatest in extra:
+        rows.append(np.full(variables.size, row, dtype=np.int64))
+        cols.append(variables.astype(np.int64))
+        lows.append(np.array([least]))
+        highs.append(np.array([greatest]))
+        row += 1
     a_eq = sparse.csr_matrix(
         (
             np.ones(sum(len(c) for c in cols)),
@@ -134,10 +162,7 @@ def audit(
         np.concatenate(lows) if lows else np.zeros(0),
         np.concatenate(highs) if highs else np.zeros(0),
     )
-    return [
-        Interval(key, label, value, primary, *polytope.interval(variables))
-        for key, label, value, primary, variables in targets
-    ]
+    return polytope, targets
 
 
 #: Slack for the LP solver's tolerance when comparing a width with the policy's.
@@ -233,21 +258,30 @@ class _Partners:
         ).reshape(len(dims), len(self.keys))
         self.joint = joint
 
-    def free(self, interval: Interval) -> int:
+    def free(
+        self, interval: Interval, width: int | None = None, movable: np.ndarray | None = None
+    ) -> int:
         """Suppress what lets the failing cell's records be exchanged with a partner's;
-        returns the number of cells newly suppressed."""
-        width = self.lattice.policy.width
+        returns the number of cells newly suppressed.  ``movable`` (a mask over the joint
+        cells) limits both sides of the exchange to those cells (across data versions: the
+        records that another version's published cells do not see); ``width`` replaces
+        the policy's protection width."""
+        width = self.lattice.policy.width if width is None else width
         key = interval.table
         beneath = np.ones(self.joint.height, dtype=bool)
         for d, value in zip(key, interval.cell, strict=True):
             beneath &= (self.joint[d] == value).to_numpy()
+        allowed = np.ones(self.joint.height, dtype=bool)
+        if movable is not None and (beneath & movable).any():
+            allowed = movable
+            beneath = beneath & movable
         best: tuple[int, int, int, int] | None = None  # (cells, mass, z, v): least first
         best_cells: np.ndarray | None = None
         for v in np.flatnonzero(beneath):
             # Every suppressed cell stays >= 1 (a visitor knows it is not 0), so the exchange
             # runs over t in [1 - n_v, n_z - 1]: n_v + n_z - 2 wide.
             need = width + 2 - self.counts[v]
-            candidates = np.flatnonzero(~beneath & (self.counts >= need))
+            candidates = np.flatnonzero(~beneath & allowed & (self.counts >= need))
             if not candidates.size:
                 continue
             differ = (self.codes[candidates] != self.codes[v]).astype(np.int64)

@@ -27,6 +27,7 @@ from thbhub.privacy.audit import AuditTooLarge, protect
 from thbhub.privacy.cellkey import noise
 from thbhub.privacy.lattice import Dims, Lattice
 from thbhub.privacy.policy import DisclosurePolicy
+from thbhub.privacy.versions import PublishedVersion, protect_across
 
 VALUE, ZERO, SUPPRESSED = "value", "zero", "suppressed"
 
@@ -152,13 +153,21 @@ class GateContext:
     max_protect_rounds: int = 10
     _cache: dict[tuple[Any, ...], ProtectedLattice] = field(default_factory=dict)
 
-    def protected(self, frame: pl.DataFrame, policy: DisclosurePolicy) -> ProtectedLattice:
+    def protected(
+        self,
+        frame: pl.DataFrame,
+        policy: DisclosurePolicy,
+        previous: PublishedVersion | None = None,
+    ) -> ProtectedLattice:
+        """The protected lattice of ``frame``; with ``previous`` (what the last published
+        version of these tables showed), also protected against it
+        (:func:`thbhub.privacy.versions.protect_across`)."""
         dims = self.dimensions or tuple(frame.columns)
         fingerprint = (
             frame.height,
             int(frame.select(dims).hash_rows().sum()) if frame.height else 0,
         )
-        key = (self.dataset, dims, policy, fingerprint)
+        key = (self.dataset, dims, policy, fingerprint, previous.label if previous else None)
         if key not in self._cache:
             lattice = Lattice.build(frame, dims, policy)
             try:
@@ -167,6 +176,13 @@ class GateContext:
                     max_rounds=self.max_protect_rounds,
                     max_unknowns=self.max_audit_unknowns,
                 )
+                if previous is not None:
+                    protect_across(
+                        lattice,
+                        previous,
+                        max_rounds=self.max_protect_rounds,
+                        max_unknowns=self.max_audit_unknowns,
+                    )
                 audited = True
             except AuditTooLarge:
                 audited = False

@@ -9,6 +9,7 @@ organisation's table from the regional one recovers nothing the gate suppressed.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -30,6 +31,7 @@ from thbhub.privacy.gate import (
     release_table,
 )
 from thbhub.privacy.policy import DisclosurePolicy
+from thbhub.privacy.versions import PublishedVersion, snapshot
 from thbhub.settings import Settings
 from thbhub.storage import Database
 from thbhub.storage import privacy as q
@@ -145,7 +147,23 @@ def _public_lattice(db: Database, settings: Settings, cache: ProtectedTables) ->
             q.records_version(conn, [int(o["id"]) for o in orgs]),
         )
     context = public_context(cache.max_protect_rounds)
-    return cache.get("public", version, lambda: context.protected(public_frame(db), policy))
+    label = hashlib.sha256(repr(version).encode("utf-8")).hexdigest()
+
+    def compute() -> ProtectedLattice:
+        # Protected against the version published before it, and kept as published: the
+        # next version is protected against this one (privacy/versions.py).
+        with db.connect() as conn:
+            row = q.previous_public_version(conn, DATASET, label)
+        previous = (
+            PublishedVersion(row["label"], row["cells"], row["organisations"]) if row else None
+        )
+        protected = context.protected(public_frame(db), policy, previous)
+        shown = snapshot(protected.lattice, label)
+        with db.begin() as conn:
+            q.store_public_version(conn, DATASET, label, shown.cells, shown.organisations)
+        return protected
+
+    return cache.get("public", version, compute)
 
 
 def refresh(db: Database, settings: Settings, cache: ProtectedTables) -> None:
@@ -196,9 +214,9 @@ def public_table(
     policy = DisclosurePolicy.from_settings(settings)
     check_query(PUBLIC_DIMENSIONS, by, where, policy)
     policy.require_version_safe()
-    if cache is None:
-        return release_table(public_frame(db), by, policy, public_context(), where=where)
-    return _public_lattice(db, settings, cache).table(by, where)
+    # Without the app's cache (the CLI), a cache of this call: the same protection against
+    # the previous published version as the web's, and the same stored version.
+    return _public_lattice(db, settings, cache or ProtectedTables()).table(by, where)
 
 
 def owner_preview(

@@ -59,9 +59,18 @@ _DEFERRED = "thbhub_deferred_writes"
 #: Set on a write connection once it changed data that pages are made from.
 _CHANGED = "thbhub_data_changed"
 #: Tables whose writes are bookkeeping, not data any page shows: they leave the data
-#: version (:meth:`Database.data_version`) as it is.
+#: version (:meth:`Database.data_version`) as it is.  ``privacy_public_versions`` records
+#: what a version of the public tables published when it is computed from the data: were it
+#: a change, every computation would invalidate the pages it was computed for.
 BOOKKEEPING_TABLES = frozenset(
-    {"audit_log", "user_sessions", "api_tokens", "users", "hub_data_version"}
+    {
+        "audit_log",
+        "user_sessions",
+        "api_tokens",
+        "users",
+        "hub_data_version",
+        "privacy_public_versions",
+    }
 )
 _WRITE_SQL = re.compile(
     r"\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM|REPLACE\s+INTO)\s+\"?(\w+)",

@@ -6,11 +6,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from thbhub.storage.schema import organisations
 from thbhub.storage.schema_cases import case_imports, case_records
 from thbhub.storage.schema_privacy import (
     privacy_ledger,
+    privacy_public_versions,
     privacy_publications,
     privacy_releases,
 )
@@ -176,3 +178,55 @@ def records_version(conn: Connection, organisation_ids: list[int]) -> tuple[Any,
         )
     ).scalar()
     return (records, newest_import)
+
+
+#: Published versions kept per dataset: the last one is what the next is protected against;
+#: one more so that a restart recomputing the current version finds the one before it.
+KEPT_VERSIONS = 2
+
+
+def previous_public_version(conn: Connection, dataset: str, label: str) -> dict[str, Any] | None:
+    """The version published before ``label`` (the newest stored one if ``label`` is not
+    stored yet), with its cells and organisations' fingerprints."""
+    t = privacy_public_versions
+    current = conn.execute(
+        select(t.c.id).where(t.c.dataset == dataset, t.c.label == label)
+    ).scalar()
+    q = select(t.c.label, t.c.cells, t.c.organisations).where(t.c.dataset == dataset)
+    if current is not None:
+        q = q.where(t.c.id < current)
+    row = conn.execute(q.order_by(t.c.id.desc()).limit(1)).mappings().first()
+    return dict(row) if row else None
+
+
+def store_public_version(
+    conn: Connection,
+    dataset: str,
+    label: str,
+    cells: dict[str, int | None],
+    organisation_prints: dict[str, str],
+) -> None:
+    """Keep what version ``label`` published (once; a second process computing the same
+    version finds it there), and drop versions older than :data:`KEPT_VERSIONS`."""
+    t = privacy_public_versions
+    if conn.execute(select(t.c.id).where(t.c.dataset == dataset, t.c.label == label)).first():
+        return
+    try:
+        with conn.begin_nested():  # another process may store the same version meanwhile
+            conn.execute(
+                insert(t).values(
+                    dataset=dataset,
+                    label=label,
+                    published_at=datetime.now(UTC),
+                    cells=cells,
+                    organisations=organisation_prints,
+                )
+            )
+    except IntegrityError:
+        return
+    ids = conn.execute(
+        select(t.c.id).where(t.c.dataset == dataset).order_by(t.c.id.desc())
+    ).scalars()
+    old = list(ids)[KEPT_VERSIONS:]
+    if old:
+        conn.execute(delete(t).where(t.c.id.in_(old)))

@@ -47,3 +47,18 @@ privacy_publications = Table(
     Column("published_at", DateTime(timezone=True), nullable=False),
     Column("published_by", String(320)),
 )
+
+# What each data version of the public tables published (privacy/versions.py): the next
+# version is protected against it.  ``cells`` holds published numbers only (and
+# "suppressed"), ``organisations`` a keyed fingerprint per organisation: no true count.
+privacy_public_versions = Table(
+    "privacy_public_versions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("dataset", String(200), nullable=False),
+    Column("label", String(64), nullable=False),
+    Column("published_at", DateTime(timezone=True), nullable=False),
+    Column("cells", JSON, nullable=False),
+    Column("organisations", JSON, nullable=False),
+    Index("ux_privacy_public_versions", "dataset", "label", unique=True),
+)
