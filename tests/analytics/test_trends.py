@@ -178,6 +178,6 @@ def test_a_rise_read_in_a_sentence() -> None:
     pts = [Point(2014 + i, "value", float(v)) for i, v in enumerate([12, 15, 21, 26, 33, 45])]
     (t,) = fit_trends([Series("fi", pts, {"subject": "Victims of labour exploitation in Finland"})])
     assert t.reason.startswith(
-        "Victims of labour exploitation in Finland rose from 12 in 2014 to 45 in 2019, about "
+        "Victims of labour exploitation in Finland rose from 12 in 2014 to 45 in 2019: about "
     )
-    assert f"{t.ci_low:.0f}% to {t.ci_high:.0f}%" in t.reason
+    assert f"(95% CI {t.ci_low:.0f}% to {t.ci_high:.0f}% a year; p = " in t.reason

@@ -176,18 +176,31 @@ def _check(points: list[Point], cut: int | None) -> str | None:
     return None
 
 
+def _num(x: float) -> str:
+    return f"{x:.0f}" if abs(x) >= 1 else f"{x:.1f}"
+
+
+def interval_text(change: float, low: float, high: float) -> str:
+    """The 95% interval in words: a rise, a fall, or a range that holds both."""
+    if low > 0:
+        return f"95% CI {_num(low)}% to {_num(high)}% a year"
+    if high < 0:
+        return f"95% CI {_num(-high)}% to {_num(-low)}% a year"
+    return f"95% CI from a fall of {_num(-low)}% to a rise of {_num(high)}% a year"
+
+
 def describe(t: Trend) -> str:
     """One plain sentence: the counts at both ends and the change with its interval."""
     known = [p for p in t.points if p.known]
     first, last = known[0], known[-1]
-    p = t.p_value if t.p_value is not None else 1.0
-    direction = "rose" if (t.annual_change or 0) > 0 else "fell"
+    change = t.annual_change or 0.0
+    direction = "rose" if change > 0 else "fell"
     since = f" (since the break in series in {t.break_year})" if t.break_year else ""
+    p = t.p_value if t.p_value is not None else 1.0
     return (
         f"{t.labels.get('subject', t.series)} {direction} from {first.shown()} in {first.year} "
-        f"to {last.shown()} in {last.year}{since}, about {abs(t.annual_change or 0):.0f}% a "
-        f"year {('up' if direction == 'rose' else 'down')} (95% CI {t.ci_low:.0f}% to "
-        f"{t.ci_high:.0f}% a year; p = {p:.2g})"
+        f"to {last.shown()} in {last.year}{since}: about {_num(abs(change))}% a year "
+        f"({interval_text(change, t.ci_low or 0.0, t.ci_high or 0.0)}; p = {p:.2g})"
     )
 
 
