@@ -49,6 +49,7 @@ def test_file_interface_prints_every_field(tmp_path: Path) -> None:
     assert up["reason"].startswith("up rose from 40 in 2010 to 251 in 2017: about 30% a year")
     assert small["status"] == "not enough data" and small["annual_change"] is None
     assert small["break_year"] == 2015
+    assert up["change_points"] == [] and up["shifts"] == []
     code, out, _ = run("trends", "--input", str(path), "--format", "csv")
     assert code == 0
     rows = list(csv.DictReader(io.StringIO(out)))
@@ -56,6 +57,19 @@ def test_file_interface_prints_every_field(tmp_path: Path) -> None:
     assert float(rows[0]["annual_change"]) == up["annual_change"]
     code, out, _ = run("trends", "--input", str(path))
     assert code == 0 and "│ up " in out and "│ small " in out
+
+
+def test_a_change_point_in_every_format(tmp_path: Path) -> None:
+    counts = [20, 22, 19, 21, 20, 45, 41, 44, 40, 43]
+    text = "series,year,count\n" + "".join(f"s,{2008 + i},{c}\n" for i, c in enumerate(counts))
+    path = write(tmp_path / "s.csv", text)
+    code, out, _ = run("trends", "--input", str(path), "-f", "json")
+    (s,) = json.loads(out)
+    assert code == 0 and s["change_points"] == [2013] and s["shifts"][0]["year"] == 2013
+    code, out, _ = run("trends", "--input", str(path), "-f", "csv")
+    (row,) = list(csv.DictReader(io.StringIO(out)))
+    assert code == 0 and row["change_points"] == "2013"
+    assert json.loads(row["shifts"])[0]["ratio"] == s["shifts"][0]["ratio"]
 
 
 def test_a_semicolon_file_without_optional_columns(tmp_path: Path) -> None:

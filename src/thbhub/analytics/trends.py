@@ -48,6 +48,7 @@ RESULT_FIELDS = (
     "break_year",
     "model",
     "dispersion",
+    "shifts",
 )
 
 
@@ -85,6 +86,7 @@ class Trend:
     df: int = 0
     intercept: float | None = None
     centre: float | None = None
+    loglik: float | None = None
     change_points: list[ChangePoint] = field(default_factory=list)
     alert: bool = False
     q_value: float | None = None
@@ -99,7 +101,7 @@ class Trend:
         """The printed result: one flat record."""
 
         def r(v: float | None, digits: int) -> float | None:
-            return None if v is None else round(v, digits)
+            return None if v is None or not math.isfinite(v) else round(v, digits)
 
         return {
             "series": self.series,
@@ -118,6 +120,16 @@ class Trend:
             "break_year": self.break_year,
             "model": self.model,
             "dispersion": r(self.dispersion, 3),
+            "shifts": [
+                {
+                    "year": c.year,
+                    "ratio": r(c.ratio, 3),
+                    "ci_low": r(c.ci_low, 3),
+                    "ci_high": r(c.ci_high, 3),
+                    "p_value": float(f"{c.p_value:.4g}"),
+                }
+                for c in self.change_points
+            ],
         }
 
 
@@ -200,7 +212,7 @@ def describe(t: Trend) -> str:
     return (
         f"{t.labels.get('subject', t.series)} {direction} from {first.shown()} in {first.year} "
         f"to {last.shown()} in {last.year}{since}: about {_num(abs(change))}% a year "
-        f"({interval_text(change, t.ci_low or 0.0, t.ci_high or 0.0)}; p = {p:.2g})"
+        f"({interval_text(change, t.ci_low or 0.0, t.ci_high or 0.0)}; p = {p:.2g})."
     )
 
 
@@ -254,6 +266,7 @@ def _fit_all(to_fit: list[tuple[Trend, list[Point]]]) -> None:
         z = b / se if se > 0 else math.inf
         p = float(2 * stats.t.sf(abs(z), df)) if over else float(2 * stats.norm.sf(abs(z)))
         t.slope, t.slope_se, t.df = b, se, df
+        t.loglik = float(f.loglik[i])
         t.intercept, t.centre = float(f.beta[i, 0]), float(centre[i])
         t.annual_change = pct(b)
         t.ci_low, t.ci_high = pct(b - crit * se), pct(b + crit * se)

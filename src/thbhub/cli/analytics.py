@@ -26,11 +26,15 @@ TABLE_FIELDS = (
 )
 
 
+def _cell(value: object) -> object:
+    """A list of years as `2012,2016`; a list of records stays JSON in its cell."""
+    if isinstance(value, list) and all(isinstance(v, int | str) for v in value):
+        return ",".join(map(str, value))
+    return value
+
+
 def _flat(records: list[dict[str, object]]) -> list[dict[str, object]]:
-    return [
-        {k: ",".join(map(str, v)) if isinstance(v, list) else v for k, v in r.items()}
-        for r in records
-    ]
+    return [{k: _cell(v) for k, v in r.items()} for r in records]
 
 
 def trends(
