@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlencode
 
 from thbhub.analytics.series import Point, Series
 from thbhub.stats.query import EXTRA_BREAKDOWNS, ObservationQuery, labels, query_observations
@@ -68,8 +69,27 @@ def stored_series(db: Database, query: ObservationQuery) -> list[Series]:
         key = series_key(r, by)
         if key not in out:
             out[key] = Series(key, [], _labels(r, by, names))
+            out[key].labels["link"] = data_link(r, by, query)
         out[key].points.append(_point(r))
     return list(out.values())
+
+
+def data_link(row: dict[str, Any], by: Sequence[str], query: ObservationQuery) -> str:
+    """The API address of the series' observations (its data, with status and provenance)."""
+    params: list[tuple[str, str]] = [
+        ("indicator", _short(row["indicator"])),
+        ("country", str(row["country"])),
+        ("source", str(row["source"])),
+    ]
+    for dim, values in query.dims.items():
+        if dim not in by:
+            params += [(dim, v) for v in values]
+    params += [(d, str(row.get(d))) for d in by]
+    if query.year_from is not None:
+        params.append(("from", str(query.year_from)))
+    if query.year_to is not None:
+        params.append(("to", str(query.year_to)))
+    return "/api/v1/observations?" + urlencode(params)
 
 
 def _labels(row: dict[str, Any], by: Sequence[str], names: dict[str, str]) -> dict[str, str]:

@@ -40,6 +40,7 @@ RESULT_FIELDS = (
     "change_points",
     "alert",
     "reason",
+    "q_value",
     "status",
     "first_year",
     "last_year",
@@ -49,6 +50,7 @@ RESULT_FIELDS = (
     "model",
     "dispersion",
     "shifts",
+    "link",
 )
 
 
@@ -112,6 +114,7 @@ class Trend:
             "change_points": [c.year for c in self.change_points],
             "alert": self.alert,
             "reason": self.reason,
+            "q_value": None if self.q_value is None else float(f"{self.q_value:.4g}"),
             "status": self.status,
             "first_year": self.first_year,
             "last_year": self.last_year,
@@ -120,6 +123,7 @@ class Trend:
             "break_year": self.break_year,
             "model": self.model,
             "dispersion": r(self.dispersion, 3),
+            "link": self.labels.get("link"),
             "shifts": [
                 {
                     "year": c.year,

@@ -1,4 +1,5 @@
-"""`thbhub trends`: the trend of count series, from a file or from stored observations."""
+"""`thbhub trends` and `thbhub alerts`: trends of count series, from a file or from stored
+observations, and the rises that alert."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from thbhub.analytics.service import file_trends, rows, stored_trends
+from thbhub.analytics.service import DEFAULT_WINDOW, alerts, file_trends, flat, rows, stored_trends
 from thbhub.analytics.trends import RESULT_FIELDS
 from thbhub.cli.context import state
 from thbhub.cli.output import Format, FormatOption, emit
@@ -24,17 +25,6 @@ TABLE_FIELDS = (
     "alert",
     "reason",
 )
-
-
-def _cell(value: object) -> object:
-    """A list of years as `2012,2016`; a list of records stays JSON in its cell."""
-    if isinstance(value, list) and all(isinstance(v, int | str) for v in value):
-        return ",".join(map(str, value))
-    return value
-
-
-def _flat(records: list[dict[str, object]]) -> list[dict[str, object]]:
-    return [{k: _cell(v) for k, v in r.items()} for r in records]
 
 
 def trends(
@@ -86,10 +76,34 @@ def trends(
     if fmt is Format.json:
         emit(records, fmt)
     elif fmt is Format.csv:
-        emit(_flat(records), fmt, columns=RESULT_FIELDS)
+        emit(flat(records), fmt, columns=RESULT_FIELDS)
     else:
-        emit(_flat(records), fmt, columns=TABLE_FIELDS)
+        emit(flat(records), fmt, columns=TABLE_FIELDS)
+
+
+def alerts_command(
+    ctx: typer.Context,
+    indicator: str = typer.Option("victims", "--indicator", "-i", help="e.g. victims."),
+    country: list[str] = typer.Option(
+        [], "--country", "-c", help="ISO alpha-2, e.g. LT; by default every stored country."
+    ),
+    window: int = typer.Option(
+        DEFAULT_WINDOW, "--window", help="Years to look back from the latest year in the data."
+    ),
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Significant rises (Benjamini-Hochberg over every series tested) in the total and each
+    sex, age, form and citizenship of each country, each with one sentence."""
+    query = build_query(indicator=indicator, country=country)
+    records = rows(alerts(state(ctx).db(), query, window=window))
+    if fmt is Format.json:
+        emit(records, fmt)
+    elif fmt is Format.csv:
+        emit(flat(records), fmt, columns=RESULT_FIELDS)
+    else:
+        emit(flat(records), fmt, columns=("series", "annual_change", "q_value", "reason"))
 
 
 def register(app: typer.Typer) -> None:
     app.command("trends")(trends)
+    app.command("alerts")(alerts_command)
