@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import math
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +27,7 @@ from thbhub.storage import Database
 from thbhub.web.app import create_app
 
 
-def values(counts: list[float], start: int = 2010) -> list[Point]:
+def values(counts: Sequence[float], start: int = 2010) -> list[Point]:
     return [Point(start + i, "value", float(c)) for i, c in enumerate(counts)]
 
 

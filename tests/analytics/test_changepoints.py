@@ -9,7 +9,7 @@ import pytest
 
 from thbhub.analytics.changepoints import candidates, find_change_points
 from thbhub.analytics.series import Point, Series
-from thbhub.analytics.trends import fit_trends
+from thbhub.analytics.trends import Trend, fit_trends
 
 
 def points(values: list[float | None], start: int = 2008) -> list[Point]:
@@ -21,7 +21,7 @@ def points(values: list[float | None], start: int = 2008) -> list[Point]:
     ]
 
 
-def analysed(series: list[Series]) -> list:  # type: ignore[type-arg]
+def analysed(series: list[Series]) -> list[Trend]:
     found = fit_trends(series)
     find_change_points(found)
     return found

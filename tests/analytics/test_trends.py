@@ -122,17 +122,17 @@ def test_intervals_cover_the_true_change(growth: float, shape: float | None) -> 
     falling at most 7% of the time."""
     results = [t for t in fit_trends(batch(11, 600, growth, shape)) if t.status == "ok"]
     assert len(results) > 500
-    cover = np.mean([t.ci_low <= 100 * growth <= t.ci_high for t in results])  # type: ignore[operator]
+    cover = np.mean([t.ci_low <= 100 * growth <= t.ci_high for t in results])
     assert 0.92 <= cover <= 0.98, cover
     if growth == 0.0:
-        assert np.mean([t.p_value < 0.05 for t in results]) <= 0.07  # type: ignore[operator]
+        assert np.mean([t.p_value < 0.05 for t in results]) <= 0.07
     if shape is not None:
         assert sum(t.model == "quasi-poisson" for t in results) > 0.8 * len(results)
 
 
 def test_a_strong_rise_is_found() -> None:
     results = [t for t in fit_trends(batch(5, 300, 0.3, None)) if t.status == "ok"]
-    assert np.mean([t.p_value < 0.05 for t in results]) >= 0.9  # type: ignore[operator]
+    assert np.mean([t.p_value < 0.05 for t in results]) >= 0.9
 
 
 def test_no_trend_across_a_break_unless_asked() -> None:
