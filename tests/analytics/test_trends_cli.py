@@ -72,6 +72,14 @@ def test_a_change_point_in_every_format(tmp_path: Path) -> None:
     assert json.loads(row["shifts"])[0]["ratio"] == s["shifts"][0]["ratio"]
 
 
+def test_a_table_shows_brackets_as_text(tmp_path: Path) -> None:
+    """A series name that reads as Rich markup (`[/b]`) is shown, not a crash."""
+    path = write(tmp_path / "s.csv", "series,year,count\n" + growing("x[/b]", 0.1))
+    code, out, err = run("trends", "--input", str(path))
+    assert code == 0, err
+    assert "x[/b]" in out
+
+
 def test_a_semicolon_file_without_optional_columns(tmp_path: Path) -> None:
     path = write(tmp_path / "s.csv", "series;year;count\n" + growing("a", -0.2).replace(",", ";"))
     code, out, err = run("trends", "--input", str(path), "-f", "json")
