@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from thbhub import csvio
@@ -70,13 +71,14 @@ def emit(
         table.add_column("field", style="bold")
         table.add_column("value", overflow="fold")
         for key, value in data.items():
-            table.add_row(key, _cell(value))
+            table.add_row(escape(key), escape(_cell(value)))
     else:
         table = Table(title=title)
         for c in cols:
             table.add_column(c, overflow="fold")
         for row in rows:
-            table.add_row(*[_cell(row.get(c)) for c in cols])
+            # Cells are data, not Rich markup: `[/b]` in a series name is text to show.
+            table.add_row(*[escape(_cell(row.get(c))) for c in cols])
     Console(soft_wrap=False).print(table)
 
 

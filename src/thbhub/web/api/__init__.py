@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 
 def routers() -> list[APIRouter]:
-    from thbhub.web.api import access, cases, core, privacy, stats, taxonomy
+    from thbhub.web.api import access, analytics, cases, core, privacy, stats, taxonomy
 
     return [
         core.router,
@@ -14,5 +14,6 @@ def routers() -> list[APIRouter]:
         access.router,
         cases.router,
         stats.router,
+        analytics.router,
         privacy.router,
     ]

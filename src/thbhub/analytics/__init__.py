@@ -1,0 +1,1 @@
+"""Analyses of count series: trends, change points and alerts (docs/trends.md)."""

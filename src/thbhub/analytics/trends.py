@@ -1,0 +1,280 @@
+"""The trend of each series: its annual change in % with a 95% interval and a p-value.
+
+Model (docs/trends.md): ``log E[count_t] = a + b * (t - centre)`` by Poisson maximum
+likelihood, suppressed cells entering by their bounds (analytics.model); the dispersion
+``phi`` (Pearson) scales the covariance when it exceeds 1 and tests then use Student's t on
+the residual degrees of freedom (quasi-Poisson).  The annual change is ``100 (e^b - 1)``.
+
+A series gives no number, only a reason, when after the latest break in series it has
+fewer than :data:`MIN_YEARS` years with a known cell, fewer than :data:`MIN_POSITIVE` cells
+known to be above zero (a series of zeros and `<5` cells says nothing about a rate of
+change), or a fit that diverges.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from thbhub.analytics import model
+from thbhub.analytics.series import Point, Series, comparable_stretch
+
+#: Years with a known cell a trend needs (after the latest break in series).
+MIN_YEARS = 5
+#: Cells known to be above zero a trend needs.
+MIN_POSITIVE = 2
+LEVEL = 0.95
+
+#: The fields every trend result prints, in order (CLI, API, CSV header).
+RESULT_FIELDS = (
+    "series",
+    "annual_change",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "change_points",
+    "alert",
+    "reason",
+    "q_value",
+    "status",
+    "first_year",
+    "last_year",
+    "years",
+    "suppressed_years",
+    "break_year",
+    "model",
+    "dispersion",
+    "shifts",
+    "link",
+)
+
+
+@dataclass
+class ChangePoint:
+    """A level shift: from ``year`` on the series is ``ratio`` times what its trend was."""
+
+    year: int
+    ratio: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+
+
+@dataclass
+class Trend:
+    series: str
+    status: str  # "ok", "not enough data" or "not estimable"
+    reason: str
+    points: list[Point]
+    labels: dict[str, str] = field(default_factory=dict)
+    first_year: int | None = None
+    last_year: int | None = None
+    years: int = 0
+    suppressed_years: int = 0
+    break_year: int | None = None
+    slope: float | None = None
+    slope_se: float | None = None
+    annual_change: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    p_value: float | None = None
+    model: str | None = None
+    dispersion: float | None = None
+    df: int = 0
+    intercept: float | None = None
+    centre: float | None = None
+    loglik: float | None = None
+    change_points: list[ChangePoint] = field(default_factory=list)
+    alert: bool = False
+    q_value: float | None = None
+
+    def fitted(self, year: int) -> float | None:
+        """The fitted mean count in ``year`` (None without a fit)."""
+        if self.slope is None or self.intercept is None or self.centre is None:
+            return None
+        return math.exp(self.intercept + self.slope * (year - self.centre))
+
+    def row(self) -> dict[str, Any]:
+        """The printed result: one flat record."""
+
+        def r(v: float | None, digits: int) -> float | None:
+            return None if v is None or not math.isfinite(v) else round(v, digits)
+
+        return {
+            "series": self.series,
+            "annual_change": r(self.annual_change, 2),
+            "ci_low": r(self.ci_low, 2),
+            "ci_high": r(self.ci_high, 2),
+            "p_value": None if self.p_value is None else float(f"{self.p_value:.4g}"),
+            "change_points": [c.year for c in self.change_points],
+            "alert": self.alert,
+            "reason": self.reason,
+            "q_value": None if self.q_value is None else float(f"{self.q_value:.4g}"),
+            "status": self.status,
+            "first_year": self.first_year,
+            "last_year": self.last_year,
+            "years": self.years,
+            "suppressed_years": self.suppressed_years,
+            "break_year": self.break_year,
+            "model": self.model,
+            "dispersion": r(self.dispersion, 3),
+            "link": self.labels.get("link"),
+            "shifts": [
+                {
+                    "year": c.year,
+                    "ratio": r(c.ratio, 3),
+                    "ci_low": r(c.ci_low, 3),
+                    "ci_high": r(c.ci_high, 3),
+                    "p_value": float(f"{c.p_value:.4g}"),
+                }
+                for c in self.change_points
+            ],
+        }
+
+
+def pct(b: float) -> float:
+    """A log-scale coefficient as a % change."""
+    return 100.0 * math.expm1(b)
+
+
+def arrays(
+    stretches: Sequence[Sequence[Point]],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Padded ``(S, T)`` arrays of years, counts, bounds and kinds for the model."""
+    width = max((len(s) for s in stretches), default=1) or 1
+    S = len(stretches)
+    years = np.zeros((S, width))
+    y = np.zeros((S, width))
+    lo = np.zeros((S, width))
+    hi = np.zeros((S, width))
+    kind = np.zeros((S, width), dtype=np.int64)
+    for i, pts in enumerate(stretches):
+        for j, p in enumerate(pts):
+            years[i, j] = p.year
+            if p.status == "value" and p.count is not None:
+                kind[i, j] = model.EXACT
+                y[i, j] = p.count
+            elif p.status == "zero":
+                kind[i, j] = model.EXACT
+            elif p.status == "suppressed" and p.upper is not None:
+                kind[i, j] = model.CENSORED
+                lo[i, j] = p.lower or 0.0
+                hi[i, j] = p.upper
+    return years, y, lo, hi, kind
+
+
+def _positive(p: Point) -> bool:
+    if p.status == "value":
+        return (p.count or 0) > 0
+    return p.status == "suppressed" and (p.lower or 0) > 0
+
+
+def _check(points: list[Point], cut: int | None) -> str | None:
+    """Why a stretch gives no trend, or None."""
+    known = [p for p in points if p.known]
+    after = f" since the break in series in {cut}" if cut is not None else ""
+    if len(known) < MIN_YEARS:
+        return (
+            f"not enough data: {len(known)} year(s) with a known count{after}; "
+            f"a trend needs {MIN_YEARS}"
+        )
+    positive = sum(1 for p in known if _positive(p))
+    if positive < MIN_POSITIVE:
+        return (
+            f"not enough data: {positive} year(s) known to be above zero{after}; "
+            f"a trend needs {MIN_POSITIVE}"
+        )
+    return None
+
+
+def _num(x: float) -> str:
+    return f"{x:.0f}" if abs(x) >= 1 else f"{x:.1f}"
+
+
+def interval_text(change: float, low: float, high: float) -> str:
+    """The 95% interval in words: a rise, a fall, or a range that holds both."""
+    if low > 0:
+        return f"95% CI {_num(low)}% to {_num(high)}% a year"
+    if high < 0:
+        return f"95% CI {_num(-high)}% to {_num(-low)}% a year"
+    return f"95% CI from a fall of {_num(-low)}% to a rise of {_num(high)}% a year"
+
+
+def describe(t: Trend) -> str:
+    """One plain sentence: the counts at both ends and the change with its interval."""
+    known = [p for p in t.points if p.known]
+    first, last = known[0], known[-1]
+    change = t.annual_change or 0.0
+    direction = "rose" if change > 0 else "fell"
+    since = f" (since the break in series in {t.break_year})" if t.break_year else ""
+    p = t.p_value if t.p_value is not None else 1.0
+    return (
+        f"{t.labels.get('subject', t.series)} {direction} from {first.shown()} in {first.year} "
+        f"to {last.shown()} in {last.year}{since}: about {_num(abs(change))}% a year "
+        f"({interval_text(change, t.ci_low or 0.0, t.ci_high or 0.0)}; p = {p:.2g})."
+    )
+
+
+def fit_trends(series: Sequence[Series], *, across_breaks: bool = False) -> list[Trend]:
+    """The trend of every series, fitted together (one vectorised model for all)."""
+    results: list[Trend] = []
+    to_fit: list[tuple[Trend, list[Point]]] = []
+    for s in series:
+        points = [p for p in s.sorted_points() if p.known]
+        stretch, cut = comparable_stretch(s.sorted_points(), across_breaks)
+        stretch = [p for p in stretch if p.known]
+        t = Trend(series=s.key, status="ok", reason="", points=stretch, labels=s.labels)
+        t.break_year = cut
+        t.years = len(stretch)
+        t.suppressed_years = sum(1 for p in stretch if p.status == "suppressed")
+        if stretch:
+            t.first_year, t.last_year = stretch[0].year, stretch[-1].year
+        why = _check(stretch, cut)
+        if why is not None:
+            t.status, t.reason = "not enough data", why
+            if not points:
+                t.reason = "not enough data: no year with a known count"
+        else:
+            to_fit.append((t, stretch))
+        results.append(t)
+    if to_fit:
+        _fit_all(to_fit)
+    return results
+
+
+def _fit_all(to_fit: list[tuple[Trend, list[Point]]]) -> None:
+    years, y, lo, hi, kind = arrays([pts for _, pts in to_fit])
+    present = kind != model.ABSENT
+    centre = (years * present).sum(axis=1) / present.sum(axis=1)
+    X = np.stack([present * 1.0, (years - centre[:, None]) * present], axis=2)
+    f = model.fit(X, y, lo, hi, kind)
+    for i, (t, _) in enumerate(to_fit):
+        if not f.converged[i]:
+            t.status = "not estimable"
+            t.reason = (
+                "not estimable: the counts are zero or below the suppression limit at one "
+                "end of the series, so no finite rate of change fits them"
+            )
+            continue
+        b = float(f.beta[i, 1])
+        se = math.sqrt(float(f.cov[i, 1, 1]))
+        phi = float(f.dispersion[i])
+        over = math.isfinite(phi) and phi > 1.0
+        df = int(f.df[i])
+        crit = float(stats.t.ppf(0.5 + LEVEL / 2, df)) if over else float(stats.norm.ppf(0.975))
+        z = b / se if se > 0 else math.inf
+        p = float(2 * stats.t.sf(abs(z), df)) if over else float(2 * stats.norm.sf(abs(z)))
+        t.slope, t.slope_se, t.df = b, se, df
+        t.loglik = float(f.loglik[i])
+        t.intercept, t.centre = float(f.beta[i, 0]), float(centre[i])
+        t.annual_change = pct(b)
+        t.ci_low, t.ci_high = pct(b - crit * se), pct(b + crit * se)
+        t.p_value = p
+        t.model = "quasi-poisson" if over else "poisson"
+        t.dispersion = phi if math.isfinite(phi) else None
+        t.reason = describe(t)
