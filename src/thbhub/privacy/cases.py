@@ -27,6 +27,7 @@ from thbhub.access import audit
 from thbhub.access.policy import may_read_raw_records
 from thbhub.domain.errors import PermissionDenied
 from thbhub.domain.principals import Principal
+from thbhub.privacy.formats import CTDC_ORDER
 from thbhub.storage import Database
 
 #: The quasi-identifiers and other single-valued columns released from case records.
@@ -49,17 +50,7 @@ TABLE_DIMENSIONS: tuple[str, ...] = ("year", "sex", "age", "citizenship", "count
 
 #: `release cases --as ctdc`: the CTDC columns released by default, those that stand for
 #: :data:`RELEASE_COLUMNS` (the two "other" forms are CTDC's one ``isOtherExploit``).
-CTDC_RELEASE_COLUMNS: tuple[str, ...] = (
-    "yearOfRegistration",
-    "Datasource",
-    "gender",
-    "ageBroad",
-    "citizenship",
-    "CountryOfExploitation",
-    "isSexualExploit",
-    "isForcedLabour",
-    "isOtherExploit",
-)
+CTDC_RELEASE_COLUMNS: tuple[str, ...] = tuple(CTDC_ORDER)
 #: The release frame's column names as CTDC's (``--columns`` may use either).
 CTDC_NAMES: dict[str, str] = {
     "year": "yearOfRegistration",
