@@ -38,7 +38,7 @@ from typing import Any
 
 import polars as pl
 
-from benchmarks.release_parity import parity
+from benchmarks.release_parity import COLUMNS, FLAGS, parity
 from thbhub.privacy.combinations import MISSING, Aggregates, categorical, count_combinations
 from thbhub.privacy.dp import DpConfig, dp_aggregates
 from thbhub.privacy.gate import GateContext
@@ -52,18 +52,6 @@ CTDC = (
     Path(__file__).resolve().parents[2]
     / "shared/data/ctdc-global-2018/ctdc_global_individual_database_2018.csv"
 )
-COLUMNS = [
-    "yearOfRegistration",
-    "gender",
-    "ageBroad",
-    "citizenship",
-    "CountryOfExploitation",
-    "isSexualExploit",
-    "isForcedLabour",
-    "isOtherExploit",
-    "Datasource",
-]
-FLAGS = ["isSexualExploit", "isForcedLabour", "isOtherExploit"]
 ANCHOR = {
     "aggregates": {"mae": 15.3, "mean_count": 111.7, "suppressed_pct": 5.1, "fabricated_pct": 4.0},
     "synthetic": {"mae": 27.8, "suppressed_pct": 5.2, "fabricated_pct": 3.4},

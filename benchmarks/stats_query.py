@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import insert
 
 from benchmarks._stats_support import backends, fresh_database, p95
+from thbhub.domain.concepts import REQUIRED_FORM_IDS
 from thbhub.domain.observations import INDICATORS
 from thbhub.stats.query import build_query, query_observations
 from thbhub.stats.store import COLUMNS
@@ -32,21 +33,7 @@ COUNTRIES = [
     "KZ", "UZ", "KG", "TJ", "TM", "MN", "CN", "VN", "TH", "PH", "NG", "GH", "US",
 ]  # fmt: skip
 YEARS = list(range(2000, 2024))
-FORMS = [
-    "total",
-    "form:sexual-exploitation",
-    "form:labour-exploitation",
-    "form:domestic-servitude",
-    "form:forced-begging",
-    "form:forced-criminality",
-    "form:benefit-fraud",
-    "form:forced-marriage",
-    "form:illegal-adoption",
-    "form:surrogacy-exploitation",
-    "form:organ-removal",
-    "form:child-soldiering",
-    "form:other",
-]
+FORMS = ["total", *REQUIRED_FORM_IDS]
 SEXES = ["total", "sex:female", "sex:male", "sex:unknown"]
 AGES = ["total", "age:child"]
 QUERIES = 300

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine
 
 from thbhub.settings import Settings
 
@@ -32,3 +35,28 @@ def shared_file(relative: str) -> Path:
 
 def make_settings(tmp_path: Path, url: str) -> Settings:
     return Settings(database_url=url, data_dir=tmp_path, secret_key="test-secret-key-0123456789")
+
+
+#: ``hold()`` of :func:`holding_lock`: takes the lock and returns ``release()``.
+Hold = Callable[[], Callable[[], None]]
+
+
+@contextmanager
+def holding_lock(db_url: str, *, sqlite: list[str], postgresql: list[str]) -> Iterator[Hold]:
+    """Yields ``hold()``, which takes a lock in another connection (as another process
+    would) by running the dialect's statements after BEGIN, and returns ``release()``."""
+    engine = create_engine(db_url, isolation_level="AUTOCOMMIT")
+    conn = engine.connect()
+
+    def hold() -> Callable[[], None]:
+        is_sqlite = engine.dialect.name == "sqlite"
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if is_sqlite else "BEGIN")
+        for statement in sqlite if is_sqlite else postgresql:
+            conn.exec_driver_sql(statement)
+        return lambda: conn.exec_driver_sql("COMMIT")
+
+    try:
+        yield hold
+    finally:
+        conn.close()
+        engine.dispose()

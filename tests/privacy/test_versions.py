@@ -111,9 +111,9 @@ def _true_counts(db: Database) -> Counter[Cell]:
     return counts
 
 
-def test_subtracting_two_versions_recovers_no_small_count(
-    settings: Settings, db: Database, tmp_path: Path
-) -> None:
+def _two_versions(settings: Settings, db: Database, tmp_path: Path) -> tuple[Any, ...]:
+    """What a visitor saved of every public table before and after a second organisation
+    published (through the API), the true counts behind each, and the published policy."""
     world = build_world(settings, db)
     _import_and_publish(world, "contributor", "alpha", sample_dir() / "ctdc_global_bsr.csv")
     with TestClient(create_app(settings, db)) as client:
@@ -124,6 +124,13 @@ def test_subtracting_two_versions_recovers_no_small_count(
     with TestClient(create_app(settings, db)) as client:
         after, policy = _save_tables(client)
     truth_after = _true_counts(db)
+    return before, after, truth_before, truth_after, policy
+
+
+def test_subtracting_two_versions_recovers_no_small_count(
+    settings: Settings, db: Database, tmp_path: Path
+) -> None:
+    before, after, truth_before, truth_after, policy = _two_versions(settings, db, tmp_path)
 
     k = int(policy["threshold"])
     bound = int(policy.get("noise_bound", 0))  # before the cell key method: exact counts
@@ -319,16 +326,7 @@ def _lp_pinned(
 def test_everything_published_in_two_versions_pins_no_small_count(
     settings: Settings, db: Database, tmp_path: Path
 ) -> None:
-    world = build_world(settings, db)
-    _import_and_publish(world, "contributor", "alpha", sample_dir() / "ctdc_global_bsr.csv")
-    with TestClient(create_app(settings, db)) as client:
-        before, policy = _save_tables(client)
-    truth_before = _true_counts(db)
-
-    _import_and_publish(world, "foreign", "beta", _second_organisation_file(tmp_path))
-    with TestClient(create_app(settings, db)) as client:
-        after, policy = _save_tables(client)
-    truth_after = _true_counts(db)
+    before, after, truth_before, truth_after, policy = _two_versions(settings, db, tmp_path)
 
     k, bound = int(policy["threshold"]), int(policy["noise_bound"])
     targets, pinned, exposed = _lp_pinned(

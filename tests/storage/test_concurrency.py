@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, event, select
+from sqlalchemy import event, select
 
 from case_support import ctdc_row, make_org, member, write_ctdc
+from support import holding_lock
 from thbhub.access import audit
 from thbhub.cases import service
 from thbhub.settings import Settings
@@ -30,21 +31,12 @@ def other_writer(db_url: str) -> Iterator[Callable[[], Callable[[], None]]]:
     """``hold()`` starts a write in another connection (as another process would), holding
     what an audited read's log entry needs, and returns ``release()``: SQLite's write lock;
     on PostgreSQL a lock on the audit log that blocks inserts but not reads."""
-    engine = create_engine(db_url, isolation_level="AUTOCOMMIT")
-    conn = engine.connect()
-
-    def hold() -> Callable[[], None]:
-        if engine.dialect.name == "sqlite":
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-            conn.exec_driver_sql("UPDATE organisations SET name = name")
-        else:
-            conn.exec_driver_sql("BEGIN")
-            conn.exec_driver_sql("LOCK TABLE audit_log IN EXCLUSIVE MODE")
-        return lambda: conn.exec_driver_sql("COMMIT")
-
-    yield hold
-    conn.close()
-    engine.dispose()
+    with holding_lock(
+        db_url,
+        sqlite=["UPDATE organisations SET name = name"],
+        postgresql=["LOCK TABLE audit_log IN EXCLUSIVE MODE"],
+    ) as hold:
+        yield hold
 
 
 def test_an_audited_read_runs_while_another_process_writes(

@@ -18,11 +18,11 @@ import pytest
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine
 
 import thbhub.web
 from access_support import bearer, build_world
 from case_support import ctdc_row, write_ctdc
+from support import holding_lock
 from thbhub.settings import Settings
 from thbhub.storage import Database
 from thbhub.web.access import iter_routes
@@ -140,20 +140,10 @@ async def direct(db):
 def lock_holder(db_url: str) -> Iterator[Callable[[], Callable[[], None]]]:
     """``hold()`` takes the lock an import needs and returns ``release()``: SQLite's write
     lock; on PostgreSQL an exclusive lock on the imports table, which the import reads."""
-    engine = create_engine(db_url, isolation_level="AUTOCOMMIT")
-    conn = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-
-    def hold() -> Callable[[], None]:
-        if engine.dialect.name == "sqlite":
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-        else:
-            conn.exec_driver_sql("BEGIN")
-            conn.exec_driver_sql("LOCK TABLE case_imports IN ACCESS EXCLUSIVE MODE")
-        return lambda: conn.exec_driver_sql("COMMIT")
-
-    yield hold
-    conn.close()
-    engine.dispose()
+    with holding_lock(
+        db_url, sqlite=[], postgresql=["LOCK TABLE case_imports IN ACCESS EXCLUSIVE MODE"]
+    ) as hold:
+        yield hold
 
 
 def test_health_answers_while_an_import_is_in_progress(
