@@ -218,6 +218,12 @@ def add_user(
     return row
 
 
+#: Who sees the accounts of their organisation, and who approves pending ones (besides the
+#: server operator): one rule for the service and the pages that offer it.
+MEMBER_VIEWERS = (Role.contributor, Role.analyst)
+MEMBER_APPROVERS = (Role.contributor,)
+
+
 def approve(db: Database, principal: Principal, email_or_id: str | int) -> dict[str, Any]:
     """A contributor of the account's own organisation (or the server operator) lets a
     pending account act for the organisation.  Administrators may not: the approval is the
@@ -226,7 +232,7 @@ def approve(db: Database, principal: Principal, email_or_id: str | int) -> dict[
         user = get_user(conn, email_or_id)
         operator_call = principal.origin == "cli" and principal.role is Role.admin
         if not operator_call and (
-            principal.role is not Role.contributor
+            principal.role not in MEMBER_APPROVERS
             or principal.organisation_id != user["organisation_id"]
         ):
             if principal.role is Role.admin:
@@ -256,7 +262,7 @@ def approve(db: Database, principal: Principal, email_or_id: str | int) -> dict[
 def members(db: Database, principal: Principal) -> list[dict[str, Any]]:
     """The accounts of the caller's organisation, each with who created it and whether it
     is ``pending``: how an organisation learns of every account made in it."""
-    if principal.role not in (Role.contributor, Role.analyst) or principal.organisation_id is None:
+    if principal.role not in MEMBER_VIEWERS or principal.organisation_id is None:
         raise PermissionDenied("only an organisation's approved members see its accounts")
     with db.connect() as conn:
         rows = q.user_rows(conn, principal.organisation_id)

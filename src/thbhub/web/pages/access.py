@@ -94,9 +94,7 @@ def account(
     tokens = auth.list_tokens(db, principal)
     # The organisation's accounts: every account an administrator creates in it shows here,
     # and its contributors approve the pending ones (users.approve).
-    members = (
-        users.members(db, principal) if principal.role in (Role.contributor, Role.analyst) else []
-    )
+    members = users.members(db, principal) if principal.role in users.MEMBER_VIEWERS else []
     return templates.TemplateResponse(
         request,
         "account.html",
@@ -104,7 +102,7 @@ def account(
             "me": me,
             "pending": principal.role is Role.pending,
             "members": members,
-            "may_approve": principal.role is Role.contributor,
+            "may_approve": principal.role in users.MEMBER_APPROVERS,
             "tokens": [t for t in tokens if t["user_id"] == principal.user_id],
         },
     )
