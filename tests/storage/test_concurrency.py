@@ -17,6 +17,7 @@ from case_support import ctdc_row, make_org, member, write_ctdc
 from support import holding_lock
 from thbhub.access import audit
 from thbhub.cases import service
+from thbhub.privacy.cases import ctdc_frame
 from thbhub.settings import Settings
 from thbhub.storage import Database
 from thbhub.storage.database import mark_changed
@@ -39,15 +40,11 @@ def other_writer(db_url: str) -> Iterator[Callable[[], Callable[[], None]]]:
         yield hold
 
 
-def test_an_audited_read_runs_while_another_process_writes(
-    db: Database,
-    settings: Settings,
-    tmp_path: Path,
-    other_writer: Callable[[], Callable[[], None]],
-) -> None:
-    org = make_org(db, "Readers")
-    who = member(org)
-    service.import_cases(db, settings, who, write_ctdc(tmp_path / "a.csv", [ctdc_row()]), org)
+def _read_beside_writer(
+    db: Database, other_writer: Callable[[], Callable[[], None]], read_records: Callable[[], Any]
+) -> Any:
+    """``read_records()`` run while another process holds a write: its records are read
+    during that write, its log entry waits for the write to end, and it is logged."""
     read = threading.Event()
 
     def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
@@ -59,7 +56,7 @@ def test_an_audited_read_runs_while_another_process_writes(
 
     def reader() -> None:
         try:
-            result["rows"] = service.list_cases(db, who, org)
+            result["rows"] = read_records()
         except Exception as exc:  # reported by the assertions below
             result["error"] = exc
 
@@ -74,10 +71,39 @@ def test_an_audited_read_runs_while_another_process_writes(
         release()
     thread.join(PATIENCE)
     assert "error" not in result, result
-    assert [r["source_row"] for r in result["rows"]] == [2]
     with db.connect() as conn:
         actions = conn.execute(select(audit_log.c.action, audit_log.c.object_type)).all()
     assert actions[-1] == ("read", "case_records")  # the read was logged all the same
+    return result["rows"]
+
+
+def test_an_audited_read_runs_while_another_process_writes(
+    db: Database,
+    settings: Settings,
+    tmp_path: Path,
+    other_writer: Callable[[], Callable[[], None]],
+) -> None:
+    org = make_org(db, "Readers")
+    who = member(org)
+    service.import_cases(db, settings, who, write_ctdc(tmp_path / "a.csv", [ctdc_row()]), org)
+    rows = _read_beside_writer(db, other_writer, lambda: service.list_cases(db, who, org))
+    assert [r["source_row"] for r in rows] == [2]
+
+
+def test_the_release_read_runs_while_another_process_writes(
+    db: Database,
+    settings: Settings,
+    tmp_path: Path,
+    other_writer: Callable[[], Callable[[], None]],
+) -> None:
+    """`release cases --as ctdc` reads the records in the CTDC layout: a read, not a write."""
+    org = make_org(db, "Releasers")
+    who = member(org)
+    service.import_cases(db, settings, who, write_ctdc(tmp_path / "a.csv", [ctdc_row()]), org)
+    frame = _read_beside_writer(
+        db, other_writer, lambda: ctdc_frame(db, who, org, ["yearOfRegistration", "gender"])
+    )
+    assert frame.rows() == [("2015", "Female")]
 
 
 def test_a_read_whose_log_entry_fails_returns_nothing(db: Database, tmp_path: Path) -> None:

@@ -124,7 +124,7 @@ def ctdc_frame(
 
     if not may_read_raw_records(principal, org_id):
         raise PermissionDenied("only members of the owning organisation may release its records")
-    with db.begin() as conn:
+    with db.read() as conn:  # no write lock for the read; its audit entry follows it
         rows = store.record_rows(conn, org_id)
         audit.record(
             conn,
