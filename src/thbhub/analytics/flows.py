@@ -91,12 +91,15 @@ class FlowResult:
     nodes: list[dict[str, Any]]
     links: list[dict[str, Any]]
     notes: list[str]
+    #: what is not comparable between the detecting countries (analytics.comparability)
+    comparability: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "flows": self.flows,
             "sankey": {"nodes": self.nodes, "links": self.links},
             "notes": self.notes,
+            "comparability": self.comparability,
         }
 
 
@@ -178,7 +181,20 @@ def flows(
             }
         )
     nodes, links = sankey(records)
-    return FlowResult(records, nodes, links, notes)
+    result = FlowResult(records, nodes, links, notes)
+    compared = sorted({r["destination"] for r in records})
+    if len(compared) > 1:
+        from thbhub.analytics.comparability import comparability
+
+        result.comparability = comparability(
+            db,
+            compared,
+            indicator=indicator,
+            year_from=query.year_from,
+            year_to=query.year_to,
+            dimensions=["citizenship"],
+        )
+    return result
 
 
 def sankey(records: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

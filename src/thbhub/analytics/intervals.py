@@ -50,6 +50,9 @@ def share_range(
         return None
     share_low = a / (a + r_hi)
     share_high = b / (b + r_lo)
-    return share_low, share_high, score_interval(a, a + r_hi, z2)[0], score_interval(
-        b, b + r_lo, z2
-    )[1]
+    return (
+        share_low,
+        share_high,
+        score_interval(a, a + r_hi, z2)[0],
+        score_interval(b, b + r_lo, z2)[1],
+    )

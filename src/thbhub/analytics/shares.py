@@ -353,7 +353,9 @@ def _region_tables(
             for r in per_country[c]:
                 cats.setdefault(str(r[dim]), []).append(_part(r, str(r[dim])))
         cells = [_add(ps, cat) for cat, ps in cats.items()]
-        with_total = [total_of[(source, c, year)] for c in countries if (source, c, year) in total_of]
+        with_total = [
+            total_of[(source, c, year)] for c in countries if (source, c, year) in total_of
+        ]
         total = _add(with_total, "total") if len(with_total) == len(countries) else None
         table = ShareTable(
             source,
@@ -388,6 +390,8 @@ def _finish(db: Database, tables: list[ShareTable]) -> None:
     ids = {str(r["category"]) for t in tables for r in t.rows}
     names = labels(db, sorted(i for i in ids if ":" in i))
     for t in tables:
+        for ident in sorted(names, key=len, reverse=True):
+            t.notes = [n.replace(ident, names[ident]) for n in t.notes]
         for r in t.rows:
             cat = str(r["category"])
             if cat == UNALLOCATED:
@@ -397,11 +401,31 @@ def _finish(db: Database, tables: list[ShareTable]) -> None:
         t.rows.sort(key=lambda r: (r["category"] == UNALLOCATED, -(r["upper"] or 0), r["label"]))
 
 
-def flat_rows(tables: list[ShareTable]) -> list[dict[str, Any]]:
-    """One record per category, with its table's fields (CSV and the terminal table)."""
+def flat_rows(tables: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One record per category, with its table's fields (CSV and the terminal table), from
+    the tables of :func:`share_report`."""
     out = []
-    for t in tables:
-        head = t.as_dict()
-        for r in t.rows:
+    for head in tables:
+        for r in head["shares"]:
             out.append({k: r.get(k, head.get(k)) for k in ROW_FIELDS})
     return out
+
+
+def share_report(db: Database, **options: Any) -> dict[str, Any]:
+    """The share tables and, when countries are compared, what is not comparable between
+    them (analytics.comparability): the one call behind the CLI, the API and the page."""
+    from thbhub.analytics.comparability import comparability
+
+    tables = shares(db, **options)
+    places = [c for c in dict.fromkeys(options.get("countries") or ()) if c.upper() != REGION]
+    notes: list[dict[str, Any]] = []
+    if len(places) > 1:
+        notes = comparability(
+            db,
+            places,
+            indicator=options.get("indicator", "victims"),
+            year_from=options.get("year_from") or options.get("year"),
+            year_to=options.get("year_to") or options.get("year"),
+            dimensions=list(options.get("by") or SHARE_DIMENSIONS),
+        )
+    return {"tables": [t.as_dict() for t in tables], "comparability": notes}

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 
 def routers() -> list[APIRouter]:
     from thbhub.web.api import access, analytics, cases, core, privacy, stats, taxonomy
+    from thbhub.web.api import shares as shares_api
 
     return [
         core.router,
@@ -15,5 +16,6 @@ def routers() -> list[APIRouter]:
         cases.router,
         stats.router,
         analytics.router,
+        shares_api.router,
         privacy.router,
     ]
