@@ -7,6 +7,7 @@ from fastapi import APIRouter
 
 def routers() -> list[APIRouter]:
     from thbhub.web.pages import access, admin, cases, home, privacy, publication, stats, topics
+    from thbhub.web.pages import flows as flows_pages
 
     return [
         home.router,
@@ -16,5 +17,6 @@ def routers() -> list[APIRouter]:
         cases.router,
         publication.router,
         stats.router,
+        flows_pages.router,
         privacy.router,
     ]

@@ -1,0 +1,228 @@
+"""Flows and shares pages: the ranked flows from citizenship to the detecting country with a
+Sankey-style chart, and the share tables with their intervals; each renders the same service
+call as its API route (web/api/shares.py), with the comparability notes when countries are
+compared."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+
+from thbhub.analytics.flows import FlowResult, flows
+from thbhub.analytics.shares import REGION, REGION_LABEL, SHARE_DIMENSIONS, share_report
+from thbhub.domain.errors import UserError
+from thbhub.stats.profile import member_states
+from thbhub.web.access import Access, access
+from thbhub.web.cache import cached
+from thbhub.web.deps import MAX_VALUES, DbDep, TemplatesDep, Word
+
+router = APIRouter(include_in_schema=False)
+
+#: Links the chart draws (the table lists every flow).
+CHART_LINKS = 30
+#: Points along each link's curve (a smooth step from origin to destination).
+CURVE = 9
+YEAR = {"ge": 1900, "le": 2100}
+
+
+def _node_positions(links: list[dict[str, Any]], key: str) -> dict[str, float]:
+    """Nodes of one side, top to bottom by the flow they carry (known counts first)."""
+    weight: dict[str, float] = {}
+    for r in links:
+        weight[r[key]] = weight.get(r[key], 0.0) + float(r["lower"])
+    ordered = sorted(weight, key=lambda k: (-weight[k], k))
+    step = 1.0 / max(len(ordered), 1)
+    return {k: (i + 0.5) * step for i, k in enumerate(ordered)}
+
+
+def flow_chart(result: FlowResult, limit: int = CHART_LINKS) -> dict[str, Any] | None:
+    """A Sankey-style Vega-Lite chart: citizenships on the left, detecting countries on the
+    right, a curve per flow as wide as its count.  A suppressed flow is a thin dashed curve
+    (its width says nothing; its tooltip says "fewer than 5"), never a zero-width one."""
+    shown = result.flows[:limit]
+    if not shown:
+        return None
+    for r in shown:
+        r["_dest"] = f"{r['destination_label']} (detected)"
+        # One node per citizenship: a country's nationals and its citizens detected abroad
+        # are the same origin.
+        r["_origin"] = r["origin_label"]
+    left = _node_positions(shown, "_origin")
+    right = _node_positions(shown, "_dest")
+    values = []
+    for r in shown:
+        y0, y1 = left[r["_origin"]], right[r["_dest"]]
+        known = r["status"] == "number"
+        for i in range(CURVE):
+            t = i / (CURVE - 1)
+            ease = t * t * (3 - 2 * t)
+            values.append(
+                {
+                    "link": r["rank"],
+                    "x": t,
+                    "y": y0 + (y1 - y0) * ease,
+                    "width": float(r["count"]) if known else 1.0,
+                    "kind": "published count" if known else "suppressed (fewer than 5)",
+                    "from": r["_origin"],
+                    "to": r["_dest"],
+                    "victims": r["shown"],
+                    "years": ", ".join(str(y) for y in r["years"]),
+                }
+            )
+    nodes = [{"x": 0.0, "y": y, "name": n, "side": "left"} for n, y in left.items()]
+    nodes += [{"x": 1.0, "y": y, "name": n, "side": "right"} for n, y in right.items()]
+    hidden = {"axis": None}
+    height = max(260, 18 * max(len(left), len(right)))
+    total = len(result.flows)
+    legend = (
+        f"The {len(shown)} largest of {total} flows; the table below lists them all. "
+        "Dashed: suppressed by the publisher (fewer than 5), drawn thin whatever its count."
+    )
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
+        "title": "Victims by citizenship and the country that detected them",
+        "width": "container",
+        "height": height,
+        "usermeta": {"legend": legend},
+        "layer": [
+            {
+                "data": {"values": values},
+                "mark": {"type": "line", "interpolate": "monotone", "opacity": 0.55},
+                "encoding": {
+                    "x": {"field": "x", "type": "quantitative", **hidden},
+                    "y": {
+                        "field": "y",
+                        "type": "quantitative",
+                        "scale": {"domain": [1, 0]},
+                        **hidden,
+                    },
+                    "detail": {"field": "link", "type": "nominal"},
+                    "color": {"field": "to", "type": "nominal", "legend": None},
+                    "strokeWidth": {
+                        "field": "width",
+                        "type": "quantitative",
+                        "scale": {"range": [1, 22]},
+                        "legend": None,
+                    },
+                    "strokeDash": {
+                        "field": "kind",
+                        "type": "nominal",
+                        "scale": {
+                            "domain": ["published count", "suppressed (fewer than 5)"],
+                            "range": [[1, 0], [4, 3]],
+                        },
+                        "legend": {"orient": "bottom", "title": None},
+                    },
+                    "tooltip": [
+                        {"field": "from", "title": "citizenship"},
+                        {"field": "to", "title": "detected in"},
+                        {"field": "victims", "title": "victims"},
+                        {"field": "years", "title": "years"},
+                    ],
+                },
+            },
+            {
+                "data": {"values": nodes},
+                "transform": [{"filter": "datum.side == 'left'"}],
+                "mark": {"type": "text", "align": "right", "dx": -4, "fontSize": 11},
+                "encoding": {
+                    "x": {"field": "x", "type": "quantitative", **hidden},
+                    "y": {"field": "y", "type": "quantitative", **hidden},
+                    "text": {"field": "name"},
+                },
+            },
+            {
+                "data": {"values": nodes},
+                "transform": [{"filter": "datum.side == 'right'"}],
+                "mark": {"type": "text", "align": "left", "dx": 4, "fontSize": 11},
+                "encoding": {
+                    "x": {"field": "x", "type": "quantitative", **hidden},
+                    "y": {"field": "y", "type": "quantitative", **hidden},
+                    "text": {"field": "name"},
+                },
+            },
+        ],
+        "padding": {"left": 170, "right": 190, "top": 10, "bottom": 10},
+        "config": {"view": {"stroke": None}},
+    }
+
+
+def _split(values: list[str]) -> list[str]:
+    return [p.strip() for v in values for p in v.split(",") if p.strip()]
+
+
+@router.get("/flows", response_class=HTMLResponse)
+@access(Access.public)
+@cached
+def flows_page(
+    request: Request,
+    db: DbDep,
+    templates: TemplatesDep,
+    country: list[Word] = Query([], max_length=MAX_VALUES),
+    year: int | None = Query(None, **YEAR),
+    year_from: int | None = Query(None, alias="from", **YEAR),
+    year_to: int | None = Query(None, alias="to", **YEAR),
+) -> HTMLResponse:
+    countries = _split(country)
+    error = None
+    try:
+        result = flows(db, countries=countries, year=year, year_from=year_from, year_to=year_to)
+    except UserError as exc:
+        error = str(exc)
+        result = FlowResult([], [], [], [])
+    chart = flow_chart(result)
+    return templates.TemplateResponse(
+        request,
+        "flows.html",
+        {
+            "result": result,
+            "chart": chart,
+            "error": error,
+            "states": member_states(db),
+            "selected": {"countries": countries, "year": year, "from": year_from, "to": year_to},
+            "api_query": str(request.url.query),
+        },
+    )
+
+
+@router.get("/shares", response_class=HTMLResponse)
+@access(Access.public)
+@cached
+def shares_page(
+    request: Request,
+    db: DbDep,
+    templates: TemplatesDep,
+    country: list[Word] = Query([], max_length=MAX_VALUES),
+    by: list[Literal["sex", "age", "form", "citizenship"]] = Query([], max_length=4),
+    year: int | None = Query(None, **YEAR),
+    method: Literal["wilson", "goodman"] = Query("wilson"),
+) -> HTMLResponse:
+    countries = _split(country) or [REGION]
+    error = None
+    report: dict[str, Any] = {"tables": [], "comparability": []}
+    try:
+        report = share_report(
+            db,
+            countries=countries,
+            by=list(by) or list(SHARE_DIMENSIONS),
+            year=year,
+            method=method,
+        )
+    except UserError as exc:
+        error = str(exc)
+    return templates.TemplateResponse(
+        request,
+        "shares.html",
+        {
+            "report": report,
+            "error": error,
+            "states": member_states(db),
+            "region": REGION,
+            "region_label": REGION_LABEL,
+            "dimensions": SHARE_DIMENSIONS,
+            "selected": {"countries": countries, "by": list(by), "year": year, "method": method},
+            "api_query": str(request.url.query),
+        },
+    )
