@@ -218,6 +218,8 @@ def compute(table: ShareTable, z2: float) -> None:
     for p in parts:
         found = share_range((p.lower, p.upper), (low - p.lower, high - p.upper), z2)
         table.rows.append(_row(table, p, found))
+    if low == 0:
+        table.notes.append("Every part may be 0 (all suppressed): no share can be given.")
 
 
 def _range(low: float, high: float) -> str:
@@ -231,7 +233,8 @@ def _row(
     if found is not None and all(v == v and v != float("inf") for v in found):
         share_low, share_high = _pct(found[0]), _pct(found[1])
         ci_low, ci_high = _pct(found[2]), _pct(found[3])
-        share = share_low if share_low == share_high else None
+        # A suppressed cell has no single share, even when the total pins its range down.
+        share = share_low if share_low == share_high and p.status != "suppressed" else None
     return {
         "category": p.category,
         "label": p.category,
@@ -282,11 +285,9 @@ def shares(
         if d not in SHARE_DIMENSIONS:
             raise UserError(f"--by {d!r}: one of {', '.join(SHARE_DIMENSIONS)}")
     places = [c.strip() for c in countries if c.strip()] or [REGION]
-    if year is not None:
-        if year_from is not None or year_to is not None:
-            raise UserError("give either --year or --from/--to, not both")
-        year_from = year_to = year
-    build_query(indicator=indicator, year_from=year_from, year_to=year_to)  # checks the form
+    # The query service checks the form of what was typed (years, both --year and --from).
+    checked = build_query(indicator=indicator, year=year, year_from=year_from, year_to=year_to)
+    year_from, year_to = checked.year_from, checked.year_to
     out: list[ShareTable] = []
     for place in dict.fromkeys(places):
         region = place.upper() == REGION
