@@ -16,8 +16,8 @@ from typing import Any
 
 import yaml
 
-from thbhub.domain.observations import normalise_indicator
 from thbhub.domain.errors import UserError
+from thbhub.domain.observations import normalise_indicator
 from thbhub.stats.query import build_query, query_observations
 from thbhub.storage import Database
 

@@ -182,7 +182,7 @@ def flows(
         )
     nodes, links = sankey(records)
     result = FlowResult(records, nodes, links, notes)
-    compared = sorted({r["destination"] for r in records})
+    compared = sorted({f.destination for f in ranked})
     if len(compared) > 1:
         from thbhub.analytics.comparability import comparability
 

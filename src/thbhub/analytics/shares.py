@@ -257,11 +257,16 @@ def _cells(
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(breakdown rows, total rows) for the places and years, from the query service."""
     year_from, year_to = years
-    common = {"indicator": indicator, "country": list(countries)}
+    places = list(countries)
     parts = query_observations(
-        db, build_query(**common, by=by, year_from=year_from, year_to=year_to)
+        db,
+        build_query(
+            indicator=indicator, country=places, by=by, year_from=year_from, year_to=year_to
+        ),
     )
-    totals = query_observations(db, build_query(**common, year_from=year_from, year_to=year_to))
+    totals = query_observations(
+        db, build_query(indicator=indicator, country=places, year_from=year_from, year_to=year_to)
+    )
     return parts, totals
 
 

@@ -6,7 +6,7 @@ import typer
 
 from thbhub import __version__
 from thbhub.cli import access, analytics, cases, core, imports, query, taxonomy
-from thbhub.cli import analytics_shares
+from thbhub.cli import analytics_shares as shares_cli
 from thbhub.cli import privacy as privacy_cli
 from thbhub.cli.context import state
 from thbhub.cli.errors import ASKS_HELP, HubGroup
@@ -53,7 +53,7 @@ app.add_typer(privacy_cli.release_app, name="release")
 app.add_typer(privacy_cli.privacy_app, name="privacy")
 app.add_typer(query.app, name="query")
 analytics.register(app)
-analytics_shares.register(app)
+shares_cli.register(app)
 access.register(app)
 app.add_typer(cases.app, name="cases")
 app.add_typer(imports.app, name="import")

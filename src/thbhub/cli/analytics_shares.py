@@ -25,7 +25,7 @@ def _split(values: list[str]) -> list[str]:
 def _span(low: object, high: object) -> str:
     if low is None or high is None:
         return "n/a"
-    return f"{low:g}" if low == high else f"{low:g}-{high:g}"  # type: ignore[str-format]
+    return f"{low:g}" if low == high else f"{low:g}-{high:g}"
 
 
 def _shown(r: dict[str, object]) -> dict[str, object]:

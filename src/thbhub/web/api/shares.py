@@ -21,7 +21,6 @@ from thbhub.web.deps import CLEAN, MAX_VALUES, DbDep, Word
 router = APIRouter(prefix="/api/v1", tags=["shares and flows"])
 
 Dimension = Literal["sex", "age", "form", "citizenship"]
-YEAR = {"ge": 1900, "le": 2100}
 
 
 def _csv(records: list[dict[str, Any]], columns: tuple[str, ...], name: str) -> Response:
@@ -51,9 +50,9 @@ def get_shares(
     ),
     by: list[Dimension] = Query([], max_length=4, description="default: all four"),
     indicator: str = Query("victims", max_length=64, pattern=CLEAN),
-    year: int | None = Query(None, **YEAR, description="default: the latest year"),
-    year_from: int | None = Query(None, alias="from", **YEAR),
-    year_to: int | None = Query(None, alias="to", **YEAR),
+    year: int | None = Query(None, ge=1900, le=2100, description="default: the latest year"),
+    year_from: int | None = Query(None, alias="from", ge=1900, le=2100),
+    year_to: int | None = Query(None, alias="to", ge=1900, le=2100),
     method: Literal["wilson", "goodman"] = Query("wilson"),
     format: Literal["json", "csv"] = Query("json"),
 ) -> Response:
@@ -86,9 +85,9 @@ def get_flows(
     ),
     citizenship: list[Word] = Query([], max_length=MAX_VALUES, description="e.g. UA"),
     indicator: str = Query("victims", max_length=64, pattern=CLEAN),
-    year: int | None = Query(None, **YEAR, description="default: each country's latest"),
-    year_from: int | None = Query(None, alias="from", **YEAR),
-    year_to: int | None = Query(None, alias="to", **YEAR),
+    year: int | None = Query(None, ge=1900, le=2100, description="default: each country's latest"),
+    year_from: int | None = Query(None, alias="from", ge=1900, le=2100),
+    year_to: int | None = Query(None, alias="to", ge=1900, le=2100),
     format: Literal["json", "csv"] = Query("json"),
 ) -> Response:
     result = flows(
@@ -118,8 +117,8 @@ def get_comparability(
     countries: list[Word] = Query(..., max_length=MAX_VALUES, description="two or more"),
     indicator: str = Query("victims", max_length=64, pattern=CLEAN),
     by: list[Dimension] = Query([], max_length=4),
-    year_from: int | None = Query(None, alias="from", **YEAR),
-    year_to: int | None = Query(None, alias="to", **YEAR),
+    year_from: int | None = Query(None, alias="from", ge=1900, le=2100),
+    year_to: int | None = Query(None, alias="to", ge=1900, le=2100),
     format: Literal["json", "csv"] = Query("json"),
 ) -> Response:
     notes = comparability(

@@ -24,7 +24,6 @@ router = APIRouter(include_in_schema=False)
 CHART_LINKS = 30
 #: Points along each link's curve (a smooth step from origin to destination).
 CURVE = 9
-YEAR = {"ge": 1900, "le": 2100}
 
 
 def _node_positions(links: list[dict[str, Any]], key: str) -> dict[str, float]:
@@ -161,9 +160,9 @@ def flows_page(
     db: DbDep,
     templates: TemplatesDep,
     country: list[Word] = Query([], max_length=MAX_VALUES),
-    year: int | None = Query(None, **YEAR),
-    year_from: int | None = Query(None, alias="from", **YEAR),
-    year_to: int | None = Query(None, alias="to", **YEAR),
+    year: int | None = Query(None, ge=1900, le=2100),
+    year_from: int | None = Query(None, alias="from", ge=1900, le=2100),
+    year_to: int | None = Query(None, alias="to", ge=1900, le=2100),
 ) -> HTMLResponse:
     countries = _split(country)
     error = None
@@ -196,7 +195,7 @@ def shares_page(
     templates: TemplatesDep,
     country: list[Word] = Query([], max_length=MAX_VALUES),
     by: list[Literal["sex", "age", "form", "citizenship"]] = Query([], max_length=4),
-    year: int | None = Query(None, **YEAR),
+    year: int | None = Query(None, ge=1900, le=2100),
     method: Literal["wilson", "goodman"] = Query("wilson"),
 ) -> HTMLResponse:
     countries = _split(country) or [REGION]
