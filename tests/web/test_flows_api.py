@@ -61,7 +61,8 @@ def test_openapi_describes_the_routes(client: TestClient) -> None:
 @pytest.mark.parametrize(
     ("url", "status", "message"),
     [
-        ("/api/v1/shares?by=colour", 422, "by"),
+        ("/api/v1/shares?by=colour", 400, "--by 'colour'"),
+        ("/api/v1/comparability?countries=LV,LT&by=colour", 400, "--by 'colour'"),
         ("/api/v1/shares?year=1700", 422, "year"),
         ("/api/v1/shares?method=bayes", 422, "method"),
         ("/api/v1/shares?country=XX", 422, "unknown country 'XX'"),

@@ -66,6 +66,9 @@ def comparability(
     places = list(dict.fromkeys(c.strip() for c in countries if c.strip()))
     if len(places) < 2:
         raise UserError("--countries: give at least two countries to compare, e.g. LV,LT")
+    for d in dimensions:
+        if d not in ("sex", "age", "form", "citizenship"):
+            raise UserError(f"--by {d!r}: one of sex, age, form, citizenship")
     ind = normalise_indicator(indicator)
     totals = query_observations(
         db, build_query(indicator=ind, country=places, year_from=year_from, year_to=year_to)

@@ -12,7 +12,6 @@ from thbhub.analytics.service import flat
 from thbhub.analytics.shares import ROW_FIELDS, SHARE_DIMENSIONS, flat_rows, share_report
 from thbhub.cli.context import state
 from thbhub.cli.output import Format, FormatOption, emit
-from thbhub.domain.errors import UserError
 
 TABLE_SHARE_FIELDS = ("country", "year", "by", "label", "count", "share %", "95% CI %", "of")
 TABLE_FLOW_FIELDS = ("rank", "origin_label", "destination", "years", "shown", "domestic")
@@ -134,9 +133,6 @@ def compare_command(
 ) -> None:
     """What is not comparable between countries: the sources' notes and the stored cells'."""
     dims = _split(by)
-    for d in dims:
-        if d not in SHARE_DIMENSIONS:
-            raise UserError(f"--by {d!r}: one of {', '.join(SHARE_DIMENSIONS)}")
     notes = comparability(
         state(ctx).db(),
         _split([countries]),

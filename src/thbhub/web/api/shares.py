@@ -20,8 +20,6 @@ from thbhub.web.deps import CLEAN, MAX_VALUES, DbDep, Word
 
 router = APIRouter(prefix="/api/v1", tags=["shares and flows"])
 
-Dimension = Literal["sex", "age", "form", "citizenship"]
-
 
 def _csv(records: list[dict[str, Any]], columns: tuple[str, ...], name: str) -> Response:
     return Response(
@@ -48,7 +46,9 @@ def get_shares(
     country: list[Word] = Query(
         [], max_length=MAX_VALUES, description="ISO alpha-2, e.g. LV; CBSS = the region"
     ),
-    by: list[Dimension] = Query([], max_length=4, description="default: all four"),
+    by: list[Word] = Query(
+        [], max_length=MAX_VALUES, description="sex, age, form, citizenship; default all four"
+    ),
     indicator: str = Query("victims", max_length=64, pattern=CLEAN),
     year: int | None = Query(None, ge=1900, le=2100, description="default: the latest year"),
     year_from: int | None = Query(None, alias="from", ge=1900, le=2100),
@@ -59,7 +59,7 @@ def get_shares(
     report = share_report(
         db,
         countries=_split(country),
-        by=list(by) or list(SHARE_DIMENSIONS),
+        by=_split(by) or list(SHARE_DIMENSIONS),
         indicator=indicator,
         year=year,
         year_from=year_from,
@@ -116,7 +116,7 @@ def get_comparability(
     db: DbDep,
     countries: list[Word] = Query(..., max_length=MAX_VALUES, description="two or more"),
     indicator: str = Query("victims", max_length=64, pattern=CLEAN),
-    by: list[Dimension] = Query([], max_length=4),
+    by: list[Word] = Query([], max_length=MAX_VALUES, description="e.g. citizenship"),
     year_from: int | None = Query(None, alias="from", ge=1900, le=2100),
     year_to: int | None = Query(None, alias="to", ge=1900, le=2100),
     format: Literal["json", "csv"] = Query("json"),
@@ -127,7 +127,7 @@ def get_comparability(
         indicator=indicator,
         year_from=year_from,
         year_to=year_to,
-        dimensions=list(dict.fromkeys(by)),
+        dimensions=list(dict.fromkeys(_split(by))),
     )
     if format == "csv":
         return _csv(notes, NOTE_FIELDS, "comparability")

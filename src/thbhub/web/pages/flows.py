@@ -194,7 +194,7 @@ def shares_page(
     db: DbDep,
     templates: TemplatesDep,
     country: list[Word] = Query([], max_length=MAX_VALUES),
-    by: list[Literal["sex", "age", "form", "citizenship"]] = Query([], max_length=4),
+    by: list[Word] = Query([], max_length=MAX_VALUES),
     year: int | None = Query(None, ge=1900, le=2100),
     method: Literal["wilson", "goodman"] = Query("wilson"),
 ) -> HTMLResponse:
@@ -205,7 +205,7 @@ def shares_page(
         report = share_report(
             db,
             countries=countries,
-            by=list(by) or list(SHARE_DIMENSIONS),
+            by=_split(by) or list(SHARE_DIMENSIONS),
             year=year,
             method=method,
         )
@@ -221,7 +221,7 @@ def shares_page(
             "region": REGION,
             "region_label": REGION_LABEL,
             "dimensions": SHARE_DIMENSIONS,
-            "selected": {"countries": countries, "by": list(by), "year": year, "method": method},
+            "selected": {"countries": countries, "by": _split(by), "year": year, "method": method},
             "api_query": str(request.url.query),
         },
     )
