@@ -94,3 +94,29 @@ def test_latvia_flows_by_hand_and_a_range_of_years(db_url: str) -> None:
     # Two detecting countries: comparability notes come with the flows.
     two = run_json("--db", db_url, "flows", "-c", "LV,LT", "--year", "2020")
     assert any(n["kind"] == "definition" for n in two["comparability"])
+
+
+def test_origins_grouped_by_region_keep_every_cell(db_url: str) -> None:
+    """By region of citizenship, each detecting country's flows add up to the same bounds as
+    by citizenship, and each cell is in exactly one flow; Latvia 2019 by hand: Asia is
+    Tajikistan 15 + Uzbekistan 8 + India `<5` = 23 to 27, Latvians stay domestic."""
+    load_bundled(db_url)
+    plain = run_json("--db", db_url, "flows", "--year", "2020")["flows"]
+    grouped = run_json("--db", db_url, "flows", "--year", "2020", "--origin", "region")["flows"]
+    assert len(grouped) < len(plain)
+    for dest in {f["destination"] for f in plain}:
+        for bound in ("lower", "upper"):
+            a = sum(f[bound] for f in plain if f["destination"] == dest)
+            b = sum(f[bound] for f in grouped if f["destination"] == dest)
+            assert a == b, (dest, bound)
+    assert sorted(c for f in plain for c in f["cells"]) == sorted(
+        c for f in grouped for c in f["cells"]
+    )
+    lv = run_json("--db", db_url, "flows", "-c", "LV", "--year", "2019", "--origin", "region")
+    shown = [(f["origin_label"], f["lower"], f["upper"], f["status"]) for f in lv["flows"]]
+    assert shown == [("Asia", 23, 27, "suppressed"), ("Latvia", 15, 15, "number")]
+    code, _, err = run("--db", db_url, "flows", "--origin", "planet")
+    assert (
+        code == 1
+        and err.strip() == "error: --origin 'planet': one of citizenship, subregion, region"
+    )

@@ -16,10 +16,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from thbhub.domain.concepts import CBSS_MEMBER_STATES
+from thbhub.domain.errors import UserError
 from thbhub.stats.query import build_query, labels, query_observations
 from thbhub.storage import Database
+from thbhub.storage import observations as q
 
 NATIONALS = "country-group:nationals"
+#: What a flow starts from: the citizenship, or its UN M49 region or subregion (the country
+#: taxonomy's attributes, as UNODC uses them).
+ORIGINS = ("citizenship", "subregion", "region")
 #: The fields of a flat flow row (CSV and the terminal table), in order.
 FLOW_FIELDS = (
     "rank",
@@ -50,6 +55,15 @@ class Flow:
     known: bool = True
     missing: bool = False
     cells: list[str] = field(default_factory=list)
+
+    def merge(self, other: Flow) -> None:
+        """Add another flow (one more citizenship of the same region)."""
+        self.years = sorted(set(self.years) | set(other.years))
+        self.cells += other.cells
+        self.lower += other.lower
+        self.upper = None if self.upper is None or other.upper is None else self.upper + other.upper
+        self.known = self.known and other.known
+        self.missing = self.missing or other.missing
 
     def add(self, row: dict[str, Any]) -> None:
         self.years.append(int(row["year"]))
@@ -112,8 +126,11 @@ def flows(
     year_from: int | None = None,
     year_to: int | None = None,
     citizenship: Sequence[str] = (),
+    origin: str = "citizenship",
 ) -> FlowResult:
     """Ranked flows (largest first; suppressed flows after every known one of 5 or more)."""
+    if origin not in ORIGINS:
+        raise UserError(f"--origin {origin!r}: one of {', '.join(ORIGINS)}")
     places = [c.strip() for c in countries if c.strip()] or list(CBSS_MEMBER_STATES)
     query = build_query(
         indicator=indicator,
@@ -141,15 +158,24 @@ def flows(
     found: dict[tuple[str, str, str], Flow] = {}
     for r in rows:
         cit = str(r["citizenship"])
-        origin = f"country:{r['country']}" if cit == NATIONALS else cit
-        key = (origin, str(r["country"]), str(r["source"]))
+        start = f"country:{r['country']}" if cit == NATIONALS else cit
+        key = (start, str(r["country"]), str(r["source"]))
         found.setdefault(key, Flow(*key)).add(r)
+    names: dict[str, str] = {}
+    if origin != "citizenship":
+        found, names = _by_region(db, found, origin)
+        notes.append(
+            f"Origins grouped by UN M49 {origin} (the country taxonomy's attribute); a "
+            "citizenship group with no region (unknown, other) and a country's own nationals "
+            "(domestic) stay as published, and a region's flow is the sum of its "
+            "citizenships' cells (suppressed ones as ranges)."
+        )
     ranked = sorted(
         found.values(),
         key=lambda f: (-f.lower, -(f.upper if f.upper is not None else f.lower), f.origin),
     )
     ids = {f.origin for f in ranked} | {f"country:{f.destination}" for f in ranked}
-    names = labels(db, sorted(ids))
+    names = {**labels(db, sorted(i for i in ids if i not in names)), **names}
     if any(r["citizenship"] == NATIONALS for r in rows):
         notes.append(
             "'Nationals' (citizens of the detecting country) are shown as a flow from that "
@@ -195,6 +221,41 @@ def flows(
             dimensions=["citizenship"],
         )
     return result
+
+
+def _by_region(
+    db: Database, found: dict[tuple[str, str, str], Flow], attribute: str
+) -> tuple[dict[tuple[str, str, str], Flow], dict[str, str]]:
+    """The flows with each country of citizenship replaced by its region (or subregion)."""
+    with db.connect() as conn:
+        where = {
+            c["id"]: str((c["attributes"] or {}).get(attribute) or "")
+            for c in q.scheme_concepts(conn, "country")
+        }
+    out: dict[tuple[str, str, str], Flow] = {}
+    names: dict[str, str] = {}
+    for (origin, dest, source), f in found.items():
+        region = "" if origin == f"country:{dest}" else where.get(origin, "")
+        key = origin
+        if region:
+            key = f"{attribute}:{region}"
+            names[key] = region
+        merged = (key, dest, source)
+        if merged in out:
+            out[merged].merge(f)
+        else:
+            out[merged] = Flow(
+                key,
+                dest,
+                source,
+                list(f.years),
+                f.lower,
+                f.upper,
+                f.known,
+                f.missing,
+                list(f.cells),
+            )
+    return out, names
 
 
 def sankey(records: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

@@ -100,6 +100,9 @@ def flows_command(
     year: int | None = typer.Option(None, "--year", help="One year (default: each latest)."),
     year_from: int | None = typer.Option(None, "--from", help="First year (flows summed)."),
     year_to: int | None = typer.Option(None, "--to", help="Last year."),
+    origin: str = typer.Option(
+        "citizenship", "--origin", help="citizenship, subregion or region (UN M49) of origin."
+    ),
     fmt: FormatOption = Format.table,
 ) -> None:
     """Flows from the victims' citizenship to the country that detected them, ranked;
@@ -112,6 +115,7 @@ def flows_command(
         year=year,
         year_from=year_from,
         year_to=year_to,
+        origin=origin,
     )
     if fmt is Format.json:
         emit(result.as_dict(), fmt)

@@ -88,6 +88,9 @@ def get_flows(
     year: int | None = Query(None, ge=1900, le=2100, description="default: each country's latest"),
     year_from: int | None = Query(None, alias="from", ge=1900, le=2100),
     year_to: int | None = Query(None, alias="to", ge=1900, le=2100),
+    origin: Literal["citizenship", "subregion", "region"] = Query(
+        "citizenship", description="group origins by UN M49 subregion or region"
+    ),
     format: Literal["json", "csv"] = Query("json"),
 ) -> Response:
     result = flows(
@@ -98,6 +101,7 @@ def get_flows(
         year=year,
         year_from=year_from,
         year_to=year_to,
+        origin=origin,
     )
     if format == "csv":
         return _csv(result.flows, FLOW_FIELDS, "flows")

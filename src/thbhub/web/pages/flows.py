@@ -163,11 +163,19 @@ def flows_page(
     year: int | None = Query(None, ge=1900, le=2100),
     year_from: int | None = Query(None, alias="from", ge=1900, le=2100),
     year_to: int | None = Query(None, alias="to", ge=1900, le=2100),
+    origin: Literal["citizenship", "subregion", "region"] = Query("citizenship"),
 ) -> HTMLResponse:
     countries = _split(country)
     error = None
     try:
-        result = flows(db, countries=countries, year=year, year_from=year_from, year_to=year_to)
+        result = flows(
+            db,
+            countries=countries,
+            year=year,
+            year_from=year_from,
+            year_to=year_to,
+            origin=origin,
+        )
     except UserError as exc:
         error = str(exc)
         result = FlowResult([], [], [], [])
@@ -180,7 +188,13 @@ def flows_page(
             "chart": chart,
             "error": error,
             "states": member_states(db),
-            "selected": {"countries": countries, "year": year, "from": year_from, "to": year_to},
+            "selected": {
+                "countries": countries,
+                "year": year,
+                "from": year_from,
+                "to": year_to,
+                "origin": origin,
+            },
             "api_query": str(request.url.query),
         },
     )
