@@ -92,7 +92,10 @@ def test_pages_show_suppressed_cells_and_notes(client: TestClient) -> None:
     assert spec_text is not None
     spec = json.loads(spec_text.group(1))
     widths = {v["from"]: v for v in spec["layer"][0]["data"]["values"]}
-    assert widths["India"]["kind"] == "suppressed (fewer than 5)" and widths["India"]["width"] > 0
+    assert widths["India"]["kind"].startswith("with suppressed cells")
+    assert (
+        widths["India"]["width"] > 0 and widths["India"]["victims"] == "fewer than 5 (suppressed)"
+    )
     assert widths["Tajikistan"]["width"] == 15
     shares = client.get("/shares", params=[("country", "LV"), ("country", "LT"), ("year", "2019")])
     assert shares.status_code == 200

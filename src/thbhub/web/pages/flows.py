@@ -22,6 +22,7 @@ router = APIRouter(include_in_schema=False)
 
 #: Links the chart draws (the table lists every flow).
 CHART_LINKS = 30
+SUPPRESSED = "with suppressed cells (at least its lower bound)"
 #: Points along each link's curve (a smooth step from origin to destination).
 CURVE = 9
 
@@ -38,8 +39,9 @@ def _node_positions(links: list[dict[str, Any]], key: str) -> dict[str, float]:
 
 def flow_chart(result: FlowResult, limit: int = CHART_LINKS) -> dict[str, Any] | None:
     """A Sankey-style Vega-Lite chart: citizenships on the left, detecting countries on the
-    right, a curve per flow as wide as its count.  A suppressed flow is a thin dashed curve
-    (its width says nothing; its tooltip says "fewer than 5"), never a zero-width one."""
+    right, a curve per flow as wide as its count.  A flow with suppressed cells is a dashed
+    curve as wide as its lower bound (at least 1: never a zero-width one); its tooltip gives
+    its range ("fewer than 5")."""
     shown = result.flows[:limit]
     if not shown:
         return None
@@ -62,8 +64,10 @@ def flow_chart(result: FlowResult, limit: int = CHART_LINKS) -> dict[str, Any] |
                     "link": r["rank"],
                     "x": t,
                     "y": y0 + (y1 - y0) * ease,
-                    "width": float(r["count"]) if known else 1.0,
-                    "kind": "published count" if known else "suppressed (fewer than 5)",
+                    # A flow with suppressed cells is at least its lower bound: drawn that
+                    # wide (thin when the bound is 0), dashed.
+                    "width": float(r["count"]) if known else max(float(r["lower"]), 1.0),
+                    "kind": "published count" if known else SUPPRESSED,
                     "from": r["_origin"],
                     "to": r["_dest"],
                     "victims": r["shown"],
@@ -77,7 +81,8 @@ def flow_chart(result: FlowResult, limit: int = CHART_LINKS) -> dict[str, Any] |
     total = len(result.flows)
     legend = (
         f"The {len(shown)} largest of {total} flows; the table below lists them all. "
-        "Dashed: suppressed by the publisher (fewer than 5), drawn thin whatever its count."
+        "Dashed: the flow has cells the publisher suppressed (<5); it is drawn as wide as "
+        "its lower bound (thin when that is 0), never as 0."
     )
     return {
         "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
@@ -109,7 +114,7 @@ def flow_chart(result: FlowResult, limit: int = CHART_LINKS) -> dict[str, Any] |
                         "field": "kind",
                         "type": "nominal",
                         "scale": {
-                            "domain": ["published count", "suppressed (fewer than 5)"],
+                            "domain": ["published count", SUPPRESSED],
                             "range": [[1, 0], [4, 3]],
                         },
                         "legend": {"orient": "bottom", "title": None},
