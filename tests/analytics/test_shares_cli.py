@@ -57,6 +57,9 @@ def test_every_share_is_a_source_cell_and_no_suppressed_cell_is_zero(db_url: str
             total = totals.get((country, table["year"]))
             assert table["reported_total"] == total or total is None
             for s in table["shares"]:
+                if s["share_low"] is not None:  # the interval holds the share's range
+                    assert 0 <= s["ci_low"] <= s["share_low"] <= s["share_high"]
+                    assert s["share_high"] <= s["ci_high"] <= 100
                 if s["category"] == "unallocated":
                     continue
                 cells = keyed[key(at[s["row"]])]

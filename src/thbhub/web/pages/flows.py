@@ -117,7 +117,7 @@ def flow_chart(result: FlowResult, limit: int = CHART_LINKS) -> dict[str, Any] |
                             "domain": ["published count", SUPPRESSED],
                             "range": [[1, 0], [4, 3]],
                         },
-                        "legend": {"orient": "bottom", "title": None},
+                        "legend": {"orient": "bottom", "title": None, "labelLimit": 400},
                     },
                     "tooltip": [
                         {"field": "from", "title": "citizenship"},
