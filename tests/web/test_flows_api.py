@@ -101,5 +101,13 @@ def test_pages_show_suppressed_cells_and_notes(client: TestClient) -> None:
     assert shares.status_code == 200
     assert "suppressed 0–4" in shares.text and "What is not comparable" in shares.text
     assert "41.03%" in shares.text  # Latvia 2019: 16 female of 39
+    charts = re.findall(
+        r'<script type="application/json" id="share-chart-\d+">(.*?)</script>', shares.text, re.S
+    )
+    points = [v for c in charts for v in json.loads(c)["data"]["values"]]
+    # The first charts are Latvia's (2019: children `<5` of 39).
+    child = next(v for v in points if v["category"].startswith("Children"))
+    # A suppressed share is drawn as its range, never as a point at 0.
+    assert child["kind"] == "range (suppressed cells)" and child["high"] > child["low"] == 0
     bad = client.get("/shares", params={"country": "XX"})
     assert bad.status_code == 200 and "unknown country" in bad.text

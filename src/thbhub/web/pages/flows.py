@@ -153,6 +153,74 @@ def flow_chart(result: FlowResult, limit: int = CHART_LINKS) -> dict[str, Any] |
     }
 
 
+#: Categories a share chart draws (the table lists them all).
+CHART_CATEGORIES = 15
+
+
+def share_chart(table: dict[str, Any]) -> dict[str, Any] | None:
+    """Each share with its 95% interval: a dot for a known share, a bar over the range of a
+    share with suppressed cells (never a dot at 0 or at a midpoint), a line for the interval."""
+    rows = [r for r in table["shares"] if r["ci_low"] is not None][:CHART_CATEGORIES]
+    if not rows:
+        return None
+    values = [
+        {
+            "category": r["label"],
+            "order": i,
+            "low": r["share_low"],
+            "high": r["share_high"],
+            "ci_low": r["ci_low"],
+            "ci_high": r["ci_high"],
+            "kind": "share" if r["share"] is not None else "range (suppressed cells)",
+            "shown": f"{r['share']}%"
+            if r["share"] is not None
+            else f"{r['share_low']}–{r['share_high']}%",
+            "interval": f"{r['ci_low']}–{r['ci_high']}%",
+        }
+        for i, r in enumerate(rows)
+    ]
+    y = {"field": "category", "type": "nominal", "title": None, "sort": {"field": "order"}}
+    x: dict[str, Any] = {"field": "low", "type": "quantitative", "title": "% (95% interval)"}
+    x["scale"] = {"domain": [0, 100]}
+    tooltip = [
+        {"field": "category"},
+        {"field": "shown", "title": "share"},
+        {"field": "interval", "title": "95% interval"},
+    ]
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
+        "title": f"Shares by {table['by']}, {table['country']} {table['year']}",
+        "width": "container",
+        "height": 22 * len(rows) + 20,
+        "usermeta": {
+            "legend": "Dot: a share; bar: the range a share with suppressed cells may take; "
+            "line: the 95% interval."
+        },
+        "data": {"values": values},
+        "layer": [
+            {
+                "mark": {"type": "rule", "color": "#555"},
+                "encoding": {
+                    "y": y,
+                    "x": {**x, "field": "ci_low"},
+                    "x2": {"field": "ci_high"},
+                    "tooltip": tooltip,
+                },
+            },
+            {
+                "transform": [{"filter": "datum.kind != 'share'"}],
+                "mark": {"type": "bar", "height": 10, "opacity": 0.5, "color": "#7a5195"},
+                "encoding": {"y": y, "x": x, "x2": {"field": "high"}, "tooltip": tooltip},
+            },
+            {
+                "transform": [{"filter": "datum.kind == 'share'"}],
+                "mark": {"type": "point", "filled": True, "size": 60, "color": "#0b4f8a"},
+                "encoding": {"y": y, "x": x, "tooltip": tooltip},
+            },
+        ],
+    }
+
+
 def _split(values: list[str]) -> list[str]:
     return [p.strip() for v in values for p in v.split(",") if p.strip()]
 
@@ -230,11 +298,13 @@ def shares_page(
         )
     except UserError as exc:
         error = str(exc)
+    charts = [share_chart(t) for t in report["tables"]]
     return templates.TemplateResponse(
         request,
         "shares.html",
         {
             "report": report,
+            "charts": charts,
             "error": error,
             "states": member_states(db),
             "region": REGION,
