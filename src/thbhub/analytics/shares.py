@@ -193,7 +193,7 @@ def compute(table: ShareTable, z2: float) -> None:
             a, b = bounds[id(p)]
             # With a fixed total the rest of the denominator is the total less this count.
             found = share_range((a, b), (t - b, t - a), z2)
-            table.rows.append(_row(table, p, found))
+            table.rows.append(_row(p, found))
         return
     table.denominator = "sum of parts"
     table.denominator_range = (low, high)
@@ -217,7 +217,7 @@ def compute(table: ShareTable, z2: float) -> None:
         )
     for p in parts:
         found = share_range((p.lower, p.upper), (low - p.lower, high - p.upper), z2)
-        table.rows.append(_row(table, p, found))
+        table.rows.append(_row(p, found))
     if low == 0:
         table.notes.append("Every part may be 0 (all suppressed): no share can be given.")
 
@@ -226,9 +226,7 @@ def _range(low: float, high: float) -> str:
     return f"{low:g}" if low == high else f"{low:g} to {high:g}"
 
 
-def _row(
-    table: ShareTable, p: Part, found: tuple[float, float, float, float] | None
-) -> dict[str, Any]:
+def _row(p: Part, found: tuple[float, float, float, float] | None) -> dict[str, Any]:
     share = share_low = share_high = ci_low = ci_high = None
     if found is not None and all(v == v and v != float("inf") for v in found):
         share_low, share_high = _pct(found[0]), _pct(found[1])
@@ -384,6 +382,11 @@ def _region_tables(
             f"{dim} for {year} ({', '.join(countries)}); each category is their sum"
             + (f"; left out (a total but no breakdown): {', '.join(skipped)}." if skipped else ".")
         )
+        if dim == "citizenship" and "country-group:nationals" in cats:
+            table.notes.append(
+                "Nationals: each member state's own citizens detected there, summed (domestic "
+                "victims); a member state's citizens detected in another are under its name."
+            )
         if len(with_total) != len(countries):
             table.notes.append("Not every one of them publishes a total for the year.")
         compute(table, quantile2(method, len(table.parts)))
