@@ -30,6 +30,7 @@ class Selected:
     dark_log_se: np.ndarray  # standard error of the intercept
     converged: np.ndarray  # the final fit converged
     degenerate: np.ndarray  # a list held no case or every case: main effects only
+    n_fits: int = 0  # models fitted, one per table and step (what the benchmark counts)
 
 
 def full_counts(n_lists: int, patterns: np.ndarray, counts: np.ndarray) -> np.ndarray:
@@ -59,6 +60,7 @@ def select(n_lists: int, cells: np.ndarray, threshold: float) -> Selected:
     converged = np.ones(n_tables, dtype=bool)
     support = cells > 0
     active = np.flatnonzero(~full_list.any(axis=1))
+    n_fits = 0
     # Every case on one list: no case can be missed by all, the extended estimate of the
     # unseen number is 0 (R's glm gets there with its intercept running to minus infinity).
     while active.size:
@@ -74,6 +76,7 @@ def select(n_lists: int, cells: np.ndarray, threshold: float) -> Selected:
             d = design(n_lists, kept, empty, dropped)
             idx = np.array(members)
             fits = fit(d.matrix, cells[idx][:, d.rows])
+            n_fits += len(members)
             dark[idx] = np.exp(fits.coef[:, 0])
             se[idx] = np.sqrt(np.maximum(fits.intercept_var, 0.0))
             converged[idx] = fits.converged
@@ -95,7 +98,7 @@ def select(n_lists: int, cells: np.ndarray, threshold: float) -> Selected:
                     next_active.append(t)
         active = np.array(sorted(next_active), dtype=np.int64)
     return Selected(
-        [tuple(pairs_all[k] for k in c) for c in chosen], dark, se, converged, degenerate
+        [tuple(pairs_all[k] for k in c) for c in chosen], dark, se, converged, degenerate, n_fits
     )
 
 
