@@ -113,6 +113,7 @@ def test_bad_options_are_refused(tmp_path: Path) -> None:
         (("--threshold", "1.5"), "threshold"),
         (("--bootstrap", "-1"), "bootstrap"),
         (("--method", "bic"), "method"),
+        (("--seed", "-3"), "seed"),
     ]:
         code, _, err = run("estimate", "mse", "--input", path, *args)
         assert code == 1 and text in err and len(err.strip().splitlines()) == 1

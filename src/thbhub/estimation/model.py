@@ -109,9 +109,8 @@ def fit(matrix: np.ndarray, counts: np.ndarray) -> Fits:
     xt = matrix.T
     for step in range(MAX_STEPS):
         z = eta + (y - mu) / mu
-        weighted = mu[:, :, None] * matrix[None, :, :]  # (tables, cells, columns)
-        info = np.einsum("cp,bcq->bpq", matrix, weighted)
-        score = np.einsum("bcp,bc->bp", weighted, z)
+        info = _information(matrix, mu)
+        score = (mu * z) @ matrix
         new = _solve(info, score)
         if step > 0:
             converged = np.all(np.abs(new - coef) < TOLERANCE * (1 + np.abs(coef)), axis=1)
@@ -120,12 +119,17 @@ def fit(matrix: np.ndarray, counts: np.ndarray) -> Fits:
         mu = np.exp(eta)
         if converged.all():
             break
-    weighted = mu[:, :, None] * matrix[None, :, :]
-    info = np.einsum("cp,bcq->bpq", matrix, weighted)
+    info = _information(matrix, mu)
     unit = np.zeros((n_tables, n_cols))
     unit[:, 0] = 1.0
     intercept_var = _solve(info, unit)[:, 0]
     return Fits(coef, mu, intercept_var, converged)
+
+
+def _information(matrix: np.ndarray, mu: np.ndarray) -> np.ndarray:
+    """(tables, columns, columns): X' diag(mu) X for each table, as one batched product."""
+    weighted = mu[:, :, None] * matrix[None, :, :]  # (tables, cells, columns)
+    return np.matmul(matrix.T[None, :, :], weighted)
 
 
 def _solve(info: np.ndarray, rhs: np.ndarray) -> np.ndarray:
@@ -157,11 +161,18 @@ def check(n_lists: int, pairs: tuple[Pair, ...], support: bytes) -> int:
     overlapping = tuple(p for p in pairs if p not in empty)
     d = design(n_lists, overlapping, empty)
     code = 0
-    if np.linalg.matrix_rank(d.matrix) < d.matrix.shape[1]:
+    if not _full_rank(n_lists, overlapping, empty):
         code += NOT_IDENTIFIABLE
     if not _positive_table_exists(d.matrix, positive[d.rows]):
         code += NOT_FINITE
     return code
+
+
+@lru_cache(maxsize=4096)
+def _full_rank(n_lists: int, pairs: tuple[Pair, ...], empty: tuple[Pair, ...]) -> bool:
+    """Identifiability depends on the design alone, not on the counts: cached by design."""
+    matrix = design(n_lists, pairs, empty).matrix
+    return bool(np.linalg.matrix_rank(matrix) == matrix.shape[1])
 
 
 def _positive_table_exists(matrix: np.ndarray, positive: np.ndarray) -> bool:

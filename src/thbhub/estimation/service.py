@@ -126,7 +126,9 @@ def table_warnings(table: CaptureTable) -> list[str]:
     return out
 
 
-def _check_params(threshold: float, n_boot: int) -> None:
+def _check_params(threshold: float, n_boot: int, seed: int) -> None:
+    if seed < 0:
+        raise UserError(f"seed is a whole number of 0 or more (got {seed})")
     if not 0 <= threshold <= 1:
         raise UserError(f"threshold is a p-value between 0 and 1 (got {threshold})")
     if not 0 <= n_boot <= MAX_BOOTSTRAP:
@@ -147,7 +149,7 @@ def estimate(
         raise UserError(f"method is one of {', '.join(METHODS)} (got {method!r})")
     if method == MAIN:
         return main_effects(table)
-    _check_params(threshold, n_boot)
+    _check_params(threshold, n_boot, seed)
     chosen = _selected(table, threshold)
     warnings = table_warnings(table)
     if not chosen.converged[0]:

@@ -10,6 +10,7 @@ from fastapi import APIRouter, File, Path, Query, UploadFile
 from thbhub.estimation.report import WEB_MAX_BOOTSTRAP, report, sample_list, sample_report
 from thbhub.estimation.service import DEFAULT_BOOTSTRAP, DEFAULT_SEED, DEFAULT_THRESHOLD
 from thbhub.estimation.table import read_table
+from thbhub.storage.schema import MAX_ID
 from thbhub.web.access import Access, access
 from thbhub.web.cache import cached
 from thbhub.web.deps import SettingsDep
@@ -29,7 +30,7 @@ def bootstrap_query() -> Any:
 
 
 def seed_query() -> Any:
-    return Query(DEFAULT_SEED, ge=0, le=2**63 - 1, description="the same seed, the same interval")
+    return Query(DEFAULT_SEED, ge=0, le=MAX_ID, description="the same seed, the same interval")
 
 
 @router.get("/tables", summary="The published capture tables bundled with the hub")

@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse
 from thbhub.estimation.report import WEB_MAX_BOOTSTRAP, sample_list, sample_report
 from thbhub.estimation.samples import TABLES
 from thbhub.estimation.service import DEFAULT_BOOTSTRAP, DEFAULT_SEED, DEFAULT_THRESHOLD
+from thbhub.storage.schema import MAX_ID
 from thbhub.web.access import Access, access
 from thbhub.web.cache import cached
 from thbhub.web.deps import TemplatesDep
@@ -26,7 +27,7 @@ def estimates(
     table: str = Query(FIRST, max_length=64, pattern=r"^[A-Za-z0-9_]+\.csv$"),
     threshold: float = Query(DEFAULT_THRESHOLD, ge=0, le=1),
     bootstrap: int = Query(DEFAULT_BOOTSTRAP, ge=0, le=WEB_MAX_BOOTSTRAP),
-    seed: int = Query(DEFAULT_SEED, ge=0, le=2**63 - 1),
+    seed: int = Query(DEFAULT_SEED, ge=0, le=MAX_ID),
 ) -> HTMLResponse:
     found = sample_report(table, threshold, bootstrap, seed)
     return templates.TemplateResponse(
