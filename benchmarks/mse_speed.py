@@ -1,6 +1,6 @@
 """Multiple systems estimation with a 1,000-replicate BCa interval, against statsmodels.
 
-    .venv/bin/python -m benchmarks.mse_speed
+    .venv/bin/python -m benchmarks.mse_speed [neworl|generated]
 
 Two tables: the 8-list New Orleans table bundled with the hub (185 cases), and a generated
 10-list table of about 100,000 cases (seeded; capture probabilities 2%-30%, three pairs of
@@ -18,6 +18,7 @@ Target (issue 15): the 1,000-replicate interval in under 30 s on 2 cores for up 
 from __future__ import annotations
 
 import json
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -109,13 +110,15 @@ def run(name: str, path: Path) -> None:
     )
 
 
-def main() -> None:
-    run("New Orleans", table_path("NewOrl.csv"))
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "generated_10_lists.csv"
-        generated_table(path)
-        run("generated", path)
+def main(which: str = "all") -> None:
+    if which in ("all", "neworl"):
+        run("New Orleans", table_path("NewOrl.csv"))
+    if which in ("all", "generated"):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "generated_10_lists.csv"
+            generated_table(path)
+            run("generated", path)
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1] if len(sys.argv) > 1 else "all")
