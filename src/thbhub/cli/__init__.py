@@ -7,6 +7,7 @@ import typer
 from thbhub import __version__
 from thbhub.cli import access, analytics, cases, core, imports, query, taxonomy
 from thbhub.cli import analytics_shares as shares_cli
+from thbhub.cli import estimation as estimation_cli
 from thbhub.cli import privacy as privacy_cli
 from thbhub.cli.context import state
 from thbhub.cli.errors import ASKS_HELP, HubGroup
@@ -58,6 +59,7 @@ access.register(app)
 app.add_typer(cases.app, name="cases")
 app.add_typer(imports.app, name="import")
 app.add_typer(cases.export_app, name="export")
+estimation_cli.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 
 def routers() -> list[APIRouter]:
     from thbhub.web.api import access, analytics, cases, core, privacy, stats, taxonomy
+    from thbhub.web.api import estimation as estimation_api
     from thbhub.web.api import shares as shares_api
 
     return [
@@ -18,4 +19,5 @@ def routers() -> list[APIRouter]:
         analytics.router,
         shares_api.router,
         privacy.router,
+        estimation_api.router,
     ]

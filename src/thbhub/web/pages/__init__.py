@@ -7,6 +7,7 @@ from fastapi import APIRouter
 
 def routers() -> list[APIRouter]:
     from thbhub.web.pages import access, admin, cases, home, privacy, publication, stats, topics
+    from thbhub.web.pages import estimation as estimation_pages
     from thbhub.web.pages import flows as flows_pages
 
     return [
@@ -19,4 +20,5 @@ def routers() -> list[APIRouter]:
         stats.router,
         flows_pages.router,
         privacy.router,
+        estimation_pages.router,
     ]
