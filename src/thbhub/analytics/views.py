@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-import altair as alt
 import numpy as np
 
 from thbhub.analytics import model
 from thbhub.analytics.series import Point, Series
 from thbhub.analytics.service import DEFAULT_WINDOW, alerts, analyse
 from thbhub.analytics.stored import stored_series
+from thbhub.analytics.trendchart import trend_chart
 from thbhub.analytics.trends import Trend, arrays
 from thbhub.domain.observations import DIMENSIONS
 from thbhub.stats.query import ObservationQuery, build_query
@@ -30,13 +30,6 @@ from thbhub.storage import Database
 
 #: Steps per year of the drawn fitted curve (it is an exponential, not a straight line).
 CURVE_STEPS = 4
-# Colours of the chart's marks (contrast checked against white; the fit's band is pale).
-FIT_COLOUR = "#2b6cb0"
-CELL_COLOUR = "#1a202c"
-SUPPRESSED_COLOUR = "#6b4fa0"
-CHANGE_COLOUR = "#c05621"
-BREAK_COLOUR = "#4a5568"
-TEXT_COLOUR = "#7b341e"
 
 
 @dataclass
@@ -158,143 +151,6 @@ def bands_of(trends: Sequence[Trend]) -> dict[str, list[dict[str, float]]]:
             )
         out[t.series] = points
     return out
-
-
-def _shown(p: Point) -> str:
-    flags = " (break in series)" if p.breaks else ""
-    return p.shown() + flags
-
-
-def trend_chart(
-    series: Series, trend: Trend, curve: list[dict[str, float]] | None, *, height: int = 240
-) -> dict[str, Any]:
-    """A Vega-Lite spec: the published cells (suppressed ones as their range), the fitted
-    line with its 95% band, change points and a break in series as rules; a series without
-    a trend says so in the chart.  The caption (``usermeta.legend``) names only the marks
-    drawn."""
-    in_fit = {p.year for p in trend.points}
-    cells = [
-        {
-            "year": p.year,
-            "value": p.count if p.status in ("value", "zero") else None,
-            "lower": p.lower if p.status == "suppressed" else None,
-            "upper": p.upper if p.status == "suppressed" else None,
-            "status": p.status,
-            "shown": _shown(p),
-            "part": "in the trend" if p.year in in_fit else "left out of the trend",
-        }
-        for p in series.sorted_points()
-        if p.known
-    ]
-    known_years = [p.year for p in series.sorted_points() if p.known]
-    years = list(range(min(known_years), max(known_years) + 1)) if known_years else []
-    scale = alt.Scale(padding=12, nice=False, zero=False)
-    axis = alt.Axis(format="d", values=years, labelOverlap=True)
-    x = alt.X("year:Q", title="year", scale=scale, axis=axis)
-    y_title = "count"
-    cell_tip = [alt.Tooltip("year:Q", format="d"), alt.Tooltip("shown:N", title="published")]
-    left_out = any(c["part"] != "in the trend" for c in cells)
-    # Cells the trend leaves out (before a break in series) are drawn paler.
-    faded = alt.condition(alt.datum.part == "in the trend", alt.value(1.0), alt.value(0.35))
-    layers: list[Any] = []
-    legend: list[str] = []
-    if curve:
-        shown = [
-            {**b, "range": f"{b['low']:,.1f} to {b['high']:,.1f}", "mean": f"{b['fitted']:,.1f}"}
-            for b in curve
-        ]
-        base = alt.Chart(alt.Data(values=shown))
-        fit_tip = [
-            alt.Tooltip("year:Q", format=".2f", title="year"),
-            alt.Tooltip("mean:N", title="fitted mean"),
-            alt.Tooltip("range:N", title="95% interval"),
-        ]
-        layers.append(
-            base.mark_area(opacity=0.2, color=FIT_COLOUR).encode(
-                x=x, y=alt.Y("low:Q", title=y_title), y2="high:Q", tooltip=fit_tip
-            )
-        )
-        layers.append(
-            base.mark_line(color=FIT_COLOUR, strokeWidth=2).encode(
-                x=x, y="fitted:Q", tooltip=fit_tip
-            )
-        )
-        legend.append("blue line and band: the fitted trend and its 95% confidence band")
-    published = [c for c in cells if c["status"] in ("value", "zero")]
-    suppressed = [c for c in cells if c["status"] == "suppressed"]
-    if published:
-        layers.append(
-            alt.Chart(alt.Data(values=published))
-            .mark_point(filled=True, size=55, color=CELL_COLOUR)
-            .encode(x=x, y=alt.Y("value:Q", title=y_title), opacity=faded, tooltip=cell_tip)
-        )
-        legend.append("dots: published counts")
-    if suppressed:
-        data = alt.Chart(alt.Data(values=suppressed))
-        layers.append(
-            data.mark_bar(width=9, color=SUPPRESSED_COLOUR)
-            .encode(x=x, y=alt.Y("lower:Q", title=y_title), y2="upper:Q", tooltip=cell_tip)
-            .encode(
-                opacity=alt.condition(
-                    alt.datum.part == "in the trend", alt.value(0.55), alt.value(0.2)
-                )
-            )
-        )
-        layers.append(
-            data.mark_point(filled=False, shape="diamond", size=70, color=SUPPRESSED_COLOUR).encode(
-                x=x, y="upper:Q", opacity=faded, tooltip=cell_tip
-            )
-        )
-        legend.append(
-            "purple bars with hollow diamonds: suppressed cells, drawn as the range they hide"
-        )
-    if left_out:
-        legend.append("pale marks: cells the trend leaves out (before a break in series)")
-    rules = [
-        {"at": c.year - 0.5, "label": f"shift ×{c.ratio:.2g} from {c.year}", "kind": "change"}
-        for c in trend.change_points
-    ]
-    if trend.change_points:
-        legend.append("orange dashed rule: a change point (a shift in level beyond the trend)")
-    if trend.break_year is not None:
-        rules.append(
-            {
-                "at": trend.break_year - 0.5,
-                "label": f"break in series in {trend.break_year}",
-                "kind": "break",
-            }
-        )
-        legend.append("grey dashed rule: a break in series (the trend starts after it)")
-    if rules:
-        marks = alt.Chart(alt.Data(values=rules))
-        rule_x = alt.X("at:Q", scale=scale, axis=axis)
-        layers.append(
-            marks.mark_rule(strokeDash=[5, 4], strokeWidth=2).encode(
-                x=rule_x,
-                color=alt.condition(
-                    alt.datum.kind == "break", alt.value(BREAK_COLOUR), alt.value(CHANGE_COLOUR)
-                ),
-                tooltip=[alt.Tooltip("label:N", title="")],
-            )
-        )
-        layers.append(
-            marks.mark_text(align="left", dx=3, dy=-4, fontSize=11, color=TEXT_COLOUR).encode(
-                x=rule_x, y=alt.value(8), text="label:N"
-            )
-        )
-    if trend.status != "ok":
-        # The chart itself says there is no trend, not only the text beside it.
-        layers.append(
-            alt.Chart(alt.Data(values=[{"text": f"no trend: {trend.status}"}]))
-            .mark_text(align="left", fontSize=12, fontWeight="bold", color=TEXT_COLOUR)
-            .encode(x=alt.value(6), y=alt.value(10), text="text:N")
-        )
-    chart = alt.layer(*layers).properties(
-        title=series.labels.get("subject", series.key), width="container", height=height
-    )
-    spec: dict[str, Any] = chart.to_dict()
-    spec["usermeta"] = {"legend": "; ".join(legend)}
-    return spec
 
 
 def trends_link(t: Trend) -> str:

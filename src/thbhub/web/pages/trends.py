@@ -55,6 +55,7 @@ def trends(
 ) -> HTMLResponse:
     countries = [country.upper()] if country else list(CBSS_MEMBER_STATES)
     error = None
+    refused = False  # the choices themselves were refused (a 422), not only a missing series
     views: list[SeriesView] = []
     api_params: list[tuple[str, Any]] = [("indicator", indicator)]
     api_params += [("country", c) for c in countries]
@@ -74,7 +75,7 @@ def trends(
         )
         views = series_views(db, query, across_breaks=across_breaks)
     except UserError as exc:
-        error = str(exc)
+        error, refused = str(exc), True
     selected = series if series and any(v.series.key == series for v in views) else None
     if series and not selected and error is None:
         error = f"no series {series!r} in this selection; the table lists the series there are"
@@ -103,7 +104,7 @@ def trends(
             "page_params": page_params,
             "error": error,
         },
-        status_code=422 if error and not views else 200,
+        status_code=422 if refused else 200,
     )
 
 
