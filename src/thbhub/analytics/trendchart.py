@@ -199,24 +199,15 @@ def trend_chart(
                 "encoding": {"x": rule_x, "y": {"value": 8}, "text": {"field": "label"}},
             }
         )
+    title: dict[str, Any] = {"text": series.labels.get("subject", series.key)}
     if trend.status != "ok":
         # The chart itself says there is no trend, not only the text beside it.
-        layers.append(
-            {
-                "data": {"values": [{"text": f"no trend: {trend.status}"}]},
-                "mark": {
-                    "type": "text",
-                    "align": "left",
-                    "fontSize": 12,
-                    "fontWeight": "bold",
-                    "color": TEXT_COLOUR,
-                },
-                "encoding": {"x": {"value": 6}, "y": {"value": 10}, "text": {"field": "text"}},
-            }
-        )
+        title["subtitle"] = f"no trend: {trend.status}"
+        title["subtitleColor"] = TEXT_COLOUR
+        title["subtitleFontWeight"] = "bold"
     return {
         "$schema": SCHEMA,
-        "title": series.labels.get("subject", series.key),
+        "title": title,
         "width": "container",
         "height": height,
         "layer": layers,

@@ -194,8 +194,15 @@ def concerns(t: Trend, concepts: Iterable[str]) -> bool:
     return bool(wanted & {a for a in about if a})
 
 
-def topic_alerts(db: Database, concepts: Iterable[str]) -> list[Trend]:
+#: The schemes whose concepts a series of alerts can be about (a plan objective or a document
+#: type cannot: their topic pages skip the alert run).
+ALERT_SCHEMES = frozenset({"indicator", "country", "country-group", "sex", "age", "form"})
+
+
+def topic_alerts(db: Database, scheme: str, concepts: Iterable[str]) -> list[Trend]:
     """The alerts of every stored country tested together (`GET /api/v1/alerts`) that
-    concern one of ``concepts`` (a topic and the concepts narrower than it)."""
+    concern one of ``concepts`` (a topic and the concepts narrower than it, of ``scheme``)."""
+    if scheme not in ALERT_SCHEMES:
+        return []
     wanted = list(concepts)
     return [t for t in alerts(db, build_query(indicator="victims")) if concerns(t, wanted)]

@@ -60,7 +60,9 @@ def topic(
 ) -> HTMLResponse:
     concept = service.get_concept(db, concept_id)
     # The topic's alerts: about it or a concept narrower than it (a form and its sub-forms).
-    found = topic_alerts(db, [concept["id"], *(n["id"] for n in concept["narrower"])])
+    found = topic_alerts(
+        db, concept["scheme"], [concept["id"], *(n["id"] for n in concept["narrower"])]
+    )
     return templates.TemplateResponse(
         request,
         "topic.html",

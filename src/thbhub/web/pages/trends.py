@@ -86,6 +86,7 @@ def trends(
         {
             "views": views,
             "charted": charted,
+            "tested": sum(1 for v in views if v.trend.q_value is not None),
             "charted_keys": {v.series.key: i for i, v in enumerate(charted)},
             "selected": selected,
             "chart_limit": CHART_LIMIT,
