@@ -5,6 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from thbhub.analytics.service import DEFAULT_WINDOW
+from thbhub.analytics.views import alert_views, country_alerts
 from thbhub.domain.concepts import CBSS_MEMBER_STATES
 from thbhub.domain.errors import UserError
 from thbhub.stats.charts import series_chart, top_series
@@ -136,6 +138,14 @@ def country(
     code: str = Path(max_length=16, pattern=CLEAN),
 ) -> HTMLResponse:
     profile = country_profile(db, code)
+    found = country_alerts(db, profile["country"])
     return templates.TemplateResponse(
-        request, "country.html", {"p": profile, "states": member_states(db)}
+        request,
+        "country.html",
+        {
+            "p": profile,
+            "states": member_states(db),
+            "alerts": alert_views(found),
+            "alert_window": DEFAULT_WINDOW,
+        },
     )

@@ -5,6 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse
 
+from thbhub.analytics.service import DEFAULT_WINDOW
+from thbhub.analytics.views import alert_views, topic_alerts
 from thbhub.domain.concepts import LANGUAGES
 from thbhub.taxonomy import service
 from thbhub.web.access import Access, access
@@ -57,8 +59,18 @@ def topic(
     concept_id: str = Path(max_length=200, pattern=CLEAN),
 ) -> HTMLResponse:
     concept = service.get_concept(db, concept_id)
+    # The topic's alerts: about it or a concept narrower than it (a form and its sub-forms).
+    found = topic_alerts(
+        db, concept["scheme"], [concept["id"], *(n["id"] for n in concept["narrower"])]
+    )
     return templates.TemplateResponse(
         request,
         "topic.html",
-        {"c": concept, "languages": LANGUAGES, "language_names": LANGUAGE_NAMES},
+        {
+            "c": concept,
+            "languages": LANGUAGES,
+            "language_names": LANGUAGE_NAMES,
+            "alerts": alert_views(found),
+            "alert_window": DEFAULT_WINDOW,
+        },
     )
