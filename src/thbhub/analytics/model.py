@@ -116,34 +116,55 @@ def fit(
     mean0 = start.sum(axis=1) / np.maximum(n, 1)
     beta = np.zeros((S, P))
     beta[:, 0] = np.log(mean0 + 0.5)
-    loglik, ytilde, weight, mu, _ = _evaluate(X, beta, y, lower, upper, kind)
+    # Only the series still moving are evaluated: one slow series must not cost the others
+    # dozens of passes over their cells.
+    act = np.arange(S)
     converged = np.zeros(S, dtype=bool)
     ridge = 1e-9 * np.eye(P)
+    loglik, ytilde, weight, mu, _ = _evaluate(X, beta, y, lower, upper, kind)
     for _ in range(MAX_ITER):
-        active = ~converged
-        if not active.any():
+        if act.size == 0:
             break
-        Xw = X * weight[:, :, None]
-        info = np.einsum("stp,stq->spq", Xw, X) + ridge
-        score = np.einsum("stp,st->sp", X, ytilde - mu)
+        Xa, ya, la, ha, ka = X[act], y[act], lower[act], upper[act], kind[act]
+        Xw = Xa * weight[act][:, :, None]
+        info = np.einsum("stp,stq->spq", Xw, Xa) + ridge
+        score = np.einsum("stp,st->sp", Xa, ytilde[act] - mu[act])
         step = np.linalg.solve(info, score[:, :, None])[:, :, 0]
-        step[~active] = 0.0
-        new_beta = beta + step
-        new_ll, *_ = _evaluate(X, new_beta, y, lower, upper, kind)
+        old_ll = loglik[act]
+        new_beta = beta[act] + step
+        new = list(_evaluate(Xa, new_beta, ya, la, ha, ka))
         # Step halving where the likelihood fell (it cannot, near the optimum of a concave
-        # problem; far from it a full Newton step can overshoot).
+        # problem; far from it a full Newton step can overshoot), for those series only.
+        worse = np.flatnonzero(new[0] < old_ll - 1e-12 * np.abs(old_ll))
         for _halving in range(20):
-            worse = new_ll < loglik - 1e-12 * np.abs(loglik)
-            if not worse.any():
+            if worse.size == 0:
                 break
             step[worse] /= 2.0
-            new_beta = beta + step
-            new_ll, *_ = _evaluate(X, new_beta, y, lower, upper, kind)
-        change = np.abs(new_ll - loglik) <= TOLERANCE * (np.abs(loglik) + 1.0)
+            new_beta[worse] = beta[act[worse]] + step[worse]
+            part = _evaluate(Xa[worse], new_beta[worse], ya[worse], la[worse], ha[worse], ka[worse])
+            for slot, values in zip(new, part, strict=True):
+                slot[worse] = values
+            worse = worse[part[0] < old_ll[worse] - 1e-12 * np.abs(old_ll[worse])]
+        # Still worse after 20 halvings: no step improves on the current beta to the
+        # precision of the likelihood, so the series stays where it is, done.
+        stuck = np.zeros(act.size, dtype=bool)
+        if worse.size:
+            stuck[worse] = True
+            new_beta[stuck] = beta[act[stuck]]
+            back = _evaluate(Xa[stuck], new_beta[stuck], ya[stuck], la[stuck], ha[stuck], ka[stuck])
+            for slot, values in zip(new, back, strict=True):
+                slot[stuck] = values
+        change = np.abs(new[0] - old_ll) <= TOLERANCE * (np.abs(old_ll) + 1.0)
         small = np.abs(step).max(axis=1) < 1e-8
-        converged |= active & (change | small)
-        beta = new_beta
-        loglik, ytilde, weight, mu, _ = _evaluate(X, beta, y, lower, upper, kind)
+        beta[act] = new_beta
+        loglik[act], ytilde[act], weight[act], mu[act] = new[0], new[1], new[2], new[3]
+        # A series whose fitted mean runs to the limit is diverging (zeros or `<5` cells
+        # at one end): more steps only walk further; the check below marks it.
+        eta = np.einsum("stp,sp->st", Xa, new_beta)
+        running = ((np.abs(eta) >= ETA_LIMIT - 1e-6) & (ka != ABSENT)).any(axis=1)
+        done = change | small | running | stuck
+        converged[act[done]] = True
+        act = act[~done]
     loglik, ytilde, weight, mu, cvar = _evaluate(X, beta, y, lower, upper, kind)
     Xw = X * weight[:, :, None]
     info = np.einsum("stp,stq->spq", Xw, X) + ridge
