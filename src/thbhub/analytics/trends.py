@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from scipy import special, stats
 
-from thbhub.analytics import model
+from thbhub.analytics import dispersion, model
 from thbhub.analytics.series import Point, Series, comparable_stretch
 
 #: Years with a known cell a trend needs (after the latest break in series).
@@ -64,6 +64,8 @@ class ChangePoint:
     ci_low: float
     ci_high: float
     p_value: float
+    #: "trend": the ratio is to what the trend alone gives; "before": to the level before.
+    relative_to: str = "trend"
 
 
 @dataclass
@@ -86,6 +88,8 @@ class Trend:
     p_value: float | None = None
     model: str | None = None
     dispersion: float | None = None
+    #: the negative binomial's alpha (variance mu + alpha mu^2) when that model was used
+    alpha: float | None = None
     df: int = 0
     intercept: float | None = None
     centre: float | None = None
@@ -132,6 +136,7 @@ class Trend:
                     "ci_low": r(c.ci_low, 3),
                     "ci_high": r(c.ci_high, 3),
                     "p_value": float(f"{c.p_value:.4g}"),
+                    "relative_to": c.relative_to,
                 }
                 for c in self.change_points
             ],
@@ -254,11 +259,25 @@ def _fit_all(to_fit: list[tuple[Trend, list[Point]]]) -> None:
     centre = (years * present).sum(axis=1) / present.sum(axis=1)
     X = np.stack([present * 1.0, (years - centre[:, None]) * present], axis=2)
     f = model.fit(X, y, lo, hi, kind)
+    over_all = np.isfinite(f.dispersion) & (f.dispersion > 1.0)
+    # Over-dispersed series: quasi-Poisson or the negative binomial (analytics.dispersion).
+    alpha = dispersion.moment_alpha(f.pearson, f.mu, f.df)
+    phi0 = np.where(np.isfinite(f.dispersion), f.dispersion, 1.0)
+    nb = over_all & dispersion.prefers_negative_binomial(y, kind, f.mu, phi0, alpha)
+    b_all = f.beta[:, 1].copy()
+    se_all = np.sqrt(np.maximum(f.cov[:, 1, 1], 0.0))
+    intercept = f.beta[:, 0].copy()
+    if nb.any():
+        g = model.fit(X[nb], y[nb], lo[nb], hi[nb], kind[nb], alpha=alpha[nb])
+        ok = g.converged
+        idx = np.flatnonzero(nb)
+        # A negative-binomial fit that fails keeps the quasi-Poisson one.
+        nb[idx[~ok]] = False
+        b_all[idx[ok]] = g.beta[ok, 1]
+        intercept[idx[ok]] = g.beta[ok, 0]
+        se_all[idx[ok]] = np.sqrt(np.maximum(g.cov[ok, 1, 1], 0.0))
     # The intervals and p-values of all series at once (scipy.special's ufuncs; one
     # scipy.stats call per series costs more than the fit itself on thousands of series).
-    b_all = f.beta[:, 1]
-    se_all = np.sqrt(np.maximum(f.cov[:, 1, 1], 0.0))
-    over_all = np.isfinite(f.dispersion) & (f.dispersion > 1.0)
     df_all = np.maximum(f.df, 1).astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         z_all = np.where(se_all > 0, np.abs(b_all) / se_all, np.inf)
@@ -277,10 +296,11 @@ def _fit_all(to_fit: list[tuple[Trend, list[Point]]]) -> None:
         over = bool(over_all[i])
         t.slope, t.slope_se, t.df = b, se, int(f.df[i])
         t.loglik = float(f.loglik[i])
-        t.intercept, t.centre = float(f.beta[i, 0]), float(centre[i])
+        t.intercept, t.centre = float(intercept[i]), float(centre[i])
         t.annual_change = pct(b)
         t.ci_low, t.ci_high = pct(b - crit * se), pct(b + crit * se)
         t.p_value = float(p_all[i])
-        t.model = "quasi-poisson" if over else "poisson"
+        t.model = "negative-binomial" if nb[i] else "quasi-poisson" if over else "poisson"
+        t.alpha = float(alpha[i]) if nb[i] else None
         t.dispersion = phi if math.isfinite(phi) else None
         t.reason = describe(t)
