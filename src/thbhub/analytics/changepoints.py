@@ -25,7 +25,7 @@ from numpy.typing import NDArray
 from scipy import special, stats
 
 from thbhub.analytics import model
-from thbhub.analytics.trends import ChangePoint, Trend, arrays
+from thbhub.analytics.trends import ChangePoint, Trend, arrays, num, pct
 
 #: Known years a change point leaves on either side of it (the trend needs them).
 MIN_SIDE = 3
@@ -49,11 +49,22 @@ def _times(x: float) -> str:
 
 
 def shift_text(c: ChangePoint) -> str:
-    """The shift in words: its year, its size and interval."""
-    than = "what the trend alone gives" if c.relative_to == "trend" else "before it"
+    """The shift in words: its year, its direction, size and interval.
+
+    A shift beyond a trend is stated with the trend fitted beside it (``c.slope_change``),
+    which is not the series' trend alone: a series may rise overall and still drop in one
+    year (Latvia's men, 2015).  Naming the direction and the slope it goes with keeps the
+    sentence from contradicting the numbers next to it.
+    """
+    move = "drop" if c.ratio < 1 else "jump"
+    size = f"about {_times(c.ratio)} times (95% CI {_times(c.ci_low)} to {_times(c.ci_high)})"
+    if c.relative_to == "before":
+        return f"A level shift in {c.year}: the counts {move} to {size} their level before it."
+    pace = c.slope_change or 0.0
+    way = "rise" if pace > 0 else "fall"
     return (
-        f"A level shift in {c.year}: the counts from then on are about {_times(c.ratio)} times "
-        f"{than} (95% CI {_times(c.ci_low)} to {_times(c.ci_high)})."
+        f"A level shift in {c.year} beyond the trend: fitted with a {way} of about "
+        f"{num(abs(pace))}% a year, the counts {move} in {c.year} to {size} that line's level."
     )
 
 
@@ -130,6 +141,7 @@ def find_change_points(trends: Sequence[Trend], *, alpha: float = ALPHA) -> None
             ci_high=_exp(d + crit * se),
             p_value=adjusted,
             relative_to="trend" if fit is beyond else "before",
+            slope_change=pct(float(fit.beta[j, 1])) if fit is beyond else None,
         )
         trends[i].change_points = [shift]
         trends[i].reason += " " + shift_text(shift)

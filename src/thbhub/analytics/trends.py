@@ -66,6 +66,8 @@ class ChangePoint:
     p_value: float
     #: "trend": the ratio is to what the trend alone gives; "before": to the level before.
     relative_to: str = "trend"
+    #: with "trend": the annual change in % of the trend fitted beside the shift
+    slope_change: float | None = None
 
 
 @dataclass
@@ -137,6 +139,7 @@ class Trend:
                     "ci_high": r(c.ci_high, 3),
                     "p_value": float(f"{c.p_value:.4g}"),
                     "relative_to": c.relative_to,
+                    "trend_beside": r(c.slope_change, 2),
                 }
                 for c in self.change_points
             ],
@@ -196,6 +199,11 @@ def _check(points: list[Point], cut: int | None) -> str | None:
             f"a trend needs {MIN_POSITIVE}"
         )
     return None
+
+
+def num(x: float) -> str:
+    """A number as a sentence shows it."""
+    return _num(x)
 
 
 def _num(x: float) -> str:
