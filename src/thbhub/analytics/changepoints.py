@@ -1,17 +1,19 @@
-"""One level shift per series: a likelihood-ratio scan over the years, on top of the trend.
+"""One level shift per series: a likelihood-ratio scan over the years (docs/trends.md).
 
 For a series with a trend fit (analytics.trends), each candidate year ``k`` (leaving at least
-:data:`MIN_SIDE` known years on either side) is tested by fitting
-``log E[count_t] = a + b (t - centre) + d 1{t >= k}`` — the same censored Poisson model, all
-series and all candidate years in one vectorised fit.  A shift is thus a jump *beyond* the
-trend: a steady rise is not a change point.
+:data:`MIN_SIDE` known years on either side) is tested two ways, with the same censored
+Poisson model, all series, years and both ways in vectorised fits:
 
-The statistic at ``k`` is the likelihood ratio against the trend alone, divided by the
-alternative's dispersion when it exceeds 1 (then referred to F(1, df), else to chi-squared
-with 1 degree of freedom).  The scan's p-value is the smallest year's p-value times the
-number of years scanned (Bonferroni), so the chance of a false change point in a series
-without one stays at most :data:`ALPHA`, whatever the number of years scanned; the benchmark
-measures how much below it lies.
+- a shift *beyond the trend*: ``a + b (t - centre) + d 1{t >= k}`` against the trend alone;
+- a *step instead of a trend*: ``a + d 1{t >= k}`` against a constant level, counted only
+  when the step fits better than the steady trend by more than :data:`MARGIN` (log-likelihood;
+  the same number of parameters), so that a steady rise is not called a step.
+
+Each statistic is the likelihood ratio, divided by the alternative's dispersion when it
+exceeds 1 (then referred to F(1, df), else to chi-squared with 1 degree of freedom).  The
+scan's p-value is the smallest p-value times the number of tests (Bonferroni over years and
+both ways), so the chance of a false change point in a series without one stays at most
+:data:`ALPHA`; the benchmark (benchmarks.trends_eval) measures how far below it lies.
 """
 
 from __future__ import annotations

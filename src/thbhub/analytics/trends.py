@@ -2,8 +2,9 @@
 
 Model (docs/trends.md): ``log E[count_t] = a + b * (t - centre)`` by Poisson maximum
 likelihood, suppressed cells entering by their bounds (analytics.model); the dispersion
-``phi`` (Pearson) scales the covariance when it exceeds 1 and tests then use Student's t on
-the residual degrees of freedom (quasi-Poisson).  The annual change is ``100 (e^b - 1)``.
+``phi`` (Pearson) marks an over-dispersed series when it exceeds 1: it then takes
+quasi-Poisson or the negative binomial (analytics.dispersion states the choice) and tests use
+Student's t on the residual degrees of freedom.  The annual change is ``100 (e^b - 1)``.
 
 A series gives no number, only a reason, when after the latest break in series it has
 fewer than :data:`MIN_YEARS` years with a known cell, fewer than :data:`MIN_POSITIVE` cells
