@@ -9,6 +9,7 @@ import warnings
 import numpy as np
 import pytest
 import statsmodels.api as sm
+from scipy import optimize, stats
 
 from thbhub.analytics import model
 from thbhub.analytics.changepoints import find_change_points
@@ -94,3 +95,45 @@ def test_a_drop_beyond_a_rise_is_worded_as_a_drop_with_the_trend_beside_it() -> 
     assert "the counts drop in 2015" in t.reason
     assert f"rise of about {shift.slope_change:.0f}% a year" in t.reason
     assert "what the trend alone gives" not in t.reason
+
+
+def censored_loglik(a: float, b: float, pts: list[Point]) -> float:
+    """The censored Poisson log-likelihood, written independently of the fitter."""
+    centre = sum(p.year for p in pts) / len(pts)
+    total = 0.0
+    for p in pts:
+        mu = math.exp(a + b * (p.year - centre))
+        if p.status == "suppressed":
+            total += math.log(stats.poisson.cdf(p.upper or 0, mu))
+        else:
+            total += stats.poisson.logpmf(p.count or 0, mu)
+    return total
+
+
+def test_p_value_is_the_likelihood_ratio_and_the_interval_its_profile() -> None:
+    """A rise out of `<5` cells: the p-value is the likelihood ratio against a constant level
+    (not the Wald test, which loses power on such series), and the interval's ends are where
+    the profile log-likelihood has fallen by 1.92 (chi-squared 95% / 2): so the interval
+    excludes no change exactly when p < 0.05."""
+    cells = [None, None, None, None, 5, None, 7, 6, 9, 8, 12]
+    pts = [
+        Point(2010 + i, "value", float(v)) if v else Point(2010 + i, "suppressed", None, 0, 4)
+        for i, v in enumerate(cells)
+    ]
+    (t,) = fit_trends([Series("s", pts)])
+    assert t.model == "poisson" and t.slope is not None and t.intercept is not None
+
+    def neg(x: np.ndarray) -> float:
+        return -censored_loglik(float(x[0]), float(x[1]), pts)
+
+    full = optimize.minimize(neg, [1.0, 0.1], method="Nelder-Mead", options={"fatol": 1e-12})
+    flat = optimize.minimize_scalar(lambda a: -censored_loglik(a, 0.0, pts))
+    lr = 2 * (flat.fun - full.fun)
+    assert t.p_value == pytest.approx(stats.chi2.sf(lr, 1), rel=1e-4)
+    best = -full.fun
+    for end in (t.ci_low, t.ci_high):
+        assert end is not None
+        b = math.log1p(end / 100)
+        prof = optimize.minimize_scalar(lambda a, b=b: -censored_loglik(a, b, pts))
+        assert best + prof.fun == pytest.approx(stats.chi2.ppf(0.95, 1) / 2, abs=1e-4)
+    assert (t.p_value < 0.05) == ((t.ci_low or 0) > 0)

@@ -99,13 +99,17 @@ def _evaluate(
     hi: Array,
     kind: NDArray[np.int64],
     alpha: Array | None = None,
+    offset: Array | None = None,
 ) -> tuple[Array, Array, Array, Array, Array]:
     """(loglik, score per cell, information weight, mu, censored variance) at beta.
 
     The score and weight are with respect to ``eta = log mu``; ``alpha`` (one per series)
     makes the family negative binomial, else Poisson.
     """
-    eta = np.clip(np.einsum("stp,sp->st", X, beta), -ETA_LIMIT, ETA_LIMIT)
+    eta = np.einsum("stp,sp->st", X, beta)
+    if offset is not None:
+        eta = eta + offset
+    eta = np.clip(eta, -ETA_LIMIT, ETA_LIMIT)
     mu = np.exp(eta)
     exact = kind == EXACT
     cens = kind == CENSORED
@@ -148,6 +152,7 @@ def fit(
     upper: Array,
     kind: NDArray[np.int64],
     alpha: Array | None = None,
+    offset: Array | None = None,
 ) -> Fit:
     """Fit ``log mu = X beta`` to every series (rows of the ``(S, T)`` arrays) at once.
 
@@ -155,6 +160,8 @@ def fit(
     ``upper`` hold the censored cells' inclusive bounds.  With ``alpha`` (one per series)
     the family is negative binomial with that dispersion (variance ``mu + alpha mu^2``), its
     covariance the inverse information (not rescaled), else Poisson / quasi-Poisson.
+    ``offset`` (``(S, T)``) is added to ``X beta`` (a coefficient held fixed: the profile
+    likelihood of analytics.profile).
     """
     S, T, P = X.shape
     present = kind != ABSENT
@@ -169,19 +176,20 @@ def fit(
     act = np.arange(S)
     converged = np.zeros(S, dtype=bool)
     ridge = 1e-9 * np.eye(P)
-    loglik, resid, weight, mu, _ = _evaluate(X, beta, y, lower, upper, kind, alpha)
+    loglik, resid, weight, mu, _ = _evaluate(X, beta, y, lower, upper, kind, alpha, offset)
     for _ in range(MAX_ITER):
         if act.size == 0:
             break
         Xa, ya, la, ha, ka = X[act], y[act], lower[act], upper[act], kind[act]
         aa = None if alpha is None else alpha[act]
+        oa = None if offset is None else offset[act]
         Xw = Xa * weight[act][:, :, None]
         info = np.einsum("stp,stq->spq", Xw, Xa) + ridge
         score = np.einsum("stp,st->sp", Xa, resid[act])
         step = np.linalg.solve(info, score[:, :, None])[:, :, 0]
         old_ll = loglik[act]
         new_beta = beta[act] + step
-        new = list(_evaluate(Xa, new_beta, ya, la, ha, ka, aa))
+        new = list(_evaluate(Xa, new_beta, ya, la, ha, ka, aa, oa))
         # Step halving where the likelihood fell (it cannot, near the optimum of a concave
         # problem; far from it a full Newton step can overshoot), for those series only.
         worse = np.flatnonzero(new[0] < old_ll - 1e-12 * np.abs(old_ll))
@@ -198,6 +206,7 @@ def fit(
                 ha[worse],
                 ka[worse],
                 None if aa is None else aa[worse],
+                None if oa is None else oa[worse],
             )
             for slot, values in zip(new, part, strict=True):
                 slot[worse] = values
@@ -216,6 +225,7 @@ def fit(
                 ha[stuck],
                 ka[stuck],
                 None if aa is None else aa[stuck],
+                None if oa is None else oa[stuck],
             )
             for slot, values in zip(new, back, strict=True):
                 slot[stuck] = values
@@ -225,12 +235,12 @@ def fit(
         loglik[act], resid[act], weight[act], mu[act] = new[0], new[1], new[2], new[3]
         # A series whose fitted mean runs to the limit is diverging (zeros or `<5` cells
         # at one end): more steps only walk further; the check below marks it.
-        eta = np.einsum("stp,sp->st", Xa, new_beta)
+        eta = np.einsum("stp,sp->st", Xa, new_beta) + (0.0 if oa is None else oa)
         running = ((np.abs(eta) >= ETA_LIMIT - 1e-6) & (ka != ABSENT)).any(axis=1)
         done = change | small | running | stuck
         converged[act[done]] = True
         act = act[~done]
-    loglik, resid, weight, mu, cvar = _evaluate(X, beta, y, lower, upper, kind, alpha)
+    loglik, resid, weight, mu, cvar = _evaluate(X, beta, y, lower, upper, kind, alpha, offset)
     Xw = X * weight[:, :, None]
     info = np.einsum("stp,stq->spq", Xw, X) + ridge
     cov = np.linalg.inv(info)
@@ -243,7 +253,7 @@ def fit(
         cov = cov * scale[:, None, None]
     else:
         phi = np.ones(S)
-    eta = np.einsum("stp,sp->st", X, beta)
+    eta = np.einsum("stp,sp->st", X, beta) + (0.0 if offset is None else offset)
     diverged = (np.abs(eta) >= ETA_LIMIT - 1e-6) & present
     converged &= ~diverged.any(axis=1)
     pieces = np.zeros_like(mu) if pieces is None else pieces

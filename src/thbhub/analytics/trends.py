@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from scipy import special, stats
 
-from thbhub.analytics import dispersion, model
+from thbhub.analytics import dispersion, model, profile
 from thbhub.analytics.series import Point, Series, comparable_stretch
 
 #: Years with a known cell a trend needs (after the latest break in series).
@@ -276,8 +276,11 @@ def _fit_all(to_fit: list[tuple[Trend, list[Point]]]) -> None:
     b_all = f.beta[:, 1].copy()
     se_all = np.sqrt(np.maximum(f.cov[:, 1, 1], 0.0))
     intercept = f.beta[:, 0].copy()
+    ll_alt = f.loglik.copy()
+    ll_null = model.fit(X[:, :, :1], y, lo, hi, kind).loglik
     if nb.any():
         g = model.fit(X[nb], y[nb], lo[nb], hi[nb], kind[nb], alpha=alpha[nb])
+        g0 = model.fit(X[nb][:, :, :1], y[nb], lo[nb], hi[nb], kind[nb], alpha=alpha[nb])
         ok = g.converged
         idx = np.flatnonzero(nb)
         # A negative-binomial fit that fails keeps the quasi-Poisson one.
@@ -285,13 +288,26 @@ def _fit_all(to_fit: list[tuple[Trend, list[Point]]]) -> None:
         b_all[idx[ok]] = g.beta[ok, 1]
         intercept[idx[ok]] = g.beta[ok, 0]
         se_all[idx[ok]] = np.sqrt(np.maximum(g.cov[ok, 1, 1], 0.0))
-    # The intervals and p-values of all series at once (scipy.special's ufuncs; one
-    # scipy.stats call per series costs more than the fit itself on thousands of series).
+        ll_alt[idx[ok]] = g.loglik[ok]
+        ll_null[idx[ok]] = g0.loglik[ok]
+    # Likelihood-ratio p-values and profile-likelihood intervals (analytics.profile), all
+    # series at once (scipy.special's ufuncs: one scipy.stats call per series would cost
+    # more than the fit itself on thousands of series).
     df_all = np.maximum(f.df, 1).astype(float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z_all = np.where(se_all > 0, np.abs(b_all) / se_all, np.inf)
     crit_all = np.where(over_all, special.stdtrit(df_all, 0.5 + LEVEL / 2), Z975)
-    p_all = np.where(over_all, 2 * special.stdtr(df_all, -z_all), 2 * special.ndtr(-z_all))
+    scale = np.where(over_all & ~nb, f.dispersion, 1.0)
+    root = np.sqrt(np.maximum(2 * (ll_alt - ll_null), 0.0) / scale)
+    p_all = np.where(over_all, 2 * special.stdtr(df_all, -root), 2 * special.ndtr(-root))
+    low_all, high_all = b_all.copy(), b_all.copy()
+    drop = crit_all**2 * scale / 2.0
+    for group, family in ((~nb & f.converged, None), (nb & f.converged, alpha)):
+        if not group.any():
+            continue
+        low_all[group], high_all[group] = profile.interval(
+            X[group], y[group], lo[group], hi[group], kind[group],
+            None if family is None else family[group],
+            b_all[group], ll_alt[group], se_all[group], drop[group],
+        )  # fmt: skip
     for i, (t, _) in enumerate(to_fit):
         if not f.converged[i]:
             t.status = "not estimable"
@@ -300,14 +316,14 @@ def _fit_all(to_fit: list[tuple[Trend, list[Point]]]) -> None:
                 "end of the series, so no finite rate of change fits them"
             )
             continue
-        b, se, crit = float(b_all[i]), float(se_all[i]), float(crit_all[i])
+        b, se = float(b_all[i]), float(se_all[i])
         phi = float(f.dispersion[i])
         over = bool(over_all[i])
         t.slope, t.slope_se, t.df = b, se, int(f.df[i])
         t.loglik = float(f.loglik[i])
         t.intercept, t.centre = float(intercept[i]), float(centre[i])
         t.annual_change = pct(b)
-        t.ci_low, t.ci_high = pct(b - crit * se), pct(b + crit * se)
+        t.ci_low, t.ci_high = pct(float(low_all[i])), pct(float(high_all[i]))
         t.p_value = float(p_all[i])
         t.model = "negative-binomial" if nb[i] else "quasi-poisson" if over else "poisson"
         t.alpha = float(alpha[i]) if nb[i] else None
