@@ -153,6 +153,8 @@ def fit(
     kind: NDArray[np.int64],
     alpha: Array | None = None,
     offset: Array | None = None,
+    beta0: Array | None = None,
+    max_iter: int = MAX_ITER,
 ) -> Fit:
     """Fit ``log mu = X beta`` to every series (rows of the ``(S, T)`` arrays) at once.
 
@@ -171,13 +173,15 @@ def fit(
     mean0 = start.sum(axis=1) / np.maximum(n, 1)
     beta = np.zeros((S, P))
     beta[:, 0] = np.log(mean0 + 0.5)
+    if beta0 is not None:  # a warm start (the profile's neighbouring fit)
+        beta = np.array(beta0, dtype=np.float64, copy=True)
     # Only the series still moving are evaluated: one slow series must not cost the others
     # dozens of passes over their cells.
     act = np.arange(S)
     converged = np.zeros(S, dtype=bool)
     ridge = 1e-9 * np.eye(P)
     loglik, resid, weight, mu, _ = _evaluate(X, beta, y, lower, upper, kind, alpha, offset)
-    for _ in range(MAX_ITER):
+    for _ in range(max_iter):
         if act.size == 0:
             break
         Xa, ya, la, ha, ka = X[act], y[act], lower[act], upper[act], kind[act]

@@ -306,7 +306,7 @@ def _fit_all(to_fit: list[tuple[Trend, list[Point]]]) -> None:
         low_all[group], high_all[group] = profile.interval(
             X[group], y[group], lo[group], hi[group], kind[group],
             None if family is None else family[group],
-            b_all[group], ll_alt[group], se_all[group], drop[group],
+            b_all[group], ll_alt[group], se_all[group], drop[group], intercept[group],
         )  # fmt: skip
     for i, (t, _) in enumerate(to_fit):
         if not f.converged[i]:
