@@ -24,9 +24,11 @@ from thbhub.analytics import model
 
 Array = NDArray[np.float64]
 
-#: Regula-falsi steps at most for each end (it stops once every end is found to 1e-7 in
-#: log-likelihood).
+#: Regula-falsi steps at most for each end; an end is found when the profile is within TOL
+#: of its level (log-likelihood; the slope then moves by about TOL times its standard error,
+#: far below the printed digits of a % change).
 STEPS = 30
+TOL = 1e-5
 #: Newton steps at most for one profile point: one parameter from a close start; a series
 #: still moving after them is within 1e-6 of its maximum on the log-likelihood scale (the
 #: interval's ends move by far less than the printed digits).
@@ -111,7 +113,7 @@ def _root(
         a[act], fa[act] = np.where(inside, c, aa), np.where(inside, fc, ga)
         b[act], fb[act] = np.where(inside, bb, c), np.where(inside, gb, fc)
         side[act] = np.where(inside, 1, -1)
-        done = (np.abs(fc) < 1e-7) | (np.abs(b[act] - a[act]) < 1e-9)
+        done = (np.abs(fc) < TOL) | (np.abs(b[act] - a[act]) < 1e-7)
         act = act[~done]
     return np.asarray(np.where(np.abs(fa) < np.abs(fb), a, b), dtype=np.float64)
 
