@@ -40,14 +40,6 @@ def import_portfolio(db: Database, principal: Principal, path: Path) -> dict[str
     return _store(db, principal, files.read(path), str(path))
 
 
-def import_yaml_bytes(db: Database, principal: Principal, data: bytes, name: str) -> dict[str, Any]:
-    with db.connect() as conn:
-        _require_secretariat(conn, principal, "import")
-    if len(data) > files.MAX_BYTES:
-        raise UserError(f"{name}: larger than {files.MAX_BYTES // 2**20} MB")
-    return _store(db, principal, files.read_yaml_bytes(data, name), name)
-
-
 def _store(
     db: Database, principal: Principal, raw: files.RawPortfolio, name: str
 ) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 
 def routers() -> list[APIRouter]:
     from thbhub.web.api import access, analytics, cases, core, privacy, stats, taxonomy
+    from thbhub.web.api import plan as plan_api
 
     return [
         core.router,
@@ -16,4 +17,5 @@ def routers() -> list[APIRouter]:
         stats.router,
         analytics.router,
         privacy.router,
+        plan_api.router,
     ]
