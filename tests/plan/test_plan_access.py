@@ -7,9 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi.testclient import TestClient
-from plan_support import SAMPLE
 
 from access_support import bearer, build_world
+from plan_support import SAMPLE
 from thbhub.access.users import operator
 from thbhub.plan import service
 from thbhub.settings import Settings
@@ -27,9 +27,7 @@ def test_reads_writes_and_audit(settings: Settings, db: Database, cli_env: Path)
     client = TestClient(create_app(settings, db))
     text = SAMPLE.read_text(encoding="utf-8")
     # An internal project owned by Alpha Agency, so that its contributor may edit it.
-    text = text.replace(
-        "  owner: null\n  public: false", "  owner: Alpha Agency\n  public: false"
-    )
+    text = text.replace("  owner: null\n  public: false", "  owner: Alpha Agency\n  public: false")
     assert _import(client, bearer(world, "public"), text) == 401
     for who in ("contributor", "analyst", "foreign", "pending"):
         assert _import(client, bearer(world, who), text) == 403, who
@@ -54,7 +52,9 @@ def test_reads_writes_and_audit(settings: Settings, db: Database, cli_env: Path)
         response = client.post(url, json={"status": "completed"}, headers=bearer(world, who))
         assert response.status_code == 403, who
     owned = "/api/v1/plan/projects/EX-P5/status"
-    response = client.post(owned, json={"status": "completed"}, headers=bearer(world, "contributor"))
+    response = client.post(
+        owned, json={"status": "completed"}, headers=bearer(world, "contributor")
+    )
     assert response.status_code == 200, response.text
     response = client.post(owned, json={"status": "paused"}, headers=bearer(world, "contributor"))
     assert response.status_code == 422
@@ -71,7 +71,9 @@ def test_reads_writes_and_audit(settings: Settings, db: Database, cli_env: Path)
     assert [e["action"] for e in log.json()] == ["import"]
 
 
-def test_bad_upload_is_a_422_naming_the_row(settings: Settings, db: Database, cli_env: Path) -> None:
+def test_bad_upload_is_a_422_naming_the_row(
+    settings: Settings, db: Database, cli_env: Path
+) -> None:
     world = build_world(settings, db)
     client = TestClient(create_app(settings, db))
     text = SAMPLE.read_text(encoding="utf-8").replace("ends: 2026-10-31", "ends: 2024-10-31")

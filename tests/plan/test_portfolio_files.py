@@ -10,8 +10,8 @@ import shutil
 from datetime import date
 from pathlib import Path
 
-import pytest
 import yaml
+
 from plan_support import SAMPLE, run, sheets
 
 
@@ -69,7 +69,13 @@ def test_round_trip_yaml_and_csv(db_url: str, tmp_path: Path, cli_env: Path) -> 
 
 # (file, row, column, new cell, the rule the message must state)
 BAD_CELLS = [
-    ("projects.csv", 2, "objectives", "objective:1;objective:9", "unknown objective (value 'objective:9')"),
+    (
+        "projects.csv",
+        2,
+        "objectives",
+        "objective:1;objective:9",
+        "unknown objective (value 'objective:9')",
+    ),
     ("projects.csv", 3, "ends", "2020-01-01", "project ends before it starts"),
     ("projects.csv", 4, "builds_on", "EX-P99", "unknown builds-on project (value 'EX-P99')"),
     # EX-P2 builds on EX-P1: the circle closes at EX-P2's row.
@@ -197,9 +203,13 @@ def test_coverage_matches_the_file(db_url: str, cli_env: Path) -> None:
     code, out, err = run(db_url, "plan", "coverage", "--format", "json")
     assert code == 0, err
     rows = json.loads(out)
-    assert all(list(r) == ["objective", "year", "projects", "activities", "outputs", "gap"] for r in rows)
+    assert all(
+        list(r) == ["objective", "year", "projects", "activities", "outputs", "gap"] for r in rows
+    )
     expected = _independent_coverage(yaml.safe_load(SAMPLE.read_text(encoding="utf-8")))
-    got = {(r["objective"], r["year"]): (r["projects"], r["activities"], r["outputs"]) for r in rows}
+    got = {
+        (r["objective"], r["year"]): (r["projects"], r["activities"], r["outputs"]) for r in rows
+    }
     assert got == expected
     assert {(r["objective"], r["year"]) for r in rows if r["gap"]} == {
         k for k, v in expected.items() if v == (0, 0, 0)

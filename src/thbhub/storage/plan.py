@@ -59,7 +59,24 @@ def replace_portfolio(
         ],
         "priorities",
     )
-    project_fields = ["title", "description", "lead", "partners", "countries", "starts", "ends", "budget", "currency", "funder", "objectives", "principles", "concepts", "status", "builds_on", "public"]
+    project_fields = [
+        "title",
+        "description",
+        "lead",
+        "partners",
+        "countries",
+        "starts",
+        "ends",
+        "budget",
+        "currency",
+        "funder",
+        "objectives",
+        "principles",
+        "concepts",
+        "status",
+        "builds_on",
+        "public",
+    ]
     add(
         plan_projects,
         [

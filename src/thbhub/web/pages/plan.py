@@ -56,7 +56,7 @@ def _coverage_chart(matrix: dict[str, Any]) -> dict[str, Any]:
         "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
         "title": "Coverage of the strategic objectives by year",
         "usermeta": {
-            "legend": "Darker: more projects, activities and outputs; white: a gap "
+            "legend": "Darker: more projects, activities and outputs; the lightest cells are gaps "
             "(nothing being done)."
         },
         "data": {"values": values},
@@ -154,7 +154,9 @@ def project_page(
 
 @router.post("/plan/projects/{key}/status")
 @access(Access.authenticated)
-def project_status(db: DbDep, principal: PrincipalDep, key: KeyPath, status: StatusForm) -> Response:
+def project_status(
+    db: DbDep, principal: PrincipalDep, key: KeyPath, status: StatusForm
+) -> Response:
     service.set_status(db, principal, key, status)
     return RedirectResponse(f"/plan/projects/{key}", status_code=303)
 
