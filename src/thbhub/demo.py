@@ -66,7 +66,7 @@ def load_sample(
             continue
         summary = importer.run(db, settings, path, source=meta, progress=progress)
         results.append({"file": entry["file"], "registered": True, "imported": summary.as_dict()})
-    results.append({"file": "plan example portfolio", "imported": load_plan_sample(db)})
+    load_plan_sample(db)  # the plan monitor's example portfolio (thbhub.plan.sample)
     return results
 
 

@@ -84,3 +84,19 @@ def test_bad_upload_is_a_422_naming_the_row(
         "mine.yaml, sheet 'projects', row 2, column 'ends': project ends before it starts"
     )
     assert service.portfolio(db, operator())["projects"] == []
+
+
+def test_sample_loads_once_and_never_over_an_imported_portfolio(
+    db: Database, tmp_path: Path, cli_env: Path
+) -> None:
+    from thbhub.plan.sample import load_plan_sample
+
+    assert load_plan_sample(db)["loaded"] is True
+    assert len(service.portfolio(db, operator())["projects"]) == 5
+    assert load_plan_sample(db)["loaded"] is False
+    text = SAMPLE.read_text(encoding="utf-8").replace("Example: regional evidence", "Ours")
+    (tmp_path / "ours.yaml").write_text(text, encoding="utf-8")
+    service.import_portfolio(db, operator(), tmp_path / "ours.yaml")
+    assert load_plan_sample(db)["loaded"] is False
+    titles = {p["title"] for p in service.portfolio(db, operator())["projects"]}
+    assert "Ours base on trafficking trends" in titles
