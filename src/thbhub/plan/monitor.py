@@ -219,7 +219,12 @@ def review_report(
         indicator_progress(i, values.get(i["id"], []), as_of) for i in portfolio["indicators"]
     ]
     ids = [o["id"] for o in objectives]
-    gaps = [r for r in coverage(portfolio, ids, "objectives", within) if r["gap"]]
+    labels = {o["id"]: o["label"] for o in objectives}
+    gaps = [
+        {**r, "label": labels[r["objective"]]}
+        for r in coverage(portfolio, ids, "objectives", within)
+        if r["gap"]
+    ]
     produced = sorted(
         (o for o in portfolio["outputs"] if within.holds(o["date"])), key=lambda o: o["date"]
     )
