@@ -100,3 +100,88 @@ def test_sample_loads_once_and_never_over_an_imported_portfolio(
     assert load_plan_sample(db)["loaded"] is False
     titles = {p["title"] for p in service.portfolio(db, operator())["projects"]}
     assert "Ours base on trafficking trends" in titles
+
+
+def test_edit_project_checks_the_import_rules(
+    settings: Settings, db: Database, cli_env: Path
+) -> None:
+    world = build_world(settings, db)
+    client = TestClient(create_app(settings, db))
+    text = SAMPLE.read_text(encoding="utf-8").replace(
+        "  owner: null\n  public: false", "  owner: Alpha Agency\n  public: false"
+    )
+    assert _import(client, bearer(world, "admin"), text) == 200
+    before = service.portfolio(db, operator())
+    url = "/api/v1/plan/projects/EX-P5"
+    who = bearer(world, "contributor")
+    # Its activity EX-A5 is on 2026-06-12: the period may not end before it.
+    response = client.patch(url, json={"ends": "2026-06-01"}, headers=who)
+    assert response.status_code == 422
+    assert response.json()["error"]["message"].startswith(
+        "stored portfolio, sheet 'activities', row 5, column 'ends': activity outside its "
+        "project's period"
+    )
+    response = client.patch(url, json={"ends": "2026-01-01"}, headers=who)
+    assert response.json()["error"]["message"].startswith(
+        "project EX-P5, column 'ends': project ends before it starts"
+    )
+    response = client.patch(url, json={"budget": 5000, "currency": ""}, headers=who)
+    assert response.status_code == 422 and "needs its currency" in response.text
+    assert service.portfolio(db, operator()) == before
+    assert client.patch(url, json={"lead": "x"}, headers=who).status_code == 422
+    response = client.patch(
+        url, json={"ends": "2027-12-31", "funder": "", "budget": ""}, headers=who
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["changed"] == ["budget", "ends", "funder"]
+    project = client.get(url, headers=who).json()
+    assert project["ends"] == "2027-12-31" and project["funder"] is None
+    assert [a["id"] for a in project["activities"]] == ["EX-A5"]  # kept with its project
+    other = bearer(world, "foreign")
+    assert client.patch(url, json={"title": "x"}, headers=other).status_code == 403
+
+
+def test_web_edit_and_import_forms(settings: Settings, db: Database, cli_env: Path) -> None:
+    from access_support import browser_client, csrf_of
+
+    world = build_world(settings, db)
+    app = create_app(settings, db)
+    service.import_portfolio(db, operator(), SAMPLE)
+    contributor = browser_client(app, world, "contributor")
+    assert contributor.get("/plan/manage").status_code == 403
+    page = contributor.get("/plan/projects/EX-P1").text
+    assert 'action="/plan/projects/EX-P1/edit"' not in page  # not its organisation's
+    admin = browser_client(app, world, "admin")
+    page = admin.get("/plan/projects/EX-P1").text
+    assert 'action="/plan/projects/EX-P1/edit"' in page
+    form = {
+        "csrf_token": csrf_of(page),
+        "title": "Example: renamed",
+        "status": "completed",
+        "starts": "2025-03-01",
+        "ends": "2027-12-31",
+        "budget": "150000",
+        "currency": "EUR",
+        "funder": "Example funder",
+        "description": "",
+    }
+    response = admin.post("/plan/projects/EX-P1/edit", data=form, follow_redirects=True)
+    assert response.status_code == 200 and "Saved (" in response.text
+    assert "Example: renamed" in response.text
+    bad = {**form, "csrf_token": csrf_of(response.text), "ends": "2024-01-01"}
+    response = admin.post("/plan/projects/EX-P1/edit", data=bad, follow_redirects=True)
+    assert "Not saved: project EX-P1, column &#39;ends&#39;: project ends before" in response.text
+    manage = admin.get("/plan/manage").text
+    text = SAMPLE.read_text(encoding="utf-8").replace("objective:7, objective:6", "objective:77")
+    response = admin.post(
+        "/plan/import",
+        data={"csrf_token": csrf_of(manage)},
+        files={"file": ("mine.yaml", text.encode("utf-8"), "application/yaml")},
+        follow_redirects=True,
+    )
+    assert "Nothing imported: mine.yaml, sheet &#39;projects&#39;, row 3" in response.text
+    projects = {p["id"]: p for p in service.portfolio(db, operator())["projects"]}
+    assert projects["EX-P1"]["title"] == "Example: renamed"  # the bad file changed nothing
+    exported = admin.get("/api/v1/plan/export")
+    assert exported.status_code == 200 and "Example: renamed" in exported.text
+    assert contributor.get("/api/v1/plan/export").status_code == 403

@@ -161,6 +161,21 @@ def _read_csv(data: bytes, name: str, fields: list[str]) -> list[RawRow]:
     return out
 
 
+def raw_from(portfolio: Portfolio, label: str, project: str | None = None) -> RawPortfolio:
+    """A stored portfolio as raw rows again, to check an edit with the import's rules;
+    problems are located in the "stored portfolio", those of ``project`` under ``label``."""
+    sheets: dict[str, list[RawRow]] = {}
+    for sheet, fields in SHEETS.items():
+        rows = []
+        for number, row in enumerate(portfolio.get(sheet, []), start=1):
+            at = Location(file="stored portfolio", sheet=sheet, row=number)
+            if sheet == "projects" and row.get("id") == project:
+                at = Location(file=label)
+            rows.append(RawRow({f.name: yaml_value(f, row.get(f.name)) for f in fields}, at))
+        sheets[sheet] = rows
+    return RawPortfolio(portfolio.get(NOTICE), Location(file="stored portfolio"), sheets)
+
+
 def write(portfolio: Portfolio, path: Path, fmt: str) -> list[Path]:
     """Write ``portfolio`` as YAML (one file) or CSV (a directory); returns files written."""
     if fmt == "yaml":

@@ -13,8 +13,9 @@ from thbhub.domain.errors import NotFoundError, PermissionDenied, UserError
 from thbhub.domain.principals import Principal
 from thbhub.plan import files, monitor
 from thbhub.plan.access import is_secretariat, may_edit_project, visible
-from thbhub.plan.sheets import PROJECT_STATUSES, SHEETS, Portfolio
-from thbhub.plan.validate import typed
+from thbhub.plan.sheets import SHEETS, Portfolio
+from thbhub.plan.validate import statistics_kwargs, typed
+from thbhub.stats.query import build_query, query_observations
 from thbhub.storage import Database
 from thbhub.storage import concepts as cq
 from thbhub.storage import plan as q
@@ -80,6 +81,22 @@ def export_portfolio(db: Database, principal: Principal, path: Path, fmt: str) -
         )
     written = files.write(data, path, fmt)
     return {"format": fmt, "files": [str(p) for p in written]}
+
+
+def export_yaml(db: Database, principal: Principal) -> str:
+    """The whole portfolio as YAML text (the download of the web's manage page)."""
+    with db.begin() as conn:
+        _require_secretariat(conn, principal, "export")
+        data = q.read_portfolio(conn)
+        record(
+            conn,
+            principal,
+            "export",
+            "plan_portfolio",
+            rows=sum(len(data[s]) for s in SHEETS),
+            detail={"format": "yaml"},
+        )
+    return files.yaml_text(data)
 
 
 def objective_rows(conn: Connection, scheme: str = "objective") -> list[dict[str, str]]:
@@ -244,9 +261,27 @@ def project(db: Database, principal: Principal, key: str) -> dict[str, Any]:
     }
 
 
+#: The project fields a project's editors change on the web or through the API.
+EDITABLE = ("title", "description", "status", "starts", "ends", "budget", "currency", "funder")
+
+
+def may_import(db: Database, principal: Principal) -> bool:
+    with db.connect() as conn:
+        return is_secretariat(principal, _kind(conn, principal))
+
+
 def set_status(db: Database, principal: Principal, key: str, status: str) -> dict[str, Any]:
-    if status not in PROJECT_STATUSES:
-        raise UserError(f"status {status!r}: use one of {', '.join(PROJECT_STATUSES)}")
+    return edit_project(db, principal, key, {"status": status})
+
+
+def edit_project(
+    db: Database, principal: Principal, key: str, changes: dict[str, Any]
+) -> dict[str, Any]:
+    """Change fields of one project (:data:`EDITABLE`; an empty text clears an optional one),
+    checked by the same rules as an import (its period against its activities, ...)."""
+    unknown = sorted(set(changes) - set(EDITABLE))
+    if unknown:
+        raise UserError(f"field {unknown[0]!r} cannot be edited here; use {', '.join(EDITABLE)}")
     with db.begin() as conn:
         owner = q.project_owner(conn, key)
         if owner is None:
@@ -256,7 +291,17 @@ def set_status(db: Database, principal: Principal, key: str, status: str) -> dic
                 "only the secretariat and the contributors of the project's organisation "
                 "may change it"
             )
-        q.set_project_status(conn, owner[0], status)
+        stored = q.read_portfolio(conn)
+        raw = files.raw_from(stored, f"project {key}", key)
+        row = next(r for r in raw.sheets["projects"] if r.cells["id"] == key)
+        row.cells.update(changes)
+        known = set(conn.scalars(select(concepts_table.c.id)))
+        orgs = q.organisation_ids(conn)
+        portfolio = typed(raw, known, orgs)
+        q.replace_portfolio(conn, portfolio, orgs)
+        after = next(p for p in portfolio["projects"] if p["id"] == key)
+        old = next(p for p in stored["projects"] if p["id"] == key)
+        changed = {f: [_plain(old[f]), _plain(after[f])] for f in changes if old[f] != after[f]}
         record(
             conn,
             principal,
@@ -265,9 +310,13 @@ def set_status(db: Database, principal: Principal, key: str, status: str) -> dic
             object_id=key,
             organisation_id=owner[1],
             rows=1,
-            detail={"status": status},
+            detail={"changed": changed},
         )
-    return {"id": key, "status": status}
+    return {"id": key, "changed": sorted(changed), **{f: after[f] for f in EDITABLE}}
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
 
 
 def indicators(
@@ -301,7 +350,20 @@ def indicator(
         **found[0],
         "values": values,
         "progress": monitor.indicator_progress(found[0], values, as_of or date.today()),
+        **_statistics(db, found[0]["statistics"]),
     }
+
+
+def _statistics(db: Database, query: str | None) -> dict[str, Any]:
+    """The observations behind an indicator, by year (its statistics query, with every other
+    dimension at its total), or why there are none."""
+    if query is None:
+        return {"observations": [], "statistics_error": None}
+    try:
+        rows = query_observations(db, build_query(**statistics_kwargs(query), by="year"))
+    except UserError as exc:
+        return {"observations": [], "statistics_error": str(exc)}
+    return {"observations": rows, "statistics_error": None}
 
 
 def review(

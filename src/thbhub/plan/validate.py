@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from thbhub.domain.errors import Location, ValidationError
+from thbhub.domain.errors import Location, UserError, ValidationError
 from thbhub.plan.files import RawPortfolio, RawRow
 from thbhub.plan.sheets import (
     LIST,
@@ -18,6 +18,7 @@ from thbhub.plan.sheets import (
     Portfolio,
     parse_cell,
 )
+from thbhub.stats.query import build_query
 
 #: A statistics query: key=value pairs of /api/v1/observations, joined by '&'.
 _STAT_KEYS = frozenset({"indicator", "country", "form", "sex", "age", "citizenship", "from"})
@@ -188,13 +189,30 @@ def _no_cycles(located: dict[str, list[tuple[RawRow, dict[str, Any]]]]) -> None:
             visit(key, [])
 
 
-def _check_statistics(row: RawRow, query: str) -> None:
+def statistics_kwargs(query: str) -> dict[str, Any]:
+    """An indicator's statistics query (``indicator=victims&country=LT``) as the arguments of
+    :func:`thbhub.stats.query.build_query`, checked there; UserError when malformed."""
+    args: dict[str, list[str]] = {}
     for part in query.split("&"):
         key, sep, value = part.partition("=")
         if not sep or not value or key not in _STAT_KEYS:
-            raise ValidationError(
-                _at(row, "statistics"),
+            raise UserError(
                 "a statistics query is key=value pairs joined by & with keys "
-                + ", ".join(sorted(_STAT_KEYS)),
-                query,
+                + ", ".join(sorted(_STAT_KEYS))
             )
+        args.setdefault(key, []).append(value)
+    kwargs: dict[str, Any] = {k: v for k, v in args.items() if k != "from"}
+    if "from" in args:
+        try:
+            kwargs["year_from"] = int(args["from"][0])
+        except ValueError:
+            raise UserError("from= takes a year") from None
+    build_query(**kwargs, by="year")
+    return kwargs
+
+
+def _check_statistics(row: RawRow, query: str) -> None:
+    try:
+        statistics_kwargs(query)
+    except UserError as exc:
+        raise ValidationError(_at(row, "statistics"), str(exc), query) from None

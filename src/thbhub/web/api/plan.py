@@ -7,7 +7,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, File, Path, Query, UploadFile
+from fastapi import APIRouter, Body, File, Path, Query, Response, UploadFile
+from pydantic import BaseModel, ConfigDict, Field
 
 from thbhub.plan import service
 from thbhub.plan.files import YAML_SUFFIXES
@@ -89,6 +90,39 @@ def post_project_status(
     status: Annotated[Literal[PROJECT_STATUSES], Body(embed=True)],  # type: ignore[valid-type]
 ) -> dict[str, Any]:
     return service.set_status(db, principal, key, status)
+
+
+class ProjectChanges(BaseModel):
+    """Fields to change; an empty text clears an optional field."""
+
+    model_config = ConfigDict(extra="forbid")
+    title: str | None = Field(None, max_length=500)
+    description: str | None = Field(None, max_length=20_000)
+    status: Literal["planned", "ongoing", "completed", "cancelled"] | None = None
+    starts: date | None = None
+    ends: date | None = None
+    budget: float | str | None = None
+    currency: str | None = Field(None, max_length=3)
+    funder: str | None = Field(None, max_length=300)
+
+
+@router.patch("/projects/{key}", summary="Change a project's fields (secretariat, owner)")
+@access(Access.authenticated)
+def patch_project(
+    db: DbDep, principal: PrincipalDep, key: KeyPath, changes: ProjectChanges
+) -> dict[str, Any]:
+    return service.edit_project(db, principal, key, changes.model_dump(exclude_unset=True))
+
+
+@router.get("/export", summary="The whole portfolio as YAML (secretariat)")
+@access(Access.authenticated)
+def get_export(db: DbDep, principal: PrincipalDep) -> Response:
+    text = service.export_yaml(db, principal)
+    return Response(
+        text,
+        media_type="application/yaml",
+        headers={"Content-Disposition": 'attachment; filename="portfolio.yaml"'},
+    )
 
 
 @router.get("/indicators", summary="Indicators: latest value against baseline and target")

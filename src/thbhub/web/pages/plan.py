@@ -6,15 +6,19 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, Response
 
+from thbhub.domain.errors import NotFoundError, PermissionDenied, UserError
 from thbhub.plan import service
+from thbhub.plan.files import YAML_SUFFIXES
 from thbhub.plan.sheets import PROJECT_STATUSES
 from thbhub.web.access import Access, access
 from thbhub.web.api.plan import AsOf, KeyPath, Presidency, Year
 from thbhub.web.cache import cached
-from thbhub.web.deps import DbDep, PrincipalDep, TemplatesDep
+from thbhub.web.deps import CLEAN, CLEAN_LINES, DbDep, PrincipalDep, SettingsDep, TemplatesDep
+from thbhub.web.flash import Flash, redirect
+from thbhub.web.uploads import received_upload
 
 router = APIRouter(include_in_schema=False)
 
@@ -108,6 +112,7 @@ def plan_page(
         "plan.html",
         {
             **base,
+            "can_manage": service.may_import(db, principal),
             "objectives": objectives,
             "principles": principles,
             "chart": _coverage_chart(objectives),
@@ -152,13 +157,75 @@ def project_page(
     )
 
 
-@router.post("/plan/projects/{key}/status")
+TextForm = Annotated[str, Form(max_length=500, pattern=CLEAN)]
+LongForm = Annotated[str, Form(max_length=20_000, pattern=CLEAN_LINES)]
+
+
+@router.post("/plan/projects/{key}/edit")
 @access(Access.authenticated)
-def project_status(
-    db: DbDep, principal: PrincipalDep, key: KeyPath, status: StatusForm
+def project_edit(
+    request: Request,
+    db: DbDep,
+    principal: PrincipalDep,
+    key: KeyPath,
+    title: TextForm,
+    status: StatusForm,
+    starts: TextForm,
+    ends: TextForm,
+    description: LongForm = "",
+    budget: TextForm = "",
+    currency: TextForm = "",
+    funder: TextForm = "",
 ) -> Response:
-    service.set_status(db, principal, key, status)
-    return RedirectResponse(f"/plan/projects/{key}", status_code=303)
+    changes = {
+        "title": title,
+        "description": description,
+        "status": status,
+        "starts": starts,
+        "ends": ends,
+        "budget": budget,
+        "currency": currency,
+        "funder": funder,
+    }
+    to = f"/plan/projects/{key}"
+    try:
+        result = service.edit_project(db, principal, key, changes)
+    except (NotFoundError, PermissionDenied):
+        raise
+    except UserError as exc:
+        return redirect(request, to, Flash(error=f"Not saved: {exc}"))
+    done = ", ".join(result["changed"]) or "nothing changed"
+    return redirect(request, to, Flash(message=f"Saved ({done})."))
+
+
+@router.get("/plan/manage", response_class=HTMLResponse)
+@access(Access.authenticated)
+def manage_page(
+    request: Request, db: DbDep, principal: PrincipalDep, templates: TemplatesDep
+) -> HTMLResponse:
+    if not service.may_import(db, principal):
+        raise PermissionDenied("only the secretariat manages the plan portfolio")
+    return templates.TemplateResponse(request, "plan_manage.html", _base(db))
+
+
+@router.post("/plan/import")
+@access(Access.authenticated)
+def import_upload(
+    request: Request,
+    db: DbDep,
+    settings: SettingsDep,
+    principal: PrincipalDep,
+    file: UploadFile = File(...),
+) -> Response:
+    try:
+        with received_upload(file, settings, YAML_SUFFIXES) as saved:
+            result = service.import_portfolio(db, principal, saved.path)
+    except PermissionDenied:
+        raise
+    except UserError as exc:
+        return redirect(request, "/plan/manage", Flash(error=f"Nothing imported: {exc}"))
+    counts = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in result.items() if k != "file")
+    return redirect(request, "/plan", Flash(message=f"Portfolio imported: {counts}."))
 
 
 @router.get("/plan/indicators", response_class=HTMLResponse)
