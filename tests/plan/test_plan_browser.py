@@ -50,6 +50,14 @@ def test_plan_pages(settings: Settings, db: Database, tmp_path: Path, backend: s
         ).click()
         page.wait_for_url(f"{base}/plan/projects/EX-P3")
 
+        # A topic page loads the projects carrying the topic (htmx) in place of its link.
+        page.goto(f"{base}/topics/form:forced-criminality")
+        section = page.locator("section[aria-labelledby='plan-projects']")
+        section.wait_for(timeout=15000)
+        assert section.get_by_role("link").all_inner_texts() == [
+            "Example: handbook on children exploited in forced criminality"
+        ]
+
         page.goto(f"{base}/plan/review?as_of=2026-12-03")
         text = page.locator("main").inner_text()
         assert "Example: frontline professionals trained" in text  # off track

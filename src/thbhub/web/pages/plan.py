@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from thbhub.domain.errors import NotFoundError, PermissionDenied, UserError
@@ -14,7 +14,7 @@ from thbhub.plan import service
 from thbhub.plan.files import YAML_SUFFIXES
 from thbhub.plan.sheets import PROJECT_STATUSES
 from thbhub.web.access import Access, access
-from thbhub.web.api.plan import AsOf, KeyPath, Presidency, Year
+from thbhub.web.api.plan import KEY, AsOf, ConceptQuery, KeyPath, Presidency, Year
 from thbhub.web.cache import cached
 from thbhub.web.deps import CLEAN, CLEAN_LINES, DbDep, PrincipalDep, SettingsDep, TemplatesDep
 from thbhub.web.flash import Flash, redirect
@@ -135,12 +135,28 @@ def projects_page(
     year: Year = None,
     presidency: Presidency = None,
     objective: Annotated[str | None, Query(max_length=64, pattern=r"^objective:[0-9]+$")] = None,
+    concept: ConceptQuery = None,
 ) -> HTMLResponse:
-    rows = service.projects(db, principal, year, presidency, objective)
+    rows = service.projects(db, principal, year, presidency, objective, concept)
+    context = {"projects": rows, "year": year, "objective": objective, "concept": concept}
+    return templates.TemplateResponse(request, "plan_projects.html", {**_base(db), **context})
+
+
+@router.get("/plan/topics/{concept_id}", response_class=HTMLResponse)
+@access(Access.public)
+@cached
+def topic_projects(
+    request: Request,
+    db: DbDep,
+    principal: PrincipalDep,
+    templates: TemplatesDep,
+    concept_id: Annotated[str, Path(max_length=200, pattern=KEY)],
+) -> HTMLResponse:
+    """The projects, activities and outputs tagged with a topic: a fragment the topic page
+    loads (htmx) in place of its link to /plan/projects?concept=..."""
+    rows = service.projects(db, principal, concept=concept_id)
     return templates.TemplateResponse(
-        request,
-        "plan_projects.html",
-        {**_base(db), "projects": rows, "year": year, "objective": objective},
+        request, "_plan_topic.html", {"projects": rows, "concept": concept_id}
     )
 
 
