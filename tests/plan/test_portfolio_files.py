@@ -157,6 +157,13 @@ def test_bad_yaml_names_sheet_row_and_field(db_url: str, tmp_path: Path, cli_env
     (tmp_path / "junk.yaml").write_text("projects: [unclosed\n", encoding="utf-8")
     code, _, err = run(db_url, "plan", "import", str(tmp_path / "junk.yaml"))
     assert code == 1 and err.startswith("error: junk.yaml, line ") and err.count("\n") == 1, err
+    # Aliases are refused: a few lines of them can stand for billions of cells.
+    laughs = "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a]\n"
+    (tmp_path / "laughs.yaml").write_text(laughs, encoding="utf-8")
+    code, _, err = run(db_url, "plan", "import", str(tmp_path / "laughs.yaml"))
+    assert code == 1 and err.strip() == (
+        "error: laughs.yaml, line 2: aliases (*name) are not allowed in a portfolio file"
+    ), err
     assert _export_csv(db_url, tmp_path / "after") == before
 
 

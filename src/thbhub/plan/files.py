@@ -61,10 +61,23 @@ def _decode(data: bytes, name: str) -> str:
         raise UserError(f"{name}, line {line}: not UTF-8 (byte {exc.start})") from None
 
 
+class _PlainLoader(yaml.SafeLoader):
+    """YAML without anchors and aliases: a few lines of aliases can stand for billions of
+    cells (the "billion laughs"), and a portfolio needs none."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (*name) are not allowed in a portfolio file", mark
+            )
+        return super().compose_node(parent, index)
+
+
 def read_yaml_bytes(data: bytes, name: str) -> RawPortfolio:
     text = _decode(data, name)
     try:
-        doc = yaml.safe_load(text)
+        doc = yaml.load(text, Loader=_PlainLoader)  # noqa: S506 (a SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f", line {mark.line + 1}" if mark is not None else ""
