@@ -164,6 +164,9 @@ def test_bad_yaml_names_sheet_row_and_field(db_url: str, tmp_path: Path, cli_env
     assert code == 1 and err.strip() == (
         "error: laughs.yaml, line 2: aliases (*name) are not allowed in a portfolio file"
     ), err
+    (tmp_path / "deep.yaml").write_text("[" * 100_000, encoding="utf-8")
+    code, _, err = run(db_url, "plan", "import", str(tmp_path / "deep.yaml"))
+    assert code == 1 and err == "error: deep.yaml: nested too deeply to be a portfolio\n", err
     assert _export_csv(db_url, tmp_path / "after") == before
 
 

@@ -83,6 +83,8 @@ def read_yaml_bytes(data: bytes, name: str) -> RawPortfolio:
         where = f", line {mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or "not valid YAML"
         raise UserError(f"{name}{where}: {problem}") from None
+    except RecursionError:
+        raise UserError(f"{name}: nested too deeply to be a portfolio") from None
     if doc is None:
         doc = {}
     if not isinstance(doc, dict):

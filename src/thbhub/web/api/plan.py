@@ -114,7 +114,12 @@ def patch_project(
     return service.edit_project(db, principal, key, changes.model_dump(exclude_unset=True))
 
 
-@router.get("/export", summary="The whole portfolio as YAML (secretariat)")
+@router.get(
+    "/export",
+    summary="The whole portfolio as YAML (secretariat)",
+    response_class=Response,
+    responses={200: {"content": {"application/yaml": {"schema": {"type": "string"}}}}},
+)
 @access(Access.authenticated)
 def get_export(db: DbDep, principal: PrincipalDep) -> Response:
     text = service.export_yaml(db, principal)
