@@ -185,3 +185,36 @@ def test_web_edit_and_import_forms(settings: Settings, db: Database, cli_env: Pa
     exported = admin.get("/api/v1/plan/export")
     assert exported.status_code == 200 and "Example: renamed" in exported.text
     assert contributor.get("/api/v1/plan/export").status_code == 403
+
+
+def test_plan_pages_pass_the_static_accessibility_checks(
+    settings: Settings, db: Database, cli_env: Path
+) -> None:
+    from a11y_support import problems
+    from access_support import browser_client
+
+    world = build_world(settings, db)
+    app = create_app(settings, db)
+    service.import_portfolio(db, operator(), SAMPLE)
+    pages = [
+        "/plan",
+        "/plan?year=2026&presidency=PRES-B",
+        "/plan/projects",
+        "/plan/projects/EX-P2",
+        "/plan/indicators",
+        "/plan/indicators/EX-I3",
+        "/plan/review",
+        "/plan/manage",
+    ]
+    for who in ("public", "admin"):
+        client = browser_client(app, world, who)
+        for path in pages:
+            response = client.get(path, follow_redirects=False)
+            if who == "public" and path == "/plan/manage":
+                assert response.status_code == 303  # to the log-in page
+                assert response.headers["location"].startswith("/login")
+                continue
+            assert response.status_code == 200, (who, path)
+            assert problems(response.text) == [], (who, path)
+    # The admin's project page carries the edit form, the visitor's does not.
+    assert "f-title" in browser_client(app, world, "admin").get("/plan/projects/EX-P2").text

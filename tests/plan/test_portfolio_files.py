@@ -97,6 +97,7 @@ BAD_CELLS = [
     ("indicator_values.csv", 2, "indicator", "EX-I9", "unknown indicator"),
     ("priorities.csv", 2, "presidency", "PRES-Z", "unknown presidency"),
     ("presidencies.csv", 2, "ends", "2024-01-01", "presidency ends before it starts"),
+    ("presidencies.csv", 3, "starts", "2026-06-30", "overlaps presidency PRES-A"),
     ("reviews.csv", 2, "findings", "", "is required"),
 ]
 

@@ -127,6 +127,14 @@ def _check_rules(
                 )
 
     periods("presidencies")
+    ordered = sorted(located["presidencies"], key=lambda rv: rv[1]["starts"])
+    for (_, prev), (row, v) in zip(ordered, ordered[1:], strict=False):
+        if v["starts"] <= prev["ends"]:
+            raise ValidationError(
+                _at(row, "starts"),
+                f"presidency overlaps presidency {prev['id']} (until {prev['ends']})",
+                v["starts"].isoformat(),
+            )
     periods("projects")
     periods("activities")
     projects = {v["id"]: v for _, v in located["projects"]}
