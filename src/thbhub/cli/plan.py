@@ -89,7 +89,8 @@ def projects(
 ) -> None:
     """Projects running in the period, with their activities and outputs counted."""
     rows = service.projects(state(ctx).db(), operator(), year, presidency, objective, concept)
-    emit(rows, fmt)
+    short = ["id", "title", "starts", "ends", "status", "objectives", "activities", "outputs"]
+    emit(rows, fmt, columns=short if fmt is Format.table else None)
 
 
 @app.command("indicators")
@@ -99,7 +100,10 @@ def indicators(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Indicators: latest value against baseline and target, on or off track."""
-    emit(service.indicators(state(ctx).db(), operator(), _day(as_of)), fmt)
+    rows = service.indicators(state(ctx).db(), operator(), _day(as_of))
+    # A table on a terminal shows the essentials; json and csv carry every field.
+    short = ["indicator", "title", "baseline", "latest", "target", "unit", "progress", "status"]
+    emit(rows, fmt, columns=short if fmt is Format.table else None)
 
 
 @app.command("coverage")
