@@ -1,6 +1,10 @@
 """API: the strategic plan monitor.  Reads are public (what is public; members read the
 internal projects and reviews too); importing the portfolio and changing a project belong to
-the secretariat (and a project's own organisation), checked in the services and audited."""
+the secretariat (and a project's own organisation), checked in the services and audited.
+
+The indicator and review routes are not cached (``@cached``): their answer depends on
+today's date (progress is judged as of today), not on the data alone.
+"""
 
 from __future__ import annotations
 
@@ -132,14 +136,12 @@ def get_export(db: DbDep, principal: PrincipalDep) -> Response:
 
 @router.get("/indicators", summary="Indicators: latest value against baseline and target")
 @access(Access.public)
-@cached
 def get_indicators(db: DbDep, principal: PrincipalDep, as_of: AsOf = None) -> list[dict[str, Any]]:
     return service.indicators(db, principal, as_of)
 
 
 @router.get("/indicators/{key}", summary="One indicator with its dated values")
 @access(Access.public)
-@cached
 def get_indicator(
     db: DbDep, principal: PrincipalDep, key: KeyPath, as_of: AsOf = None
 ) -> dict[str, Any]:
@@ -148,7 +150,6 @@ def get_indicator(
 
 @router.get("/review", summary="The review report for the Committee of Senior Officials")
 @access(Access.public)
-@cached
 def get_review(
     db: DbDep,
     principal: PrincipalDep,

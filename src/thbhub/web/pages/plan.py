@@ -1,5 +1,9 @@
 """The plan monitor's pages: the coverage matrices (/plan), projects, indicators and the
-review report.  Each renders the same service call as its /api/v1/plan endpoint."""
+review report.  Each renders the same service call as its /api/v1/plan endpoint.
+
+The indicator and review routes are not cached (``@cached``): their answer depends on
+today's date (progress is judged as of today), not on the data alone.
+"""
 
 from __future__ import annotations
 
@@ -246,7 +250,6 @@ def import_upload(
 
 @router.get("/plan/indicators", response_class=HTMLResponse)
 @access(Access.public)
-@cached
 def indicators_page(
     request: Request,
     db: DbDep,
@@ -263,7 +266,6 @@ def indicators_page(
 
 @router.get("/plan/indicators/{key}", response_class=HTMLResponse)
 @access(Access.public)
-@cached
 def indicator_page(
     request: Request,
     db: DbDep,
@@ -306,7 +308,6 @@ def _indicator_chart(ind: dict[str, Any]) -> dict[str, Any]:
 
 @router.get("/plan/review", response_class=HTMLResponse)
 @access(Access.public)
-@cached
 def review_page(
     request: Request,
     db: DbDep,
