@@ -301,7 +301,12 @@ def _indicator_chart(ind: dict[str, Any]) -> dict[str, Any]:
             "x": {"field": "date", "type": "temporal", "title": "Date"},
             "y": {"field": "value", "type": "quantitative", "title": ind["unit"]},
             "color": {"field": "series", "type": "nominal", "title": None},
-            "strokeDash": {"field": "series", "type": "nominal", "legend": None},
+            "strokeDash": {
+                "field": "series",
+                "type": "nominal",
+                "legend": None,
+                "scale": {"domain": ["baseline to target", "values"], "range": [[6, 4], [1, 0]]},
+            },
         },
     }
 
