@@ -42,7 +42,7 @@ class Window:
         return starts <= self.ends and ends >= self.starts
 
 
-def _by_project(rows: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+def by_project(rows: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
         out.setdefault(r["project"], []).append(r)
@@ -53,8 +53,8 @@ def coverage(
     portfolio: Portfolio, ids: list[str], field: str, window: Window, name: str = "objective"
 ) -> list[dict[str, Any]]:
     """One row per concept id (objective or principle) and year of the window."""
-    activities = _by_project(portfolio["activities"])
-    outputs = _by_project(portfolio["outputs"])
+    activities = by_project(portfolio["activities"])
+    outputs = by_project(portfolio["outputs"])
     out = []
     for concept in ids:
         projects = [p for p in portfolio["projects"] if concept in p[field]]
@@ -153,7 +153,7 @@ def small_prospects(portfolio: Portfolio, as_of: date) -> list[dict[str, Any]]:
     """Projects still planned or ongoing that show small prospects of implementation (the
     plan's words): no activity although started :data:`NO_ACTIVITY_DAYS` days ago, past
     their end, or without a budget or funder."""
-    activities = _by_project(portfolio["activities"])
+    activities = by_project(portfolio["activities"])
     out = []
     for p in portfolio["projects"]:
         if p["status"] not in ("planned", "ongoing"):
@@ -176,8 +176,8 @@ def review_report(
 ) -> dict[str, Any]:
     """The review report for the Committee of Senior Officials over ``window``."""
     within = Window(window.starts, min(window.ends, as_of))
-    activities = _by_project(portfolio["activities"])
-    outputs = _by_project(portfolio["outputs"])
+    activities = by_project(portfolio["activities"])
+    outputs = by_project(portfolio["outputs"])
     progress = []
     for obj in objectives:
         projects = [

@@ -200,8 +200,8 @@ def projects(
 ) -> list[dict[str, Any]]:
     w = window(db, principal, year, presidency)
     data = portfolio(db, principal)
-    acts = monitor._by_project(data["activities"])
-    outs = monitor._by_project(data["outputs"])
+    acts = monitor.by_project(data["activities"])
+    outs = monitor.by_project(data["outputs"])
     rows = []
     for p in monitor.projects_in(data, w):
         if objective is not None and objective not in p["objectives"]:
