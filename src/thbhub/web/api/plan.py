@@ -122,7 +122,7 @@ def patch_project(
     "/export",
     summary="The whole portfolio as YAML (secretariat)",
     response_class=Response,
-    responses={200: {"content": {"application/yaml": {"schema": {"type": "string"}}}}},
+    responses={200: {"content": {"application/yaml": {"schema": {"type": "object"}}}}},
 )
 @access(Access.authenticated)
 def get_export(db: DbDep, principal: PrincipalDep) -> Response:
