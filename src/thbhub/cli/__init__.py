@@ -8,6 +8,7 @@ from thbhub import __version__
 from thbhub.cli import access, analytics, cases, core, imports, query, taxonomy
 from thbhub.cli import analytics_shares as shares_cli
 from thbhub.cli import estimation as estimation_cli
+from thbhub.cli import plan as plan_cli
 from thbhub.cli import privacy as privacy_cli
 from thbhub.cli.context import state
 from thbhub.cli.errors import ASKS_HELP, HubGroup
@@ -60,6 +61,7 @@ app.add_typer(cases.app, name="cases")
 app.add_typer(imports.app, name="import")
 app.add_typer(cases.export_app, name="export")
 estimation_cli.register(app)
+app.add_typer(plan_cli.app, name="plan")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,6 +8,7 @@ from fastapi import APIRouter
 def routers() -> list[APIRouter]:
     from thbhub.web.api import access, analytics, cases, core, privacy, stats, taxonomy
     from thbhub.web.api import estimation as estimation_api
+    from thbhub.web.api import plan as plan_api
     from thbhub.web.api import shares as shares_api
 
     return [
@@ -20,4 +21,5 @@ def routers() -> list[APIRouter]:
         shares_api.router,
         privacy.router,
         estimation_api.router,
+        plan_api.router,
     ]

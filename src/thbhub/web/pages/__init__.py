@@ -9,6 +9,7 @@ def routers() -> list[APIRouter]:
     from thbhub.web.pages import access, admin, cases, home, privacy, publication, stats, topics
     from thbhub.web.pages import estimation as estimation_pages
     from thbhub.web.pages import flows as flows_pages
+    from thbhub.web.pages import plan as plan_pages
     from thbhub.web.pages.trends import router as trends_router
 
     return [
@@ -23,4 +24,5 @@ def routers() -> list[APIRouter]:
         privacy.router,
         estimation_pages.router,
         trends_router,
+        plan_pages.router,
     ]
