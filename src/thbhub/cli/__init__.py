@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from thbhub import __version__
-from thbhub.cli import access, analytics, cases, core, imports, query, taxonomy
+from thbhub.cli import access, analytics, cases, core, imports, library, query, taxonomy
 from thbhub.cli import privacy as privacy_cli
 from thbhub.cli.context import state
 from thbhub.cli.errors import ASKS_HELP, HubGroup
@@ -56,6 +56,7 @@ access.register(app)
 app.add_typer(cases.app, name="cases")
 app.add_typer(imports.app, name="import")
 app.add_typer(cases.export_app, name="export")
+library.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:

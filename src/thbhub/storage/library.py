@@ -1,0 +1,192 @@
+"""Queries of the knowledge library (tables in schema_library).  The full-text parts differ by
+dialect: SQLite's FTS5 table ``library_fts`` (BM25) and PostgreSQL's ``to_tsvector('simple')``
+with its GIN index (ts_rank); both are here and nowhere else."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Float,
+    Integer,
+    String,
+    bindparam,
+    func,
+    insert,
+    select,
+    text,
+)
+
+from thbhub.storage.schema import organisations
+from thbhub.storage.schema_library import (
+    library_documents as docs,
+)
+from thbhub.storage.schema_library import (
+    library_duplicates,
+    library_passages,
+    library_tags,
+)
+
+#: Marks around a matched word in a snippet (control characters no text carries).
+MARK_START, MARK_END = "\x02", "\x03"
+
+
+def find_by_checksum(conn: Connection, checksum: str, organisation_id: int | None) -> int | None:
+    owner = (
+        docs.c.organisation_id.is_(None)
+        if organisation_id is None
+        else docs.c.organisation_id == organisation_id
+    )
+    return conn.execute(
+        select(docs.c.id).where(docs.c.checksum == checksum, owner).limit(1)
+    ).scalar_one_or_none()
+
+
+def signatures(conn: Connection) -> list[tuple[int, list[int]]]:
+    return [(r.id, r.minhash) for r in conn.execute(select(docs.c.id, docs.c.minhash))]
+
+
+def insert_document(
+    conn: Connection,
+    values: dict[str, Any],
+    passages: Sequence[tuple[int | None, str]],
+    tags: Iterable[dict[str, Any]],
+    duplicates: Iterable[tuple[int, float]],
+) -> int:
+    doc_id = int(conn.execute(insert(docs).values(**values).returning(docs.c.id)).scalar_one())
+    if passages:
+        conn.execute(
+            insert(library_passages),
+            [
+                {"document_id": doc_id, "position": n, "page": page, "text": body}
+                for n, (page, body) in enumerate(passages)
+            ],
+        )
+    rows = [{"document_id": doc_id, **t} for t in tags]
+    if rows:
+        conn.execute(insert(library_tags), rows)
+    links = [{"document_id": doc_id, "other_id": o, "similarity": s} for o, s in duplicates]
+    if links:
+        conn.execute(insert(library_duplicates), links)
+    if conn.dialect.name == "sqlite":
+        conn.execute(
+            text(
+                "INSERT INTO library_fts(rowid, text) "
+                "SELECT id, text FROM library_passages WHERE document_id = :d"
+            ),
+            {"d": doc_id},
+        )
+    return doc_id
+
+
+def member_state_org(conn: Connection, organisation_id: int, members: Sequence[str]) -> bool:
+    row = conn.execute(
+        select(organisations.c.country, organisations.c.kind).where(
+            organisations.c.id == organisation_id
+        )
+    ).first()
+    return row is not None and (row.kind == "secretariat" or (row.country or "") in members)
+
+
+def _fts_sqlite(query: str) -> str:
+    # Each word quoted: FTS5 syntax (AND, NEAR, column filters) in a user's query is text.
+    return " ".join('"' + w.replace('"', '""') + '"' for w in query.split())
+
+
+def matching_passages(
+    conn: Connection, words: Sequence[str], where: ColumnElement[bool], limit: int = 2000
+) -> list[dict[str, Any]]:
+    """Passages of visible documents matching all ``words``, best first: document_id, page,
+    rank (higher is better) and snippet (matches between MARK_START and MARK_END)."""
+    joined = " ".join(words)
+    if conn.dialect.name == "sqlite":
+        fts = text(
+            "SELECT rowid AS pid, bm25(library_fts) AS score, "
+            "snippet(library_fts, 0, :a, :b, '…', 24) AS snippet "
+            "FROM library_fts WHERE library_fts MATCH :q"
+        ).columns(pid=Integer, score=Float, snippet=String)
+        hits = fts.bindparams(
+            bindparam("a", MARK_START),
+            bindparam("b", MARK_END),
+            bindparam("q", _fts_sqlite(joined)),
+        ).subquery("hits")
+        rank = -hits.c.score  # bm25: lower is better
+    else:
+        tsq = func.plainto_tsquery(text("'simple'"), joined)
+        vector = func.to_tsvector(text("'simple'"), library_passages.c.text)
+        options = f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=30, MinWords=12"
+        hits = (
+            select(
+                library_passages.c.id.label("pid"),
+                func.ts_rank(vector, tsq).label("score"),
+                func.ts_headline(text("'simple'"), library_passages.c.text, tsq, options).label(
+                    "snippet"
+                ),
+            )
+            .where(vector.op("@@")(tsq))
+            .subquery("hits")
+        )
+        rank = hits.c.score
+    q = (
+        select(
+            library_passages.c.document_id,
+            library_passages.c.page,
+            rank.label("rank"),
+            hits.c.snippet,
+        )
+        .select_from(hits.join(library_passages, library_passages.c.id == hits.c.pid))
+        .join(docs, docs.c.id == library_passages.c.document_id)
+        .where(where)
+        .order_by(rank.desc(), library_passages.c.document_id)
+        .limit(limit)
+    )
+    return [dict(r) for r in conn.execute(q).mappings()]
+
+
+def document_rows(conn: Connection, where: ColumnElement[bool]) -> list[dict[str, Any]]:
+    q = select(docs).where(where).order_by(docs.c.published.desc(), docs.c.id)
+    return [dict(r) for r in conn.execute(q).mappings()]
+
+
+def documents_by_id(conn: Connection, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    out: dict[int, dict[str, Any]] = {}
+    for start in range(0, len(ids), 500):
+        chunk = list(ids[start : start + 500])
+        for r in conn.execute(select(docs).where(docs.c.id.in_(chunk))).mappings():
+            out[r["id"]] = dict(r)
+    return out
+
+
+def tags_of(conn: Connection, ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+    out: dict[int, list[dict[str, Any]]] = {}
+    for start in range(0, len(ids), 500):
+        chunk = list(ids[start : start + 500])
+        q = (
+            select(library_tags)
+            .where(library_tags.c.document_id.in_(chunk))
+            .order_by(library_tags.c.score.desc(), library_tags.c.concept_id)
+        )
+        for r in conn.execute(q).mappings():
+            out.setdefault(r["document_id"], []).append(dict(r))
+    return out
+
+
+def passages_of(conn: Connection, doc_id: int) -> list[dict[str, Any]]:
+    q = (
+        select(library_passages.c.page, library_passages.c.text)
+        .where(library_passages.c.document_id == doc_id)
+        .order_by(library_passages.c.position)
+    )
+    return [dict(r) for r in conn.execute(q).mappings()]
+
+
+def duplicates_of(conn: Connection, doc_id: int) -> list[tuple[int, float]]:
+    d = library_duplicates
+    rows = (
+        conn.execute(select(d.c.other_id, d.c.similarity).where(d.c.document_id == doc_id)).all()
+        + conn.execute(select(d.c.document_id, d.c.similarity).where(d.c.other_id == doc_id)).all()
+    )
+    return [(int(a), float(b)) for a, b in rows]
