@@ -3,6 +3,7 @@ principal asking and shows it only what :mod:`thbhub.library.access` allows."""
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -479,3 +480,14 @@ def documents_about(
             .limit(limit)
         ).mappings()
         return [dict(r) for r in rows]
+
+
+def snippet_html(snippet: str | None) -> str:
+    """A search snippet as HTML: the text escaped, the matched words in <mark>."""
+    if not snippet:
+        return ""
+    return html.escape(snippet).replace(q.MARK_START, "<mark>").replace(q.MARK_END, "</mark>")
+
+
+def snippet_text(snippet: str | None) -> str:
+    return (snippet or "").replace(q.MARK_START, "").replace(q.MARK_END, "")

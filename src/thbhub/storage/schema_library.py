@@ -109,3 +109,7 @@ library_duplicates = Table(
     Index("ix_library_duplicates_document_id", "document_id"),
     Index("ix_library_duplicates_other_id", "other_id"),
 )
+
+#: Names of the full-text index objects the migration creates outside this metadata (SQLite's
+#: FTS5 table ``library_fts`` with its shadow tables ``library_fts_*``; PostgreSQL's index).
+FULL_TEXT_PREFIXES = ("library_fts", "ix_library_passages_fts")
