@@ -25,6 +25,7 @@ from thbhub.cases.sample_importer import DEMO_ORGANISATION, LOADER, NOTE
 from thbhub.domain.principals import Principal, Role
 from thbhub.ingest.registry import ImportSummary, Progress, importers, no_progress
 from thbhub.ingest.sample import file_checksum, sample_dir, sample_manifest
+from thbhub.library.sample import load_library_sample
 from thbhub.privacy.public import set_published
 from thbhub.settings import Settings
 from thbhub.storage import Database
@@ -65,6 +66,7 @@ def load_sample(
             continue
         summary = importer.run(db, settings, path, source=meta, progress=progress)
         results.append({"file": entry["file"], "registered": True, "imported": summary.as_dict()})
+    results.append({"file": "library", "registered": True, "imported": load_library_sample(db)})
     return results
 
 

@@ -122,7 +122,7 @@ def _pdf(path: Path, data: bytes) -> tuple[str, Pages, dict[str, Any]]:
                     raise
                 raise BadFile(f"{path.name}: the PDF is encrypted (password protected)") from None
         pages: Pages = [(n, page.extract_text() or "") for n, page in enumerate(reader.pages, 1)]
-        info = reader.metadata or {}
+        info: Any = reader.metadata or {}
         title = str(info.get("/Title") or "").strip()
     except BadFile:
         raise

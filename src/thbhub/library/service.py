@@ -26,7 +26,6 @@ from thbhub.storage import Database
 from thbhub.storage import library as q
 from thbhub.storage.schema_library import library_documents as docs
 from thbhub.storage.schema_library import library_tags
-from thbhub.taxonomy.loader import load_taxonomy
 
 Progress = Callable[[int, int | None], None]
 PASSAGE_CHARS = 1200
@@ -68,7 +67,7 @@ class ImportSummary:
 def _concepts() -> dict[str, dict[str, str]]:
     """scheme -> {casefolded label in any language or id -> concept id}."""
     out: dict[str, dict[str, str]] = {}
-    for scheme in load_taxonomy().schemes:
+    for scheme in tagger.taxonomy().schemes:
         names = out.setdefault(scheme.id, {})
         for c in scheme.concepts:
             names[c.id.casefold()] = c.id
@@ -361,13 +360,13 @@ def search(
             facets["concept"][t["concept_id"]] = facets["concept"].get(t["concept_id"], 0) + 1
     results = []
     for row in ordered[offset : offset + limit]:
-        hit = best.get(row["id"])
+        found = best.get(row["id"])
         results.append(
             {
                 **_summary(row),
-                "snippet": hit["snippet"] if hit else None,
-                "page": hit["page"] if hit else None,
-                "score": round(float(hit["rank"]), 4) if hit else None,
+                "snippet": found["snippet"] if found else None,
+                "page": found["page"] if found else None,
+                "score": round(float(found["rank"]), 4) if found else None,
                 "tags": [_tag(t) for t in tags.get(row["id"], [])[:8]],
             }
         )

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from thbhub.domain.concepts import Concept
+from thbhub.domain.concepts import Concept, Taxonomy
 from thbhub.library import cues
 from thbhub.taxonomy.loader import load_taxonomy
 
@@ -98,10 +98,16 @@ _KEY = 4
 
 
 @lru_cache(maxsize=1)
+def taxonomy() -> Taxonomy:
+    """The packaged taxonomy, read once per process (reading and checking it takes seconds)."""
+    return load_taxonomy()
+
+
+@lru_cache(maxsize=1)
 def _index() -> dict[str, list[_Entry]]:
     """Entries by the first letters of their first word (longest phrase first)."""
     index: dict[str, list[_Entry]] = {}
-    for scheme in load_taxonomy().schemes:
+    for scheme in taxonomy().schemes:
         if scheme.id not in SCHEMES:
             continue
         for c in scheme.concepts:

@@ -113,7 +113,7 @@ def matching_passages(
             bindparam("b", MARK_END),
             bindparam("q", _fts_sqlite(joined)),
         ).subquery("hits")
-        rank = -hits.c.score  # bm25: lower is better
+        rank: ColumnElement[Any] = -hits.c.score  # bm25: lower is better
     else:
         tsq = func.plainto_tsquery(text("'simple'"), joined)
         vector = func.to_tsvector(text("'simple'"), library_passages.c.text)
@@ -185,8 +185,8 @@ def passages_of(conn: Connection, doc_id: int) -> list[dict[str, Any]]:
 
 def duplicates_of(conn: Connection, doc_id: int) -> list[tuple[int, float]]:
     d = library_duplicates
-    rows = (
-        conn.execute(select(d.c.other_id, d.c.similarity).where(d.c.document_id == doc_id)).all()
-        + conn.execute(select(d.c.document_id, d.c.similarity).where(d.c.other_id == doc_id)).all()
-    )
+    rows = [
+        *conn.execute(select(d.c.other_id, d.c.similarity).where(d.c.document_id == doc_id)),
+        *conn.execute(select(d.c.document_id, d.c.similarity).where(d.c.other_id == doc_id)),
+    ]
     return [(int(a), float(b)) for a, b in rows]
