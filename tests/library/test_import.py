@@ -165,4 +165,5 @@ def test_factbook_jsonl_imports(db: Database) -> None:
     result = service.search(db, CLI, "Thailand fishing")
     # Both words in one passage: Thailand's texts (others name Thailand as a destination).
     assert "country:TH" in {r["country"] for r in result["results"][:3]}
-    assert all("Thailand" in r["snippet"] for r in result["results"])
+    # Every snippet marks a matched word.
+    assert all("\x02" in r["snippet"] for r in result["results"])
