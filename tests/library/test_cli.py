@@ -17,7 +17,8 @@ def test_tag_prints_concepts_with_evidence(
 ) -> None:
     path = tmp_path / "note.txt"
     path.write_text(
-        "Victims were subjected to forced begging in Riga. Women may be at risk of sex trafficking.",
+        "Victims were subjected to forced begging in Riga. "
+        "Women may be at risk of sex trafficking.",
         encoding="utf-8",
     )
     assert main(["tag", str(path), "--format", "json"]) == 0

@@ -6,7 +6,17 @@ from fastapi import APIRouter
 
 
 def routers() -> list[APIRouter]:
-    from thbhub.web.pages import access, admin, cases, home, privacy, publication, stats, topics
+    from thbhub.web.pages import (
+        access,
+        admin,
+        cases,
+        home,
+        library,
+        privacy,
+        publication,
+        stats,
+        topics,
+    )
 
     return [
         home.router,
@@ -17,4 +27,5 @@ def routers() -> list[APIRouter]:
         publication.router,
         stats.router,
         privacy.router,
+        library.router,
     ]

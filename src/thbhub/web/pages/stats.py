@@ -7,6 +7,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from thbhub.domain.concepts import CBSS_MEMBER_STATES
 from thbhub.domain.errors import UserError
+from thbhub.library.service import documents_about
 from thbhub.stats.charts import series_chart, top_series
 from thbhub.stats.profile import country_profile, member_states
 from thbhub.stats.query import (
@@ -18,7 +19,15 @@ from thbhub.stats.query import (
 )
 from thbhub.web.access import Access, access
 from thbhub.web.cache import cached
-from thbhub.web.deps import CLEAN, MAX_VALUES, DbDep, SettingsDep, TemplatesDep, Word
+from thbhub.web.deps import (
+    CLEAN,
+    MAX_VALUES,
+    DbDep,
+    PrincipalDep,
+    SettingsDep,
+    TemplatesDep,
+    Word,
+)
 from thbhub.web.vega import bundle
 
 router = APIRouter(include_in_schema=False)
@@ -133,9 +142,13 @@ def country(
     request: Request,
     db: DbDep,
     templates: TemplatesDep,
+    principal: PrincipalDep,
     code: str = Path(max_length=16, pattern=CLEAN),
 ) -> HTMLResponse:
     profile = country_profile(db, code)
+    docs = documents_about(db, principal, country=f"country:{code.upper()}")
     return templates.TemplateResponse(
-        request, "country.html", {"p": profile, "states": member_states(db)}
+        request,
+        "country.html",
+        {"p": profile, "states": member_states(db), "library_documents": docs},
     )

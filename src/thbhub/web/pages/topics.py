@@ -6,10 +6,11 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse
 
 from thbhub.domain.concepts import LANGUAGES
+from thbhub.library.service import documents_about
 from thbhub.taxonomy import service
 from thbhub.web.access import Access, access
 from thbhub.web.cache import cached
-from thbhub.web.deps import CLEAN, DbDep, TemplatesDep
+from thbhub.web.deps import CLEAN, DbDep, PrincipalDep, TemplatesDep
 
 router = APIRouter(include_in_schema=False)
 
@@ -54,11 +55,18 @@ def topic(
     request: Request,
     db: DbDep,
     templates: TemplatesDep,
+    principal: PrincipalDep,
     concept_id: str = Path(max_length=200, pattern=CLEAN),
 ) -> HTMLResponse:
     concept = service.get_concept(db, concept_id)
+    docs = documents_about(db, principal, concept=concept_id)
     return templates.TemplateResponse(
         request,
         "topic.html",
-        {"c": concept, "languages": LANGUAGES, "language_names": LANGUAGE_NAMES},
+        {
+            "c": concept,
+            "languages": LANGUAGES,
+            "language_names": LANGUAGE_NAMES,
+            "library_documents": docs,
+        },
     )
