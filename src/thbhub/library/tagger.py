@@ -18,6 +18,7 @@ from functools import lru_cache
 
 from thbhub.domain.concepts import Concept, Taxonomy
 from thbhub.library import cues
+from thbhub.library.phrasings import PHRASINGS
 from thbhub.taxonomy.loader import load_taxonomy
 
 SCHEMES = ("form", "group", "means", "sector", "country", "objective")
@@ -118,6 +119,10 @@ def _index() -> dict[str, list[_Entry]]:
                     index.setdefault(words[0][0][:_KEY], []).append(
                         _Entry(words, c.id, c.scheme, lang)
                     )
+    for cid, phrasings in PHRASINGS.items():
+        for phrasing in phrasings:
+            words = tuple((w.rstrip("*"), not w.endswith("*")) for w in phrasing.casefold().split())
+            index.setdefault(words[0][0][:_KEY], []).append(_Entry(words, cid, "form", "en"))
     for entries in index.values():
         entries.sort(key=lambda e: -len(e.words))
     return index
