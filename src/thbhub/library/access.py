@@ -4,7 +4,8 @@ page.
 - ``public`` and published: everyone.
 - ``member`` and published: logged-in users of an organisation of a CBSS member state (or of
   the secretariat), and admins.
-- ``owner``, or not yet published: the owning organisation's own users only.
+- ``owner``, or not yet published: the owning organisation's own users only; admins also see
+  public and member documents submitted for publication (they publish them).
 """
 
 from __future__ import annotations
@@ -41,4 +42,12 @@ def visible(conn: Connection, principal: Principal) -> ColumnElement[bool]:
     )
     if member:
         rules.append(and_(published, docs.c.access == Level.member.value))
+    if principal.role is Role.admin:
+        # The secretariat reviews what owners submit for publication (never owner-only ones).
+        rules.append(
+            and_(
+                docs.c.state == State.submitted.value,
+                docs.c.access.in_([Level.public.value, Level.member.value]),
+            )
+        )
     return or_(*rules) if rules else false()

@@ -1,6 +1,10 @@
-"""Near-duplicates: MinHash signatures of word 5-shingles.  Two documents whose estimated
-Jaccard similarity is at least :data:`THRESHOLD` (the same report twice with a changed cover,
-two editions of one text) are linked, not stored as strangers."""
+"""Near-duplicates: bottom-k MinHash sketches of word 5-shingles.  Two documents whose
+estimated Jaccard similarity is at least :data:`THRESHOLD` (the same report twice with a
+changed cover, two editions of one text) are linked, not stored as strangers.
+
+A bottom-k sketch keeps the k smallest hash values of a document's shingles: one hash per
+shingle (not one per shingle and permutation), so a sketch costs little more than reading the
+text; the Jaccard estimate is the share of the k smallest values of the union found in both."""
 
 from __future__ import annotations
 
@@ -8,20 +12,9 @@ import hashlib
 import re
 from collections.abc import Sequence
 
-PERMUTATIONS = 64
+K = 64
 SHINGLE = 5
 THRESHOLD = 0.6
-_PRIME = (1 << 61) - 1
-_MASK = (1 << 32) - 1
-# Fixed coefficients (a seeded generator would do; these are the first values of sha256 of
-# the index) so that signatures stored by one process compare with another's.
-_COEFFS = [
-    (
-        int.from_bytes(hashlib.sha256(f"a{i}".encode()).digest()[:8], "big") % _PRIME | 1,
-        int.from_bytes(hashlib.sha256(f"b{i}".encode()).digest()[:8], "big") % _PRIME,
-    )
-    for i in range(PERMUTATIONS)
-]
 _WORD = re.compile(r"\w+")
 
 
@@ -31,13 +24,46 @@ def signature(text: str) -> list[int]:
         shingles = {" ".join(words)}
     else:
         shingles = {" ".join(words[i : i + SHINGLE]) for i in range(len(words) - SHINGLE + 1)}
-    hashes = [
-        int.from_bytes(hashlib.blake2b(s.encode(), digest_size=8).digest(), "big") for s in shingles
-    ]
-    return [min(((a * h + b) % _PRIME) & _MASK for h in hashes) for a, b in _COEFFS]
+    # 52 bits: exact in JSON numbers and in every backend's JSON type.
+    hashes = {
+        int.from_bytes(hashlib.blake2b(s.encode(), digest_size=8).digest(), "big") >> 12
+        for s in shingles
+    }
+    return sorted(hashes)[:K]
 
 
 def similarity(one: Sequence[int], other: Sequence[int]) -> float:
-    if len(one) != len(other) or not one:
+    if not one or not other:
         return 0.0
-    return sum(1 for x, y in zip(one, other, strict=True) if x == y) / len(one)
+    a, b = set(one), set(other)
+    union = sorted(a | b)[:K]
+    return sum(1 for h in union if h in a and h in b) / len(union)
+
+
+class SketchIndex:
+    """Sketches by hash value: a new document is compared only with those sharing at least
+    :data:`MIN_SHARED` of its values (a pair at Jaccard >= 0.6 shares far more), not with all."""
+
+    MIN_SHARED = 12
+
+    def __init__(self) -> None:
+        self._by_value: dict[int, list[int]] = {}
+        self._sketches: dict[int, list[int]] = {}
+
+    def add(self, doc_id: int, sketch: Sequence[int]) -> None:
+        self._sketches[doc_id] = list(sketch)
+        for value in sketch:
+            self._by_value.setdefault(value, []).append(doc_id)
+
+    def near(self, sketch: Sequence[int]) -> list[tuple[int, float]]:
+        shared: dict[int, int] = {}
+        for value in sketch:
+            for doc_id in self._by_value.get(value, ()):
+                shared[doc_id] = shared.get(doc_id, 0) + 1
+        out = []
+        for doc_id, count in shared.items():
+            if count >= min(self.MIN_SHARED, len(sketch)):
+                sim = similarity(sketch, self._sketches[doc_id])
+                if sim >= THRESHOLD:
+                    out.append((doc_id, round(sim, 3)))
+        return sorted(out)

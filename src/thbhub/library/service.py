@@ -3,29 +3,35 @@ principal asking and shows it only what :mod:`thbhub.library.access` allows."""
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, and_, select
+from sqlalchemy import Connection, select
 
 from thbhub.access import audit
 from thbhub.access.users import find_organisation
-from thbhub.domain.errors import NotFoundError, UserError
+from thbhub.domain.errors import NotFoundError, PermissionDenied, UserError
 from thbhub.domain.principals import Principal, Role
-from thbhub.domain.publication import State
+from thbhub.domain.publication import State, refusal
 from thbhub.library import dedup, extract, tagger
 from thbhub.library.access import Level, visible
 from thbhub.library.language import detect_language
+from thbhub.library.search import (  # noqa: F401 - the services callers use, in one place
+    SearchFilters,
+    documents_about,
+    get_document,
+    search,
+    snippet_html,
+    snippet_text,
+)
+from thbhub.library.taxonomy import concept_id, concept_names
 from thbhub.storage import Database
 from thbhub.storage import library as q
 from thbhub.storage.schema_library import library_documents as docs
-from thbhub.storage.schema_library import library_tags
 
 Progress = Callable[[int, int | None], None]
 PASSAGE_CHARS = 1200
@@ -61,32 +67,6 @@ class ImportSummary:
             "skipped": self.skipped,
             "document_ids": self.documents,
         }
-
-
-@lru_cache(maxsize=1)
-def _concepts() -> dict[str, dict[str, str]]:
-    """scheme -> {casefolded label in any language or id -> concept id}."""
-    out: dict[str, dict[str, str]] = {}
-    for scheme in tagger.taxonomy().schemes:
-        names = out.setdefault(scheme.id, {})
-        for c in scheme.concepts:
-            names[c.id.casefold()] = c.id
-            names[c.id.split(":", 1)[1].casefold()] = c.id
-            for label in c.labels.values():
-                names.setdefault(label.casefold(), c.id)
-    return out
-
-
-def concept_id(scheme: str, value: str | None, what: str) -> str | None:
-    if value is None or not value.strip():
-        return None
-    found = _concepts().get(scheme, {}).get(value.strip().casefold())
-    if found is None:
-        raise UserError(
-            f"{what} {value!r} is not in the taxonomy's scheme {scheme!r}; "
-            f"see `thbhub taxonomy list --scheme {scheme}`"
-        )
-    return found
 
 
 def expand_paths(paths: Iterable[Path]) -> list[Path]:
@@ -160,7 +140,9 @@ def import_documents(
     summary = ImportSummary(files=len(files))
     with db.connect() as conn:
         org_id = _owner(conn, principal, options)
-        known = q.signatures(conn)
+        known = dedup.SketchIndex()
+        for doc_id, sketch in q.signatures(conn):
+            known.add(doc_id, sketch)
     for n, path in enumerate(files):
         if progress:
             progress(n, len(files))
@@ -191,7 +173,7 @@ def import_documents(
                     imported_by=principal.user_id,
                 )
                 doc_id = q.insert_document(conn, values, passages, tags, links)
-                known.append((doc_id, values["minhash"]))
+                known.add(doc_id, values["minhash"])
                 summary.stored += 1
                 summary.linked += 1 if links else 0
                 summary.documents.append(doc_id)
@@ -215,24 +197,20 @@ def _prepare(
     options: ImportOptions,
     doc_type: str | None,
     country: str | None,
-    known: list[tuple[int, list[int]]],
+    known: dedup.SketchIndex,
 ) -> tuple[
     dict[str, Any], list[tuple[int | None, str]], list[dict[str, Any]], list[tuple[int, float]]
 ]:
     body = item.text
     signature = dedup.signature(body)
-    links = [
-        (other, round(sim, 3))
-        for other, sig in known
-        if (sim := dedup.similarity(signature, sig)) >= dedup.THRESHOLD
-    ]
+    links = known.near(signature)
     record_country = item.meta.get("country")
     if country is None and isinstance(record_country, str):
-        country = _concepts().get("country", {}).get(record_country.strip().casefold())
+        country = concept_names().get("country", {}).get(record_country.strip().casefold())
     published = _published(item.meta)
     record_type = item.meta.get("type")
     kind = doc_type or (
-        _concepts().get("doctype", {}).get(str(record_type).casefold()) if record_type else None
+        concept_names().get("doctype", {}).get(str(record_type).casefold()) if record_type else None
     )
     tags = [
         {
@@ -287,206 +265,50 @@ def tag_files(paths: Sequence[Path]) -> list[dict[str, Any]]:
     return out
 
 
-# --- reading ----------------------------------------------------------------------------------
-
-
-@dataclass
-class SearchFilters:
-    doc_type: str | None = None
-    language: str | None = None
-    country: str | None = None
-    concept: str | None = None
-    year_from: int | None = None
-    year_to: int | None = None
-
-
-_WORD = re.compile(r"\w+")
-FACETS = ("doc_type", "language", "country", "year")
-
-
-def _filters(filters: SearchFilters) -> list[Any]:
-    out: list[Any] = []
-    if filters.doc_type:
-        out.append(docs.c.doc_type == concept_id("doctype", filters.doc_type, "type"))
-    if filters.language:
-        out.append(docs.c.language == filters.language)
-    if filters.country:
-        out.append(docs.c.country == concept_id("country", filters.country, "country"))
-    if filters.concept:
-        tagged = select(library_tags.c.document_id).where(
-            library_tags.c.concept_id == filters.concept
-        )
-        out.append(docs.c.id.in_(tagged))
-    if filters.year_from is not None:
-        out.append(docs.c.year >= filters.year_from)
-    if filters.year_to is not None:
-        out.append(docs.c.year <= filters.year_to)
-    return out
-
-
-def search(
-    db: Database,
-    principal: Principal,
-    query: str,
-    filters: SearchFilters | None = None,
-    limit: int = 20,
-    offset: int = 0,
+def upload_document(
+    db: Database, principal: Principal, path: Path, options: ImportOptions
 ) -> dict[str, Any]:
-    """Documents matching all words of ``query`` (every document when it has none), ranked by
-    full-text relevance of their best passage, with facet counts over all matches."""
-    filters = filters or SearchFilters()
-    words = _WORD.findall(query)
-    with db.connect() as conn:
-        where = and_(visible(conn, principal), *_filters(filters))
-        if words:
-            best: dict[int, dict[str, Any]] = {}
-            for hit in q.matching_passages(conn, words, where):
-                best.setdefault(hit["document_id"], hit)
-            ids = list(best)
-            rows = q.documents_by_id(conn, ids)
-            ordered = [rows[i] for i in ids if i in rows]
-        else:
-            best = {}
-            ordered = q.document_rows(conn, where)
-        all_ids = [r["id"] for r in ordered]
-        tags = q.tags_of(conn, all_ids)
-    facets: dict[str, dict[str, int]] = {f: {} for f in (*FACETS, "concept")}
-    for row in ordered:
-        for f in FACETS:
-            if row[f] is not None:
-                key = str(row[f])
-                facets[f][key] = facets[f].get(key, 0) + 1
-        for t in tags.get(row["id"], []):
-            facets["concept"][t["concept_id"]] = facets["concept"].get(t["concept_id"], 0) + 1
-    results = []
-    for row in ordered[offset : offset + limit]:
-        found = best.get(row["id"])
-        results.append(
-            {
-                **_summary(row),
-                "snippet": found["snippet"] if found else None,
-                "page": found["page"] if found else None,
-                "score": round(float(found["rank"]), 4) if found else None,
-                "tags": [_tag(t) for t in tags.get(row["id"], [])[:8]],
-            }
-        )
-    return {
-        "query": query,
-        "total": len(ordered),
-        "results": results,
-        "facets": {
-            k: dict(sorted(v.items(), key=lambda kv: (-kv[1], kv[0]))) for k, v in facets.items()
-        },
-    }
+    """A contributor's upload on the web: one file for the caller's own organisation, stored as
+    a draft (only its organisation sees it until an admin publishes it)."""
+    if principal.role is not Role.contributor or principal.organisation_id is None:
+        raise PermissionDenied("only a contributor of an organisation may add documents")
+    options.organisation = str(principal.organisation_id)
+    options.state = State.draft.value
+    summary = import_documents(db, principal, [path], options)
+    if summary.skipped and not summary.stored:
+        raise UserError(summary.skipped[0]["reason"])
+    if summary.already and not summary.stored:
+        raise UserError(f"{path.name}: your organisation already has this file in the library")
+    return summary.as_dict()
 
 
-def _summary(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        k: row[k]
-        for k in (
-            "id",
-            "title",
-            "doc_type",
-            "language",
-            "country",
-            "published",
-            "year",
-            "media_type",
-            "file_name",
-            "access",
-            "state",
-            "organisation_id",
-        )
-    }
-
-
-def _tag(t: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": t["concept_id"],
-        "score": t["score"],
-        "evidence": t["evidence"],
-        "page": t["page"],
-        "mentions": t["mentions"],
-    }
-
-
-def get_document(db: Database, principal: Principal, doc_id: int) -> dict[str, Any]:
-    """One document the principal may see, with its tags, text and near-duplicates; 404 for
-    one it may not (the same answer as for one that does not exist)."""
-    with db.read() as conn:
-        where = visible(conn, principal)
-        rows = q.document_rows(conn, and_(where, docs.c.id == doc_id))
-        if not rows:
+def set_state(db: Database, principal: Principal, doc_id: int, new: str) -> dict[str, Any]:
+    """Move a document through the publication states (domain.publication), audited."""
+    try:
+        target = State(new)
+    except ValueError:
+        raise UserError(f"state {new!r}: use {', '.join(s.value for s in State)}") from None
+    with db.begin() as conn:
+        row = conn.execute(
+            select(docs.c.organisation_id, docs.c.state).where(
+                docs.c.id == doc_id, visible(conn, principal)
+            )
+        ).first()
+        if row is None:
             raise NotFoundError(f"no document {doc_id}")
-        row = rows[0]
-        dup = q.duplicates_of(conn, doc_id)
-        seen = q.documents_by_id(conn, [d for d, _ in dup])
-        allowed = {r["id"] for r in q.document_rows(conn, and_(where, docs.c.id.in_(list(seen))))}
-        result = {
-            **_summary(row),
-            "url": row["url"],
-            "licence": row["licence"],
-            "pages": row["pages"],
-            "tags": [_tag(t) for t in q.tags_of(conn, [doc_id]).get(doc_id, [])],
-            "passages": q.passages_of(conn, doc_id),
-            "near_duplicates": [
-                {"id": d, "title": seen[d]["title"], "similarity": s}
-                for d, s in sorted(dup, key=lambda x: -x[1])
-                if d in allowed
-            ],
-        }
-        if row["access"] != Level.public.value:
-            audit.record(
-                conn,
-                principal,
-                "read",
-                "library_document",
-                object_id=str(doc_id),
-                organisation_id=row["organisation_id"],
-            )
-    return result
-
-
-def documents_about(
-    db: Database,
-    principal: Principal,
-    *,
-    concept: str | None = None,
-    country: str | None = None,
-    limit: int = 10,
-) -> list[dict[str, Any]]:
-    """The documents tagged with ``concept`` (or of ``country``), strongest evidence first."""
-    with db.connect() as conn:
-        where = visible(conn, principal)
-        if concept is not None:
-            strength = (
-                select(library_tags.c.document_id, library_tags.c.score, library_tags.c.evidence)
-                .where(library_tags.c.concept_id == concept)
-                .subquery()
-            )
-            rows = conn.execute(
-                select(docs.c.id, docs.c.title, docs.c.year, strength.c.score, strength.c.evidence)
-                .join(strength, strength.c.document_id == docs.c.id)
-                .where(where)
-                .order_by(strength.c.score.desc(), docs.c.published.desc(), docs.c.id)
-                .limit(limit)
-            ).mappings()
-            return [dict(r) for r in rows]
-        rows = conn.execute(
-            select(docs.c.id, docs.c.title, docs.c.year)
-            .where(where, docs.c.country == country)
-            .order_by(docs.c.published.desc(), docs.c.id)
-            .limit(limit)
-        ).mappings()
-        return [dict(r) for r in rows]
-
-
-def snippet_html(snippet: str | None) -> str:
-    """A search snippet as HTML: the text escaped, the matched words in <mark>."""
-    if not snippet:
-        return ""
-    return html.escape(snippet).replace(q.MARK_START, "<mark>").replace(q.MARK_END, "</mark>")
-
-
-def snippet_text(snippet: str | None) -> str:
-    return (snippet or "").replace(q.MARK_START, "").replace(q.MARK_END, "")
+        if row.organisation_id is None:
+            raise PermissionDenied("the hub's own documents are published from the command line")
+        why = refusal(principal, row.organisation_id, State(row.state), target)
+        if why is not None:
+            raise PermissionDenied(why)
+        conn.execute(docs.update().where(docs.c.id == doc_id).values(state=target.value))
+        audit.record(
+            conn,
+            principal,
+            "update",
+            "library_document",
+            object_id=str(doc_id),
+            organisation_id=row.organisation_id,
+            detail={"state": [row.state, target.value]},
+        )
+    return {"id": doc_id, "state": target.value}

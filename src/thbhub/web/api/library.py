@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 
 from thbhub.library import service
+from thbhub.library.extract import SUFFIXES
 from thbhub.web.access import Access, access
-from thbhub.web.deps import CLEAN, DbDep, IdPath, PrincipalDep
+from thbhub.web.deps import CLEAN, DbDep, IdPath, PrincipalDep, SettingsDep
+from thbhub.web.uploads import received_upload
 
 router = APIRouter(prefix="/api/v1", tags=["library"])
 
@@ -55,3 +57,34 @@ def search(result: SearchResult) -> dict[str, Any]:
 @access(Access.public)
 def document(db: DbDep, principal: PrincipalDep, doc_id: IdPath) -> dict[str, Any]:
     return service.get_document(db, principal, doc_id)
+
+
+@router.post("/documents", summary="Upload a document for the caller's organisation (a draft)")
+@access(Access.contributor)
+def upload(
+    db: DbDep,
+    settings: SettingsDep,
+    principal: PrincipalDep,
+    file: UploadFile = File(...),
+    type: str | None = Form(None, max_length=100, pattern=CLEAN),  # noqa: A002
+    lang: str | None = Form(None, max_length=8, pattern=r"^[a-z]{2,3}$"),
+    country: str | None = Form(None, max_length=100, pattern=CLEAN),
+    licence: str | None = Form(None, max_length=200, pattern=CLEAN),
+    access_level: str = Form("owner", alias="access", pattern="^(public|member|owner)$"),
+) -> dict[str, Any]:
+    options = service.ImportOptions(
+        doc_type=type, language=lang, country=country, licence=licence, access=access_level
+    )
+    with received_upload(file, settings, suffixes=tuple(SUFFIXES)) as saved:
+        return service.upload_document(db, principal, saved.path, options)
+
+
+@router.post("/documents/{doc_id}/state", summary="Move a document to another publication state")
+@access(Access.authenticated)
+def change_state(
+    db: DbDep,
+    principal: PrincipalDep,
+    doc_id: IdPath,
+    state: str = Form(..., pattern="^(draft|submitted|published|withdrawn)$"),
+) -> dict[str, Any]:
+    return service.set_state(db, principal, doc_id, state)

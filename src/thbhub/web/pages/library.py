@@ -5,15 +5,17 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 
 from thbhub.domain.errors import UserError
 from thbhub.library import service
+from thbhub.library.extract import SUFFIXES
 from thbhub.taxonomy.service import labels
 from thbhub.web.access import Access, access
-from thbhub.web.deps import CLEAN, DbDep, IdPath, PrincipalDep, TemplatesDep
+from thbhub.web.deps import CLEAN, DbDep, IdPath, PrincipalDep, SettingsDep, TemplatesDep
+from thbhub.web.uploads import received_upload
 
 router = APIRouter(include_in_schema=False)
 
@@ -98,7 +100,7 @@ def library(
     )
 
 
-@router.get("/library/{doc_id}", response_class=HTMLResponse)
+@router.get("/library/{doc_id:int}", response_class=HTMLResponse)
 @access(Access.public)
 def document(
     request: Request, db: DbDep, templates: TemplatesDep, principal: PrincipalDep, doc_id: IdPath
@@ -108,3 +110,33 @@ def document(
     return templates.TemplateResponse(
         request, "library_document.html", {"d": doc, "names": labels(db, ids)}
     )
+
+
+@router.get("/library/upload", response_class=HTMLResponse)
+@access(Access.contributor)
+def upload_form(request: Request, settings: SettingsDep, templates: TemplatesDep) -> HTMLResponse:
+    context = {"max_mb": settings.max_upload_mb, "suffixes": sorted(SUFFIXES)}
+    return templates.TemplateResponse(request, "library_upload.html", context)
+
+
+@router.post("/library/upload", response_class=HTMLResponse)
+@access(Access.contributor)
+def upload(
+    request: Request,
+    db: DbDep,
+    settings: SettingsDep,
+    principal: PrincipalDep,
+    templates: TemplatesDep,
+    file: UploadFile = File(...),
+    type: str | None = Form(None, max_length=100, pattern=CLEAN),  # noqa: A002
+    access_level: str = Form("owner", alias="access", pattern="^(public|member|owner)$"),
+) -> HTMLResponse:
+    context: dict[str, Any] = {"max_mb": settings.max_upload_mb, "suffixes": sorted(SUFFIXES)}
+    status = 200
+    try:
+        options = service.ImportOptions(doc_type=type or None, access=access_level)
+        with received_upload(file, settings, suffixes=tuple(SUFFIXES)) as saved:
+            context["result"] = service.upload_document(db, principal, saved.path, options)
+    except UserError as exc:
+        context["error"], status = str(exc), exc.status_code
+    return templates.TemplateResponse(request, "library_upload.html", context, status_code=status)
