@@ -79,18 +79,24 @@ def search(
         else:
             best = {}
             ordered = q.document_rows(conn, where)
-        all_ids = [r["id"] for r in ordered]
-        tags = q.tags_of(conn, all_ids)
+        tagged = q.tag_concepts(conn, [r["id"] for r in ordered])
+        # One read: the page shown (its tags, its snippets) is of the same state as the counts.
+        shown = ordered[offset : offset + limit]
+        tags = q.tags_of(conn, [r["id"] for r in shown])
+        if words:
+            marked = q.snippets(conn, words, [best[r["id"]]["pid"] for r in shown])
+            for r in shown:
+                best[r["id"]]["snippet"] = marked.get(best[r["id"]]["pid"])
     facets: dict[str, dict[str, int]] = {f: {} for f in (*FACETS, "concept")}
     for row in ordered:
         for f in FACETS:
             if row[f] is not None:
                 key = str(row[f])
                 facets[f][key] = facets[f].get(key, 0) + 1
-        for t in tags.get(row["id"], []):
-            facets["concept"][t["concept_id"]] = facets["concept"].get(t["concept_id"], 0) + 1
+    for _, cid in tagged:
+        facets["concept"][cid] = facets["concept"].get(cid, 0) + 1
     results = []
-    for row in ordered[offset : offset + limit]:
+    for row in shown:
         found = best.get(row["id"])
         results.append(
             {

@@ -12,7 +12,6 @@ from sqlalchemy import (
     Connection,
     Float,
     Integer,
-    String,
     bindparam,
     func,
     insert,
@@ -99,43 +98,32 @@ def _fts_sqlite(query: str) -> str:
 def matching_passages(
     conn: Connection, words: Sequence[str], where: ColumnElement[bool], limit: int = 2000
 ) -> list[dict[str, Any]]:
-    """Passages of visible documents matching all ``words``, best first: document_id, page,
-    rank (higher is better) and snippet (matches between MARK_START and MARK_END)."""
+    """Passages of visible documents matching all ``words``, best first: pid, document_id,
+    page and rank (higher is better).  No snippet: :func:`snippets` makes those for the
+    passages shown, the costly part of a full-text query."""
     joined = " ".join(words)
     if conn.dialect.name == "sqlite":
         fts = text(
-            "SELECT rowid AS pid, bm25(library_fts) AS score, "
-            "snippet(library_fts, 0, :a, :b, '…', 24) AS snippet "
+            "SELECT rowid AS pid, bm25(library_fts) AS score "
             "FROM library_fts WHERE library_fts MATCH :q"
-        ).columns(pid=Integer, score=Float, snippet=String)
-        hits = fts.bindparams(
-            bindparam("a", MARK_START),
-            bindparam("b", MARK_END),
-            bindparam("q", _fts_sqlite(joined)),
-        ).subquery("hits")
+        ).columns(pid=Integer, score=Float)
+        hits = fts.bindparams(bindparam("q", _fts_sqlite(joined))).subquery("hits")
         rank: ColumnElement[Any] = -hits.c.score  # bm25: lower is better
     else:
         tsq = func.plainto_tsquery(text("'simple'"), joined)
         vector = func.to_tsvector(text("'simple'"), library_passages.c.text)
-        options = f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=30, MinWords=12"
         hits = (
-            select(
-                library_passages.c.id.label("pid"),
-                func.ts_rank(vector, tsq).label("score"),
-                func.ts_headline(text("'simple'"), library_passages.c.text, tsq, options).label(
-                    "snippet"
-                ),
-            )
+            select(library_passages.c.id.label("pid"), func.ts_rank(vector, tsq).label("score"))
             .where(vector.op("@@")(tsq))
             .subquery("hits")
         )
         rank = hits.c.score
     q = (
         select(
+            hits.c.pid,
             library_passages.c.document_id,
             library_passages.c.page,
             rank.label("rank"),
-            hits.c.snippet,
         )
         .select_from(hits.join(library_passages, library_passages.c.id == hits.c.pid))
         .join(docs, docs.c.id == library_passages.c.document_id)
@@ -146,8 +134,38 @@ def matching_passages(
     return [dict(r) for r in conn.execute(q).mappings()]
 
 
+def snippets(conn: Connection, words: Sequence[str], pids: Sequence[int]) -> dict[int, str]:
+    """The snippet of each passage in ``pids`` around ``words`` (matches between MARK_START
+    and MARK_END)."""
+    if not pids:
+        return {}
+    joined = " ".join(words)
+    if conn.dialect.name == "sqlite":
+        rows = conn.execute(
+            text(
+                "SELECT rowid, snippet(library_fts, 0, :a, :b, '…', 24) FROM library_fts "
+                "WHERE library_fts MATCH :q AND rowid IN :ids"
+            ).bindparams(bindparam("ids", expanding=True)),
+            {"a": MARK_START, "b": MARK_END, "q": _fts_sqlite(joined), "ids": list(pids)},
+        ).all()
+    else:
+        options = f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=30, MinWords=12"
+        tsq = func.plainto_tsquery(text("'simple'"), joined)
+        rows = conn.execute(
+            select(
+                library_passages.c.id,
+                func.ts_headline(text("'simple'"), library_passages.c.text, tsq, options),
+            ).where(library_passages.c.id.in_(list(pids)))
+        ).all()
+    return {int(pid): str(snippet) for pid, snippet in rows}
+
+
+#: Every column of a document but its near-duplicate sketch (a list of 64 numbers).
+_LISTED = [c for c in docs.c if c.name != "minhash"]
+
+
 def document_rows(conn: Connection, where: ColumnElement[bool]) -> list[dict[str, Any]]:
-    q = select(docs).where(where).order_by(docs.c.published.desc(), docs.c.id)
+    q = select(*_LISTED).where(where).order_by(docs.c.published.desc(), docs.c.id)
     return [dict(r) for r in conn.execute(q).mappings()]
 
 
@@ -155,7 +173,7 @@ def documents_by_id(conn: Connection, ids: Sequence[int]) -> dict[int, dict[str,
     out: dict[int, dict[str, Any]] = {}
     for start in range(0, len(ids), 500):
         chunk = list(ids[start : start + 500])
-        for r in conn.execute(select(docs).where(docs.c.id.in_(chunk))).mappings():
+        for r in conn.execute(select(*_LISTED).where(docs.c.id.in_(chunk))).mappings():
             out[r["id"]] = dict(r)
     return out
 
@@ -190,3 +208,15 @@ def duplicates_of(conn: Connection, doc_id: int) -> list[tuple[int, float]]:
         *conn.execute(select(d.c.document_id, d.c.similarity).where(d.c.other_id == doc_id)),
     ]
     return [(int(a), float(b)) for a, b in rows]
+
+
+def tag_concepts(conn: Connection, ids: Sequence[int]) -> list[tuple[int, str]]:
+    """(document id, concept id) of every tag of ``ids``: what the concept facet counts."""
+    out: list[tuple[int, str]] = []
+    for start in range(0, len(ids), 500):
+        chunk = list(ids[start : start + 500])
+        q = select(library_tags.c.document_id, library_tags.c.concept_id).where(
+            library_tags.c.document_id.in_(chunk)
+        )
+        out.extend((int(d), str(c)) for d, c in conn.execute(q))
+    return out
