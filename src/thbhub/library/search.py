@@ -13,6 +13,7 @@ from sqlalchemy import and_, select
 from thbhub.access import audit
 from thbhub.domain.errors import NotFoundError
 from thbhub.domain.principals import Principal
+from thbhub.library import tagger
 from thbhub.library.access import Level, visible
 from thbhub.library.taxonomy import concept_id
 from thbhub.storage import Database
@@ -63,8 +64,10 @@ def search(
     limit: int = 20,
     offset: int = 0,
 ) -> dict[str, Any]:
-    """Documents matching all words of ``query`` (every document when it has none), ranked by
-    full-text relevance of their best passage, with facet counts over all matches."""
+    """Documents matching all words of ``query`` in one passage, or tagged with a concept the
+    query names in any of the taxonomy's languages (so a Polish or Swedish query finds an
+    English report), fused by reciprocal rank; every document when the query has no words.
+    Facet counts over all matches."""
     filters = filters or SearchFilters()
     words = _WORD.findall(query)
     with db.connect() as conn:
@@ -73,6 +76,14 @@ def search(
             best: dict[int, dict[str, Any]] = {}
             for hit in q.matching_passages(conn, words, where):
                 best.setdefault(hit["document_id"], hit)
+            about, rest = query_concepts(query)
+            if about:
+                # The words beside the concept's name ("hotels" in "hotels tvångsarbete")
+                # are looked for on their own too: no passage holds the foreign name.
+                if rest and rest != words:
+                    for hit in q.matching_passages(conn, rest, where):
+                        best.setdefault(hit["document_id"], hit)
+                best = _fused(best, q.tagged_with(conn, about, where))
             ids = list(best)
             rows = q.documents_by_id(conn, ids)
             ordered = [rows[i] for i in ids if i in rows]
@@ -84,9 +95,14 @@ def search(
         shown = ordered[offset : offset + limit]
         tags = q.tags_of(conn, [r["id"] for r in shown])
         if words:
-            marked = q.snippets(conn, words, [best[r["id"]]["pid"] for r in shown])
+            pids = [best[r["id"]]["pid"] for r in shown if best[r["id"]]["pid"] is not None]
+            marked = q.snippets(conn, words, pids)
             for r in shown:
-                best[r["id"]]["snippet"] = marked.get(best[r["id"]]["pid"])
+                hit = best[r["id"]]
+                if hit["pid"] is not None:
+                    hit["snippet"] = marked.get(hit["pid"])
+                else:  # found through a concept: its evidence, marked whole
+                    hit["snippet"] = q.MARK_START + hit["evidence"] + q.MARK_END
     facets: dict[str, dict[str, int]] = {f: {} for f in (*FACETS, "concept")}
     for row in ordered:
         for f in FACETS:
@@ -115,6 +131,40 @@ def search(
             k: dict(sorted(v.items(), key=lambda kv: (-kv[1], kv[0]))) for k, v in facets.items()
         },
     }
+
+
+#: Reciprocal rank fusion's constant (the usual 60): ranks, not scores, are combined, since
+#: BM25, ts_rank and tag scores are on different scales.
+RRF_K = 60
+
+
+def query_concepts(query: str) -> tuple[list[str], list[str]]:
+    """The taxonomy concepts a query names, in any of the taxonomy's languages ("praca
+    przymusowa", "tvångsarbete" and "forced labour" all name labour exploitation), and the
+    query's other words."""
+    folded = query.casefold()
+    found = tagger.find_mentions(folded)
+    rest = folded
+    for start, end, _ in reversed(found):
+        rest = rest[:start] + " " + rest[end:]
+    return sorted({e.concept_id for _, _, e in found}), _WORD.findall(rest)
+
+
+def _fused(
+    text_hits: dict[int, dict[str, Any]], concept_hits: list[dict[str, Any]]
+) -> dict[int, dict[str, Any]]:
+    """Full-text and concept matches in one ranking by reciprocal rank fusion; a document found
+    both ways keeps its full-text passage (and snippet)."""
+    scores: dict[int, float] = {}
+    for rank, doc_id in enumerate(text_hits, 1):
+        scores[doc_id] = 1 / (RRF_K + rank)
+    for rank, hit in enumerate(concept_hits, 1):
+        scores[hit["document_id"]] = scores.get(hit["document_id"], 0.0) + 1 / (RRF_K + rank)
+    merged = dict(text_hits)
+    for hit in concept_hits:
+        merged.setdefault(hit["document_id"], hit)
+    order = sorted(scores, key=lambda d: (-scores[d], d))
+    return {d: {**merged[d], "rank": scores[d]} for d in order}
 
 
 def _summary(row: dict[str, Any]) -> dict[str, Any]:

@@ -220,3 +220,25 @@ def tag_concepts(conn: Connection, ids: Sequence[int]) -> list[tuple[int, str]]:
         )
         out.extend((int(d), str(c)) for d, c in conn.execute(q))
     return out
+
+
+def tagged_with(
+    conn: Connection, concepts: Sequence[str], where: ColumnElement[bool], limit: int = 2000
+) -> list[dict[str, Any]]:
+    """Visible documents tagged with any of ``concepts``, the strongest evidence first:
+    document_id, evidence, page, rank (the sum of the tags' scores)."""
+    t = library_tags
+    rows = conn.execute(
+        select(t.c.document_id, t.c.evidence, t.c.page, t.c.score)
+        .join(docs, docs.c.id == t.c.document_id)
+        .where(where, t.c.concept_id.in_(list(concepts)))
+        .order_by(t.c.score.desc(), t.c.document_id)
+        .limit(limit)
+    ).mappings()
+    best: dict[int, dict[str, Any]] = {}
+    for r in rows:
+        hit = best.setdefault(
+            r["document_id"], {**dict(r), "rank": 0.0, "pid": None, "snippet": None}
+        )
+        hit["rank"] += float(r["score"])
+    return sorted(best.values(), key=lambda h: (-h["rank"], h["document_id"]))
