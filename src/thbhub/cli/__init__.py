@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from thbhub import __version__
-from thbhub.cli import access, analytics, cases, core, imports, query, taxonomy
+from thbhub.cli import access, analytics, cases, core, imports, library, query, taxonomy
 from thbhub.cli import analytics_shares as shares_cli
 from thbhub.cli import estimation as estimation_cli
 from thbhub.cli import plan as plan_cli
@@ -62,6 +62,7 @@ app.add_typer(imports.app, name="import")
 app.add_typer(cases.export_app, name="export")
 estimation_cli.register(app)
 app.add_typer(plan_cli.app, name="plan")
+library.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 
 def routers() -> list[APIRouter]:
-    from thbhub.web.api import access, analytics, cases, core, privacy, stats, taxonomy
+    from thbhub.web.api import access, analytics, cases, core, library, privacy, stats, taxonomy
     from thbhub.web.api import estimation as estimation_api
     from thbhub.web.api import plan as plan_api
     from thbhub.web.api import shares as shares_api
@@ -22,4 +22,5 @@ def routers() -> list[APIRouter]:
         privacy.router,
         estimation_api.router,
         plan_api.router,
+        library.router,
     ]

@@ -6,7 +6,17 @@ from fastapi import APIRouter
 
 
 def routers() -> list[APIRouter]:
-    from thbhub.web.pages import access, admin, cases, home, privacy, publication, stats, topics
+    from thbhub.web.pages import (
+        access,
+        admin,
+        cases,
+        home,
+        library,
+        privacy,
+        publication,
+        stats,
+        topics,
+    )
     from thbhub.web.pages import estimation as estimation_pages
     from thbhub.web.pages import flows as flows_pages
     from thbhub.web.pages import plan as plan_pages
@@ -25,4 +35,5 @@ def routers() -> list[APIRouter]:
         estimation_pages.router,
         trends_router,
         plan_pages.router,
+        library.router,
     ]

@@ -8,10 +8,11 @@ from fastapi.responses import HTMLResponse
 from thbhub.analytics.service import DEFAULT_WINDOW
 from thbhub.analytics.views import alert_views, topic_alerts
 from thbhub.domain.concepts import LANGUAGES
+from thbhub.library.service import documents_about
 from thbhub.taxonomy import service
 from thbhub.web.access import Access, access
 from thbhub.web.cache import cached
-from thbhub.web.deps import CLEAN, DbDep, TemplatesDep
+from thbhub.web.deps import CLEAN, DbDep, PrincipalDep, TemplatesDep
 
 router = APIRouter(include_in_schema=False)
 
@@ -56,6 +57,7 @@ def topic(
     request: Request,
     db: DbDep,
     templates: TemplatesDep,
+    principal: PrincipalDep,
     concept_id: str = Path(max_length=200, pattern=CLEAN),
 ) -> HTMLResponse:
     concept = service.get_concept(db, concept_id)
@@ -63,6 +65,7 @@ def topic(
     found = topic_alerts(
         db, concept["scheme"], [concept["id"], *(n["id"] for n in concept["narrower"])]
     )
+    docs = documents_about(db, principal, concept=concept_id)
     return templates.TemplateResponse(
         request,
         "topic.html",
@@ -72,5 +75,6 @@ def topic(
             "language_names": LANGUAGE_NAMES,
             "alerts": alert_views(found),
             "alert_window": DEFAULT_WINDOW,
+            "library_documents": docs,
         },
     )
