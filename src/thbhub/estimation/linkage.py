@@ -131,7 +131,9 @@ def create(
             "created_at": start,
             "created_by": principal.email or "unknown",
         }
-        pid = conn.execute(insert(linkage_projects).values(values)).inserted_primary_key[0]
+        pid = conn.execute(
+            insert(linkage_projects).values(values).returning(linkage_projects.c.id)
+        ).scalar_one()
         project = {"id": pid, **values}
         _opt_in(conn, principal, project, org_id)
         return _described(conn, project)
