@@ -213,3 +213,35 @@ def test_end_to_end_through_cli_and_api_and_nothing_identifying_comes_out(
             if table.name != "linkage_keys":
                 keys = [k for k in stored_link_keys(db) if k in dump]
                 assert not keys, table.name
+
+
+def test_the_whole_path_at_the_cli(
+    db: Database, db_url: str, tmp_path: Path, cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from case_support import make_org
+
+    make_org(db, "Police CLI")
+    make_org(db, "NGO CLI")
+    until = (date.today() + timedelta(days=30)).isoformat()
+    steps = [
+        ["linkage", "create", "cli-project", "--org", "Police CLI", "--purpose", "count",
+         "--until", until],
+        ["linkage", "join", "cli-project", "--org", "NGO CLI"],
+        ["import", "cases", str(write_list(tmp_path / "p.csv", ALPHA)), "--org", "Police CLI",
+         "--format", "htcds"],
+        ["import", "cases", str(write_list(tmp_path / "n.csv", GAMMA, True)), "--org",
+         "NGO CLI", "--format", "htcds"],
+    ]  # fmt: skip
+    for step in steps:
+        code, out = cli(db_url, capsys, *step)
+        assert code == 0, (step, out)
+    code, out = cli(
+        db_url, capsys, "estimate", "mse", "--project", "cli-project", "--org", "NGO CLI",
+        "--bootstrap", "0", "--format", "json",
+    )  # fmt: skip
+    assert code == 0, out
+    assert json.loads(out)["estimate"] == LINCOLN_PETERSEN
+    code, out = cli(db_url, capsys, "estimate", "mse", "--project", "cli-project", "--input", "x")
+    assert code == 1 and "either --input" in out and "Traceback" not in out
+    code, out = cli(db_url, capsys, "linkage", "join", "cli-project", "--org", "NGO CLI")
+    assert code == 1 and "already a member" in out
