@@ -5,7 +5,7 @@ the estimate only when published; no identifier and no linkage key comes out any
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -193,6 +193,11 @@ def test_end_to_end_through_cli_and_api_and_nothing_identifying_comes_out(
             outputs.append(r.text)
         missing = client.get("/api/v1/estimates/projects/nope")
         assert missing.status_code == 404
+        for bad in ({"form": "form:nothing"}, {"year": "x"}, {"bootstrap": "-1"}):
+            r = client.get(url, params=bad)
+            assert 400 <= r.status_code < 500 and r.headers["content-type"].startswith(
+                "application/json"
+            ), (bad, r.status_code)
         page = client.get("/estimates/projects")
         assert page.status_code == 200 and PROJECT in page.text
         outputs += [as_member.text, page.text]
@@ -245,3 +250,24 @@ def test_the_whole_path_at_the_cli(
     assert code == 1 and "either --input" in out and "Traceback" not in out
     code, out = cli(db_url, capsys, "linkage", "join", "cli-project", "--org", "NGO CLI")
     assert code == 1 and "already a member" in out
+
+
+def test_an_ended_project_gives_no_estimate_and_no_new_keys(
+    db: Database, settings: Settings, tmp_path: Path
+) -> None:
+    from sqlalchemy import update
+
+    from thbhub.storage.schema_estimation import linkage_projects
+
+    p = build_project(settings, db, tmp_path)
+    before = len(stored_link_keys(db))
+    with db.begin() as conn:
+        conn.execute(
+            update(linkage_projects).values(valid_until=datetime.now(UTC) - timedelta(days=1))
+        )
+    for who in (p.alpha, PUBLIC):
+        with pytest.raises(PermissionDenied, match="ended"):
+            estimate(db, settings, who)
+    path = write_list(tmp_path / "later.csv", range(70, 75))
+    import_cases(db, settings, p.alpha, path, p.world.orgs["alpha"], fmt="htcds")
+    assert len(stored_link_keys(db)) == before

@@ -60,7 +60,9 @@ def mse(
     ),
     year: int | None = typer.Option(None, "--year", help="With --project: one year only."),
     form: str | None = typer.Option(
-        None, "--form", help="With --project: one form of exploitation only (e.g. form:labour-exploitation)."
+        None,
+        "--form",
+        help="With --project: one form of exploitation only (e.g. form:labour-exploitation).",
     ),
     threshold: float = typer.Option(
         DEFAULT_THRESHOLD, "--threshold", help="Add a two-list term while its p-value is below."
