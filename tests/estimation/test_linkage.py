@@ -131,15 +131,19 @@ def test_every_access_is_audited(db: Database, settings: Settings, tmp_path: Pat
     p = build_project(settings, db, tmp_path)
     estimate(db, settings, p.alpha)
     estimate(db, settings, PUBLIC)
+    linkage.list_projects(db, p.outsider)
     with db.connect() as conn:
         rows = conn.execute(
             select(audit_log.c.action, audit_log.c.object_type, audit_log.c.detail).where(
-                audit_log.c.object_type.in_(("linkage_estimate", "linkage_membership"))
+                audit_log.c.object_type.in_(
+                    ("linkage_estimate", "linkage_membership", "linkage_projects")
+                )
             )
         ).all()
     views = [r.detail["view"] for r in rows if r.object_type == "linkage_estimate"]
     assert views == ["member", "public"]
     assert sum(r.object_type == "linkage_membership" for r in rows) == 2
+    assert sum(r.object_type == "linkage_projects" for r in rows) == 1
 
 
 def cli(db_url: str, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:

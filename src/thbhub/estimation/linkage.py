@@ -155,9 +155,10 @@ def join(db: Database, principal: Principal, name: str) -> dict[str, Any]:
 def list_projects(db: Database, principal: Principal) -> list[dict[str, Any]]:
     """Every project with its purpose, end date and member organisations; who opted in
     (a staff e-mail) only to signed-in users."""
-    with db.connect() as conn:
+    with db.read() as conn:
         rows = conn.execute(select(linkage_projects).order_by(linkage_projects.c.name)).all()
         found = [_described(conn, aware_row(r._mapping)) for r in rows]
+        audit.record(conn, principal, "read", "linkage_projects", rows=len(found))
     if principal.is_public:
         for row in found:
             row["members"] = [{"organisation": m["organisation"]} for m in row["members"]]
