@@ -7,13 +7,15 @@ from typing import Any
 
 from fastapi import APIRouter, File, Path, Query, UploadFile
 
+from thbhub.estimation import linkage
 from thbhub.estimation.report import WEB_MAX_BOOTSTRAP, report, sample_list, sample_report
 from thbhub.estimation.service import DEFAULT_BOOTSTRAP, DEFAULT_SEED, DEFAULT_THRESHOLD
 from thbhub.estimation.table import read_table
+from thbhub.privacy.gate import gated
 from thbhub.storage.schema import MAX_ID
 from thbhub.web.access import Access, access
 from thbhub.web.cache import cached
-from thbhub.web.deps import SettingsDep
+from thbhub.web.deps import DbDep, PrincipalDep, SettingsDep
 from thbhub.web.uploads import received_upload
 
 router = APIRouter(prefix="/api/v1/estimates", tags=["estimates"])
@@ -73,3 +75,37 @@ def post_mse(
     with received_upload(file, settings, suffixes=(".csv", ".txt")) as saved:
         table = read_table(saved.path)
     return report(table, threshold=threshold, n_boot=bootstrap, seed=seed)
+
+
+ProjectName = Path(max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{1,99}$")
+
+
+@router.get(
+    "/projects/{name}",
+    summary="A linkage project's estimate from its members' own case records: members see "
+    "the overlap table; everybody else the estimate and interval only, when published",
+)
+@access(Access.public)
+@gated
+def get_project_estimate(
+    db: DbDep,
+    settings: SettingsDep,
+    principal: PrincipalDep,
+    name: str = ProjectName,
+    year: int | None = Query(None, ge=1900, le=2100),
+    form: str | None = Query(None, max_length=100),
+    threshold: float = threshold_query(),
+    bootstrap: int = bootstrap_query(),
+    seed: int = seed_query(),
+) -> dict[str, Any]:
+    return linkage.project_estimate(
+        db,
+        settings,
+        principal,
+        name,
+        year=year,
+        form=form,
+        threshold=threshold,
+        n_boot=bootstrap,
+        seed=seed,
+    )

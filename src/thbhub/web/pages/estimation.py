@@ -6,13 +6,15 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
+from thbhub.estimation import linkage
 from thbhub.estimation.report import WEB_MAX_BOOTSTRAP, sample_list, sample_report
 from thbhub.estimation.samples import TABLES
 from thbhub.estimation.service import DEFAULT_BOOTSTRAP, DEFAULT_SEED, DEFAULT_THRESHOLD
+from thbhub.privacy.gate import gated
 from thbhub.storage.schema import MAX_ID
 from thbhub.web.access import Access, access
 from thbhub.web.cache import cached
-from thbhub.web.deps import TemplatesDep
+from thbhub.web.deps import DbDep, PrincipalDep, SettingsDep, TemplatesDep
 
 router = APIRouter(include_in_schema=False)
 FIRST = next(iter(TABLES))
@@ -32,4 +34,26 @@ def estimates(
     found = sample_report(table, threshold, bootstrap, seed)
     return templates.TemplateResponse(
         request, "estimates.html", {"tables": sample_list(), "current": table, "r": found}
+    )
+
+
+#: Replicates for each project's interval on the page (the API takes ?bootstrap=).
+PAGE_BOOTSTRAP = 200
+
+
+@router.get("/estimates/projects", response_class=HTMLResponse)
+@access(Access.public)
+@gated
+def project_estimates(
+    request: Request,
+    templates: TemplatesDep,
+    db: DbDep,
+    settings: SettingsDep,
+    principal: PrincipalDep,
+) -> HTMLResponse:
+    """Linkage projects' estimates from the hub's own records; not cached: members see
+    their project's overlap table, everybody else the estimate only when published."""
+    found = linkage.page_estimates(db, settings, principal, PAGE_BOOTSTRAP)
+    return templates.TemplateResponse(
+        request, "estimates_projects.html", {"projects": found, "bootstrap": PAGE_BOOTSTRAP}
     )
