@@ -391,3 +391,35 @@ def test_versions_kept_before_privacy_0004_are_upgraded(empty_db_url: str) -> No
         assert kept["organisations"] == {"A": "a"} and kept["joint"] is None
     finally:
         old.dispose()
+
+
+def test_a_version_kept_before_privacy_0004_is_audited_for_unchanged_organisations() -> None:
+    """A kept version without a class structure (stored before privacy_0004): only the
+    organisations whose records did not change are modelled in it (their fingerprint), the
+    rest of its cells are left out; with the structure, every organisation is."""
+    from dataclasses import replace
+
+    from support_privacy import records
+    from thbhub.privacy.cellkey import derive_secret
+    from thbhub.privacy.gate import GateContext
+    from thbhub.privacy.versions import earlier, snapshot
+
+    policy = DisclosurePolicy(cell_key_secret=derive_secret("legacy"))
+    frame = records(400, seed=5).with_columns(
+        organisation=pl.Series(["A", "B"] * 200), age=pl.col("age").fill_null("(missing)")
+    )
+    dims = ("organisation", "year", "sex", "age", "citizenship", "country")
+    first = GateContext("v1", dimensions=dims).protected(frame, policy)
+    kept = snapshot(first.lattice, "v1")
+    fewer = frame.filter(~((pl.col("organisation") == "B") & (pl.col("year") == "2015")))
+    second = GateContext("v2", dimensions=dims).protected(fewer, policy, [kept])
+    assert second.audited
+    legacy = replace(kept, joint=None)
+    (modelled,) = earlier(second.lattice, [legacy])
+    assert modelled.unknown == {"B"}  # B withdrew records: not known in the old version
+    assert set(modelled.counts["organisation"].unique()) == {"A"}
+    assert all("organisation" in key for key in modelled.tables)  # totals over B left out
+    (full,) = earlier(second.lattice, [kept])
+    assert not full.unknown and full.counts["n"].sum() == frame.height
+    again = GateContext("v2", dimensions=dims).protected(fewer, policy, [legacy])
+    assert again.audited
