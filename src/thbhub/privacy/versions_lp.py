@@ -40,12 +40,14 @@ import numpy as np
 import polars as pl
 from scipy import sparse
 
-from thbhub.privacy.audit import TOLERANCE, Interval, _Partners, joint_support
+from thbhub.privacy.audit import TOLERANCE, AuditTooLarge, Interval, _Partners, joint_support
 from thbhub.privacy.cellkey import possible_counts
 from thbhub.privacy.lattice import Dims, Lattice, ProtectionFailed
 from thbhub.privacy.polytope import Polytope
 from thbhub.privacy.versions import ORGANISATION, Earlier, PublishedVersion, classes, earlier
 
+#: An earlier version's combinations may number this many times the single-version bound.
+EARLIER_SUPPORT_FACTOR = 5
 #: The joint audit's unknowns (combinations x membership classes) beyond which a new
 #: version is refused rather than published unaudited against the earlier ones.
 MAX_CLASS_UNKNOWNS = 200_000
@@ -81,7 +83,13 @@ def _support(
     if any((d,) not in frames for d in dims):
         return fallback.clear()
     fake = Lattice(dims=dims, order=0, policy=policy, categories={}, tables=frames)
-    return joint_support(fake, bound).drop("_var")
+    try:
+        return joint_support(fake, EARLIER_SUPPORT_FACTOR * bound).drop("_var")
+    except AuditTooLarge as exc:  # never publish unaudited against a kept version
+        raise ProtectionFailed(
+            f"a kept earlier version of the public tables ({version.label[:12]}) allows too "
+            "many combinations to audit against; nothing new is published"
+        ) from exc
 
 
 def _variables(
