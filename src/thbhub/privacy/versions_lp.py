@@ -5,10 +5,9 @@ one*) saved every kept version.  Unknowns: for every combination of the publishe
 dimensions that the published zeros of every version of a class allow, one count per
 membership class of its organisation (:func:`thbhub.privacy.versions.classes`; the
 attacker is granted which classes an organisation's records fall into, not where).
-Constraints: each earlier version's published cells as ranges over the classes present in
-it (:func:`thbhub.privacy.cellkey.possible_counts`; a suppressed cell at least 1), the new
-version's as the single-version audit takes them (published cells exact, which is more
-than a visitor knows; suppressed cells at least 1).  Targets:
+Constraints: every version's published cells, the new one's included, as ranges over the
+classes present in it, as a visitor reads them (:func:`thbhub.privacy.cellkey.possible_counts`;
+a suppressed cell at least 1).  Targets:
 
 * every primary suppression of the new version: interval at least the protection width;
 * every *difference cell*: for every cell of every table and every two versions a, b, the
@@ -41,7 +40,7 @@ import polars as pl
 from scipy import sparse
 
 from thbhub.privacy.audit import TOLERANCE, AuditTooLarge, Interval, _Partners, joint_support
-from thbhub.privacy.cellkey import possible_counts
+from thbhub.privacy.cellkey import noise, possible_counts
 from thbhub.privacy.lattice import Dims, Lattice, ProtectionFailed
 from thbhub.privacy.polytope import Polytope
 from thbhub.privacy.versions import ORGANISATION, Earlier, PublishedVersion, classes, earlier
@@ -185,22 +184,32 @@ def _earlier_tables(version: Earlier, lattice: Lattice) -> dict[Dims, pl.DataFra
 
 
 def _new_tables(lattice: Lattice) -> dict[Dims, pl.DataFrame]:
-    return {
-        key: table.select(
-            [
-                *key,
-                pl.when(pl.col("sup"))
-                .then(1.0)
-                .otherwise(pl.col("n").cast(pl.Float64))
-                .alias("lo"),
-                pl.when(pl.col("sup"))
-                .then(math.inf)
-                .otherwise(pl.col("n").cast(pl.Float64))
-                .alias("hi"),
-            ]
-        )
-        for key, table in lattice.tables.items()
-    }
+    """The new version's cells as a visitor reads them: a published number as the true
+    counts it allows (it is known here, from the count and the cell key), a suppressed
+    cell as at least 1.  Taking them as exact (as the single-version audit does) pinned the
+    difference of one record added beneath the grand total through the other cells, and
+    suppressed the total; the visitor never has the exact numbers."""
+    policy = lattice.policy
+    k, bound = policy.threshold, policy.noise_bound
+    allowed: dict[int, tuple[float, float]] = {}
+    out: dict[Dims, pl.DataFrame] = {}
+    for key, table in lattice.tables.items():
+        lows, highs = [], []
+        for n, ck, sup in table.select("n", "ck", "sup").iter_rows():
+            if sup:
+                lows.append(1.0)
+                highs.append(math.inf)
+                continue
+            shown = policy.round(int(n) + noise(int(n), int(ck), k, bound))
+            if shown not in allowed:
+                counts = possible_counts(shown, policy)
+                allowed[shown] = (float(min(counts)), float(max(counts)))
+            low, high = allowed[shown]
+            lows.append(low)
+            highs.append(high)
+        bounds = {"lo": pl.Series(lows, dtype=pl.Float64), "hi": pl.Series(highs, dtype=pl.Float64)}
+        out[key] = table.select(list(key)).with_columns(**bounds) if key else pl.DataFrame(bounds)
+    return out
 
 
 def _differences(
