@@ -89,9 +89,8 @@ def test_every_saved_version_together_pins_no_small_count(
         truth.append(joint_counts(db))
     k, bound = int(str(policy["threshold"])), int(str(policy["noise_bound"]))
     found = attacker_lp(saved, truth, k, bound)
-    print(
-        f"{kind}: {found['pinned']} of {found['targets']} pinned, {found['subtracted']} by subtraction"
-    )
+    pinned, targets = found["pinned"], found["targets"]
+    print(f"{kind}: {pinned} of {targets} pinned, {found['subtracted']} by subtraction")
     # The attack has material: records added or withdrawn 1..k-1 at a time beneath many cells.
     assert found["targets"] >= 50, found["targets"]
     assert found["subtracted"] == 0, found["subtracted"]
