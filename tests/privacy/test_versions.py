@@ -337,22 +337,89 @@ def test_everything_published_in_two_versions_pins_no_small_count(
     assert pinned == 0, f"{pinned} of {targets} pinned to 1..{k - 1}, e.g. {exposed[:3]}"
 
 
-def test_each_version_is_kept_and_the_one_before_is_found_again(db: Database) -> None:
-    """What the next version is protected against: the version published before it, also
-    when the current one is computed again (a restart); two versions are kept."""
+def test_every_kept_version_is_found_again_with_its_classes(db: Database) -> None:
+    """What a new version is protected against: every kept version but itself (also when
+    the current one is computed again after a restart), newest first, with its class
+    structure; beyond KEPT_VERSIONS the oldest is dropped."""
     from thbhub.storage import privacy as q
 
+    joint = {"dims": ["organisation"], "rows": [["A", 10]]}
     with db.begin() as conn:
-        assert q.previous_public_version(conn, "cases", "v1") is None
-        q.store_public_version(conn, "cases", "v1", {"[]": 10}, {"A": "a"})
+        assert q.earlier_public_versions(conn, "cases", "v1") == []
+        q.store_public_version(conn, "cases", "v1", {"[]": 10}, {"A": "a"}, joint)
         q.store_public_version(conn, "cases", "v2", {"[]": 12}, {"A": "a", "B": "b"})
         q.store_public_version(conn, "cases", "v2", {"[]": 99}, {})  # again: kept as first
-        previous = q.previous_public_version(conn, "cases", "v2")
-        assert previous is not None and previous["label"] == "v1"
-        assert previous["cells"] == {"[]": 10} and previous["organisations"] == {"A": "a"}
-        newest = q.previous_public_version(conn, "cases", "v3")
-        assert newest is not None and newest["cells"] == {"[]": 12}
-        q.store_public_version(conn, "cases", "v3", {"[]": None}, {})
-        assert q.previous_public_version(conn, "cases", "v2") is None  # v1 dropped
-        again = q.previous_public_version(conn, "cases", "v3")
-        assert again is not None and again["label"] == "v2"
+        earlier = q.earlier_public_versions(conn, "cases", "v2")
+        assert [e["label"] for e in earlier] == ["v1"]
+        assert earlier[0]["cells"] == {"[]": 10} and earlier[0]["joint"] == joint
+        assert [e["label"] for e in q.earlier_public_versions(conn, "cases", "v3")] == [
+            "v2",
+            "v1",
+        ]
+        assert q.earlier_public_versions(conn, "cases", "v3")[0]["joint"] is None
+        for i in range(3, q.KEPT_VERSIONS + 2):
+            q.store_public_version(conn, "cases", f"v{i}", {"[]": i}, {})
+        labels = [e["label"] for e in q.earlier_public_versions(conn, "cases", "new")]
+        assert len(labels) == q.KEPT_VERSIONS and labels[0] == f"v{q.KEPT_VERSIONS + 1}"
+        assert "v1" not in labels
+
+
+def test_versions_kept_before_privacy_0004_are_upgraded(empty_db_url: str) -> None:
+    """A database holding privacy_0003 snapshots upgrades: they stay, without a class
+    structure (``joint`` None), and are used as before (unchanged organisations only)."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from thbhub.storage import privacy as q
+    from thbhub.storage.migrate import _config, upgrade
+
+    old = Database(empty_db_url)
+    try:
+        command.upgrade(_config(old), "privacy_0003")
+        with old.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO privacy_public_versions (dataset, label, published_at, cells,"
+                    " organisations) VALUES ('cases', 'v1', :at, :cells, :orgs)"
+                ),
+                {"at": "2026-12-01 10:00:00+00:00", "cells": '{"[]": 10}', "orgs": '{"A": "a"}'},
+            )
+        upgrade(old)
+        with old.connect() as conn:
+            (kept,) = q.earlier_public_versions(conn, "cases", "v2")
+        assert kept["label"] == "v1" and kept["cells"] == {"[]": 10}
+        assert kept["organisations"] == {"A": "a"} and kept["joint"] is None
+    finally:
+        old.dispose()
+
+
+def test_a_version_kept_before_privacy_0004_is_audited_for_unchanged_organisations() -> None:
+    """A kept version without a class structure (stored before privacy_0004): only the
+    organisations whose records did not change are modelled in it (their fingerprint), the
+    rest of its cells are left out; with the structure, every organisation is."""
+    from dataclasses import replace
+
+    from support_privacy import records
+    from thbhub.privacy.cellkey import derive_secret
+    from thbhub.privacy.gate import GateContext
+    from thbhub.privacy.versions import earlier, snapshot
+
+    policy = DisclosurePolicy(cell_key_secret=derive_secret("legacy"))
+    frame = records(400, seed=5).with_columns(
+        organisation=pl.Series(["A", "B"] * 200), age=pl.col("age").fill_null("(missing)")
+    )
+    dims = ("organisation", "year", "sex", "age", "citizenship", "country")
+    first = GateContext("v1", dimensions=dims).protected(frame, policy)
+    kept = snapshot(first.lattice, "v1")
+    fewer = frame.filter(~((pl.col("organisation") == "B") & (pl.col("year") == "2015")))
+    second = GateContext("v2", dimensions=dims).protected(fewer, policy, [kept])
+    assert second.audited
+    legacy = replace(kept, joint=None)
+    (modelled,) = earlier(second.lattice, [legacy])
+    assert modelled.unknown == {"B"}  # B withdrew records: not known in the old version
+    assert set(modelled.counts["organisation"].unique()) == {"A"}
+    assert all("organisation" in key for key in modelled.tables)  # totals over B left out
+    (full,) = earlier(second.lattice, [kept])
+    assert not full.unknown and full.counts["n"].sum() == frame.height
+    again = GateContext("v2", dimensions=dims).protected(fewer, policy, [legacy])
+    assert again.audited
