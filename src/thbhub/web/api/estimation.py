@@ -15,7 +15,7 @@ from thbhub.privacy.gate import gated
 from thbhub.storage.schema import MAX_ID
 from thbhub.web.access import Access, access
 from thbhub.web.cache import cached
-from thbhub.web.deps import DbDep, PrincipalDep, SettingsDep
+from thbhub.web.deps import CLEAN, DbDep, PrincipalDep, SettingsDep
 from thbhub.web.uploads import received_upload
 
 router = APIRouter(prefix="/api/v1/estimates", tags=["estimates"])
@@ -93,7 +93,7 @@ def get_project_estimate(
     principal: PrincipalDep,
     name: str = ProjectName,
     year: int | None = Query(None, ge=1900, le=2100),
-    form: str | None = Query(None, max_length=100),
+    form: str | None = Query(None, max_length=100, pattern=CLEAN),
     threshold: float = threshold_query(),
     bootstrap: int = bootstrap_query(),
     seed: int = seed_query(),
