@@ -70,7 +70,7 @@ def true_classes(
     return out
 
 
-def _support(saved: dict[Cell, int | None]) -> pl.DataFrame:
+def saved_support(saved: dict[Cell, int | None]) -> pl.DataFrame:
     """The combinations that no published zero of one saved version rules out."""
     tables: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
     for cell, shown in saved.items():
@@ -107,7 +107,7 @@ def attacker_lp(
     patterns: dict[str, set[int]] = defaultdict(set)
     for combo, found in classes.items():
         patterns[combo[DIMS.index(ORG)]].update(found)
-    supports = [_support(s) for s in saved]
+    supports = [saved_support(s) for s in saved]
     parts = []
     for org, found in patterns.items():
         for pattern in sorted(found):
