@@ -68,6 +68,17 @@ def portfolio(db: Database, principal: Principal) -> Portfolio:
 
 def export_portfolio(db: Database, principal: Principal, path: Path, fmt: str) -> dict[str, Any]:
     """The whole portfolio (internal rows too): the secretariat's."""
+    written = files.write(_exported(db, principal, fmt), path, fmt)
+    return {"format": fmt, "files": [str(p) for p in written]}
+
+
+def export_yaml(db: Database, principal: Principal) -> str:
+    """The whole portfolio as YAML text (the download of the web's manage page)."""
+    return files.yaml_text(_exported(db, principal, "yaml"))
+
+
+def _exported(db: Database, principal: Principal, fmt: str) -> Portfolio:
+    """The whole portfolio, read for an export by the secretariat, and the export audited."""
     with db.begin() as conn:
         _require_secretariat(conn, principal, "export")
         data = q.read_portfolio(conn)
@@ -79,24 +90,7 @@ def export_portfolio(db: Database, principal: Principal, path: Path, fmt: str) -
             rows=sum(len(data[s]) for s in SHEETS),
             detail={"format": fmt},
         )
-    written = files.write(data, path, fmt)
-    return {"format": fmt, "files": [str(p) for p in written]}
-
-
-def export_yaml(db: Database, principal: Principal) -> str:
-    """The whole portfolio as YAML text (the download of the web's manage page)."""
-    with db.begin() as conn:
-        _require_secretariat(conn, principal, "export")
-        data = q.read_portfolio(conn)
-        record(
-            conn,
-            principal,
-            "export",
-            "plan_portfolio",
-            rows=sum(len(data[s]) for s in SHEETS),
-            detail={"format": "yaml"},
-        )
-    return files.yaml_text(data)
+    return data
 
 
 def objective_rows(conn: Connection, scheme: str = "objective") -> list[dict[str, str]]:
