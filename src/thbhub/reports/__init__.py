@@ -1,0 +1,1 @@
+"""Reports: country profiles, the regional overview, topic briefs and the plan review."""
