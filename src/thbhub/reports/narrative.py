@@ -17,7 +17,7 @@ from thbhub.domain.errors import NotFoundError, UserError
 from thbhub.domain.principals import Principal, Role
 from thbhub.privacy.public import ProtectedTables
 from thbhub.reports.markup import render
-from thbhub.reports.narrative_sections import check_place
+from thbhub.reports.narrative_sections import check_place, report_type
 from thbhub.reports.placeholders import Figure, Placeholder, Resolver, parse
 from thbhub.settings import Settings
 from thbhub.storage import Database
@@ -183,8 +183,8 @@ def list_blocks(
     tables: ProtectedTables | None = None,
 ) -> list[NarrativeBlock]:
     """Blocks the principal may read (all reports, or one report and section)."""
-    if report_key is not None and section is not None:
-        check_place(report_key, section)
+    if report_key is not None:
+        report_type(report_key) if section is None else check_place(report_key, section)
     states, org = visible_states(db, principal)
     with db.connect() as conn:
         rows = q.blocks(
