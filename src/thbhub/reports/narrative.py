@@ -92,9 +92,7 @@ def _label(figure: Figure) -> str:
 def _span(figure: Figure) -> str:
     title = html.escape(_label(figure), quote=True)
     attr = f' title="{title}"' if title else ""
-    return (
-        f'<span class="figure status-{figure.status}"{attr}>{html.escape(figure.shown)}</span>'
-    )
+    return f'<span class="figure status-{figure.status}"{attr}>{html.escape(figure.shown)}</span>'
 
 
 def render_block(row: dict[str, Any], resolver: Resolver, *, with_stale: bool) -> NarrativeBlock:

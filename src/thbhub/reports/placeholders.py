@@ -127,11 +127,17 @@ def _refuse(name: str, line: int, column: int, raw: str, rule: str) -> UserError
 def _parse_one(raw: str, line: int, column: int, name: str) -> Placeholder:
     words = raw.split()
     if not words:
-        raise _refuse(name, line, column, raw, f"empty placeholder; begin with one of: {', '.join(METRICS)}")
+        raise _refuse(
+            name, line, column, raw, f"empty placeholder; begin with one of: {', '.join(METRICS)}"
+        )
     metric = words[0].lower()
     if metric not in METRICS:
         raise _refuse(
-            name, line, column, raw, f"unknown figure {words[0][:30]!r}; one of: {', '.join(METRICS)}"
+            name,
+            line,
+            column,
+            raw,
+            f"unknown figure {words[0][:30]!r}; one of: {', '.join(METRICS)}",
         )
     allowed = CASE_DIMS if metric == "cases" else STATS_DIMS
     country: str | None = None
@@ -160,7 +166,11 @@ def _parse_one(raw: str, line: int, column: int, name: str) -> Placeholder:
                 )
             if dim not in allowed:
                 raise _refuse(
-                    name, line, column, raw, f"{metric} takes no {dim}:; it takes {', '.join(allowed)}"
+                    name,
+                    line,
+                    column,
+                    raw,
+                    f"{metric} takes no {dim}:; it takes {', '.join(allowed)}",
                 )
             if dim in qualifiers:
                 raise _refuse(name, line, column, raw, f"give {dim}: once only")
@@ -324,7 +334,9 @@ class Resolver:
         self._source_version(CASES_SOURCE)
         source = "case records (public gated tables)"
         if cell.status == "suppressed":
-            return Figure(ph.key, "suppressed", None, SYMBOLS["suppressed"], source, None, self._data_version)
+            return Figure(
+                ph.key, "suppressed", None, SYMBOLS["suppressed"], source, None, self._data_version
+            )
         count = float(cell.count or 0)
         return Figure(ph.key, "ok", count, _number(count), source, None, self._data_version)
 

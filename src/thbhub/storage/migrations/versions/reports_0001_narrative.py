@@ -23,9 +23,7 @@ def upgrade() -> None:
         sa.Column("report_key", sa.String(120), nullable=False),
         sa.Column("section", sa.String(40), nullable=False),
         sa.Column("position", sa.Integer, nullable=False),
-        sa.Column(
-            "organisation_id", sa.Integer, sa.ForeignKey("organisations.id"), nullable=False
-        ),
+        sa.Column("organisation_id", sa.Integer, sa.ForeignKey("organisations.id"), nullable=False),
         sa.Column(
             "state",
             sa.String(12),
