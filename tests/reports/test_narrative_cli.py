@@ -48,7 +48,9 @@ def test_add_list_check_history_withdraw(hub: Hub, cli_env: Path, tmp_path: Path
     assert err.startswith("error: bad.md: line 3, column 6: {{ victims LV 2020 form:labour }}: ")
     assert "unknown form" in err
 
-    code, out, err = run(hub, "add", "--report", "country:LV", "--section", "x", "--text", "a", *sec)
+    code, out, err = run(
+        hub, "add", "--report", "country:LV", "--section", "x", "--text", "a", *sec
+    )
     assert code == 1 and "not a section of a country report" in err
     code, _, err = run(hub, "add", "--report", "region", "--section", "overview", "--text", "a",
                        "--org", "CTDC global dataset (demo)")  # fmt: skip

@@ -208,11 +208,15 @@ def readable_block(db: Database, principal: Principal, text_id: int) -> dict[str
 
 
 def get_block(
-    db: Database, settings: Settings, principal: Principal, text_id: int
+    db: Database,
+    settings: Settings,
+    principal: Principal,
+    text_id: int,
+    tables: ProtectedTables | None = None,
 ) -> NarrativeBlock:
     row = readable_block(db, principal, text_id)
     _, org = visible_states(db, principal)
-    resolver = Resolver(db, settings)
+    resolver = Resolver(db, settings, tables or ProtectedTables())
     return render_block(row, resolver, with_stale=row["organisation_id"] == org)
 
 
@@ -224,12 +228,16 @@ def history(db: Database, principal: Principal, text_id: int) -> list[dict[str, 
 
 
 def stale_blocks(
-    db: Database, settings: Settings, principal: Principal, report_key: str | None = None
+    db: Database,
+    settings: Settings,
+    principal: Principal,
+    report_key: str | None = None,
+    tables: ProtectedTables | None = None,
 ) -> list[dict[str, Any]]:
     """One row per placeholder whose number changed since its block was written, over the
     blocks the principal may edit (``thbhub report-text check``)."""
     out = []
-    for block in list_blocks(db, settings, principal, report_key):
+    for block in list_blocks(db, settings, principal, report_key, tables=tables):
         for sentence in block.stale:
             out.append(
                 {
@@ -244,11 +252,15 @@ def stale_blocks(
 
 
 def preview(
-    db: Database, settings: Settings, text: str, name: str = "text"
+    db: Database,
+    settings: Settings,
+    text: str,
+    name: str = "text",
+    tables: ProtectedTables | None = None,
 ) -> tuple[str, list[Figure]]:
     """The HTML of an unsaved text and its figures; a bad placeholder is refused."""
     found = parse(text, name)
-    resolver = Resolver(db, settings)
+    resolver = Resolver(db, settings, tables or ProtectedTables())
     figures = [resolver.check(ph, name) for _, ph in found]
     body_html, _ = render(
         text, [s for s, _ in found], lambda i: _span(figures[i]), lambda i: figures[i].shown

@@ -224,6 +224,7 @@ def set_state(
     to: str,
     *,
     expected_version: int | None = None,
+    tables: ProtectedTables | None = None,
 ) -> dict[str, Any]:
     """Publish a draft (``published``) or withdraw a block (``withdrawn``: the soft delete;
     the text and its history stay).  Publishing resolves the figures again, so the numbers
@@ -236,7 +237,7 @@ def set_state(
         raise UserError(f"report text {text_id} is {row['state']}; it cannot become {to}")
     figures = row["figures"] or {}
     if to == "published":
-        figures = _figures(db, settings, row["markdown"], f"report text {text_id}", None)
+        figures = _figures(db, settings, row["markdown"], f"report text {text_id}", tables)
     action = "publish" if to == "published" else "withdraw"
     version = _version(action, to, row["markdown"], figures, principal, db.data_version())
     return _next(db, principal, row, version, expected_version)
