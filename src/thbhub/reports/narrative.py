@@ -147,8 +147,10 @@ def blocks_for(
 ) -> list[NarrativeBlock]:
     """The published text blocks of one report section, in order, with the placeholders
     filled from the data as it is now.  The analysts who may edit a block also get its
-    ``stale`` list.  ``tables``: the app's cache of the public case-record lattice."""
-    check_place(report_key, section)
+    ``stale`` list.  ``tables``: the app's cache of the public case-record lattice.
+
+    A section no text can be written for (not in ``narrative_sections``) simply has none:
+    the generator asks for every section it renders."""
     with db.connect() as conn:
         rows = q.blocks(conn, report_key=report_key, section=section)
     if not rows:
