@@ -12,13 +12,15 @@ from sqlalchemy import select
 from case_support import publish
 from narrative_support import *  # noqa: F403
 from narrative_support import Hub
+from stats_support import write_tsv
 from thbhub.access import users
 from thbhub.cases import service as cases
 from thbhub.domain.errors import UserError
 from thbhub.domain.principals import Principal, Role
+from thbhub.ingest.registry import get_importer
 from thbhub.ingest.sample import sample_dir
 from thbhub.privacy.public import ProtectedTables, public_table, set_published
-from thbhub.reports.narrative import blocks_for
+from thbhub.reports.narrative import blocks_for, list_blocks
 from thbhub.reports.narrative_edit import add_block
 from thbhub.reports.placeholders import Resolver, parse
 from thbhub.settings import Settings
@@ -169,3 +171,22 @@ def test_a_gated_case_placeholder_never_reveals_a_small_count(
     assert stored["cases LT"]["value"] is None
     assert all(f["value"] is None or not 0 < f["value"] < k for f in stored.values())
     assert json.dumps(stored).count('"status": "suppressed"') >= 1
+
+
+def test_an_estimated_population_makes_an_estimated_rate(hub: Hub, tmp_path: Path) -> None:
+    """Eurostat's `e` on the population the rate divides by qualifies the rate: the text
+    says so, and the number that changed is pointed out."""
+    analyst = hub.analyst()
+    add_block(hub.db, hub.settings, analyst, "country:LV", "rates", "{{ rate LV 2020 }}")
+    path = write_tsv(
+        tmp_path / "demo_pjan.tsv", "unit,age,sex,geo\\time\t2020 ", ["NR,TOTAL,T,LV\t1907675 e"]
+    )
+    get_importer("eurostat").run(hub.db, hub.settings, path)
+    ((_, ph),) = parse("{{ rate LV 2020 }}")
+    figure = Resolver(hub.db, hub.settings).check(ph, "t")
+    assert figure.status == "estimated" and figure.value == round(48 * 100_000 / 1907675, 4)
+    assert figure.shown == "2.52 (estimated)"
+    assert figure.source == "unodc-glotip / eurostat-demo-pjan"
+    (block,) = list_blocks(hub.db, hub.settings, analyst, "country:LV", "rates")
+    assert block.stale == ["LV 2020 rate was 2.50 when written, now 2.52 (estimated)"]
+    assert block.markdown == "2.52 (estimated)"
