@@ -7,6 +7,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
+from a11y_support import problems
 from access_support import PASSWORD, csrf_of, login
 from narrative_support import *  # noqa: F403
 from narrative_support import Hub
@@ -154,3 +155,5 @@ def test_the_editing_page(hub: Hub, tmp_path: Path) -> None:
     get_importer("glotip").run(hub.db, hub.settings, newer)
     shown = client.get("/reports/texts?report=country:LV").text
     assert "<strong>changed:</strong> LV 2020 victims was 48 when written, now 47" in shown
+    assert problems(shown) == []  # labels, names, unique ids, table headers
+    assert problems(preview.text) == [] and problems(refused.text) == []
