@@ -196,3 +196,11 @@ def test_text_is_escaped_and_ordered(hub: Hub) -> None:
     assert "<script>" not in first and "&lt;script&gt;" in first
     assert "<em>Women</em>" in first and '<a href="https://www.unodc.org/">UNODC</a>' in first
     assert "javascript:" not in first.split("[see]")[0] and '<a href="javascript' not in first
+    # Moving a block is a new version too; the text stays as it was.
+    moved = edit_block(hub.db, hub.settings, sec, blocks[0].id, None, position=3)
+    assert moved["version"] == 2
+    again = blocks_for(hub.db, hub.settings, PUBLIC, "region", "gender")
+    assert [b.id for b in again] == [blocks[1].id, blocks[0].id]
+    assert again[1].source == blocks[0].source and again[1].position == 3
+    # A section no text can be written for simply has none (the generator asks for all).
+    assert blocks_for(hub.db, hub.settings, PUBLIC, "region", "no-such-section") == []
