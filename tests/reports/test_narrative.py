@@ -97,6 +97,8 @@ def test_versions_history_and_audit(hub: Hub) -> None:
     # Withdrawn is a soft delete: the history stays, for its organisation only.
     with pytest.raises(NotFoundError):
         history(hub.db, PUBLIC, first["id"])
+    with pytest.raises(NotFoundError):
+        history(hub.db, hub.analyst(hub.other_secretariat), first["id"])
     with pytest.raises(UserError, match="withdrawn"):
         edit_block(hub.db, hub.settings, analyst, first["id"], "again")
     with hub.db.connect() as conn:
@@ -144,6 +146,8 @@ def test_who_may_write(hub: Hub) -> None:
     with pytest.raises(NotFoundError):
         edit_block(hub.db, hub.settings, other, draft["id"], "theirs")
     assert [b.id for b in list_blocks(hub.db, hub.settings, other)] == [saved["id"]]
+    with pytest.raises(PermissionDenied):  # earlier versions may be unpublished drafts
+        history(hub.db, other, saved["id"])
     assert _counts(hub.db) == before
     assert {b.id for b in list_blocks(hub.db, hub.settings, sec)} == {saved["id"], draft["id"]}
 

@@ -89,7 +89,11 @@ def test_api_access_and_errors(hub: Hub) -> None:
     )
     assert bad.status_code == 400
     assert "line 1, column 3" in bad.text and "unknown sex" in bad.text
-    history = client.get(f"/api/v1/report-texts/{text_id}/history").json()
+    assert client.get(f"/api/v1/report-texts/{text_id}/history").status_code == 403
+    assert seen["author"] is None  # the public does not get the writer's e-mail
+    history = client.get(
+        f"/api/v1/report-texts/{text_id}/history", headers=_auth(people["writer"])
+    ).json()
     assert [v["action"] for v in history] == ["create", "publish"]
     preview = client.post(
         "/api/v1/report-texts/preview",

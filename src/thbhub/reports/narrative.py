@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from thbhub.domain.errors import NotFoundError, UserError
+from thbhub.domain.errors import NotFoundError, PermissionDenied, UserError
 from thbhub.domain.principals import Principal, Role
 from thbhub.privacy.public import ProtectedTables
 from thbhub.reports.markup import render
@@ -96,7 +96,10 @@ def _span(figure: Figure) -> str:
 
 
 def render_block(row: dict[str, Any], resolver: Resolver, *, with_stale: bool) -> NarrativeBlock:
-    """A stored block (its current version) with the placeholders filled now."""
+    """A stored block (its current version) with the placeholders filled now.
+
+    ``with_stale``: the reader is a writer of the block's organisation, who also gets the
+    author (an e-mail address: personal data the public does not need)."""
     text: str = row["markdown"]
     written: dict[str, Any] = row.get("figures") or {}
     try:
@@ -125,7 +128,7 @@ def render_block(row: dict[str, Any], resolver: Resolver, *, with_stale: bool) -
         position=int(row["position"]),
         version=int(row["version"]),
         state=row["state"],
-        author=row["author"],
+        author=row["author"] if with_stale else None,
         updated_at=row["updated_at"],
         organisation_id=int(row["organisation_id"]),
         source=text,
@@ -223,8 +226,12 @@ def get_block(
 
 
 def history(db: Database, principal: Principal, text_id: int) -> list[dict[str, Any]]:
-    """Every version of a block, oldest first (readable as the block is)."""
-    readable_block(db, principal, text_id)
+    """Every version of a block, oldest first: for the writers of its organisation only
+    (earlier versions may be drafts never published, and name their authors)."""
+    row = readable_block(db, principal, text_id)
+    _, org = visible_states(db, principal)
+    if row["organisation_id"] != org:
+        raise PermissionDenied("the history of a report text is read by its organisation")
     with db.connect() as conn:
         return q.history(conn, text_id)
 

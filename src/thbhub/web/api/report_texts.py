@@ -88,7 +88,7 @@ def get_text(
     ).as_dict()
 
 
-@router.get("/{text_id}/history", summary="Every version of a block, oldest first")
+@router.get("/{text_id}/history", summary="Every version of a block (its organisation)")
 @access(Access.public)
 def get_history(db: DbDep, principal: PrincipalDep, text_id: IdPath) -> list[dict[str, Any]]:
     return narrative.history(db, principal, text_id)

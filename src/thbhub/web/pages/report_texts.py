@@ -69,7 +69,11 @@ def _render(
         )
     except UserError as exc:
         error = str(exc)
-    histories = {b.id: narrative.history(db, principal, b.id) for b in blocks}
+    histories = {
+        b.id: narrative.history(db, principal, b.id)
+        for b in blocks
+        if b.organisation_id == principal.organisation_id
+    }
     context = {
         "blocks": blocks,
         "histories": histories,
