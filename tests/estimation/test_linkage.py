@@ -27,7 +27,7 @@ from thbhub.cases.service import import_cases
 from thbhub.cli import main
 from thbhub.domain.errors import PermissionDenied, UserError
 from thbhub.domain.principals import PUBLIC
-from thbhub.estimation import linkage
+from thbhub.estimation import linkage, project_estimates
 from thbhub.settings import Settings
 from thbhub.storage import Database
 from thbhub.storage.schema import audit_log
@@ -37,7 +37,7 @@ LINCOLN_PETERSEN = round(len(ALPHA) * len(GAMMA) / 15, 2)  # 106.67
 
 
 def estimate(db: Database, settings: Settings, who: Any, **kw: Any) -> dict[str, Any]:
-    return linkage.project_estimate(db, settings, who, PROJECT, n_boot=kw.pop("n_boot", 0), **kw)
+    return project_estimates.project_estimate(db, settings, who, PROJECT, n_boot=kw.pop("n_boot", 0), **kw)
 
 
 def test_a_member_gets_the_overlap_table_and_the_two_list_estimate(

@@ -14,7 +14,7 @@ from thbhub.cli.context import state
 from thbhub.cli.output import Format, FormatOption, emit, info
 from thbhub.domain.errors import UserError
 from thbhub.domain.principals import PUBLIC, Principal, Role
-from thbhub.estimation import linkage
+from thbhub.estimation import linkage, project_estimates
 from thbhub.estimation.service import (
     DEFAULT_BOOTSTRAP,
     DEFAULT_SEED,
@@ -84,7 +84,7 @@ def mse(
     if project is not None:
         if method != STEPWISE:
             raise UserError("--project estimates use the stepwise method")
-        found = linkage.project_estimate(
+        found = project_estimates.project_estimate(
             state(ctx).db(),
             state(ctx).settings(),
             _acting(ctx, org),
@@ -155,7 +155,7 @@ linkage_app = typer.Typer(
     "an estimate of the hidden number (docs/estimation.md).",
     no_args_is_help=True,
 )
-PROJECT_COLUMNS = ("name", "purpose", "valid_until", "active", "members")
+PROJECT_COLUMNS = ("name", "purpose", "valid_until", "active", "owner", "members")
 
 
 def _project_row(row: dict[str, Any]) -> dict[str, Any]:
@@ -190,6 +190,37 @@ def linkage_join(
     row = linkage.join(state(ctx).db(), _acting(ctx, org), name)
     emit(row if fmt is Format.json else _project_row(row), fmt, columns=PROJECT_COLUMNS)
     info("records imported from now on get the project's linkage key; re-import earlier ones")
+
+
+@linkage_app.command("leave")
+def linkage_leave(
+    ctx: typer.Context,
+    name: str,
+    org: str = typer.Option(..., "--org", help="The member organisation that leaves."),
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Take an organisation out of a linkage project: its linkage keys are deleted, its
+    records no longer count, its staff lose the members' view."""
+    row = linkage.leave(state(ctx).db(), _acting(ctx, org), name)
+    emit(row if fmt is Format.json else _project_row(row), fmt, columns=PROJECT_COLUMNS)
+
+
+@linkage_app.command("end")
+def linkage_end(
+    ctx: typer.Context,
+    name: str,
+    org: str | None = typer.Option(
+        None,
+        "--org",
+        help="Act as a contributor of this organisation (the project's owner); without it, "
+        "as an administrator of the secretariat.",
+    ),
+    fmt: FormatOption = Format.table,
+) -> None:
+    """End a linkage project now: every linkage key is deleted, no estimate is given."""
+    who = operator() if org is None else _acting(ctx, org)
+    row = linkage.end(state(ctx).db(), who, name)
+    emit(row if fmt is Format.json else _project_row(row), fmt, columns=PROJECT_COLUMNS)
 
 
 @linkage_app.command("list")
