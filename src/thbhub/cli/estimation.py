@@ -155,11 +155,15 @@ linkage_app = typer.Typer(
     "an estimate of the hidden number (docs/estimation.md).",
     no_args_is_help=True,
 )
-PROJECT_COLUMNS = ("name", "purpose", "valid_until", "active", "owner", "members")
+PROJECT_COLUMNS = ("name", "purpose", "valid_until", "active", "public_by", "owner", "members")
 
 
 def _project_row(row: dict[str, Any]) -> dict[str, Any]:
-    return {**row, "members": ", ".join(m["organisation"] for m in row["members"])}
+    return {
+        **row,
+        "members": ", ".join(m["organisation"] for m in row["members"]),
+        "public_by": ",".join(row["public_by"]) or "none",
+    }
 
 
 @linkage_app.command("create")
@@ -171,10 +175,20 @@ def linkage_create(
     until: datetime = typer.Option(
         ..., "--until", formats=["%Y-%m-%d"], help="Last day of the project (YYYY-MM-DD)."
     ),
+    public_by: str = typer.Option(
+        "year,form",
+        "--public-by",
+        help="The filters the public estimate may use, fixed for the project: year,form, "
+        "year, form or none (fewer splits keep the whole project's estimate public when "
+        "some slices are small).",
+    ),
     fmt: FormatOption = Format.table,
 ) -> None:
     """Start a linkage project on behalf of its first member organisation."""
-    row = linkage.create(state(ctx).db(), _acting(ctx, org), name, purpose, until.date())
+    splits = () if public_by.strip() == "none" else tuple(public_by.replace(" ", "").split(","))
+    row = linkage.create(
+        state(ctx).db(), _acting(ctx, org), name, purpose, until.date(), public_by=splits
+    )
     emit(row if fmt is Format.json else _project_row(row), fmt, columns=PROJECT_COLUMNS)
     info("records imported from now on get the project's linkage key; re-import earlier ones")
 

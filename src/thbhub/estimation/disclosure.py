@@ -5,23 +5,26 @@ the estimate and its interval, for the whole project or a slice of it) is comput
 from :class:`thbhub.privacy.gate.GatedTable` cells only, never from the true counts:
 
 1. The published linked persons (:func:`thbhub.estimation.persons.person_frame`, one row
-   each with one ``pattern``, ``year`` and ``form``) go to the gate as one dataset with the
-   dimensions ``pattern``, ``year`` and ``form``.  The gate builds every table of the
-   lattice over them (up to two dimensions: the overlap table, by year and by form, and
-   year by form), suppresses counts in 1..k-1 and whatever would let them be recovered by adding
-   and subtracting published cells, audits that by linear programming, and moves every
-   other count by the cell key method's bounded, consistent noise.
-2. A query (``year`` or ``form``, or neither; both together only for members) is a slice of that lattice: the number
-   of persons seen is the slice's gated total, and the overlap table the gated cells
-   ``by pattern`` within the slice.  Because every slice is a cell of one protected
-   lattice, "all years minus the other years" or "one form minus the rest" is a relation
-   the gate has already protected: no filter combination recovers a count below k.
+   each with one ``pattern``, ``year`` and ``form``) go to the gate as one dataset whose
+   dimensions are fixed for the project's life: the ``pattern`` and the project's *public
+   splits* (year, form, both or none, chosen at creation).  The gate builds every table of
+   that lattice up to two dimensions (the overlap table, by year, by form, year by form),
+   suppresses counts in 1..k-1 and whatever would let them be recovered by adding and
+   subtracting published cells, audits that by linear programming, and moves every other
+   count by the cell key method's bounded, consistent noise.
+2. A public query filters by one public split at most (both together are for members):
+   it is a slice of that lattice.  The number of persons seen is the slice's gated total,
+   the overlap table the gated cells ``by pattern`` within it.  Because every slice is a
+   cell of one protected lattice, "all years minus the other years" or "one form minus the
+   rest" is a relation the gate has already protected.
 3. The estimate and its interval are computed from the gated overlap table, and only when
-   none of its cells is suppressed: a function of published cells reveals nothing the cells
-   would not (docs/estimation.md gives how far it moves from the members' estimate).
+   none of its cells is suppressed: a function of published cells reveals nothing the
+   cells would not (docs/estimation.md gives how far it moves from the members' estimate).
 
-Members of the project see the true table (:mod:`thbhub.estimation.linkage`); this module
-is what everybody else gets.
+The price of splits: small slices make the gate suppress cells of the whole project's
+overlap table too (docs/estimation.md measures it); a project that wants its headline
+estimate public whatever its slices chooses fewer splits.  Members see the true table
+(:mod:`thbhub.estimation.project_estimates`); this module is what everybody else gets.
 """
 
 from __future__ import annotations
@@ -32,14 +35,13 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from thbhub.domain.errors import UserError
 from thbhub.estimation.persons import FILTERS
 from thbhub.estimation.service import estimate
 from thbhub.estimation.table import CaptureTable
 from thbhub.privacy.gate import SUPPRESSED, GateContext, GatedTable
 from thbhub.privacy.policy import DisclosurePolicy
 
-#: The lattice's dimensions: the overlap pattern and the filters.
-DIMENSIONS = ("pattern", *FILTERS)
 #: The public lattice's tables have at most this many dimensions: the overlap table by year
 #: and by form, not by both.  With the three-way table in the lattice, the gate's protection
 #: of its small cells suppresses the overlap table itself in small projects (the tests'
@@ -49,16 +51,35 @@ MAX_DIMS = 2
 PUBLIC_FIELDS = ("estimate", "ci_low", "ci_high", "method", "threshold", "bootstrap", "seed")
 
 
+def public_splits(text: str) -> tuple[str, ...]:
+    """A project's stored ``public_by`` ("year,form", "year", "form" or "") as a tuple."""
+    return tuple(d for d in FILTERS if d in text.split(","))
+
+
+def check_splits(given: tuple[str, ...]) -> tuple[str, ...]:
+    unknown = [d for d in given if d not in FILTERS]
+    if unknown:
+        raise UserError(
+            f"a public estimate is split by {' and '.join(FILTERS)} only, not {unknown[0]!r}"
+        )
+    return tuple(d for d in FILTERS if d in given)
+
+
 def gated_overlap(
-    persons: pl.DataFrame, policy: DisclosurePolicy, dataset: str, filters: dict[str, str]
+    persons: pl.DataFrame,
+    policy: DisclosurePolicy,
+    dataset: str,
+    filters: dict[str, str],
+    splits: tuple[str, ...] = FILTERS,
 ) -> GatedTable | None:
-    """The slice's overlap table as the gate releases it (``None``: no published person in
-    the slice, a true zero)."""
-    frame = persons.select(pl.col("pattern").cast(pl.String), *FILTERS)
+    """The slice's overlap table as the gate releases it from the project's one lattice over
+    the pattern and its public ``splits`` (``None``: no published person in the slice)."""
+    frame = persons.select(pl.col("pattern").cast(pl.String), *splits)
     if frame.height == 0:
         return None
     policy = replace(policy, max_table_dims=min(policy.max_table_dims, MAX_DIMS))
-    protected = GateContext(dataset=dataset, dimensions=DIMENSIONS).protected(frame, policy)
+    dims = ("pattern", *splits)
+    protected = GateContext(dataset=dataset, dimensions=dims).protected(frame, policy)
     for d, v in filters.items():
         if v not in protected.lattice.categories[d]:
             return None
@@ -72,6 +93,7 @@ def public_view(
     dataset: str,
     filters: dict[str, str],
     *,
+    splits: tuple[str, ...],
     threshold: float,
     n_boot: int,
     seed: int,
@@ -79,7 +101,17 @@ def public_view(
     """What anyone may see of the slice ``filters``: ``published``, ``observed`` (gated;
     None when suppressed) and, when every cell of the gated overlap table is published, the
     estimate and interval computed from those cells; else the reason there is none."""
-    policy.require_version_safe()
+    try:
+        policy.require_version_safe()
+    except UserError as refused:  # the deployment's policy publishes nothing: say why
+        return {"published": False, "reason": str(refused)}
+    closed = [d for d in filters if d not in splits]
+    if closed:
+        return {
+            "published": False,
+            "reason": f"this project publishes no estimate split by {closed[0]} (its public "
+            f"splits: {', '.join(splits) or 'none'}); members see every split",
+        }
     most = min(policy.max_table_dims, MAX_DIMS) - 1
     if len(filters) > most:
         return {
@@ -87,7 +119,7 @@ def public_view(
             "reason": f"the public estimate is filtered by at most {most} of year and form "
             "(so that every filtered estimate is a slice of one protected set of tables)",
         }
-    gated = gated_overlap(persons, policy, dataset, filters)
+    gated = gated_overlap(persons, policy, dataset, filters, splits)
     if gated is None:
         return {"published": False, "observed": 0, "reason": "no published linked person"}
     total = gated.total

@@ -25,6 +25,8 @@ from thbhub.access.agreements import MAX_DAYS, last_instant
 from thbhub.access.users import now
 from thbhub.domain.errors import NotFoundError, PermissionDenied, UserError
 from thbhub.domain.principals import Principal, Role
+from thbhub.estimation.disclosure import check_splits, public_splits
+from thbhub.estimation.persons import FILTERS
 from thbhub.storage import Database
 from thbhub.storage.access import aware_row
 from thbhub.storage.schema import organisations
@@ -86,10 +88,17 @@ def _opt_in(conn: Connection, principal: Principal, project: dict[str, Any], org
 
 
 def create(
-    db: Database, principal: Principal, name: str, purpose: str, until: date
+    db: Database,
+    principal: Principal,
+    name: str,
+    purpose: str,
+    until: date,
+    public_by: tuple[str, ...] = FILTERS,
 ) -> dict[str, Any]:
-    """A new project with the caller's organisation as its first member (opted in)."""
+    """A new project with the caller's organisation as its first member (opted in), whose
+    public estimate may be split by ``public_by`` (fixed for the project's life)."""
     org_id = _contributor(principal, "start a linkage project")
+    splits = check_splits(public_by)
     if not _NAME.match(name):
         raise UserError(f"linkage project name {name!r}: 2 to 100 letters, digits, '.', '_' or '-'")
     purpose = " ".join(purpose.split())
@@ -111,6 +120,7 @@ def create(
             "valid_until": end,
             "created_at": start,
             "created_by": principal.email or "unknown",
+            "public_by": ",".join(splits),
         }
         pid = conn.execute(
             insert(linkage_projects).values(values).returning(linkage_projects.c.id)
@@ -154,6 +164,7 @@ def _described(conn: Connection, project: dict[str, Any]) -> dict[str, Any]:
         "purpose": project["purpose"],
         "valid_until": valid_until.date().isoformat(),
         "active": valid_until >= now(),
+        "public_by": list(public_splits(project["public_by"])),
         "owner": owner["name"] if (owner := _owner(conn, project["id"])) else None,
         "members": [
             {

@@ -107,12 +107,13 @@ def project_estimate(
     }
     if len(members) < 2:
         return out | {"published": False, "reason": "a project needs at least two members"}
-    params = {"threshold": threshold, "n_boot": n_boot, "seed": seed}
+    params: dict[str, Any] = {"threshold": threshold, "n_boot": n_boot, "seed": seed}
     if not member:
         # Everything a non-member sees is made by the gate, in one place.
         view = disclosure.public_view(
-            linked, out["lists"], policy, f"linkage:{project['id']}", filters, **params
-        )
+            linked, out["lists"], policy, f"linkage:{project['id']}", filters,
+            splits=disclosure.public_splits(project["public_by"]), **params,
+        )  # fmt: skip
         return out | view
     return out | _member_view(db, project, members, linked, filters, policy, params)
 
@@ -132,7 +133,7 @@ def _member_view(
         shown = persons.person_frame(conn, project["id"], members, published_only=True)
     public = disclosure.public_view(
         shown, [m["name"] for m in members], policy, f"linkage:{project['id']}", filters,
-        **params,
+        splits=disclosure.public_splits(project["public_by"]), **params,
     )  # fmt: skip
     table = persons.capture_table(linked, members, filters)
     out: dict[str, Any] = {"published": public["published"], "public": public}
