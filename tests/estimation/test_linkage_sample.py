@@ -29,8 +29,7 @@ def test_the_example_project_is_loaded_once_and_its_estimate_is_public(
         records = conn.execute(select(func.count()).select_from(case_records)).scalar_one()
         keys = conn.execute(select(func.count()).select_from(linkage_keys)).scalar_one()
     per_list = [
-        sum(c for p in PATTERNS.values() for pat, c in p.items() if pat >> k & 1)
-        for k in range(3)
+        sum(c for p in PATTERNS.values() for pat, c in p.items() if pat >> k & 1) for k in range(3)
     ]
     assert records == keys == sum(per_list)
     public = project_estimates.project_estimate(db, settings, PUBLIC, PROJECT, n_boot=200)
