@@ -5,6 +5,7 @@ through the service, the CLI, the API and the page's buttons."""
 from __future__ import annotations
 
 import json
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -162,3 +163,20 @@ def test_leave_and_end_through_the_api_and_the_page(
         assert r.status_code == 200 and r.json()["active"] is False, r.text
         assert client.get(base).status_code == 403
     assert keys_of(db) == {}
+
+
+def test_public_splits_at_the_cli(
+    db: Database, db_url: str, cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from case_support import make_org
+
+    make_org(db, "Police CLI")
+    until = (date.today() + timedelta(days=30)).isoformat()
+    base = ["linkage", "create", "p1", "--org", "Police CLI", "--purpose", "count", "--until"]
+    code, out = cli(db_url, capsys, *base, until, "--public-by", "year,sex")
+    assert code == 1 and "not 'sex'" in out and "Traceback" not in out
+    code = main(["--db", db_url, *base, until, "--public-by", "none", "--format", "json"])
+    out = capsys.readouterr().out  # the JSON alone (the note on re-imports goes to stderr)
+    assert code == 0 and json.loads(out)["public_by"] == [], out
+    code, out = cli(db_url, capsys, "linkage", "list", "--format", "json")
+    assert code == 0 and json.loads(out)[0]["public_by"] == []
