@@ -22,6 +22,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from thbhub.access.publication import history
 from thbhub.cases.publication import move_import
 from thbhub.cases.service import import_cases
 from thbhub.domain.principals import Principal, Role
@@ -29,6 +30,8 @@ from thbhub.estimation import linkage
 from thbhub.settings import Settings
 from thbhub.storage import Database
 from thbhub.storage.cases import add_organisation, organisation_id
+from thbhub.storage.schema import organisations
+from thbhub.storage.schema_cases import CASE_IMPORT, case_imports
 from thbhub.storage.schema_estimation import linkage_projects
 
 PROJECT = "example-linkage"
@@ -97,13 +100,36 @@ def _system(role: Role, org: int | None) -> Principal:
     return Principal(role=role, email=LOADER, organisation_id=org, origin="cli")
 
 
+def _publish_once(db: Database, owner: Principal, import_id: int) -> None:
+    """Submit and publish an example import that never moved (as the demo's CTDC import:
+    a later decision by a person stands)."""
+    if history(db, owner, CASE_IMPORT, import_id)["events"]:
+        return
+    move_import(db, owner, import_id, "submitted")
+    move_import(db, _system(Role.admin, None), import_id, "published")
+
+
+def _publish_existing(db: Database) -> None:
+    """A database loaded before imports were published: publish the example imports."""
+    with db.connect() as conn:
+        rows = conn.execute(
+            select(case_imports.c.id, case_imports.c.organisation_id)
+            .join(organisations, organisations.c.id == case_imports.c.organisation_id)
+            .where(organisations.c.name.in_(ORGANISATIONS))
+        ).all()
+    for import_id, org in rows:
+        _publish_once(db, _system(Role.contributor, org), import_id)
+
+
 def load_linkage_sample(db: Database, settings: Settings) -> bool:
     """Create the example organisations, project and records once; True if it did now."""
     with db.connect() as conn:
-        if conn.execute(
+        loaded = conn.execute(
             select(linkage_projects.c.id).where(linkage_projects.c.name == PROJECT)
-        ).first():
-            return False
+        ).first()
+    if loaded is not None:
+        _publish_existing(db)
+        return False
     orgs = []
     with db.begin() as conn:
         for name in ORGANISATIONS:
@@ -114,7 +140,6 @@ def load_linkage_sample(db: Database, settings: Settings) -> bool:
     linkage.create(db, owners[0], PROJECT, PURPOSE, until, public_by=("year",))
     for owner in owners[1:]:
         linkage.join(db, owner, PROJECT)
-    admin = _system(Role.admin, None)
     with tempfile.TemporaryDirectory(prefix="thbhub-linkage-sample-") as tmp:
         for k, rows in enumerate(_rows()):
             path = Path(tmp) / f"example_list_{k + 1}.csv"
@@ -123,6 +148,5 @@ def load_linkage_sample(db: Database, settings: Settings) -> bool:
                 writer.writeheader()
                 writer.writerows(rows)
             done = import_cases(db, settings, owners[k], path, orgs[k], fmt="htcds")
-            move_import(db, owners[k], done["import_id"], "submitted")
-            move_import(db, admin, done["import_id"], "published")
+            _publish_once(db, owners[k], done["import_id"])
     return True
