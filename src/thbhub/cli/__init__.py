@@ -10,6 +10,7 @@ from thbhub.cli import analytics_shares as shares_cli
 from thbhub.cli import estimation as estimation_cli
 from thbhub.cli import plan as plan_cli
 from thbhub.cli import privacy as privacy_cli
+from thbhub.cli import reports as reports_cli
 from thbhub.cli.context import state
 from thbhub.cli.errors import ASKS_HELP, HubGroup
 
@@ -63,6 +64,7 @@ app.add_typer(cases.export_app, name="export")
 estimation_cli.register(app)
 app.add_typer(plan_cli.app, name="plan")
 library.register(app)
+reports_cli.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -46,9 +46,15 @@ def names_of(db: Database, rows: Sequence[Mapping[str, Any]], by: str | None) ->
 
 
 def source_of(rows: Sequence[Mapping[str, Any]]) -> str:
-    """The sources of the rows as the reader knows them (label, else the source id)."""
-    found = sorted({str(r.get("source_label") or r.get("source")) for r in rows})
-    return ", ".join(found) if found else "no stored observations"
+    """The sources of the rows: each source id with the files its cells come from."""
+    files: dict[str, set[str]] = {}
+    for r in rows:
+        files.setdefault(str(r.get("source")), set()).update([str(r["file"])] if r.get("file") else [])
+    if not files:
+        return "no stored observations"
+    return "; ".join(
+        f"{src} ({', '.join(sorted(f))})" if f else src for src, f in sorted(files.items())
+    )
 
 
 def year_table(
@@ -70,6 +76,8 @@ def year_table(
         by_key.setdefault(key, {})[int(r["year"])] = r
     out: list[list[Cell]] = []
     for key, cells in by_key.items():
+        if not any(y in cells for y in years):
+            continue  # a series that ends before the years shown
         out.append(
             [Cell(names.get(key, key))]
             + [observation_cell(cells.get(y), measure) for y in years]

@@ -9,6 +9,7 @@ def routers() -> list[APIRouter]:
     from thbhub.web.api import access, analytics, cases, core, library, privacy, stats, taxonomy
     from thbhub.web.api import estimation as estimation_api
     from thbhub.web.api import plan as plan_api
+    from thbhub.web.api import reports as reports_api
     from thbhub.web.api import shares as shares_api
 
     return [
@@ -23,4 +24,5 @@ def routers() -> list[APIRouter]:
         estimation_api.router,
         plan_api.router,
         library.router,
+        reports_api.router,
     ]

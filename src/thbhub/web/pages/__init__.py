@@ -20,6 +20,7 @@ def routers() -> list[APIRouter]:
     from thbhub.web.pages import estimation as estimation_pages
     from thbhub.web.pages import flows as flows_pages
     from thbhub.web.pages import plan as plan_pages
+    from thbhub.web.pages import reports as reports_pages
     from thbhub.web.pages.trends import router as trends_router
 
     return [
@@ -36,4 +37,5 @@ def routers() -> list[APIRouter]:
         trends_router,
         plan_pages.router,
         library.router,
+        reports_pages.router,
     ]
