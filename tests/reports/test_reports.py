@@ -14,13 +14,14 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from a11y_support import problems
 from support import require
 from thbhub.cli import app as cli_app
 from thbhub.demo import load_sample
 from thbhub.domain.errors import UserError
 from thbhub.privacy.public import ProtectedTables, public_table
 from thbhub.reports import cases, narrative, service
-from thbhub.reports.model import Table
+from thbhub.reports.model import Items, Paragraph, Table
 from thbhub.reports.narrative import NarrativeBlock
 from thbhub.reports.render import render
 from thbhub.reports.sections import BY_KIND
@@ -37,12 +38,15 @@ KINDS: tuple[tuple[str, str | None], ...] = (
 )
 
 
-def pdf_text(path: Path) -> str:
+def pdf_text(path: Path, *, layout: bool = True) -> str:
     require(shutil.which("pdftotext") is not None, "no pdftotext: apt-get install poppler-utils")
-    done = subprocess.run(
-        ["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True
-    )
-    return done.stdout
+    args = ["pdftotext", *(["-layout"] if layout else []), str(path), "-"]
+    return subprocess.run(args, check=True, capture_output=True, text=True).stdout
+
+
+def flat(text: str) -> str:
+    """Whitespace as one space, none after a dash (a line may break there)."""
+    return re.sub(r"([–-]) ", r"\1", " ".join(text.split()))
 
 
 def pages_not_blank(path: Path, out: Path) -> int:
@@ -75,8 +79,18 @@ def test_every_report_type_on_the_bundled_data(
     monkeypatch.setenv("THBHUB_SECRET_KEY", settings.secret())
     out = tmp_path / "lv.pdf"
     result = CliRunner().invoke(
-        cli_app, ["--db", settings.database_url or "", "report", "country", "LV",
-                  "--format", "pdf", "-o", str(out)]
+        cli_app,
+        [
+            "--db",
+            settings.database_url or "",
+            "report",
+            "country",
+            "LV",
+            "--format",
+            "pdf",
+            "-o",
+            str(out),
+        ],
     )
     assert result.exit_code == 0, result.output
     text = pdf_text(out)
@@ -101,22 +115,48 @@ def test_every_report_type_on_the_bundled_data(
         assert again.edition == report.edition
         assert render(again, "html") == html1 and render(again, "md") == md1
         assert f"data version {report.edition.data_version}".encode() in md1
+        # Accessible: one h1, headers in every table, a sentence for every chart.
+        page = html1.decode()
+        assert problems(page) == [], (kind, problems(page))
+        assert page.count("<h1>") == 1 and page.count("<h2 ") == len(report.sections) + 3
+        for alt in re.findall(r'<img src="data:image/svg\+xml;base64,[^"]*" alt="([^"]*)"', page):
+            assert alt.endswith(".") and len(alt.split()) >= 6, alt
         pdf = tmp_path / f"{kind}.pdf"
         pdf.write_bytes(render(report, "pdf"))
-        assert pdf_text(pdf).split() == pdf_text(pdf).split()  # readable text
+        assert render(again, "pdf") == pdf.read_bytes()  # the edition's time, not the clock
+        # The PDF has the same text as the HTML and Markdown: every paragraph and list item.
+        said = flat(pdf_text(pdf, layout=False))
+        for section in report.sections:
+            for block in section.blocks:
+                texts = (
+                    [block.text]
+                    if isinstance(block, Paragraph)
+                    else (block.items if isinstance(block, Items) else [])
+                )
+                for t in texts:
+                    assert flat(t) in said, (kind, t)
         (tmp_path / kind).mkdir()
         pages_not_blank(pdf, tmp_path / kind)
+        info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
+        assert re.search(r"^Tagged:\s+yes", info, re.M), info
         for section in report.sections:
             for block in section.blocks:
                 if isinstance(block, Table) and block.source == cases.SOURCE:
-                    shown = [int(c.text.replace(",", "")) for row in block.rows for c in row[1:]
-                             if c.kind == "number"]
+                    shown = [
+                        int(c.text.replace(",", ""))
+                        for row in block.rows
+                        for c in row[1:]
+                        if c.kind == "number"
+                    ]
                     assert all(n >= k for n in shown), (kind, block.caption, shown)
 
     # The region's gated counts are those the public API serves.
     region = service.build_report(db, settings, "region", tables=tables)
-    gated = [b for b in region.section("gender").blocks
-             if isinstance(b, Table) and b.source == cases.SOURCE]
+    gated = [
+        b
+        for b in region.section("gender").blocks
+        if isinstance(b, Table) and b.source == cases.SOURCE
+    ]
     assert gated
     served = public_table(db, settings, ["sex"], {}, tables)
     by_sex = next(b for b in gated if b.caption.endswith("by sex"))
@@ -146,8 +186,11 @@ def test_every_section_shows_its_narrative(
     `narrative.blocks_for` gives for it, and the placeholders that went stale."""
 
     def blocks(_db: Database, _s: Settings, _p: Any, key: str, section: str) -> list[Any]:
-        return [NarrativeBlock(f"<p>NOTE {key} {section}</p>", f"NOTE {key} {section}",
-                               ["victims LV 2020"])]
+        return [
+            NarrativeBlock(
+                f"<p>NOTE {key} {section}</p>", f"NOTE {key} {section}", ["victims LV 2020"]
+            )
+        ]
 
     monkeypatch.setattr(narrative, "blocks_for", blocks)
     for kind, subject in (("review", None), ("topic", "form:forced-begging")):

@@ -29,7 +29,9 @@ def report(
         None, "--year", min=1900, max=2100, help="Only the data up to this year."
     ),
     edition: int | None = typer.Option(
-        None, "--edition", min=1,
+        None,
+        "--edition",
+        min=1,
         help="Make a stored edition again (the data must not have changed), or the next one; "
         "default: the latest edition if the data has not changed, else a new one.",
     ),

@@ -12,13 +12,13 @@ from thbhub.reports.context import BuildContext
 from thbhub.reports.model import Cell, Paragraph, Section, Table
 from thbhub.stats.query import labels
 
-SOURCE = "published case records of the organisations that publish them, through the disclosure gate"
+SOURCE = (
+    "published case records of the organisations that publish them, through the disclosure gate"
+)
 BREAKDOWNS: tuple[tuple[str, str], ...] = (("year", "year"), ("sex", "sex"), ("age", "age"))
 
 
-def gated_tables(
-    ctx: BuildContext, section: Section, where: Mapping[str, str], about: str
-) -> None:
+def gated_tables(ctx: BuildContext, section: Section, where: Mapping[str, str], about: str) -> None:
     """One table per breakdown of the public case-record tables within ``where``."""
     policy_note = ""
     added = 0
@@ -33,11 +33,11 @@ def gated_tables(
         if not cells:
             continue
         names = labels(ctx.db, sorted({c.key[0] for c in cells if ":" in c.key[0]}))
-        rows = [[Cell(names.get(c.key[0], c.key[0])), gated_cell(c.count, c.status)]
-                for c in cells]
+        rows = [[Cell(names.get(c.key[0], c.key[0])), gated_cell(c.count, c.status)] for c in cells]
         rows.append([Cell("Total"), gated_cell(table.total.count, table.total.status)])
-        section.add(Table(f"Case records {about} by {word}", [word.capitalize(), "Records"],
-                          rows, SOURCE))
+        section.add(
+            Table(f"Case records {about} by {word}", [word.capitalize(), "Records"], rows, SOURCE)
+        )
         added += 1
     if not added:
         section.add(Paragraph(f"No published case records {about}."))
@@ -54,9 +54,7 @@ def categories(ctx: BuildContext, dim: str) -> set[str] | None:
     return {c.key[0] for c in table.cells}
 
 
-def filtered_section(
-    ctx: BuildContext, section: Section, dim: str, value: str, about: str
-) -> None:
+def filtered_section(ctx: BuildContext, section: Section, dim: str, value: str, about: str) -> None:
     """The gated tables of the records whose ``dim`` is ``value`` (e.g. country:LV)."""
     known = categories(ctx, dim)
     if known is not None and value not in known:

@@ -49,11 +49,24 @@ def source_of(rows: Sequence[Mapping[str, Any]]) -> str:
     """The sources of the rows: each source id with the files its cells come from."""
     files: dict[str, set[str]] = {}
     for r in rows:
-        files.setdefault(str(r.get("source")), set()).update([str(r["file"])] if r.get("file") else [])
+        files.setdefault(str(r.get("source")), set()).update(
+            [str(r["file"])] if r.get("file") else []
+        )
     if not files:
         return "no stored observations"
     return "; ".join(
         f"{src} ({', '.join(sorted(f))})" if f else src for src, f in sorted(files.items())
+    )
+
+
+def flow_source(found: Sequence[Mapping[str, Any]]) -> str:
+    """The sources of flows (analytics.flows rows name their cells as 'FILE row N')."""
+    return source_of(
+        [
+            {"source": f["source"], "file": cell.rsplit(" row ", 1)[0]}
+            for f in found
+            for cell in f.get("cells") or [""]
+        ]
     )
 
 
@@ -79,8 +92,7 @@ def year_table(
         if not any(y in cells for y in years):
             continue  # a series that ends before the years shown
         out.append(
-            [Cell(names.get(key, key))]
-            + [observation_cell(cells.get(y), measure) for y in years]
+            [Cell(names.get(key, key))] + [observation_cell(cells.get(y), measure) for y in years]
         )
     return Table(
         caption=caption,

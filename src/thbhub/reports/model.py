@@ -12,8 +12,11 @@ from thbhub.reports.narrative import NarrativeBlock
 #: How a table shows what a cell is (Eurostat's letters, which the statistics' readers know).
 SYMBOLS: tuple[tuple[str, str], ...] = (
     (":", "not available (missing)"),
-    ("c", "suppressed: by the publisher (the range it hides follows), or by the hub's "
-     "disclosure gate for counts from case records"),
+    (
+        "c",
+        "suppressed: by the publisher (the range it hides follows), or by the hub's "
+        "disclosure gate for counts from case records",
+    ),
     ("z", "not applicable"),
     ("e", "estimated"),
     ("p", "provisional"),

@@ -18,8 +18,12 @@ def _table(caption: str, projects: list[dict[str, Any]]) -> Table:
         caption,
         ["Project", "Lead", "Period", "Status"],
         [
-            [Cell(f"{p['id']}: {p['title']}"), text(p.get("lead")),
-             Cell(f"{p['starts']} to {p['ends']}"), text(p.get("status"))]
+            [
+                Cell(f"{p['id']}: {p['title']}"),
+                text(p.get("lead")),
+                Cell(f"{p['starts']} to {p['ends']}"),
+                text(p.get("status")),
+            ]
             for p in projects
         ],
         SOURCE,

@@ -12,7 +12,7 @@ from thbhub.domain.concepts import CBSS_MEMBER_STATES
 from thbhub.reports import cases
 from thbhub.reports.cells import observation_cell
 from thbhub.reports.charts import WIDTH
-from thbhub.reports.common import items_or, names_of, observations, source_of
+from thbhub.reports.common import flow_source, items_or, names_of, observations, source_of
 from thbhub.reports.context import BuildContext, Draft
 from thbhub.reports.model import Cell, Figure, Paragraph, Section, Table
 from thbhub.stats.charts import series_chart
@@ -39,7 +39,9 @@ def _latest_by_country(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _breakdown(ctx: BuildContext, section: Section, by: str, names_of_states: dict[str, str]) -> None:
+def _breakdown(
+    ctx: BuildContext, section: Section, by: str, names_of_states: dict[str, str]
+) -> None:
     """Each state's latest year with a breakdown by ``by``: states down, categories across."""
     rows = observations(ctx.db, "victims", list(CBSS_MEMBER_STATES), by, year=ctx.year)
     latest_year = {c: int(r["year"]) for c, r in _latest_by_country(rows).items()}
@@ -58,9 +60,14 @@ def _breakdown(ctx: BuildContext, section: Section, by: str, names_of_states: di
         for c in CBSS_MEMBER_STATES
         if c in cells
     ]
-    section.add(Table(f"Detected victims by {by}, each state's latest year with the breakdown",
-                      ["State (year)", *(names.get(k, k) for k in cats)], table_rows,
-                      source_of(rows)))
+    section.add(
+        Table(
+            f"Detected victims by {by}, each state's latest year with the breakdown",
+            ["State (year)", *(names.get(k, k) for k in cats)],
+            table_rows,
+            source_of(rows),
+        )
+    )
     missing = [names_of_states[c] for c in CBSS_MEMBER_STATES if c not in cells]
     if missing:
         section.add(Paragraph(f"No breakdown by {by} stored for {', '.join(missing)}."))
@@ -81,45 +88,81 @@ def build(ctx: BuildContext) -> Draft:
         all_rows += found
         latest[ind] = _latest_by_country(found)
     rates = _latest_by_country(
-        [r for r in observations(db, "victims", list(CBSS_MEMBER_STATES), per_100k=True, year=year)
-         if r.get("rate_per_100k") is not None]
+        [
+            r
+            for r in observations(db, "victims", list(CBSS_MEMBER_STATES), per_100k=True, year=year)
+            if r.get("rate_per_100k") is not None
+        ]
     )
     rows = []
     for c in CBSS_MEMBER_STATES:
         row = [Cell(states[c])]
         for ind in SIDE_BY_SIDE:
             r = latest[ind].get(c)
-            row.append(Cell(f"{observation_cell(r).text} ({r['year']})" if r else ":",
-                            observation_cell(r).kind))
+            row.append(
+                Cell(
+                    f"{observation_cell(r).text} ({r['year']})" if r else ":",
+                    observation_cell(r).kind,
+                )
+            )
             if r is not None:
-                figures.setdefault(c, {})[ind] = {"year": int(r["year"]),
-                                                 "cell": observation_cell(r).text}
+                figures.setdefault(c, {})[ind] = {
+                    "year": int(r["year"]),
+                    "cell": observation_cell(r).text,
+                }
         rr = rates.get(c)
-        row.append(Cell(f"{observation_cell(rr, 'rate_per_100k').text} ({rr['year']})" if rr
-                        else ":", observation_cell(rr, "rate_per_100k").kind))
+        row.append(
+            Cell(
+                f"{observation_cell(rr, 'rate_per_100k').text} ({rr['year']})" if rr else ":",
+                observation_cell(rr, "rate_per_100k").kind,
+            )
+        )
         rows.append(row)
-    ov.add(Table("The latest year of each figure, by member state (year in brackets)",
-                 ["State", "Detected victims", "Prosecuted", "Convicted", "Victims per 100,000"],
-                 rows, source_of(all_rows)))
+    ov.add(
+        Table(
+            "The latest year of each figure, by member state (year in brackets)",
+            ["State", "Detected victims", "Prosecuted", "Convicted", "Victims per 100,000"],
+            rows,
+            source_of(all_rows),
+        )
+    )
     victims = observations(db, "victims", list(CBSS_MEMBER_STATES), year=year)
     if victims:
-        spec = series_chart(victims, series_dim=None, labels={"indicator:victims": "Victims"},
-                            title="Detected victims by member state", width=WIDTH, height=260)
-        top = sorted(((float(r["value"]), states[str(c)], int(r["year"]))
-                      for c, r in _latest_by_country(
-                          [v for v in victims if v["status"] in ("number", "zero")]).items()),
-                     reverse=True)
-        alt = ("Detected victims by member state over the years; in each state's latest year "
-               + ", ".join(f"{n} {v:,.0f} ({y})" for v, n, y in top[:5])
-               + (f", and {len(top) - 5} more states" if len(top) > 5 else "") + ".")
+        spec = series_chart(
+            victims,
+            series_dim=None,
+            labels={"indicator:victims": "Victims"},
+            title="Detected victims by member state",
+            width=WIDTH,
+            height=260,
+        )
+        top = sorted(
+            (
+                (float(r["value"]), states[str(c)], int(r["year"]))
+                for c, r in _latest_by_country(
+                    [v for v in victims if v["status"] in ("number", "zero")]
+                ).items()
+            ),
+            reverse=True,
+        )
+        alt = (
+            "Detected victims by member state over the years; in each state's latest year "
+            + ", ".join(f"{n} {v:,.0f} ({y})" for v, n, y in top[:5])
+            + (f", and {len(top) - 5} more states" if len(top) > 5 else "")
+            + "."
+        )
         ov.add(Figure(spec, alt, "Detected victims by member state", source_of(victims)))
 
     tr = by_id["trends"]
-    found = alerts(db, build_query(indicator="victims", country=list(CBSS_MEMBER_STATES)))
-    tr.add(Paragraph(f"Series of the member states that rise significantly over the last "
-                     f"{DEFAULT_WINDOW} years of the data, every state's total and breakdowns "
-                     "tested together (Benjamini–Hochberg)."))
-    items_or(tr, [t.reason for t in found if t.reason], "No series rises significantly.")
+    rising = alerts(db, build_query(indicator="victims", country=list(CBSS_MEMBER_STATES)))
+    tr.add(
+        Paragraph(
+            f"Series of the member states that rise significantly over the last "
+            f"{DEFAULT_WINDOW} years of the data, every state's total and breakdowns "
+            "tested together (Benjamini–Hochberg)."
+        )
+    )
+    items_or(tr, [t.reason for t in rising if t.reason], "No series rises significantly.")
 
     _breakdown(ctx, by_id["forms"], "form", states)
     _breakdown(ctx, by_id["gender"], "sex", states)
@@ -128,15 +171,24 @@ def build(ctx: BuildContext) -> Draft:
     mig = by_id["migration"]
     result = flows(db, countries=list(CBSS_MEMBER_STATES), year_to=year) if year else flows(db)
     if result.flows:
-        mig.add(Table(
-            "The largest flows of detected victims from citizenship to the detecting state",
-            ["Citizenship", "Detected in", "Years", "Victims"],
-            [[Cell(str(f["origin_label"])), Cell(str(f["destination_label"])),
-              Cell(", ".join(map(str, f["years"]))),
-              Cell(str(f["shown"]), "number" if f["status"] == "number" else "suppressed")]
-             for f in result.flows[:20]],
-            ", ".join(sorted({str(f["source"]) for f in result.flows})),
-        ))
+        mig.add(
+            Table(
+                "The largest flows of detected victims from citizenship to the detecting state",
+                ["Citizenship", "Detected in", "Years", "Victims"],
+                [
+                    [
+                        Cell(str(f["origin_label"])),
+                        Cell(str(f["destination_label"])),
+                        Cell(", ".join(map(str, f["years"]))),
+                        Cell(
+                            str(f["shown"]), "number" if f["status"] == "number" else "suppressed"
+                        ),
+                    ]
+                    for f in result.flows[:20]
+                ],
+                flow_source(result.flows),
+            )
+        )
     items_or(mig, list(result.notes), "No citizenship breakdown is stored.")
 
     def finish(previous: dict[str, Any] | None) -> None:
@@ -149,6 +201,7 @@ def build(ctx: BuildContext) -> Draft:
             for ind in SIDE_BY_SIDE:
                 now, before = figures.get(c, {}).get(ind), previous.get(c, {}).get(ind)
                 if now != before:
+
                     def shown(x: dict[str, Any] | None) -> str:
                         return f"{x['cell']} ({x['year']})" if x else "none"
 

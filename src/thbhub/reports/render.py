@@ -1,4 +1,5 @@
-"""Renderers: a report as standalone HTML (inline CSS, charts as SVG), Markdown or PDF.
+"""Renderers: a report as standalone HTML (inline CSS, charts as SVG), Markdown or PDF
+(Typst: typst_pdf.py).
 
 All three lay out the same :class:`~thbhub.reports.model.Report`; nothing here computes a
 number.  The output depends only on the report (its edition's time, not the clock), so the
@@ -16,8 +17,11 @@ from thbhub.reports.charts import svg
 from thbhub.reports.model import SYMBOLS, Figure, Items, Paragraph, Report, Table
 
 FORMATS = ("html", "md", "pdf")
-MEDIA_TYPES = {"html": "text/html; charset=utf-8", "md": "text/markdown; charset=utf-8",
-               "pdf": "application/pdf"}
+MEDIA_TYPES = {
+    "html": "text/html; charset=utf-8",
+    "md": "text/markdown; charset=utf-8",
+    "pdf": "application/pdf",
+}
 
 
 @lru_cache(maxsize=1)
@@ -57,12 +61,26 @@ def _blocks(report: Report) -> list[dict[str, Any]]:
                 blocks.append({"kind": "items", "items": b.items})
             elif isinstance(b, Figure):
                 drawn = base64.b64encode(svg(b.spec).encode("utf-8")).decode("ascii")
-                blocks.append({"kind": "figure", "svg": drawn, "alt": b.alt,
-                               "caption": b.caption, "source": b.source})
+                blocks.append(
+                    {
+                        "kind": "figure",
+                        "svg": drawn,
+                        "alt": b.alt,
+                        "caption": b.caption,
+                        "source": b.source,
+                    }
+                )
             elif isinstance(b, Table):
-                blocks.append({"kind": "table", "caption": b.caption, "columns": b.columns,
-                               "rows": b.rows, "source": b.source,
-                               "row_headers": b.row_headers})
+                blocks.append(
+                    {
+                        "kind": "table",
+                        "caption": b.caption,
+                        "columns": b.columns,
+                        "rows": b.rows,
+                        "source": b.source,
+                        "row_headers": b.row_headers,
+                    }
+                )
         out.append({"id": s.id, "title": s.title, "blocks": blocks, "narrative": s.narrative})
     return out
 
@@ -91,21 +109,29 @@ def markdown(report: Report) -> str:
         for n in s.narrative:
             lines += [n.markdown, ""]
             if n.stale:
-                lines += [f"*Numbers changed since this text was written: "
-                          f"{', '.join(n.stale)}.*", ""]
+                lines += [
+                    f"*Numbers changed since this text was written: {', '.join(n.stale)}.*",
+                    "",
+                ]
         for b in s.blocks:
             if isinstance(b, Paragraph):
                 lines += [b.text, ""]
             elif isinstance(b, Items):
                 lines += [f"- {i}" for i in b.items] + [""]
             elif isinstance(b, Figure):
-                lines += [f"*Figure: {b.caption}.* {b.alt} Source: {b.source}; data version "
-                          f"{e.data_version}.", ""]
+                lines += [
+                    f"*Figure: {b.caption}.* {b.alt} Source: {b.source}; data version "
+                    f"{e.data_version}.",
+                    "",
+                ]
             elif isinstance(b, Table):
                 lines += [f"**{b.caption}**", ""]
                 lines.append("| " + " | ".join(_md_cell(c) for c in b.columns) + " |")
-                lines.append("|" + "|".join(
-                    "---" if i == 0 else "---:" for i in range(len(b.columns))) + "|")
+                numeric = [
+                    i > 0 and all(row[i].numeric for row in b.rows if i < len(row))
+                    for i in range(len(b.columns))
+                ]
+                lines.append("|" + "|".join("---:" if n else "---" for n in numeric) + "|")
                 for row in b.rows:
                     lines.append("| " + " | ".join(_md_cell(c.text) for c in row) + " |")
                 lines += ["", f"Source: {b.source}; data version {e.data_version}.", ""]
@@ -116,14 +142,11 @@ def markdown(report: Report) -> str:
     return "\n".join(lines)
 
 
-def pdf(report: Report, page_html: str | None = None) -> bytes:
-    """The HTML report typeset by WeasyPrint as a tagged PDF (PDF/UA-1): headings, tables
-    and the charts' alternative text are in its structure tree."""
-    import weasyprint
+def pdf(report: Report) -> bytes:
+    """The report typeset by Typst as a tagged PDF/UA-1 (reports/typst_pdf.py)."""
+    from thbhub.reports.typst_pdf import pdf as typeset
 
-    document = weasyprint.HTML(string=page_html if page_html is not None else html(report))
-    out: bytes = document.write_pdf(pdf_variant="pdf/ua-1")
-    return out
+    return typeset(report)
 
 
 def render(report: Report, fmt: str) -> bytes:

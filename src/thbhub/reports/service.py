@@ -43,7 +43,9 @@ def report_key(kind: str, subject: str | None) -> str:
         raise UserError(f"report {kind!r}: one of {', '.join(KINDS)}")
     needs = BUILDERS[kind].subject
     if needs and not subject:
-        raise UserError(f"report {kind}: give the {'country code' if kind == 'country' else 'concept id'}")
+        raise UserError(
+            f"report {kind}: give the {'country code' if kind == 'country' else 'concept id'}"
+        )
     if not needs and subject:
         raise UserError(f"report {kind} takes no subject (got {subject!r})")
     if kind == "country":
@@ -110,8 +112,9 @@ def make(
 ) -> tuple[Report, bytes]:
     if fmt not in FORMATS:
         raise UserError(f"--format {fmt!r}: one of {', '.join(FORMATS)}")
-    report = build_report(db, settings, kind, subject, year=year, edition=edition,
-                          tables=tables, principal=principal)
+    report = build_report(
+        db, settings, kind, subject, year=year, edition=edition, tables=tables, principal=principal
+    )
     return report, render(report, fmt)
 
 

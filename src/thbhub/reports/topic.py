@@ -44,40 +44,76 @@ def build(ctx: BuildContext, concept_id: str) -> Draft:
     dim = STAT_FILTERS.get(scheme)
     if dim is not None:
         try:
-            rows = query_observations(db, build_query(
-                indicator="victims", country=list(CBSS_MEMBER_STATES), year_to=year,
-                by="year", **{dim: concept_id}))
+            rows = query_observations(
+                db,
+                build_query(
+                    indicator="victims",
+                    country=list(CBSS_MEMBER_STATES),
+                    year_to=year,
+                    by="year",
+                    form=concept_id if dim == "form" else None,
+                    sex=concept_id if dim == "sex" else None,
+                    age=concept_id if dim == "age" else None,
+                ),
+            )
         except UserError as exc:
             rows = []
             st.add(Paragraph(f"The statistics have no breakdown for this concept: {exc}"))
         names = names_of(db, rows, None)
-        series_block(st, rows, title=f"Detected victims, {label}, by member state",
-                     what=f"Detected victims ({label})", where="the member states", by=None,
-                     names=names, empty=f"No member state's statistics break victims down by "
-                     f"{label}.")
+        series_block(
+            st,
+            rows,
+            title=f"Detected victims, {label}, by member state",
+            what=f"Detected victims ({label})",
+            where="the member states",
+            by=None,
+            names=names,
+            empty=f"No member state's statistics break victims down by {label}.",
+        )
         figures["cells"] = len(rows)
     elif scheme == "country" and concept_id.split(":", 1)[-1] in CBSS_MEMBER_STATES:
         st.add(Paragraph(f"See the country profile of {label} for its statistics."))
     else:
-        st.add(Paragraph(f"The national statistics have no breakdown by {scheme}: "
-                         f"they count victims by form, sex, age and citizenship only."))
+        st.add(
+            Paragraph(
+                f"The national statistics have no breakdown by {scheme}: "
+                f"they count victims by form, sex, age and citizenship only."
+            )
+        )
 
     ca = by_id["cases"]
     case_dim = CASE_DIMENSIONS.get(scheme)
     if case_dim is None:
-        ca.add(Paragraph(f"The public case-record tables have no {scheme} dimension (they are "
-                         "by year, sex, age, citizenship and country of exploitation)."))
+        ca.add(
+            Paragraph(
+                f"The public case-record tables have no {scheme} dimension (they are "
+                "by year, sex, age, citizenship and country of exploitation)."
+            )
+        )
     else:
         cases.filtered_section(ctx, ca, case_dim, concept_id, f"about {label}")
 
     docs = documents_about(db, PUBLIC, concept=concept_id)
-    items_or(by_id["documents"],
-             [f"{d['title']}" + (f" ({d['year']})" if d.get("year") else "")
-              + (f" — “{d['evidence']}”" if d.get("evidence") else "") for d in docs],
-             f"The library holds no public document tagged {label}.")
+    items_or(
+        by_id["documents"],
+        [
+            f"{d['title']}"
+            + (f" ({d['year']})" if d.get("year") else "")
+            + (f" — “{d['evidence']}”" if d.get("evidence") else "")
+            for d in docs
+        ],
+        f"The library holds no public document tagged {label}.",
+    )
     planned.topic_projects(ctx, by_id["projects"], concept_id, label)
     found = topic_alerts(db, scheme, [concept_id, *(n["id"] for n in c.get("narrower", []))])
-    items_or(by_id["alerts"], [t.reason for t in found if t.reason],
-             f"No series about {label} rises significantly.")
-    return Draft(title=f"{label}: topic brief", subtitle=f"Topic {concept_id} across the "
-                 "evidence base", sections=sections, figures=figures)
+    items_or(
+        by_id["alerts"],
+        [t.reason for t in found if t.reason],
+        f"No series about {label} rises significantly.",
+    )
+    return Draft(
+        title=f"{label}: topic brief",
+        subtitle=f"Topic {concept_id} across the evidence base",
+        sections=sections,
+        figures=figures,
+    )

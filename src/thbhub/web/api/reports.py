@@ -39,14 +39,23 @@ def _file(
     edition: int | None,
 ) -> Response:
     report, data = service.make(
-        db, settings, kind, subject, fmt, year=year, edition=edition,
-        tables=protected_tables(request), principal=principal,
+        db,
+        settings,
+        kind,
+        subject,
+        fmt,
+        year=year,
+        edition=edition,
+        tables=protected_tables(request),
+        principal=principal,
     )
     disposition = "inline" if fmt == "html" else "attachment"
     return Response(
         data,
         media_type=MEDIA_TYPES[fmt],
-        headers={"Content-Disposition": f'{disposition}; filename="{service.file_name(report, fmt)}"'},
+        headers={
+            "Content-Disposition": f'{disposition}; filename="{service.file_name(report, fmt)}"'
+        },
     )
 
 
@@ -54,8 +63,13 @@ def _file(
 @access(Access.public)
 @gated
 def country_report(
-    request: Request, db: DbDep, settings: SettingsDep, principal: PrincipalDep,
-    code: str = Path(max_length=16, pattern=CLEAN), fmt: Fmt = "html", year: Year = None,
+    request: Request,
+    db: DbDep,
+    settings: SettingsDep,
+    principal: PrincipalDep,
+    code: str = Path(max_length=16, pattern=CLEAN),
+    fmt: Fmt = "html",
+    year: Year = None,
     edition: EditionQ = None,
 ) -> Response:
     return _file(request, db, settings, principal, "country", code, fmt, year, edition)
@@ -65,8 +79,13 @@ def country_report(
 @access(Access.public)
 @gated
 def region_report(
-    request: Request, db: DbDep, settings: SettingsDep, principal: PrincipalDep,
-    fmt: Fmt = "html", year: Year = None, edition: EditionQ = None,
+    request: Request,
+    db: DbDep,
+    settings: SettingsDep,
+    principal: PrincipalDep,
+    fmt: Fmt = "html",
+    year: Year = None,
+    edition: EditionQ = None,
 ) -> Response:
     return _file(request, db, settings, principal, "region", None, fmt, year, edition)
 
@@ -75,8 +94,13 @@ def region_report(
 @access(Access.public)
 @gated
 def topic_report(
-    request: Request, db: DbDep, settings: SettingsDep, principal: PrincipalDep,
-    concept_id: str = Path(max_length=200, pattern=CLEAN), fmt: Fmt = "html", year: Year = None,
+    request: Request,
+    db: DbDep,
+    settings: SettingsDep,
+    principal: PrincipalDep,
+    concept_id: str = Path(max_length=200, pattern=CLEAN),
+    fmt: Fmt = "html",
+    year: Year = None,
     edition: EditionQ = None,
 ) -> Response:
     return _file(request, db, settings, principal, "topic", concept_id, fmt, year, edition)
@@ -86,7 +110,12 @@ def topic_report(
 @access(Access.public)
 @gated
 def review_report(
-    request: Request, db: DbDep, settings: SettingsDep, principal: PrincipalDep,
-    fmt: Fmt = "html", year: Year = None, edition: EditionQ = None,
+    request: Request,
+    db: DbDep,
+    settings: SettingsDep,
+    principal: PrincipalDep,
+    fmt: Fmt = "html",
+    year: Year = None,
+    edition: EditionQ = None,
 ) -> Response:
     return _file(request, db, settings, principal, "review", None, fmt, year, edition)
