@@ -91,3 +91,30 @@ def series_sentence(
     shown = ", ".join(f"{name} {num(v)}{unit}" for v, name in parts[:4])
     more = f" and {len(parts) - 4} more" if len(parts) > 4 else ""
     return f"{what} in {where} by {by} in {latest}, the latest year: {shown}{more}."
+
+
+def countries_sentence(
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    what: str,
+    names: Mapping[str, str],
+    measure: str = "value",
+    unit: str = "",
+    shown: int = 5,
+) -> str:
+    """One sentence about a chart of one series per country: each country's latest number,
+    largest first (countries' latest years differ, so each names its own)."""
+    latest: dict[str, tuple[int, float]] = {}
+    for r in rows:
+        v = _known(r, measure)
+        code = str(r.get("country"))
+        if v is not None and (code not in latest or int(r["year"]) > latest[code][0]):
+            latest[code] = (int(r["year"]), v)
+    if not latest:
+        return f"{what}: no published number, only suppressed or missing cells."
+    ranked = sorted(latest.items(), key=lambda kv: (-kv[1][1], kv[0]))
+    said = ", ".join(
+        f"{names.get(f'country:{c}', c)} {num(v)}{unit} ({y})" for c, (y, v) in ranked[:shown]
+    )
+    more = f", and {len(ranked) - shown} more" if len(ranked) > shown else ""
+    return f"{what} by country over the years; in each country's latest year: {said}{more}."

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from thbhub.reports.cells import observation_cell
-from thbhub.reports.charts import WIDTH, series_sentence
+from thbhub.reports.charts import WIDTH, countries_sentence, series_sentence
 from thbhub.reports.model import Cell, Figure, Items, Paragraph, Section, Table
 from thbhub.stats.charts import series_chart, top_series
 from thbhub.stats.query import build_query, labels, query_observations
@@ -131,7 +131,11 @@ def figure(
         caption += f" (the {TOP} largest of {count} series)"
     return Figure(
         spec=spec,
-        alt=series_sentence(shown, what=what, where=where, by=by, labels=names, measure=measure),
+        alt=(
+            series_sentence(shown, what=what, where=where, by=by, labels=names, measure=measure)
+            if by or _one_country(rows)
+            else countries_sentence(rows, what=f"{what} in {where}", names=names, measure=measure)
+        ),
         caption=caption,
         source=source_of(rows),
     )
@@ -176,7 +180,11 @@ def series_block(
             series=by,
             names=names,
             measure=measure,
-            series_title=by.capitalize() if by else "Indicator",
+            series_title=by.capitalize()
+            if by
+            else "Indicator"
+            if _one_country(rows)
+            else "Country",
         ),
     )
 

@@ -11,7 +11,7 @@ from thbhub.analytics.service import DEFAULT_WINDOW, alerts
 from thbhub.domain.concepts import CBSS_MEMBER_STATES
 from thbhub.reports import cases
 from thbhub.reports.cells import observation_cell
-from thbhub.reports.charts import WIDTH
+from thbhub.reports.charts import WIDTH, countries_sentence
 from thbhub.reports.common import flow_source, items_or, names_of, observations, source_of
 from thbhub.reports.context import BuildContext, Draft
 from thbhub.reports.model import Cell, Figure, Paragraph, Section, Table
@@ -136,20 +136,8 @@ def build(ctx: BuildContext) -> Draft:
             width=WIDTH,
             height=260,
         )
-        top = sorted(
-            (
-                (float(r["value"]), states[str(c)], int(r["year"]))
-                for c, r in _latest_by_country(
-                    [v for v in victims if v["status"] in ("number", "zero")]
-                ).items()
-            ),
-            reverse=True,
-        )
-        alt = (
-            "Detected victims by member state over the years; in each state's latest year "
-            + ", ".join(f"{n} {v:,.0f} ({y})" for v, n, y in top[:5])
-            + (f", and {len(top) - 5} more states" if len(top) > 5 else "")
-            + "."
+        alt = countries_sentence(
+            victims, what="Detected victims", names=names_of(db, victims, None)
         )
         ov.add(Figure(spec, alt, "Detected victims by member state", source_of(victims)))
 
