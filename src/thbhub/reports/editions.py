@@ -41,7 +41,7 @@ def edition_for(
             stored = q.editions(conn, report_key)
         latest = stored[-1] if stored else None
         if wanted is not None and wanted < 1:
-            raise UserError(f"--edition {wanted}: an edition is a number from 1")
+            raise UserError(f"edition {wanted}: an edition is a number from 1")
         found = next((r for r in stored if r["edition"] == wanted), None)
         if found is None and wanted is None and latest and latest["data_version"] == version:
             found = latest
@@ -51,8 +51,8 @@ def edition_for(
                 raise UserError(
                     f"edition {wanted} of report {report_key} was made from data version "
                     f"{found['data_version']}; the data is now at version {version}, so it "
-                    f"cannot be made again: leave out --edition (or give --edition {nxt}) "
-                    "for a new edition"
+                    f"cannot be made again: leave out the edition (or ask for edition {nxt}) "
+                    "for a new one"
                 )
             before = [r for r in stored if r["edition"] < found["edition"]]
             return _edition(found), (before[-1]["figures"] if before else None)
@@ -60,7 +60,7 @@ def edition_for(
         if wanted is not None and wanted != number:
             have = f"editions 1 to {len(stored)}" if stored else "no edition yet"
             raise UserError(
-                f"--edition {wanted}: report {report_key} has {have}; the next is {number}"
+                f"edition {wanted}: report {report_key} has {have}; the next is {number}"
             )
         made = datetime.now(UTC).replace(microsecond=0)
         try:
