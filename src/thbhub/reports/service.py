@@ -3,8 +3,10 @@ build a report of a kind from the evidence base, as an edition, and render it.""
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from thbhub.domain.errors import UserError
@@ -19,6 +21,7 @@ from thbhub.reports.render import FORMATS, render
 from thbhub.reports.sections import sections_of
 from thbhub.settings import Settings
 from thbhub.storage import Database
+from thbhub.storage import reports as reports_q
 
 KINDS = ("country", "region", "topic", "review")
 
@@ -121,3 +124,62 @@ def make(
 def file_name(report: Report, fmt: str) -> str:
     safe = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in report.key)
     return f"thbhub-{safe}-edition-{report.edition.number}.{fmt}"
+
+
+@dataclass
+class ReportFiles:
+    """Rendered report files kept between requests (one per app, on its state): a report is
+    the same for every caller (public data only), so one render per data version, edition
+    and format serves them all.  At most ``max_entries``, least recently used dropped."""
+
+    max_entries: int = 32
+    _files: OrderedDict[tuple[object, ...], tuple[Report, bytes]] = field(
+        default_factory=OrderedDict
+    )
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def make(
+        self,
+        db: Database,
+        settings: Settings,
+        kind: str,
+        subject: str | None,
+        fmt: str,
+        *,
+        year: int | None = None,
+        edition: int | None = None,
+        tables: ProtectedTables | None = None,
+        principal: Principal = PUBLIC,
+    ) -> tuple[Report, bytes]:
+        """:func:`make`, or its answer to the same request while the data and the stored
+        editions of the report are as they were (read first: a change made meanwhile is
+        newer than the key, and the next request renders again)."""
+        key = report_key(kind, subject)
+        edition_key = key if year is None else f"{key}@{year}"
+        with db.connect() as conn:
+            stored = len(reports_q.editions(conn, edition_key))
+        # The narrative blocks may differ per reader (the narrative branch): keyed by who
+        # reads (not where from: every anonymous visitor shares one entry).
+        who = (principal.role, principal.user_id, principal.organisation_id)
+        ident = (key, year, edition, fmt, db.data_version(), stored, who)
+        with self._lock:
+            hit = self._files.get(ident)
+            if hit is not None:
+                self._files.move_to_end(ident)
+                return hit
+        made = make(
+            db,
+            settings,
+            kind,
+            subject,
+            fmt,
+            year=year,
+            edition=edition,
+            tables=tables,
+            principal=principal,
+        )
+        with self._lock:
+            self._files[ident] = made
+            while len(self._files) > self.max_entries:
+                self._files.popitem(last=False)
+        return made

@@ -1,12 +1,12 @@
 """API: reports as files (HTML, Markdown, PDF), the same call as `thbhub report`.
 
-Public data only, whoever asks.  Not cached by the page cache: a request may store a new
-edition (when the data changed since the latest one), which the cache's data version does
-not see (editions are bookkeeping)."""
+Public data only, whoever asks.  Not in the page cache (a request may store a new edition,
+which does not move the data version): the rendered files are kept by
+:class:`thbhub.reports.service.ReportFiles` per data version and stored editions instead."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
@@ -18,6 +18,18 @@ from thbhub.web.api.privacy import protected_tables
 from thbhub.web.deps import CLEAN, DbDep, PrincipalDep, SettingsDep
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
+
+#: What a report route answers: the file in the format asked for.
+FILES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The report as HTML (shown), PDF or Markdown (downloads)",
+        "content": {
+            "text/html": {"schema": {"type": "string"}},
+            "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+            "text/markdown": {"schema": {"type": "string"}},
+        },
+    }
+}
 
 Fmt = Annotated[Literal["html", "pdf", "md"], Query(alias="format", description="html, pdf or md")]
 Year = Annotated[int | None, Query(ge=1900, le=2100, description="Only the data up to this year")]
@@ -38,7 +50,8 @@ def _file(
     year: int | None,
     edition: int | None,
 ) -> Response:
-    report, data = service.make(
+    files = request.app.state._state.setdefault("report_files", service.ReportFiles())
+    report, data = files.make(
         db,
         settings,
         kind,
@@ -59,7 +72,12 @@ def _file(
     )
 
 
-@router.get("/country/{code}", summary="A member state's country profile", response_class=Response)
+@router.get(
+    "/country/{code}",
+    summary="A member state's country profile",
+    response_class=Response,
+    responses=FILES,
+)
 @access(Access.public)
 @gated
 def country_report(
@@ -75,7 +93,7 @@ def country_report(
     return _file(request, db, settings, principal, "country", code, fmt, year, edition)
 
 
-@router.get("/region", summary="The regional overview", response_class=Response)
+@router.get("/region", summary="The regional overview", response_class=Response, responses=FILES)
 @access(Access.public)
 @gated
 def region_report(
@@ -90,7 +108,12 @@ def region_report(
     return _file(request, db, settings, principal, "region", None, fmt, year, edition)
 
 
-@router.get("/topic/{concept_id}", summary="A topic brief for a concept", response_class=Response)
+@router.get(
+    "/topic/{concept_id}",
+    summary="A topic brief for a concept",
+    response_class=Response,
+    responses=FILES,
+)
 @access(Access.public)
 @gated
 def topic_report(
@@ -106,7 +129,12 @@ def topic_report(
     return _file(request, db, settings, principal, "topic", concept_id, fmt, year, edition)
 
 
-@router.get("/review", summary="The strategic plan's review report", response_class=Response)
+@router.get(
+    "/review",
+    summary="The strategic plan's review report",
+    response_class=Response,
+    responses=FILES,
+)
 @access(Access.public)
 @gated
 def review_report(
