@@ -7,9 +7,8 @@ from typing import Any
 
 from thbhub.analytics.comparability import comparability
 from thbhub.analytics.flows import flows
-from thbhub.analytics.service import DEFAULT_WINDOW, stored_trends
+from thbhub.analytics.service import DEFAULT_WINDOW, alerts, stored_trends
 from thbhub.analytics.trends import describe
-from thbhub.analytics.views import country_alerts
 from thbhub.domain.concepts import CBSS_MEMBER_STATES
 from thbhub.domain.errors import NotFoundError
 from thbhub.domain.principals import PUBLIC
@@ -27,6 +26,7 @@ from thbhub.reports.common import (
 from thbhub.reports.context import BuildContext, Draft
 from thbhub.reports.model import Cell, Items, Paragraph, Section, Table
 from thbhub.stats.profile import member_states
+from thbhub.stats.query import build_query
 
 HEADLINE = ("victims", "suspects", "prosecuted", "convicted")
 
@@ -139,9 +139,7 @@ def build(ctx: BuildContext, code: str) -> Draft:
 
     # Trends and alerts, with their sentences.
     tr = by_id["trends"]
-    from thbhub.stats.query import build_query
-
-    trends = stored_trends(db, build_query(indicator="victims", country=[c]))
+    trends = stored_trends(db, build_query(indicator="victims", country=[c], year_to=year))
     said = [describe(t) for t in trends if t.status == "ok"]
     said += [
         f"{t.labels.get('subject', t.series)}: {t.reason}"
@@ -149,7 +147,8 @@ def build(ctx: BuildContext, code: str) -> Draft:
         if t.status != "ok" and t.reason
     ]
     items_or(tr, said, f"No trend could be fitted for {name}'s detected victims.")
-    found_alerts = country_alerts(db, c)
+    # The Alerts page's call for the country (analytics.views.country_alerts), up to the year.
+    found_alerts = alerts(db, build_query(indicator="victims", country=[c], year_to=year))
     tr.add(
         Paragraph(
             f"Emerging alerts: series of {name} that rise significantly over the last "

@@ -142,7 +142,9 @@ def build(ctx: BuildContext) -> Draft:
         ov.add(Figure(spec, alt, "Detected victims by member state", source_of(victims)))
 
     tr = by_id["trends"]
-    rising = alerts(db, build_query(indicator="victims", country=list(CBSS_MEMBER_STATES)))
+    rising = alerts(
+        db, build_query(indicator="victims", country=list(CBSS_MEMBER_STATES), year_to=year)
+    )
     tr.add(
         Paragraph(
             f"Series of the member states that rise significantly over the last "
