@@ -32,3 +32,10 @@ def test_download_a_country_profile_and_the_regional_overview(
         saved = tmp_path / "region.md"
         info.value.save_as(saved)
         assert saved.read_text().startswith("# Baltic Sea Region: regional overview")
+        # The HTML report in the browser: styled and its chart drawn, under its own
+        # Content-Security-Policy (browser_page fails on any violation).
+        page.goto(f"{base}/api/v1/reports/region?format=html")
+        color = page.eval_on_selector("h1", "e => getComputedStyle(e).color")
+        assert color == "rgb(11, 61, 99)"
+        width = page.eval_on_selector("figure img", "e => e.naturalWidth")
+        assert width > 500

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 
 from thbhub.privacy.gate import gated
 from thbhub.reports import service
-from thbhub.reports.render import MEDIA_TYPES
+from thbhub.reports.render import MEDIA_TYPES, html_policy
 from thbhub.web.access import Access, access
 from thbhub.web.api.privacy import protected_tables
 from thbhub.web.deps import CLEAN, DbDep, PrincipalDep, SettingsDep
@@ -63,12 +63,13 @@ def _file(
         principal=principal,
     )
     disposition = "inline" if fmt == "html" else "attachment"
+    headers = {"Content-Disposition": f'{disposition}; filename="{service.file_name(report, fmt)}"'}
+    if fmt == "html":  # its own inline style and data: images, which the app's policy refuses
+        headers["Content-Security-Policy"] = html_policy(data)
     return Response(
         data,
         media_type=MEDIA_TYPES[fmt],
-        headers={
-            "Content-Disposition": f'{disposition}; filename="{service.file_name(report, fmt)}"'
-        },
+        headers=headers,
     )
 
 
