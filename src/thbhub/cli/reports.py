@@ -10,7 +10,6 @@ import typer
 from thbhub.cli.context import state
 from thbhub.cli.output import info
 from thbhub.domain.errors import UserError
-from thbhub.reports import service
 
 
 class ReportFormat(StrEnum):
@@ -44,6 +43,10 @@ def report(
         raise UserError(f"{out}: is a directory; give a file name")
     if not out.parent.exists():
         raise UserError(f"{out.parent}: no such directory")
+    # Imported here: the reports bring Altair and Typst, which every other `thbhub` command
+    # would otherwise load at start (about 1 s).
+    from thbhub.reports import service
+
     made, data = service.make(
         st.db(), st.settings(), kind, subject, fmt.value, year=year, edition=edition
     )
