@@ -35,3 +35,12 @@ def test_placeholders_are_filled_in_place() -> None:
     # A private-use character typed into the text cannot forge a placeholder slot.
     html, _ = _render("\ue0000\ue000 {{ victims LV 2020 }}", ["48"])
     assert html == "<p>0 <b>48</b></p>"
+
+
+def test_plain_text_drops_the_marks_for_the_pdf() -> None:
+    from thbhub.reports.markup import plain
+
+    md = "**Rise** in *Latvia*, see [the data](https://example.org/x) and [page](/countries/LV)."
+    assert plain(md) == (
+        "Rise in Latvia, see the data (https://example.org/x) and page (/countries/LV)."
+    )

@@ -11,6 +11,7 @@ from thbhub.cli import estimation as estimation_cli
 from thbhub.cli import plan as plan_cli
 from thbhub.cli import privacy as privacy_cli
 from thbhub.cli import report_texts as report_texts_cli
+from thbhub.cli import reports as reports_cli
 from thbhub.cli.context import state
 from thbhub.cli.errors import ASKS_HELP, HubGroup
 
@@ -65,6 +66,7 @@ estimation_cli.register(app)
 app.add_typer(plan_cli.app, name="plan")
 library.register(app)
 app.add_typer(report_texts_cli.app, name="report-text")
+reports_cli.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:

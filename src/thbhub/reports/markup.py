@@ -70,3 +70,11 @@ def render(
         parts.append(f"<p>{inner}</p>")
     markdown = "\n\n".join(paragraphs("".join(plain)))
     return "\n".join(parts), markdown
+
+
+def plain(markdown: str) -> str:
+    """The text of the Markdown :func:`render` makes, without its marks, for renderers that
+    set text only (the PDF): ``**a**`` and ``*a*`` become ``a``, a link ``a (url)``."""
+    out = _LINK.sub(lambda m: f"{m.group(1)} ({m.group(2)})", markdown)
+    out = _STRONG.sub(r"\1", out)
+    return _EM.sub(r"\1", out)

@@ -1,7 +1,7 @@
 """The sections an analyst's text may be attached to, per report type, and the report keys.
 
-The same section ids as the generator's (``reports/sections.py``); kept here as plain tuples
-so the narrative validates a block's place without importing the generator.
+The section ids are the generator's own (``reports/sections.py``, which imports nothing
+heavy), so a block can only be placed where a report shows it.
 """
 
 from __future__ import annotations
@@ -10,25 +10,10 @@ import re
 
 from thbhub.domain.concepts import CBSS_MEMBER_STATES
 from thbhub.domain.errors import UserError
+from thbhub.reports.sections import BY_KIND
 
-SECTIONS: dict[str, tuple[str, ...]] = {
-    "country": (
-        "headline",
-        "victims",
-        "justice",
-        "rates",
-        "trends",
-        "flows",
-        "cases",
-        "estimate",
-        "library",
-        "projects",
-        "comparability",
-    ),
-    "region": ("overview", "trends", "forms", "gender", "migration", "changes"),
-    "topic": ("statistics", "cases", "documents", "projects", "alerts"),
-    "review": ("summary", "coverage", "indicators", "gaps"),
-}
+#: One list of section ids for the generator and the narrative (``reports/sections.py``).
+SECTIONS: dict[str, tuple[str, ...]] = BY_KIND
 
 #: A topic's concept id as the taxonomy writes it (``form:forced-criminality``).
 _CONCEPT = re.compile(r"^[a-z][a-z0-9-]*:[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")

@@ -10,6 +10,7 @@ def routers() -> list[APIRouter]:
     from thbhub.web.api import estimation as estimation_api
     from thbhub.web.api import plan as plan_api
     from thbhub.web.api import report_texts as report_texts_api
+    from thbhub.web.api import reports as reports_api
     from thbhub.web.api import shares as shares_api
 
     return [
@@ -25,4 +26,5 @@ def routers() -> list[APIRouter]:
         plan_api.router,
         library.router,
         report_texts_api.router,
+        reports_api.router,
     ]

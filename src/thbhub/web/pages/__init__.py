@@ -21,6 +21,7 @@ def routers() -> list[APIRouter]:
     from thbhub.web.pages import flows as flows_pages
     from thbhub.web.pages import plan as plan_pages
     from thbhub.web.pages import report_texts as report_texts_pages
+    from thbhub.web.pages import reports as reports_pages
     from thbhub.web.pages.trends import router as trends_router
 
     return [
@@ -38,4 +39,5 @@ def routers() -> list[APIRouter]:
         plan_pages.router,
         library.router,
         report_texts_pages.router,
+        reports_pages.router,
     ]
