@@ -208,3 +208,26 @@ def test_text_is_escaped_and_ordered(hub: Hub) -> None:
     assert again[1].source == blocks[0].source and again[1].position == 3
     # A section no text can be written for simply has none (the generator asks for all).
     assert blocks_for(hub.db, hub.settings, PUBLIC, "region", "no-such-section") == []
+
+
+def test_a_published_text_is_in_the_report_files_with_its_number(hub: Hub) -> None:
+    """The generator and the narrative together, on the user's path: a text written for
+    Latvia's trends section is in the country profile's Markdown, HTML and PDF, with the
+    figure the data holds (48 victims in 2020 in the bundled GLOTIP file), not the typed one."""
+    import re
+    import subprocess
+
+    from thbhub.reports.service import make
+
+    text = "Latvia identified **{{ victims LV 2020 }}** victims in 2020."
+    add_block(hub.db, hub.settings, hub.analyst(), "country:LV", "trends", text, publish=True)
+    _, md = make(hub.db, hub.settings, "country", "LV", "md")
+    _, page = make(hub.db, hub.settings, "country", "LV", "html")
+    _, pdf = make(hub.db, hub.settings, "country", "LV", "pdf")
+    assert "Latvia identified **48** victims in 2020." in md.decode()
+    assert "Latvia identified <strong>" in page.decode()  # the analyst's emphasis, as markup
+    assert "Latvia identified 48 victims in 2020." in re.sub(r"<[^>]+>", "", page.decode())
+    pdf_text = subprocess.run(
+        ["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True
+    ).stdout.decode()
+    assert "Latvia identified 48 victims in 2020." in " ".join(pdf_text.split())

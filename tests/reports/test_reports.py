@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -199,10 +200,25 @@ def test_every_section_shows_its_narrative(
     """The seam the narrative branch fills: each section of each renderer shows the blocks
     `narrative.blocks_for` gives for it, and the placeholders that went stale."""
 
-    def blocks(_db: Database, _s: Settings, _p: Any, key: str, section: str) -> list[Any]:
+    def blocks(
+        _db: Database, _s: Settings, _p: Any, key: str, section: str, **_kw: Any
+    ) -> list[Any]:
+        note = f"NOTE {key} {section}"
         return [
             NarrativeBlock(
-                f"<p>NOTE {key} {section}</p>", f"NOTE {key} {section}", ["victims LV 2020"]
+                id=1,
+                report_key=key,
+                section=section,
+                position=1,
+                version=1,
+                state="published",
+                author=None,
+                updated_at=datetime(2026, 1, 1),
+                organisation_id=1,
+                source=note,
+                html=f"<p>{note}</p>",
+                markdown=note,
+                stale=["victims LV 2020"],
             )
         ]
 
