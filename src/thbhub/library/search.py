@@ -147,7 +147,9 @@ def query_concepts(query: str) -> tuple[list[str], list[str]]:
     rest = folded
     for start, end, _ in reversed(found):
         rest = rest[:start] + " " + rest[end:]
-    return sorted({e.concept_id for _, _, e in found}), _WORD.findall(rest)
+    # A list item ("begging") names a form only after a coercion word: not in a query.
+    named = {c for _, _, e in found if not e.listed for c in e.concept_ids}
+    return sorted(named), _WORD.findall(rest)
 
 
 def _fused(
