@@ -13,7 +13,7 @@ from sqlalchemy import and_, select
 from thbhub.access import audit
 from thbhub.domain.errors import NotFoundError
 from thbhub.domain.principals import Principal
-from thbhub.library import tagger
+from thbhub.library import embeddings, tagger
 from thbhub.library.access import Level, visible
 from thbhub.library.taxonomy import concept_id
 from thbhub.storage import Database
@@ -64,12 +64,19 @@ def search(
     limit: int = 20,
     offset: int = 0,
 ) -> dict[str, Any]:
-    """Documents matching all words of ``query`` in one passage, or tagged with a concept the
-    query names in any of the taxonomy's languages (so a Polish or Swedish query finds an
-    English report), fused by reciprocal rank; every document when the query has no words.
-    Facet counts over all matches."""
+    """Documents matching all words of ``query`` in one passage, tagged with a concept the
+    query names in any of the taxonomy's languages, or nearest to it by meaning (multilingual
+    embeddings, once computed: so a Polish or Swedish query finds an English report), fused
+    by reciprocal rank; every document when the query has no words.  Facet counts over all
+    matches."""
     filters = filters or SearchFilters()
     words = _WORD.findall(query)
+    semantic = embeddings.coverage(db)
+    similar: list[dict[str, Any]] = []
+    if words and semantic["state"] != "off":
+        with db.connect() as conn:
+            where = and_(visible(conn, principal), *_filters(filters))
+        similar = embeddings.nearest(db, query, where)
     with db.connect() as conn:
         where = and_(visible(conn, principal), *_filters(filters))
         if words:
@@ -84,6 +91,8 @@ def search(
                     for hit in q.matching_passages(conn, rest, where):
                         best.setdefault(hit["document_id"], hit)
                 best = _fused(best, q.tagged_with(conn, about, where))
+            if similar:
+                best = _fused(best, [{**h, "semantic": True} for h in similar])
             ids = list(best)
             rows = q.documents_by_id(conn, ids)
             ordered = [rows[i] for i in ids if i in rows]
@@ -95,11 +104,17 @@ def search(
         shown = ordered[offset : offset + limit]
         tags = q.tags_of(conn, [r["id"] for r in shown])
         if words:
-            pids = [best[r["id"]]["pid"] for r in shown if best[r["id"]]["pid"] is not None]
+            pids = [
+                best[r["id"]]["pid"]
+                for r in shown
+                if best[r["id"]]["pid"] is not None and not best[r["id"]].get("semantic")
+            ]
             marked = q.snippets(conn, words, pids)
             for r in shown:
                 hit = best[r["id"]]
-                if hit["pid"] is not None:
+                if hit.get("semantic"):  # found by meaning: the start of its nearest passage
+                    hit["snippet"] = _excerpt(hit["text"])
+                elif hit["pid"] is not None:
                     hit["snippet"] = marked.get(hit["pid"])
                 else:  # found through a concept: its evidence, marked whole
                     hit["snippet"] = q.MARK_START + hit["evidence"] + q.MARK_END
@@ -125,6 +140,7 @@ def search(
         )
     return {
         "query": query,
+        "semantic": {**semantic, "used": bool(similar)},
         "total": len(ordered),
         "results": results,
         "facets": {
@@ -152,11 +168,16 @@ def query_concepts(query: str) -> tuple[list[str], list[str]]:
     return sorted(named), _WORD.findall(rest)
 
 
+def _excerpt(text: str, chars: int = 240) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= chars else text[:chars].rsplit(" ", 1)[0] + " …"
+
+
 def _fused(
     text_hits: dict[int, dict[str, Any]], concept_hits: list[dict[str, Any]]
 ) -> dict[int, dict[str, Any]]:
-    """Full-text and concept matches in one ranking by reciprocal rank fusion; a document found
-    both ways keeps its full-text passage (and snippet)."""
+    """Full-text hits and concept (or nearest-by-meaning) hits in one ranking by reciprocal
+    rank fusion; a document found both ways keeps the passage (and snippet) of the first."""
     scores: dict[int, float] = {}
     for rank, doc_id in enumerate(text_hits, 1):
         scores[doc_id] = 1 / (RRF_K + rank)

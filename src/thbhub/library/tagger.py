@@ -196,7 +196,9 @@ def sentences(text: str) -> list[str]:
 def tag(pages: Sequence[tuple[int | None, str]], title: str = "") -> list[Tag]:
     """The concepts ``pages`` state, best first."""
     found: dict[str, list[tuple[int | None, str]]] = {}
-    in_title = {c for _, _, e in find_mentions(title.casefold()) if not e.listed for c in e.concept_ids}
+    in_title = {
+        c for _, _, e in find_mentions(title.casefold()) if not e.listed for c in e.concept_ids
+    }
     for page, text in pages:
         for sentence in sentences(text):
             folded = sentence.casefold()
