@@ -13,11 +13,13 @@ from sqlalchemy import and_, select
 from thbhub.access import audit
 from thbhub.domain.errors import NotFoundError
 from thbhub.domain.principals import Principal
+from thbhub.domain.publication import moves
 from thbhub.library import embeddings, tagger
 from thbhub.library.access import Level, visible
 from thbhub.library.taxonomy import concept_id
 from thbhub.storage import Database
 from thbhub.storage import library as q
+from thbhub.storage import library_vectors as vq
 from thbhub.storage.schema_library import library_documents as docs
 from thbhub.storage.schema_library import library_tags
 
@@ -239,6 +241,11 @@ def get_document(db: Database, principal: Principal, doc_id: int) -> dict[str, A
             "pages": row["pages"],
             "tags": [_tag(t) for t in q.tags_of(conn, [doc_id]).get(doc_id, [])],
             "passages": q.passages_of(conn, doc_id),
+            "has_file": vq.has_file(conn, doc_id),
+            # The publication moves the caller may make (the owner's buttons on the page).
+            "moves": []
+            if row["organisation_id"] is None
+            else [m.value for m in moves(principal, row["organisation_id"], row["state"])],
             "near_duplicates": [
                 {"id": d, "title": seen[d]["title"], "similarity": s}
                 for d, s in sorted(dup, key=lambda x: -x[1])

@@ -1,5 +1,6 @@
 """Queries of the library's embeddings (tables library_passage_vectors and
-library_document_vectors, migration library_0002): float32 bytes, the same on both backends."""
+library_document_vectors, migration library_0002): float32 bytes, the same on both backends;
+and of the documents' original files (library_files)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from sqlalchemy import ColumnElement, Connection, func, insert, select
 
 from thbhub.storage.schema_library import library_document_vectors as dvec
 from thbhub.storage.schema_library import library_documents as docs
+from thbhub.storage.schema_library import library_files, library_passages
 from thbhub.storage.schema_library import library_passage_vectors as pvec
-from thbhub.storage.schema_library import library_passages
 
 
 def pending_documents(conn: Connection, limit: int) -> list[int]:
@@ -99,3 +100,19 @@ def passage_vectors(conn: Connection, doc_ids: Sequence[int]) -> list[dict[str, 
         .where(pvec.c.document_id.in_(list(doc_ids)))
     )
     return [dict(r) for r in conn.execute(q).mappings()]
+
+
+def store_file(conn: Connection, doc_id: int, content: bytes) -> None:
+    conn.execute(insert(library_files).values(document_id=doc_id, content=content))
+
+
+def original_file(conn: Connection, doc_id: int) -> bytes | None:
+    row = conn.execute(
+        select(library_files.c.content).where(library_files.c.document_id == doc_id)
+    ).first()
+    return None if row is None else bytes(row[0])
+
+
+def has_file(conn: Connection, doc_id: int) -> bool:
+    q = select(library_files.c.document_id).where(library_files.c.document_id == doc_id)
+    return conn.execute(q).first() is not None

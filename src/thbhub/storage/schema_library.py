@@ -149,3 +149,17 @@ library_document_vectors = Table(
     Column("model", String(100), nullable=False),
     Column("vector", LargeBinary, nullable=False),
 )
+
+#: The original file of a document read from a file (not a JSONL record): what its page offers
+#: for download, to those who may see the document.
+library_files = Table(
+    "library_files",
+    metadata,
+    Column(
+        "document_id",
+        Integer,
+        ForeignKey("library_documents.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("content", LargeBinary, nullable=False),
+)

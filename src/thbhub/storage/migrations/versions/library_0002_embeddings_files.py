@@ -1,5 +1,7 @@
 """Library: embeddings of passages (multilingual-e5-small, 384 float32 numbers each) and of
-documents (the normalised mean of their passages'), computed in the background after import.
+documents (the normalised mean of their passages'), computed in the background after import;
+and the original file of each document read from a file (PDF, DOCX, HTML, Markdown, text: not
+a JSONL record), for download.
 
 Revision ID: library_0002
 Revises: library_0001
@@ -49,7 +51,19 @@ def upgrade() -> None:
         sa.Column("vector", sa.LargeBinary, nullable=False),
     )
 
+    op.create_table(
+        "library_files",
+        sa.Column(
+            "document_id",
+            sa.Integer,
+            sa.ForeignKey("library_documents.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        sa.Column("content", sa.LargeBinary, nullable=False),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("library_files")
     op.drop_table("library_document_vectors")
     op.drop_table("library_passage_vectors")
