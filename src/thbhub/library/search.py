@@ -95,16 +95,17 @@ def search(
                 best = _fused(best, q.tagged_with(conn, about, where))
             if similar:
                 best = _fused(best, [{**h, "semantic": True} for h in similar])
-            ids = list(best)
-            rows = q.documents_by_id(conn, ids)
-            ordered = [rows[i] for i in ids if i in rows]
+            facet_of = q.facet_values(conn, list(best))
+            ordered = [facet_of[i] for i in best if i in facet_of]
         else:
             best = {}
-            ordered = q.document_rows(conn, where)
-        tagged = q.tag_concepts(conn, [r["id"] for r in ordered])
+            ordered = q.visible_facet_values(conn, where)
+        concepts = q.concept_counts(conn, [r[0] for r in ordered])
         # One read: the page shown (its tags, its snippets) is of the same state as the counts.
-        shown = ordered[offset : offset + limit]
-        tags = q.tags_of(conn, [r["id"] for r in shown])
+        shown_ids = [r[0] for r in ordered[offset : offset + limit]]
+        rows = q.documents_by_id(conn, shown_ids)
+        shown = [rows[i] for i in shown_ids if i in rows]
+        tags = q.tags_of(conn, shown_ids)
         if words:
             pids = [
                 best[r["id"]]["pid"]
@@ -120,14 +121,13 @@ def search(
                     hit["snippet"] = marked.get(hit["pid"])
                 else:  # found through a concept: its evidence, marked whole
                     hit["snippet"] = q.MARK_START + hit["evidence"] + q.MARK_END
-    facets: dict[str, dict[str, int]] = {f: {} for f in (*FACETS, "concept")}
-    for row in ordered:
-        for f in FACETS:
-            if row[f] is not None:
-                key = str(row[f])
+    facets: dict[str, dict[str, int]] = {f: {} for f in FACETS}
+    for values in ordered:
+        for n, f in enumerate(FACETS, 1):
+            if values[n] is not None:
+                key = str(values[n])
                 facets[f][key] = facets[f].get(key, 0) + 1
-    for _, cid in tagged:
-        facets["concept"][cid] = facets["concept"].get(cid, 0) + 1
+    facets["concept"] = concepts
     results = []
     for row in shown:
         found = best.get(row["id"])
