@@ -16,6 +16,7 @@ import threading
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -176,7 +177,7 @@ def nearest(
     index = _index(db)
     if not len(index.ids):
         return []
-    q = embedder("query").query(query)
+    q = query_vector(query)
     sims = index.matrix @ q
     n = min(CANDIDATES, len(sims))
     top = np.argpartition(-sims, n - 1)[:n]
@@ -206,6 +207,15 @@ def nearest(
             }
         )
     return out
+
+
+@lru_cache(maxsize=256)
+def query_vector(query: str) -> np.ndarray:
+    """The query's embedding, kept for the next page or facet of the same search (embedding
+    it costs tens of milliseconds, more than the rest of the search)."""
+    vector = embedder("query").query(query)
+    vector.setflags(write=False)
+    return vector
 
 
 class EmbeddingWorker:
