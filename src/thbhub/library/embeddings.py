@@ -15,6 +15,7 @@ import os
 import threading
 import weakref
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -168,16 +169,28 @@ def _index(db: Database) -> _Index:
     return index
 
 
+_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="library-query")
+
+
+def embed_query_soon(query: str) -> Future[np.ndarray]:
+    """The query's embedding, computed in another thread while the full-text query runs (the
+    engine releases the GIL: the two overlap)."""
+    return _POOL.submit(query_vector, query)
+
+
 def nearest(
-    db: Database, query: str, where: ColumnElement[bool], k: int = SEMANTIC_HITS
+    db: Database,
+    query: str | Future[np.ndarray],
+    where: ColumnElement[bool],
+    k: int = SEMANTIC_HITS,
 ) -> list[dict[str, Any]]:
-    """The ``k`` documents nearest to ``query`` that ``where`` keeps (the access rules and the
-    filters), best first, each with its best passage: document_id, pid, page, text, rank
-    (cosine similarity)."""
+    """The ``k`` documents nearest to ``query`` (or its embedding, on its way) that ``where``
+    keeps (the access rules and the filters), best first, each with its best passage:
+    document_id, pid, page, text, rank (cosine similarity)."""
     index = _index(db)
     if not len(index.ids):
         return []
-    q = query_vector(query)
+    q = query_vector(query) if isinstance(query, str) else query.result()
     sims = index.matrix @ q
     n = min(CANDIDATES, len(sims))
     top = np.argpartition(-sims, n - 1)[:n]

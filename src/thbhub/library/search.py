@@ -75,10 +75,7 @@ def search(
     words = _WORD.findall(query)
     semantic = embeddings.coverage(db)
     similar: list[dict[str, Any]] = []
-    if words and semantic["state"] != "off":
-        with db.connect() as conn:
-            where = and_(visible(conn, principal), *_filters(filters))
-        similar = embeddings.nearest(db, query, where)
+    meaning = embeddings.embed_query_soon(query) if words and semantic["state"] != "off" else None
     with db.connect() as conn:
         where = and_(visible(conn, principal), *_filters(filters))
         if words:
@@ -93,6 +90,8 @@ def search(
                     for hit in q.matching_passages(conn, rest, where):
                         best.setdefault(hit["document_id"], hit)
                 best = _fused(best, q.tagged_with(conn, about, where))
+            if meaning is not None:
+                similar = embeddings.nearest(db, meaning, where)
             if similar:
                 best = _fused(best, [{**h, "semantic": True} for h in similar])
             facet_of = q.facet_values(conn, list(best))
