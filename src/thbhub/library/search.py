@@ -4,6 +4,7 @@ or country; each shows the principal only what :mod:`thbhub.library.access` allo
 from __future__ import annotations
 
 import html
+import logging
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +35,7 @@ class SearchFilters:
     year_to: int | None = None
 
 
+log = logging.getLogger(__name__)
 _WORD = re.compile(r"\w+")
 FACETS = ("doc_type", "language", "country", "year")
 
@@ -91,7 +93,10 @@ def search(
                         best.setdefault(hit["document_id"], hit)
                 best = _fused(best, q.tagged_with(conn, about, where))
             if meaning is not None:
-                similar = embeddings.nearest(db, meaning, where)
+                try:
+                    similar = embeddings.nearest(db, meaning, where)
+                except Exception:  # the model failed: full text and concepts still answer
+                    log.exception("library search by meaning failed for %r", query)
             if similar:
                 best = _fused(best, [{**h, "semantic": True} for h in similar])
             facet_of = q.facet_values(conn, list(best))
