@@ -13,6 +13,7 @@ import contextlib
 import logging
 import os
 import threading
+import time
 import weakref
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -89,6 +90,7 @@ def embed_document(db: Database, doc_id: int, model: Embedder) -> bool:
     except Exception:  # the document was deleted meanwhile: a foreign key refuses the rows
         log.exception("embedding of library document %s not stored", doc_id)
         return False
+    forget_coverage(db)  # after the commit: the next search counts again
     return True
 
 
@@ -128,11 +130,29 @@ def embed_pending(
     return count
 
 
+#: How long a search trusts the last count of embedded documents (another process, the
+#: server's worker or an import, may have changed it since; this process's own embedding
+#: forgets it at once).
+COVERAGE_SECONDS = 2.0
+_COVERAGE: weakref.WeakKeyDictionary[Database, tuple[float, int, int]] = weakref.WeakKeyDictionary()
+
+
+def forget_coverage(db: Database) -> None:
+    with _INDEX_LOCK:
+        _COVERAGE.pop(db, None)
+
+
 def coverage(db: Database) -> dict[str, Any]:
     """How much of the library is searchable by meaning: state ``off`` (nothing embedded:
     search is full text and concepts only), ``partial`` or ``ready``."""
-    with db.connect() as conn:
-        done, total = vq.coverage(conn)
+    known = _COVERAGE.get(db)
+    if known is not None and time.monotonic() - known[0] < COVERAGE_SECONDS:
+        done, total = known[1], known[2]
+    else:
+        with db.connect() as conn:
+            done, total = vq.coverage(conn)
+        with _INDEX_LOCK:
+            _COVERAGE[db] = (time.monotonic(), done, total)
     state = "off" if done == 0 else "ready" if done >= total else "partial"
     return {"state": state, "embedded": done, "documents": total, "model": MODEL}
 

@@ -17,7 +17,7 @@ from thbhub.access.users import find_organisation
 from thbhub.domain.errors import NotFoundError, PermissionDenied, UserError
 from thbhub.domain.principals import Principal, Role
 from thbhub.domain.publication import State, refusal
-from thbhub.library import dedup, extract, tagger
+from thbhub.library import dedup, embeddings, extract, tagger
 from thbhub.library.access import Level, visible
 from thbhub.library.language import detect_language
 from thbhub.library.search import (  # noqa: F401 - the services callers use, in one place
@@ -191,6 +191,7 @@ def import_documents(
                 )
     if progress:
         progress(len(files), len(files))
+    embeddings.forget_coverage(db)  # more documents to embed: searches count again
     return summary
 
 

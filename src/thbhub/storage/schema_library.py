@@ -148,6 +148,8 @@ library_document_vectors = Table(
     ),
     Column("model", String(100), nullable=False),
     Column("vector", LargeBinary, nullable=False),
+    # For counting: SQLite counts through the narrowest index (the table holds the vectors).
+    Index("ix_library_document_vectors_document_id", "document_id"),
 )
 
 #: The original file of a document read from a file (not a JSONL record): what its page offers

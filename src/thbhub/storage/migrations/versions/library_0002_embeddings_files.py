@@ -50,6 +50,11 @@ def upgrade() -> None:
         sa.Column("model", sa.String(100), nullable=False),
         sa.Column("vector", sa.LargeBinary, nullable=False),
     )
+    # SQLite counts rows through the narrowest index: without this one, counting the embedded
+    # documents read every vector (150 MB at 100,000 documents) on each search.
+    op.create_index(
+        "ix_library_document_vectors_document_id", "library_document_vectors", ["document_id"]
+    )
 
     op.create_table(
         "library_files",
