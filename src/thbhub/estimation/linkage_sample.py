@@ -15,13 +15,13 @@ gate; the project offers the year as its one public split.
 
 from __future__ import annotations
 
-import csv
 import tempfile
 from datetime import date, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
 
+from thbhub import csvio
 from thbhub.access.publication import history
 from thbhub.cases.publication import move_import
 from thbhub.cases.service import import_cases
@@ -144,7 +144,7 @@ def load_linkage_sample(db: Database, settings: Settings) -> bool:
         for k, rows in enumerate(_rows()):
             path = Path(tmp) / f"example_list_{k + 1}.csv"
             with path.open("w", encoding="utf-8", newline="") as fh:
-                writer = csv.DictWriter(fh, fieldnames=_HEADER)
+                writer = csvio.DictWriter(fh, fieldnames=_HEADER)
                 writer.writeheader()
                 writer.writerows(rows)
             done = import_cases(db, settings, owners[k], path, orgs[k], fmt="htcds")
