@@ -90,6 +90,7 @@ def test_the_reduced_lp_and_the_witnesses_agree_with_the_full_lp(
     scenario's data come through the database.)"""
     if backend != "sqlite":
         pytest.skip("the same computation on either backend's records")
+    from thbhub.privacy import versions_solve
     from thbhub.privacy.versions_witness import Witnesses
 
     world = build_world(settings, db)
@@ -108,12 +109,12 @@ def test_the_reduced_lp_and_the_witnesses_agree_with_the_full_lp(
     parts: list[tuple[list[np.ndarray], list[np.ndarray], np.ndarray, np.ndarray]] = []
     sizes, first = [], 0
     for bit, version in enumerate(kept, start=1):
-        rows, cols, lows, highs, first, size = versions_lp._rows(
-            variables, bit, versions_lp._earlier_tables(version, lattice), first
+        rows, cols, lows, highs, first, size = versions_solve._rows(
+            variables, bit, versions_solve._earlier_tables(version, lattice), first
         )
         parts.append((rows, cols, lows, highs))
         sizes.append(size)
-    fixed = versions_lp._Rows.build(
+    fixed = versions_solve._Rows.build(
         [r for p in parts for r in p[0]],
         [c for p in parts for c in p[1]],
         [p[2] for p in parts],
@@ -123,9 +124,9 @@ def test_the_reduced_lp_and_the_witnesses_agree_with_the_full_lp(
         variables.height,
         lattice.order,
     )
-    reduced = versions_lp._joint(lattice, variables, first, fixed)
-    rows, cols, lows, highs, total, _ = versions_lp._rows(
-        variables, 0, versions_lp._new_tables(lattice), first
+    reduced = versions_solve._joint(lattice, variables, first, fixed)
+    rows, cols, lows, highs, total, _ = versions_solve._rows(
+        variables, 0, versions_solve._new_tables(lattice), first
     )
     all_rows = [r for p in parts for r in p[0]] + rows
     all_cols = [c for p in parts for c in p[1]] + cols
