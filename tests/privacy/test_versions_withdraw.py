@@ -3,7 +3,8 @@ tables must be publishable at a small cost while no withdrawn count is pinned.
 
 Before, every failing difference of withdrawn records was repaired by *isolating* its
 combinations in the new version (every cell containing them suppressed, then the relation
-rules again): on the CTDC file the withdrawal was refused after 10 audit rounds, and on the
+rules again): on the CTDC file the withdrawal was refused after 10 audit rounds (it still
+is with the repairs below: docs/privacy.md), and on the
 bundled extract it cost 55 % of the cells the version publishes alone.  Now a failing
 difference is repaired first by a *witness* (privacy/versions_witness.py: the withdrawn
 records kept instead, within the new version's published numbers; only the cells whose
