@@ -13,58 +13,69 @@ a suppressed cell at least 1).  Targets:
 * every *difference cell*: for every cell of every table and every two versions a, b, the
   records beneath it in a and not in b, when that is 1..k-1: never pinned to 1..k-1.
 
-A failing target gets more suppression in the new version (the earlier ones are out):
+A failing target gets more suppression in the new version (the earlier ones are out),
+cheapest repair first:
 
-* records only the new version holds (added since every earlier version) are exchanged
-  with a partner combination (:class:`thbhub.privacy.audit._Partners`, counting only those
-  records, so no earlier version sees the exchange), n_v + n_z - 2 wide;
-* otherwise (withdrawn records, records shared with some earlier versions, or no partner)
-  every combination beneath the target holding its records is *isolated* in the new
-  version: every cell containing it is suppressed, so the new version says only "at least
-  1" about it, and its classes can trade records unseen (a withdrawn record becomes a
-  shared one, an added one grows without bound).
+* a difference between the new version and a kept one with a *witness*
+  (:mod:`thbhub.privacy.versions_witness`: the withdrawn records kept, the added ones not
+  added, within what the new version's published numbers allow): exactly the cells whose
+  numbers exclude the witness are suppressed.  A target whose witness holds already is
+  not solved at all;
+* otherwise the published cells of the new version that the LP's failing bound rests on
+  (non-zero row duals) are suppressed, and the target solved again, up to
+  :data:`MAX_RELAXATIONS` times;
+* otherwise, as before: records only the new version holds are exchanged with a partner
+  combination (:class:`thbhub.privacy.audit._Partners`, counting only those records, so no
+  earlier version sees the exchange), n_v + n_z - 2 wide; else every combination beneath
+  the target holding its records is *isolated* in the new version (every cell containing
+  it suppressed).
 
-Suppression only grows, so an interval only widens; the rounds are bounded, and a version
-that cannot be protected is refused (:class:`ProtectionFailed`), never published.
+Every cell these repairs suppress holds k or more records (the new version's cells below
+k are suppressed already), and secondary suppressions are not protected (docs/privacy.md),
+so the relation rules (:meth:`Lattice.secondary`) are not applied again after them: they
+only suppressed more, which isolation had turned into a cascade (a third of the CTDC
+file's cells).  Suppression only grows, so an interval only widens; the rounds are
+bounded, and a version that cannot be protected is refused (:class:`ProtectionFailed`),
+never published.
+
+Speed: each round's LP leaves out rows that cannot bind (a suppressed cell's "at least 1"
+when a finer table's cell beneath it says as much; a row over the same unknowns as another,
+as an unchanged organisation's cells are in every version), and solves one side of a
+target first (:func:`_pinned`).
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+import logging
+import time
+from collections.abc import Iterable, Sequence
 from itertools import permutations
 
 import numpy as np
 import polars as pl
-from scipy import sparse
 
-from thbhub.privacy.audit import TOLERANCE, AuditTooLarge, Interval, _Partners, joint_support
-from thbhub.privacy.cellkey import noise, possible_counts
+from thbhub.privacy.audit import AuditTooLarge, Interval, _Partners, joint_support
 from thbhub.privacy.lattice import Dims, Lattice, ProtectionFailed
-from thbhub.privacy.polytope import Polytope
 from thbhub.privacy.versions import ORGANISATION, Earlier, PublishedVersion, classes, earlier
+from thbhub.privacy.versions_solve import (
+    _bit,
+    _earlier_tables,
+    _joint,
+    _pinned,
+    _relax,
+    _Rows,
+    _rows,
+    _Target,
+)
+from thbhub.privacy.versions_witness import Witnesses
+
+log = logging.getLogger(__name__)
 
 #: An earlier version's combinations may number this many times the single-version bound.
 EARLIER_SUPPORT_FACTOR = 5
 #: The joint audit's unknowns (combinations x membership classes) beyond which a new
 #: version is refused rather than published unaudited against the earlier ones.
 MAX_CLASS_UNKNOWNS = 200_000
-
-
-@dataclass(frozen=True)
-class _Target:
-    key: Dims
-    cell: tuple[str, ...]
-    value: int
-    variables: np.ndarray
-    primary: bool
-    #: versions (a, b) of a difference cell: records in a and not in b
-    pair: tuple[int, int] = (0, 0)
-
-
-def _bit(column: str, bit: int) -> pl.Expr:
-    return (pl.col(column) & (1 << bit)) != 0
 
 
 def _support(
@@ -121,95 +132,6 @@ def _variables(
             "new is published (docs/privacy.md)"
         )
     return variables.with_row_index("_var")
-
-
-def _rows(
-    variables: pl.DataFrame, bit: int, tables: dict[Dims, pl.DataFrame], first: int
-) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray, np.ndarray, int]:
-    """Constraint rows from ``first``: one per cell of ``tables`` (key columns, ``lo``,
-    ``hi``) over the unknowns of the classes holding version ``bit``."""
-    mine = variables.filter(_bit("pattern", bit))
-    rows: list[np.ndarray] = []
-    cols: list[np.ndarray] = []
-    lows: list[np.ndarray] = []
-    highs: list[np.ndarray] = []
-    row = first
-    for key, table in tables.items():
-        if table.height == 0:
-            continue
-        labelled = table.with_row_index("_cell")
-        if key:
-            hit = mine.select(["_var", *key]).join(labelled.select([*key, "_cell"]), on=list(key))
-        else:
-            hit = mine.select("_var").with_columns(_cell=pl.lit(0, dtype=pl.UInt32))
-        cell = hit["_cell"].to_numpy().astype(np.int64)
-        low = table["lo"].to_numpy().astype(float)
-        # A cell over no unknown (its records unknown, a version before privacy_0004) says
-        # nothing the audit can use.
-        low[np.bincount(cell, minlength=table.height) == 0] = 0.0
-        rows.append(row + cell)
-        cols.append(hit["_var"].to_numpy().astype(np.int64))
-        lows.append(low)
-        highs.append(table["hi"].to_numpy().astype(float))
-        row += table.height
-    return (
-        rows,
-        cols,
-        np.concatenate(lows or [np.zeros(0)]),
-        np.concatenate(highs or [np.zeros(0)]),
-        row,
-    )
-
-
-def _earlier_tables(version: Earlier, lattice: Lattice) -> dict[Dims, pl.DataFrame]:
-    policy = lattice.policy
-    out: dict[Dims, pl.DataFrame] = {}
-    for key, cells in version.tables.items():
-        lows, highs = [], []
-        for _, shown in cells:
-            if shown is None:
-                lows.append(1.0)
-                highs.append(math.inf)
-            else:
-                allowed = possible_counts(shown, policy)
-                lows.append(float(min(allowed)))
-                highs.append(float(max(allowed)))
-        bounds = {"lo": pl.Series(lows, dtype=pl.Float64), "hi": pl.Series(highs, dtype=pl.Float64)}
-        if key:
-            frame = pl.DataFrame([list(v) for v, _ in cells], schema=list(key), orient="row")
-            out[key] = frame.with_columns(**bounds)
-        else:
-            out[key] = pl.DataFrame(bounds)
-    return out
-
-
-def _new_tables(lattice: Lattice) -> dict[Dims, pl.DataFrame]:
-    """The new version's cells as a visitor reads them: a published number as the true
-    counts it allows (it is known here, from the count and the cell key), a suppressed
-    cell as at least 1.  Taking them as exact (as the single-version audit does) pinned the
-    difference of one record added beneath the grand total through the other cells, and
-    suppressed the total; the visitor never has the exact numbers."""
-    policy = lattice.policy
-    k, bound = policy.threshold, policy.noise_bound
-    allowed: dict[int, tuple[float, float]] = {}
-    out: dict[Dims, pl.DataFrame] = {}
-    for key, table in lattice.tables.items():
-        lows, highs = [], []
-        for n, ck, sup in table.select("n", "ck", "sup").iter_rows():
-            if sup:
-                lows.append(1.0)
-                highs.append(math.inf)
-                continue
-            shown = policy.round(int(n) + noise(int(n), int(ck), k, bound))
-            if shown not in allowed:
-                counts = possible_counts(shown, policy)
-                allowed[shown] = (float(min(counts)), float(max(counts)))
-            low, high = allowed[shown]
-            lows.append(low)
-            highs.append(high)
-        bounds = {"lo": pl.Series(lows, dtype=pl.Float64), "hi": pl.Series(highs, dtype=pl.Float64)}
-        out[key] = table.select(list(key)).with_columns(**bounds) if key else pl.DataFrame(bounds)
-    return out
 
 
 def _differences(
@@ -320,22 +242,35 @@ def protect_across(
     kept = earlier(lattice, history)
     if not kept:
         return stats
-    k = lattice.policy.threshold
     found = classes(lattice, kept)
     variables = _variables(lattice, kept, found, max_unknowns)
     fixed_rows: list[np.ndarray] = []
     fixed_cols: list[np.ndarray] = []
     fixed_lows: list[np.ndarray] = []
     fixed_highs: list[np.ndarray] = []
+    fixed_sizes: list[np.ndarray] = []
     first = 0
     for bit, version in enumerate(kept, start=1):
-        rows, cols, lows, highs, first = _rows(
+        rows, cols, lows, highs, first, sizes = _rows(
             variables, bit, _earlier_tables(version, lattice), first
         )
+        if version.unknown:  # some cells over no unknown: keep every row (see _Rows)
+            sizes = np.full(sizes.size, lattice.order, dtype=np.int64)
         fixed_rows += rows
         fixed_cols += cols
         fixed_lows.append(lows)
         fixed_highs.append(highs)
+        fixed_sizes.append(sizes)
+    fixed = _Rows.build(
+        fixed_rows,
+        fixed_cols,
+        fixed_lows,
+        fixed_highs,
+        fixed_sizes,
+        first,
+        variables.height,
+        lattice.order,
+    )
     differences = _differences(lattice, kept, found, variables)
     primaries = _primaries(lattice, variables)
     targets = primaries + differences
@@ -356,39 +291,92 @@ def protect_across(
         .fill_null(0)
         .to_numpy()
     )
-    again: list[_Target] = targets
+    # A difference target between the new version and a kept one whose witness holds is
+    # not pinned, whatever the LP would say (privacy/versions_witness.py): only the others
+    # are solved, and a failing one with a witness gets exactly the cells it needs.
+    witnesses = Witnesses(lattice, found, variables)
+    changes = {
+        i: witnesses.change(t.key, t.cell, t.pair) for i, t in enumerate(targets) if not t.primary
+    }
+    again = list(range(len(targets)))
+    k, width = lattice.policy.threshold, lattice.policy.width
+    log.debug("audit across: %s", stats)
     for _ in range(max_rounds):
         stats["rounds"] += 1
-        rows, cols, lows, highs, total = _rows(variables, 0, _new_tables(lattice), first)
-        matrix = sparse.csr_matrix(
-            (
-                np.ones(sum(c.size for c in fixed_cols + cols)),
-                (np.concatenate(fixed_rows + rows), np.concatenate(fixed_cols + cols)),
-            ),
-            shape=(total, variables.height),
+        started = time.perf_counter()
+        witnesses.read()
+        pending: list[int] = []
+        blocked: dict[int, np.ndarray] = {}
+        for i in again:
+            change = changes.get(i)
+            cells = None if change is None else witnesses.blocking(change)
+            if cells is not None and cells.size == 0:
+                stats["witnessed"] = stats.get("witnessed", 0) + 1
+                continue
+            if cells is not None:
+                blocked[i] = cells
+            pending.append(i)
+        joint = _joint(lattice, variables, first, fixed) if pending else None
+        failing: dict[int, list[float]] = {}
+        for i in pending:
+            assert joint is not None
+            sides = _pinned(joint, targets[i], k, width)
+            if sides:
+                failing[i] = sides
+        log.debug(
+            "round %d: %d of %d targets solved in %.1f s, %d failing (%d primary, %d with "
+            "a witness); by pair %s; by table %s",
+            stats["rounds"],
+            len(pending),
+            len(again),
+            time.perf_counter() - started,
+            len(failing),
+            sum(targets[i].primary for i in failing),
+            sum(i in blocked for i in failing),
+            _tally(targets[i].pair for i in failing if not targets[i].primary),
+            _tally(targets[i].key for i in failing),
         )
-        polytope = Polytope(
-            matrix,
-            np.concatenate([*fixed_lows, lows]),
-            np.concatenate([*fixed_highs, highs]),
-        )
-        failing: list[_Target] = []
-        for target in again:
-            low, high = polytope.interval(target.variables)
-            if target.primary:
-                if high - low < lattice.policy.width - TOLERANCE:
-                    failing.append(target)
-            elif low > TOLERANCE and high + TOLERANCE < k:  # pinned to 1..k-1
-                failing.append(target)
         if not failing:
             return stats
         # Suppression only grows, so an interval only widens: only failing targets again.
-        again = failing
-        new = _repair(lattice, failing, found, variables, fresh)
+        again = list(failing)
+        # Repairs, cheapest first: the cells a witness needs; the published cells the LP's
+        # bounds rest on; the older exchanges and isolation.
+        new = 0
+        rest: list[_Target] = []
+        published = ~witnesses.sup
+        witnessed = relaxed = 0
+        for i in failing:
+            if i in blocked:
+                cells = blocked[i]
+                witnessed += witnesses.suppress(cells)
+                published[cells] = False
+                assert joint is not None
+                joint.relax(cells)
+                continue
+            assert joint is not None
+            cells, done = _relax(joint, targets[i], published, k, width)
+            relaxed += witnesses.suppress(cells)
+            if not done:
+                rest.append(targets[i])
+        stats["witness_cells"] = stats.get("witness_cells", 0) + witnessed
+        stats["relaxed_cells"] = stats.get("relaxed_cells", 0) + relaxed
+        new = witnessed + relaxed
+        witnesses.write()
+        if rest:
+            isolated = _repair(lattice, rest, found, variables, fresh)
+            stats["isolated"] = stats.get("isolated", 0) + isolated
+            new += isolated
+        log.debug(
+            "round %d: %d cells suppressed by the repair (%d targets to the older ones)",
+            stats["rounds"],
+            new,
+            len(rest),
+        )
         if new == 0:
             break
         stats["added"] += new
-        lattice.secondary()
+        # No lattice.secondary() here: see the module docstring.
     raise ProtectionFailed(
         "the public tables cannot be protected against the earlier published versions "
         f"within {max_rounds} audit rounds; nothing new is published"
@@ -432,3 +420,10 @@ def _repair(
     if isolate:
         new += _isolate(lattice, pl.concat(isolate).unique())
     return new
+
+
+def _tally(items: Iterable[object]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for item in items:
+        out[str(item)] = out.get(str(item), 0) + 1
+    return dict(sorted(out.items(), key=lambda kv: -kv[1])[:8])
