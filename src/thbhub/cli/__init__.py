@@ -7,6 +7,7 @@ import typer
 from thbhub import __version__
 from thbhub.cli import access, analytics, cases, core, imports, query, taxonomy
 from thbhub.cli import privacy as privacy_cli
+from thbhub.cli.insights import insights_app
 from thbhub.cli.context import state
 from thbhub.cli.errors import ASKS_HELP, HubGroup
 
@@ -50,6 +51,7 @@ core.register(app)
 app.add_typer(taxonomy.app, name="taxonomy")
 app.add_typer(privacy_cli.release_app, name="release")
 app.add_typer(privacy_cli.privacy_app, name="privacy")
+app.add_typer(insights_app, name="insights")
 app.add_typer(query.app, name="query")
 analytics.register(app)
 access.register(app)
