@@ -114,16 +114,12 @@ def frames(cases: pl.DataFrame) -> dict[str, pl.DataFrame]:
         [
             base.select(FORMS),
             cases.select(
-                pl.concat_list(pl.col("sectors"), pl.lit([ALL], pl.List(pl.String))).alias(
-                    "sector"
-                )
+                pl.concat_list(pl.col("sectors"), pl.lit([ALL], pl.List(pl.String))).alias("sector")
             ),
         ],
         how="horizontal",
     ).with_row_index("_r")
-    out["pairs"] = (
-        pairs.join(rest, on="_r").explode("sector").select(LATTICES["pairs"])
-    )
+    out["pairs"] = pairs.join(rest, on="_r").explode("sector").select(LATTICES["pairs"])
     return out
 
 

@@ -56,8 +56,16 @@ def cooccurrence(
             raise UserError(f"form must be one of {', '.join(_form_label(f) for f in FORMS)}")
         where[form] = "yes"
     protected = lattices.get("pairs")
-    if sector and sector not in protected.lattice.categories["sector"]:
-        raise UserError(f"no records list sector {sector!r}")
+    categories = protected.lattice.categories
+    if any(v not in categories.get(d, []) for d, v in where.items()):
+        # no record lists a means of control with that form or sector: nothing to show
+        return {
+            "form": _form_label(form) if form else None,
+            "sector": sector,
+            "items": [],
+            "cells": [],
+            **_meta(lattices, []),
+        }
     table = protected.table(["pair"], where)
     alone: dict[str, int | None] = {}
     pairs: list[tuple[str, str, int | None]] = []

@@ -163,11 +163,18 @@ def _compare(
             else:
                 row["ratio"], row["ci_low"], row["ci_high"], row["p"] = result
         rows.append(row)
+    empty = dict.fromkeys(
+        ("in_total", "in_share", "out_count", "out_total", "out_share", "ratio", "ci_low"), None
+    )
     rows.append(
         {
             "dimension": c,
             "value": "(not recorded)",
             "in_count": count(table, {**group, c: missing}),
+            **empty,
+            "ci_high": None,
+            "p": None,
+            "q": None,
             "status": "not recorded",
         }
     )

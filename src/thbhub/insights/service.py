@@ -37,9 +37,7 @@ def group_profile(
     return profile(source, parse(group), parse(list(where)))
 
 
-def means(
-    source: Lattices, form: str | None = None, sector: str | None = None
-) -> dict[str, Any]:
+def means(source: Lattices, form: str | None = None, sector: str | None = None) -> dict[str, Any]:
     column = None
     if form:
         coords = parse(f"form={form}")
@@ -49,9 +47,7 @@ def means(
     return modus.cooccurrence(source, column if column in FORMS else None, sector)
 
 
-def breakdown(
-    source: Lattices, field: str, by: str, where: Iterable[str] = ()
-) -> dict[str, Any]:
+def breakdown(source: Lattices, field: str, by: str, where: Iterable[str] = ()) -> dict[str, Any]:
     return modus.breakdown(source, field, by, parse(list(where)))
 
 

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 
 def routers() -> list[APIRouter]:
     from thbhub.web.api import access, analytics, cases, core, privacy, stats, taxonomy
+    from thbhub.web.api import insights
 
     return [
         core.router,
@@ -16,4 +17,5 @@ def routers() -> list[APIRouter]:
         stats.router,
         analytics.router,
         privacy.router,
+        insights.router,
     ]

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 
 def routers() -> list[APIRouter]:
     from thbhub.web.pages import access, admin, cases, home, privacy, publication, stats, topics
+    from thbhub.web.pages import insights
 
     return [
         home.router,
@@ -17,4 +18,5 @@ def routers() -> list[APIRouter]:
         publication.router,
         stats.router,
         privacy.router,
+        insights.router,
     ]
