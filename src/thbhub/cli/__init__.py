@@ -7,9 +7,9 @@ import typer
 from thbhub import __version__
 from thbhub.cli import access, analytics, cases, core, imports, query, taxonomy
 from thbhub.cli import privacy as privacy_cli
-from thbhub.cli.insights import insights_app
 from thbhub.cli.context import state
 from thbhub.cli.errors import ASKS_HELP, HubGroup
+from thbhub.cli.insights import insights_app
 
 app = typer.Typer(
     cls=HubGroup,

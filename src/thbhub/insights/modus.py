@@ -159,7 +159,8 @@ def journeys(
     if {"citizenship", "country"} & set(where) or any(d in TOPICS for d in where):
         raise UserError("journeys are filtered by year, sex, age or form only")
     table = lattices.get("base").table(["citizenship", "country"], where)
-    flows, hidden = [], 0
+    flows: list[dict[str, Any]] = []
+    hidden = 0
     for cell in table.cells:
         if cell.count == 0:
             continue
@@ -176,7 +177,7 @@ def journeys(
                 "status": "value",
             }
         )
-    flows.sort(key=lambda f: (-int(f["count"]), f["citizenship"], f["country"]))
+    flows.sort(key=lambda f: (-f["count"], f["citizenship"], f["country"]))
     return {
         "where": describe(where) if where else None,
         "flows": flows[:limit],

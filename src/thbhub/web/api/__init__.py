@@ -6,8 +6,7 @@ from fastapi import APIRouter
 
 
 def routers() -> list[APIRouter]:
-    from thbhub.web.api import access, analytics, cases, core, privacy, stats, taxonomy
-    from thbhub.web.api import insights
+    from thbhub.web.api import access, analytics, cases, core, insights, privacy, stats, taxonomy
 
     return [
         core.router,

@@ -6,8 +6,17 @@ from fastapi import APIRouter
 
 
 def routers() -> list[APIRouter]:
-    from thbhub.web.pages import access, admin, cases, home, privacy, publication, stats, topics
-    from thbhub.web.pages import insights
+    from thbhub.web.pages import (
+        access,
+        admin,
+        cases,
+        home,
+        insights,
+        privacy,
+        publication,
+        stats,
+        topics,
+    )
 
     return [
         home.router,
