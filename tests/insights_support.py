@@ -3,6 +3,7 @@ output must pass: no count in 1..k-1, no ratio from a suppressed or withheld cou
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from access_support import World, build_world
@@ -25,15 +26,18 @@ COUNT_FIELDS = (
 )
 
 
-def ctdc_world(settings: Settings, db: Database, *, published: bool) -> World:
-    """Alpha imports the bundled CTDC rows (579 real records); published or left a draft."""
+def ctdc_world(
+    settings: Settings, db: Database, *, published: bool, path: Path | None = None
+) -> World:
+    """Alpha imports the bundled CTDC rows (579 real records, or ``path``); published or
+    left a draft."""
     w = build_world(settings, db)
     owner = w.principal("contributor")
     import_cases(
         db,
         settings,
         owner,
-        sample_dir() / "ctdc_global_bsr.csv",
+        path or sample_dir() / "ctdc_global_bsr.csv",
         w.orgs["alpha"],
         fmt="ctdc",
         quarantine=True,

@@ -1,0 +1,39 @@
+"""The Insights page in Chromium on the bundled real CTDC records: the four charts are drawn
+under the strict CSP (no violation, nothing fetched from elsewhere), suppressed cells are
+shown as suppressed, and the profile form changes the group."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from insights_support import ctdc_world
+from thbhub.settings import Settings
+from thbhub.storage import Database
+from web_browser_support import browser_page, serve
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_insights_page_in_chromium(settings: Settings, db: Database, tmp_path: Path) -> None:
+    ctdc_world(settings, db, published=True)
+    with serve(settings, db) as url, browser_page(tmp_path) as page:
+        page.goto(url + "/insights", timeout=120_000)
+        assert page.get_by_role("heading", level=1).inner_text() == "Insights from case records"
+        charts = page.locator("div.chart[data-spec]")
+        assert charts.count() == 4
+        page.wait_for_function(
+            "document.querySelectorAll('div.chart[data-rendered=true]').length === 4",
+            timeout=60_000,
+        )
+        assert page.locator("div.chart svg").count() == 4
+        # Suppressed cells are said to be suppressed (the real records have small cells).
+        assert page.locator(".status-suppressed").count() > 0
+        shot = os.environ.get("THBHUB_INSIGHTS_SCREENSHOT")
+        if shot:
+            page.screenshot(path=shot, full_page=True)
+        page.get_by_label("Group").fill("citizenship=MD")
+        page.get_by_role("button", name="Show").first.click()
+        page.wait_for_url("**/insights?group=citizenship*", timeout=120_000)
+        assert "Group citizenship=country:MD" in page.locator("main").inner_text()
