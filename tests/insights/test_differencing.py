@@ -6,9 +6,8 @@ outside 1..k-1 or wider than it."""
 from __future__ import annotations
 
 import math
-from typing import Any
-
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
