@@ -36,7 +36,7 @@ ROUTES = (
     "/insights",
     f"/api/v1/insights/profile?group={GROUP}",
     "/api/v1/insights/means",
-    "/api/v1/insights/breakdown?field=recruiter&by=sex",
+    "/api/v1/insights/breakdown?field=recruiter&across=sex",
     "/api/v1/insights/journeys",
 )
 

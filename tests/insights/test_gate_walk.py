@@ -34,7 +34,7 @@ API = [
     "/api/v1/insights/means?form=form:sexual-exploitation",
     "/api/v1/insights/means?form=form:labour-exploitation",
     *(
-        f"/api/v1/insights/breakdown?field={f}&by={b}"
+        f"/api/v1/insights/breakdown?field={f}&across={b}"
         for f in ("recruiter", "means", "sector")
         for b in ("form", "sex", "age", "year")
     ),

@@ -3,6 +3,8 @@
 Without an organisation, the public: the published records of the organisations that opted
 in.  With one, the caller must be allowed to read its records (a member, or an organisation
 it shares with); the same code path then reads all of them, through the same gate.
+The records are read with thbhub.cases.service.case_frame (insights/lattices.py), so every
+public route over these functions is marked ``@gated`` and walked by the bypass test.
 """
 
 from __future__ import annotations

@@ -22,6 +22,9 @@ from thbhub.web.deps import DbDep, OrgQuery, PrincipalDep, SettingsDep, Word
 
 router = APIRouter(prefix="/api/v1/insights", tags=["insights"])
 
+#: The group a profile shows when none is given.
+DEFAULT_GROUP = "form=form:labour-exploitation"
+
 Spec = Query("", max_length=200, pattern=r"^[A-Za-z0-9_:=,.+ -]*$")
 Where = Query([], max_length=2, description="Filter, e.g. year=2019")
 
@@ -47,12 +50,12 @@ def get_profile(
     db: DbDep,
     settings: SettingsDep,
     principal: PrincipalDep,
-    group: str = Query(..., min_length=3, max_length=200, pattern=r"^[A-Za-z0-9_:=,.+ -]*$"),
+    group: str = Query(DEFAULT_GROUP, max_length=200, pattern=r"^[A-Za-z0-9_:=,.+ -]*$"),
     where: list[Word] = Where,
     organisation_id: OrgQuery = None,
 ) -> dict[str, Any]:
     lattices = source(request, db, settings, principal, organisation_id)
-    return service.group_profile(lattices, group, where)
+    return service.group_profile(lattices, group or DEFAULT_GROUP, where)
 
 
 @router.get("/means", summary="Means of control that go together, by form and sector")
@@ -82,12 +85,12 @@ def get_breakdown(
     settings: SettingsDep,
     principal: PrincipalDep,
     field: str = Query("recruiter", pattern=r"^(recruiter|means|sector)$"),
-    by: str = Query("form", pattern=r"^(form|sex|age|year)$"),
+    across: str = Query("form", pattern=r"^(form|sex|age|year)$"),
     where: list[Word] = Where,
     organisation_id: OrgQuery = None,
 ) -> dict[str, Any]:
     lattices = source(request, db, settings, principal, organisation_id)
-    return service.breakdown(lattices, field, by, where)
+    return service.breakdown(lattices, field, across, where)
 
 
 @router.get("/journeys", summary="Citizenship to country of exploitation, ranked flows")

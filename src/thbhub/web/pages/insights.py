@@ -19,13 +19,11 @@ from thbhub.insights.profile import CHARACTERISTICS
 from thbhub.privacy.gate import gated
 from thbhub.taxonomy.service import labels
 from thbhub.web.access import Access, access
-from thbhub.web.api.insights import source
+from thbhub.web.api.insights import DEFAULT_GROUP, source
 from thbhub.web.cache import cached
 from thbhub.web.deps import DbDep, OrgQuery, PrincipalDep, SettingsDep, TemplatesDep, Word
 
 router = APIRouter(include_in_schema=False)
-
-DEFAULT_GROUP = "form=form:labour-exploitation"
 
 
 def _values(*payloads: dict[str, Any]) -> set[str]:
@@ -52,14 +50,14 @@ def insights_page(
     form: str | None = Query(None, max_length=60, pattern=r"^[a-z:-]*$"),
     sector: str | None = Query(None, max_length=60, pattern=r"^[A-Za-z0-9:._-]*$"),
     field: str = Query("recruiter", pattern=r"^(recruiter|means|sector)$"),
-    by: str = Query("form", pattern=r"^(form|sex|age|year)$"),
+    across: str = Query("form", pattern=r"^(form|sex|age|year)$"),
     where: list[Word] = Query([], max_length=2),
     organisation_id: OrgQuery = None,
 ) -> HTMLResponse:
     lattices = source(request, db, settings, principal, organisation_id)
     profile = service.group_profile(lattices, group or DEFAULT_GROUP, where)
     means = service.means(lattices, form or None, sector or None)
-    breakdown = service.breakdown(lattices, field, by, where)
+    breakdown = service.breakdown(lattices, field, across, where)
     journeys = service.journeys(lattices, where, limit=30)
     names = labels(db, _values(profile, means, breakdown, journeys))
     context = {
@@ -79,7 +77,7 @@ def insights_page(
             "form": form or "",
             "sector": sector or "",
             "field": field,
-            "by": by,
+            "by": across,
             "where": where,
             "organisation_id": organisation_id,
         },
