@@ -22,13 +22,15 @@ def test_insights_page_in_chromium(settings: Settings, db: Database, tmp_path: P
         # The first visit builds the lattices and the Vega bundle: slow on a busy machine.
         page.goto(url + "/insights", timeout=600_000, wait_until="domcontentloaded")
         assert page.get_by_role("heading", level=1).inner_text() == "Insights from case records"
-        charts = page.locator("div.chart[data-spec]")
-        assert charts.count() == 4
+        # Profile, matrix and journeys; the breakdown's chart only where a share exists (on
+        # these rows the recruiter denominators are suppressed: the table says so).
+        drawn = page.locator("div.chart[data-spec]").count()
+        assert drawn >= 3
         page.wait_for_function(
-            "document.querySelectorAll('div.chart[data-rendered=true]').length === 4",
+            f"document.querySelectorAll('div.chart[data-rendered=true]').length === {drawn}",
             timeout=300_000,
         )
-        assert page.locator("div.chart svg").count() == 4
+        assert page.locator("div.chart svg").count() == drawn
         # Suppressed cells are said to be suppressed (the real records have small cells).
         assert page.locator(".status-suppressed").count() > 0
         shot = os.environ.get("THBHUB_INSIGHTS_SCREENSHOT")
