@@ -15,6 +15,7 @@ from thbhub.storage import Database
 from web_browser_support import browser_page, serve
 
 
+@pytest.mark.browser
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_insights_page_in_chromium(settings: Settings, db: Database, tmp_path: Path) -> None:
     ctdc_world(settings, db, published=True)
