@@ -37,7 +37,7 @@ def test_insights_page_in_chromium(settings: Settings, db: Database, tmp_path: P
         shot = os.environ.get("THBHUB_INSIGHTS_SCREENSHOT")
         if shot:
             page.screenshot(path=shot, full_page=True)
-        page.get_by_label("Group").fill("citizenship=MD")
+        page.get_by_role("textbox", name="Group").fill("citizenship=MD")
         page.get_by_role("button", name="Show").first.click()
         page.wait_for_url("**/insights?group=citizenship*", timeout=600_000)
         assert "Group citizenship=country:MD" in page.locator("main").inner_text()
