@@ -25,6 +25,8 @@ from thbhub.cases.sample_importer import DEMO_ORGANISATION, LOADER, NOTE
 from thbhub.domain.principals import Principal, Role
 from thbhub.ingest.registry import ImportSummary, Progress, importers, no_progress
 from thbhub.ingest.sample import file_checksum, sample_dir, sample_manifest
+from thbhub.library.sample import load_library_sample
+from thbhub.plan.sample import load_plan_sample
 from thbhub.privacy.public import set_published
 from thbhub.settings import Settings
 from thbhub.storage import Database
@@ -65,6 +67,8 @@ def load_sample(
             continue
         summary = importer.run(db, settings, path, source=meta, progress=progress)
         results.append({"file": entry["file"], "registered": True, "imported": summary.as_dict()})
+    load_plan_sample(db)  # the plan monitor's example portfolio (thbhub.plan.sample)
+    load_library_sample(db)  # the library's documents (not a statistics source)
     return results
 
 

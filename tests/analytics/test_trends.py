@@ -127,7 +127,11 @@ def test_intervals_cover_the_true_change(growth: float, shape: float | None) -> 
     if growth == 0.0:
         assert np.mean([t.p_value < 0.05 for t in results]) <= 0.07
     if shape is not None:
-        assert sum(t.model == "quasi-poisson" for t in results) > 0.8 * len(results)
+        # Negative-binomial data: most series are found over-dispersed, and the negative
+        # binomial is chosen for a good share of them (its intervals covered above).
+        over = [t.model for t in results if t.model != "poisson"]
+        assert len(over) > 0.8 * len(results)
+        assert over.count("negative-binomial") > 0.3 * len(over)
 
 
 def test_a_strong_rise_is_found() -> None:

@@ -19,7 +19,6 @@ second organisation added between 1 and k-1 records to the cell.  None may be.
 
 from __future__ import annotations
 
-import csv
 import math
 from collections import Counter
 from functools import lru_cache
@@ -30,72 +29,23 @@ from typing import Any
 import numpy as np
 import polars as pl
 import pytest
+from benchmarks.versions_attack import saved_support
 from fastapi.testclient import TestClient
 from scipy import sparse
 
-from access_support import World, build_world
-from case_support import publish
-from thbhub.cases.service import import_cases
+from access_support import build_world
+from support_versions import import_and_publish, possible, save_tables, subset_file
 from thbhub.ingest.sample import sample_dir
-from thbhub.privacy.audit import joint_support
-from thbhub.privacy.lattice import MISSING, Lattice
+from thbhub.privacy.lattice import MISSING
 from thbhub.privacy.policy import DisclosurePolicy
 from thbhub.privacy.polytope import Polytope
-from thbhub.privacy.public import PUBLIC_DIMENSIONS, public_frame, set_published
+from thbhub.privacy.public import PUBLIC_DIMENSIONS, public_frame
 from thbhub.settings import Settings
 from thbhub.storage import Database
 from thbhub.web.app import create_app
 
 Cell = tuple[tuple[str, str], ...]  # ((dimension, value), ...) sorted
 INFINITY = 10**9
-
-
-def _import_and_publish(world: World, who: str, org: str, path: Path) -> None:
-    owner = world.principal(who)
-    done = import_cases(
-        world.db, world.settings, owner, path, world.orgs[org], fmt="ctdc", quarantine=True
-    )
-    set_published(world.db, owner, world.orgs[org], True)
-    publish(world.db, owner, done["import_id"])
-
-
-def _second_organisation_file(tmp: Path, every: int = 8) -> Path:
-    """Every 8th row of the bundled CTDC extract (73 records): a small contributor whose
-    records fall where the first organisation's tables publish numbers."""
-    source = sample_dir() / "ctdc_global_bsr.csv"
-    with source.open(newline="", encoding="utf-8") as f:
-        rows = list(csv.reader(f))
-    path = tmp / "second.csv"
-    with path.open("w", newline="", encoding="utf-8") as f:
-        csv.writer(f).writerows([rows[0], *rows[1::every]])
-    return path
-
-
-def _save_tables(client: TestClient) -> tuple[dict[Cell, int | None], dict[str, Any]]:
-    """Every cell of every public table (the three-way tables and, as their margins, all
-    smaller ones), as an anonymous visitor saves them; and the published policy."""
-    saved: dict[Cell, int | None] = {}
-    policy: dict[str, Any] = {}
-    for by in combinations(PUBLIC_DIMENSIONS, 3):
-        response = client.get("/api/v1/privacy/case-tables", params={"by": ",".join(by)})
-        assert response.status_code == 200, response.text[:300]
-        body = response.json()
-        policy = body["policy"]
-        for row in [*body["rows"], *body["margins"]]:
-            cell = tuple(sorted((d, str(row[d])) for d in PUBLIC_DIMENSIONS if d in row))
-            assert saved.get(cell, row["count"]) == row["count"]  # one value per cell
-            saved[cell] = row["count"]
-    return saved, policy
-
-
-def _possible(published: int | None, k: int, bound: int) -> tuple[int, int]:
-    """The true counts a published value allows, as an interval (attacker's side: from the
-    published threshold and noise bound only)."""
-    if published is None:
-        return 1, INFINITY
-    if published == 0:
-        return 0, 0
-    return max(k, published - bound), published + bound
 
 
 def _true_counts(db: Database) -> Counter[Cell]:
@@ -115,14 +65,14 @@ def _two_versions(settings: Settings, db: Database, tmp_path: Path) -> tuple[Any
     """What a visitor saved of every public table before and after a second organisation
     published (through the API), the true counts behind each, and the published policy."""
     world = build_world(settings, db)
-    _import_and_publish(world, "contributor", "alpha", sample_dir() / "ctdc_global_bsr.csv")
+    import_and_publish(world, "contributor", "alpha", sample_dir() / "ctdc_global_bsr.csv")
     with TestClient(create_app(settings, db)) as client:
-        before, policy = _save_tables(client)
+        before, policy = save_tables(client)
     truth_before = _true_counts(db)
 
-    _import_and_publish(world, "foreign", "beta", _second_organisation_file(tmp_path))
+    import_and_publish(world, "foreign", "beta", subset_file(tmp_path, "second", 1))
     with TestClient(create_app(settings, db)) as client:
-        after, policy = _save_tables(client)
+        after, policy = save_tables(client)
     truth_after = _true_counts(db)
     return before, after, truth_before, truth_after, policy
 
@@ -140,8 +90,8 @@ def test_subtracting_two_versions_recovers_no_small_count(
     for cell, p2 in after.items():
         p1 = before.get(cell, 0)  # a category new in version 2 was a zero before
         added = truth_after[cell] - truth_before[cell]
-        low1, high1 = _possible(p1, k, bound)
-        low2, high2 = _possible(p2, k, bound)
+        low1, high1 = possible(p1, k, bound)
+        low2, high2 = possible(p2, k, bound)
         # The truth is always among the possibilities: the published bound is honoured.
         assert low1 <= truth_before[cell] <= high1, (cell, p1, truth_before[cell])
         assert low2 <= truth_after[cell] <= high2, (cell, p2, truth_after[cell])
@@ -242,31 +192,6 @@ def test_public_tables_are_refused_without_a_secret_or_with_too_little_noise(
 ORG = "organisation"
 
 
-def _attacker_support(after: dict[Cell, int | None]) -> pl.DataFrame:
-    """The combinations of all dimensions that no published zero of version 2 rules out."""
-    tables: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
-    for cell, shown in after.items():
-        if shown == 0:
-            continue
-        given = dict(cell)
-        key = tuple(d for d in PUBLIC_DIMENSIONS if d in given)
-        tables.setdefault(key, []).append(tuple(given[d] for d in key))
-    frames = {
-        key: pl.DataFrame([list(v) for v in rows], schema=list(key), orient="row")
-        if key
-        else pl.DataFrame()
-        for key, rows in tables.items()
-    }
-    fake = Lattice(
-        dims=PUBLIC_DIMENSIONS,
-        order=3,
-        policy=DisclosurePolicy(),
-        categories={},
-        tables=frames,
-    )
-    return joint_support(fake, 10**6)
-
-
 def _beneath(support: pl.DataFrame, cell: Cell) -> np.ndarray:
     mask = np.ones(support.height, dtype=bool)
     for d, v in cell:
@@ -283,7 +208,7 @@ def _lp_pinned(
     bound: int,
     newcomer: str,
 ) -> tuple[int, int, list[tuple[Cell, int, float, float]]]:
-    support = _attacker_support(after)
+    support = saved_support(after)
     alpha = (support[ORG] != newcomer).to_numpy()
     beta = ~alpha
     rows, cols, lows, highs = [], [], [], []
@@ -292,7 +217,7 @@ def _lp_pinned(
             beneath = _beneath(support, cell)
             if only_alpha:
                 beneath = beneath[alpha[beneath]]
-            low, high = _possible(shown, k, bound)
+            low, high = possible(shown, k, bound)
             if not beneath.size:
                 continue
             rows.append(np.full(beneath.size, len(lows)))
@@ -337,22 +262,89 @@ def test_everything_published_in_two_versions_pins_no_small_count(
     assert pinned == 0, f"{pinned} of {targets} pinned to 1..{k - 1}, e.g. {exposed[:3]}"
 
 
-def test_each_version_is_kept_and_the_one_before_is_found_again(db: Database) -> None:
-    """What the next version is protected against: the version published before it, also
-    when the current one is computed again (a restart); two versions are kept."""
+def test_every_kept_version_is_found_again_with_its_classes(db: Database) -> None:
+    """What a new version is protected against: every kept version but itself (also when
+    the current one is computed again after a restart), newest first, with its class
+    structure; beyond KEPT_VERSIONS the oldest is dropped."""
     from thbhub.storage import privacy as q
 
+    joint = {"dims": ["organisation"], "rows": [["A", 10]]}
     with db.begin() as conn:
-        assert q.previous_public_version(conn, "cases", "v1") is None
-        q.store_public_version(conn, "cases", "v1", {"[]": 10}, {"A": "a"})
+        assert q.earlier_public_versions(conn, "cases", "v1") == []
+        q.store_public_version(conn, "cases", "v1", {"[]": 10}, {"A": "a"}, joint)
         q.store_public_version(conn, "cases", "v2", {"[]": 12}, {"A": "a", "B": "b"})
         q.store_public_version(conn, "cases", "v2", {"[]": 99}, {})  # again: kept as first
-        previous = q.previous_public_version(conn, "cases", "v2")
-        assert previous is not None and previous["label"] == "v1"
-        assert previous["cells"] == {"[]": 10} and previous["organisations"] == {"A": "a"}
-        newest = q.previous_public_version(conn, "cases", "v3")
-        assert newest is not None and newest["cells"] == {"[]": 12}
-        q.store_public_version(conn, "cases", "v3", {"[]": None}, {})
-        assert q.previous_public_version(conn, "cases", "v2") is None  # v1 dropped
-        again = q.previous_public_version(conn, "cases", "v3")
-        assert again is not None and again["label"] == "v2"
+        earlier = q.earlier_public_versions(conn, "cases", "v2")
+        assert [e["label"] for e in earlier] == ["v1"]
+        assert earlier[0]["cells"] == {"[]": 10} and earlier[0]["joint"] == joint
+        assert [e["label"] for e in q.earlier_public_versions(conn, "cases", "v3")] == [
+            "v2",
+            "v1",
+        ]
+        assert q.earlier_public_versions(conn, "cases", "v3")[0]["joint"] is None
+        for i in range(3, q.KEPT_VERSIONS + 2):
+            q.store_public_version(conn, "cases", f"v{i}", {"[]": i}, {})
+        labels = [e["label"] for e in q.earlier_public_versions(conn, "cases", "new")]
+        assert len(labels) == q.KEPT_VERSIONS and labels[0] == f"v{q.KEPT_VERSIONS + 1}"
+        assert "v1" not in labels
+
+
+def test_versions_kept_before_privacy_0004_are_upgraded(empty_db_url: str) -> None:
+    """A database holding privacy_0003 snapshots upgrades: they stay, without a class
+    structure (``joint`` None), and are used as before (unchanged organisations only)."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from thbhub.storage import privacy as q
+    from thbhub.storage.migrate import _config, upgrade
+
+    old = Database(empty_db_url)
+    try:
+        command.upgrade(_config(old), "privacy_0003")
+        with old.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO privacy_public_versions (dataset, label, published_at, cells,"
+                    " organisations) VALUES ('cases', 'v1', :at, :cells, :orgs)"
+                ),
+                {"at": "2026-12-01 10:00:00+00:00", "cells": '{"[]": 10}', "orgs": '{"A": "a"}'},
+            )
+        upgrade(old)
+        with old.connect() as conn:
+            (kept,) = q.earlier_public_versions(conn, "cases", "v2")
+        assert kept["label"] == "v1" and kept["cells"] == {"[]": 10}
+        assert kept["organisations"] == {"A": "a"} and kept["joint"] is None
+    finally:
+        old.dispose()
+
+
+def test_a_version_kept_before_privacy_0004_is_audited_for_unchanged_organisations() -> None:
+    """A kept version without a class structure (stored before privacy_0004): only the
+    organisations whose records did not change are modelled in it (their fingerprint), the
+    rest of its cells are left out; with the structure, every organisation is."""
+    from dataclasses import replace
+
+    from support_privacy import records
+    from thbhub.privacy.cellkey import derive_secret
+    from thbhub.privacy.gate import GateContext
+    from thbhub.privacy.versions import earlier, snapshot
+
+    policy = DisclosurePolicy(cell_key_secret=derive_secret("legacy"))
+    frame = records(400, seed=5).with_columns(
+        organisation=pl.Series(["A", "B"] * 200), age=pl.col("age").fill_null("(missing)")
+    )
+    dims = ("organisation", "year", "sex", "age", "citizenship", "country")
+    first = GateContext("v1", dimensions=dims).protected(frame, policy)
+    kept = snapshot(first.lattice, "v1")
+    fewer = frame.filter(~((pl.col("organisation") == "B") & (pl.col("year") == "2015")))
+    second = GateContext("v2", dimensions=dims).protected(fewer, policy, [kept])
+    assert second.audited
+    legacy = replace(kept, joint=None)
+    (modelled,) = earlier(second.lattice, [legacy])
+    assert modelled.unknown == {"B"}  # B withdrew records: not known in the old version
+    assert set(modelled.counts["organisation"].unique()) == {"A"}
+    assert all("organisation" in key for key in modelled.tables)  # totals over B left out
+    (full,) = earlier(second.lattice, [kept])
+    assert not full.unknown and full.counts["n"].sum() == frame.height
+    again = GateContext("v2", dimensions=dims).protected(fewer, policy, [legacy])
+    assert again.audited

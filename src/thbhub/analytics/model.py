@@ -23,6 +23,7 @@ Poisson's on a handful of points).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -54,6 +55,7 @@ class Fit:
     df: NDArray[np.int64]  # (S,) residual degrees of freedom: cells in the fit - P
     converged: NDArray[np.bool_]  # (S,)
     mu: Array  # (S, T) fitted means
+    pearson: Array  # (S, T) each cell's Pearson term under Poisson (zeros for the NB family)
 
 
 def _interval_prob(lo: Array, hi: Array, mu: Array) -> Array:
@@ -79,21 +81,68 @@ def _censored_moments(lo: Array, hi: Array, mu: Array) -> tuple[Array, Array, Ar
     return p0, mean, var
 
 
+def _nb_interval_logprob(lo: Array, hi: Array, mu: Array, alpha: Array) -> Array:
+    """log P(lo <= Y <= hi) for Y negative binomial (mean mu, variance mu + alpha mu^2)."""
+    r = 1.0 / alpha
+    p = r / (r + mu)
+    # F(k) = I_p(r, k + 1), the regularised incomplete beta; F(k) = 0 for k < 0.
+    upper = np.where(hi >= 0, special.betainc(r, np.maximum(hi, 0.0) + 1.0, p), 0.0)
+    below = np.where(lo > 0, special.betainc(r, np.maximum(lo, 1.0), p), 0.0)
+    return np.asarray(np.log(np.maximum(upper - below, 1e-300)), dtype=np.float64)
+
+
 def _evaluate(
-    X: Array, beta: Array, y: Array, lo: Array, hi: Array, kind: NDArray[np.int64]
+    X: Array,
+    beta: Array,
+    y: Array,
+    lo: Array,
+    hi: Array,
+    kind: NDArray[np.int64],
+    alpha: Array | None = None,
+    offset: Array | None = None,
 ) -> tuple[Array, Array, Array, Array, Array]:
-    """(loglik, working response, information weight, mu, censored variance) at beta."""
-    eta = np.clip(np.einsum("stp,sp->st", X, beta), -ETA_LIMIT, ETA_LIMIT)
+    """(loglik, score per cell, information weight, mu, censored variance) at beta.
+
+    The score and weight are with respect to ``eta = log mu``; ``alpha`` (one per series)
+    makes the family negative binomial, else Poisson.
+    """
+    eta = np.einsum("stp,sp->st", X, beta)
+    if offset is not None:
+        eta = eta + offset
+    eta = np.clip(eta, -ETA_LIMIT, ETA_LIMIT)
     mu = np.exp(eta)
     exact = kind == EXACT
     cens = kind == CENSORED
-    p0, mean, var = _censored_moments(lo, hi, mu)
-    ll_exact = np.where(exact, y * eta - mu - special.gammaln(y + 1.0), 0.0)
-    ll_cens = np.where(cens, np.log(np.maximum(p0, 1e-300)), 0.0)
-    loglik = (ll_exact + ll_cens).sum(axis=1)
-    ytilde = np.where(exact, y, np.where(cens, mean, 0.0))
-    weight = np.where(exact, mu, np.where(cens, np.maximum(mu - var, 1e-12), 0.0))
-    return loglik, ytilde, weight, mu, np.where(cens, var, 0.0)
+    if alpha is None:
+        p0, mean, var = _censored_moments(lo, hi, mu)
+        ll_exact = np.where(exact, y * eta - mu - special.gammaln(y + 1.0), 0.0)
+        ll_cens = np.where(cens, np.log(np.maximum(p0, 1e-300)), 0.0)
+        loglik = (ll_exact + ll_cens).sum(axis=1)
+        ytilde = np.where(exact, y, np.where(cens, mean, 0.0))
+        weight = np.where(exact, mu, np.where(cens, np.maximum(mu - var, 1e-12), 0.0))
+        score = np.where(exact | cens, ytilde - mu, 0.0)
+        return loglik, score, weight, mu, np.where(cens, var, 0.0)
+    a = np.maximum(alpha, 1e-8)[:, None]
+    r = 1.0 / a
+    ll_exact = (
+        special.gammaln(y + r)
+        - special.gammaln(r)
+        - special.gammaln(y + 1.0)
+        + r * np.log(r / (r + mu))
+        + y * np.log(mu / (r + mu))
+    )
+    # A censored cell's score and information by central differences in eta (the negative
+    # binomial's interval probability has no closed-form derivative as Poisson's has).
+    h = 1e-4
+    l0 = _nb_interval_logprob(lo, hi, mu, a)
+    lp = _nb_interval_logprob(lo, hi, mu * math.exp(h), a)
+    lm = _nb_interval_logprob(lo, hi, mu * math.exp(-h), a)
+    g = (lp - lm) / (2 * h)
+    curv = -(lp - 2 * l0 + lm) / (h * h)
+    loglik = (np.where(exact, ll_exact, 0.0) + np.where(cens, l0, 0.0)).sum(axis=1)
+    score = np.where(exact, (y - mu) / (1 + a * mu), np.where(cens, g, 0.0))
+    weight = np.where(exact, mu / (1 + a * mu), np.where(cens, np.maximum(curv, 1e-12), 0.0))
+    return loglik, score, weight, mu, np.zeros_like(mu)
 
 
 def fit(
@@ -102,11 +151,19 @@ def fit(
     lower: Array,
     upper: Array,
     kind: NDArray[np.int64],
+    alpha: Array | None = None,
+    offset: Array | None = None,
+    beta0: Array | None = None,
+    max_iter: int = MAX_ITER,
 ) -> Fit:
     """Fit ``log mu = X beta`` to every series (rows of the ``(S, T)`` arrays) at once.
 
     ``X`` is ``(S, T, P)``; ``y`` holds exact counts (ignored elsewhere); ``lower`` and
-    ``upper`` hold the censored cells' inclusive bounds.
+    ``upper`` hold the censored cells' inclusive bounds.  With ``alpha`` (one per series)
+    the family is negative binomial with that dispersion (variance ``mu + alpha mu^2``), its
+    covariance the inverse information (not rescaled), else Poisson / quasi-Poisson.
+    ``offset`` (``(S, T)``) is added to ``X beta`` (a coefficient held fixed: the profile
+    likelihood of analytics.profile).
     """
     S, T, P = X.shape
     present = kind != ABSENT
@@ -116,47 +173,103 @@ def fit(
     mean0 = start.sum(axis=1) / np.maximum(n, 1)
     beta = np.zeros((S, P))
     beta[:, 0] = np.log(mean0 + 0.5)
-    loglik, ytilde, weight, mu, _ = _evaluate(X, beta, y, lower, upper, kind)
+    if beta0 is not None:  # a warm start (the profile's neighbouring fit)
+        beta = np.array(beta0, dtype=np.float64, copy=True)
+    # Only the series still moving are evaluated: one slow series must not cost the others
+    # dozens of passes over their cells.
+    act = np.arange(S)
     converged = np.zeros(S, dtype=bool)
     ridge = 1e-9 * np.eye(P)
-    for _ in range(MAX_ITER):
-        active = ~converged
-        if not active.any():
+    loglik, resid, weight, mu, _ = _evaluate(X, beta, y, lower, upper, kind, alpha, offset)
+    for _ in range(max_iter):
+        if act.size == 0:
             break
-        Xw = X * weight[:, :, None]
-        info = np.einsum("stp,stq->spq", Xw, X) + ridge
-        score = np.einsum("stp,st->sp", X, ytilde - mu)
+        Xa, ya, la, ha, ka = X[act], y[act], lower[act], upper[act], kind[act]
+        aa = None if alpha is None else alpha[act]
+        oa = None if offset is None else offset[act]
+        Xw = Xa * weight[act][:, :, None]
+        info = np.einsum("stp,stq->spq", Xw, Xa) + ridge
+        score = np.einsum("stp,st->sp", Xa, resid[act])
         step = np.linalg.solve(info, score[:, :, None])[:, :, 0]
-        step[~active] = 0.0
-        new_beta = beta + step
-        new_ll, *_ = _evaluate(X, new_beta, y, lower, upper, kind)
+        old_ll = loglik[act]
+        new_beta = beta[act] + step
+        new = list(_evaluate(Xa, new_beta, ya, la, ha, ka, aa, oa))
         # Step halving where the likelihood fell (it cannot, near the optimum of a concave
-        # problem; far from it a full Newton step can overshoot).
+        # problem; far from it a full Newton step can overshoot), for those series only.
+        worse = np.flatnonzero(new[0] < old_ll - 1e-12 * np.abs(old_ll))
         for _halving in range(20):
-            worse = new_ll < loglik - 1e-12 * np.abs(loglik)
-            if not worse.any():
+            if worse.size == 0:
                 break
             step[worse] /= 2.0
-            new_beta = beta + step
-            new_ll, *_ = _evaluate(X, new_beta, y, lower, upper, kind)
-        change = np.abs(new_ll - loglik) <= TOLERANCE * (np.abs(loglik) + 1.0)
+            new_beta[worse] = beta[act[worse]] + step[worse]
+            part = _evaluate(
+                Xa[worse],
+                new_beta[worse],
+                ya[worse],
+                la[worse],
+                ha[worse],
+                ka[worse],
+                None if aa is None else aa[worse],
+                None if oa is None else oa[worse],
+            )
+            for slot, values in zip(new, part, strict=True):
+                slot[worse] = values
+            worse = worse[part[0] < old_ll[worse] - 1e-12 * np.abs(old_ll[worse])]
+        # Still worse after 20 halvings: no step improves on the current beta to the
+        # precision of the likelihood, so the series stays where it is, done.
+        stuck = np.zeros(act.size, dtype=bool)
+        if worse.size:
+            stuck[worse] = True
+            new_beta[stuck] = beta[act[stuck]]
+            back = _evaluate(
+                Xa[stuck],
+                new_beta[stuck],
+                ya[stuck],
+                la[stuck],
+                ha[stuck],
+                ka[stuck],
+                None if aa is None else aa[stuck],
+                None if oa is None else oa[stuck],
+            )
+            for slot, values in zip(new, back, strict=True):
+                slot[stuck] = values
+        change = np.abs(new[0] - old_ll) <= TOLERANCE * (np.abs(old_ll) + 1.0)
         small = np.abs(step).max(axis=1) < 1e-8
-        converged |= active & (change | small)
-        beta = new_beta
-        loglik, ytilde, weight, mu, _ = _evaluate(X, beta, y, lower, upper, kind)
-    loglik, ytilde, weight, mu, cvar = _evaluate(X, beta, y, lower, upper, kind)
+        beta[act] = new_beta
+        loglik[act], resid[act], weight[act], mu[act] = new[0], new[1], new[2], new[3]
+        # A series whose fitted mean runs to the limit is diverging (zeros or `<5` cells
+        # at one end): more steps only walk further; the check below marks it.
+        eta = np.einsum("stp,sp->st", Xa, new_beta) + (0.0 if oa is None else oa)
+        running = ((np.abs(eta) >= ETA_LIMIT - 1e-6) & (ka != ABSENT)).any(axis=1)
+        done = change | small | running | stuck
+        converged[act[done]] = True
+        act = act[~done]
+    loglik, resid, weight, mu, cvar = _evaluate(X, beta, y, lower, upper, kind, alpha, offset)
     Xw = X * weight[:, :, None]
     info = np.einsum("stp,stq->spq", Xw, X) + ridge
     cov = np.linalg.inv(info)
-    exact = kind == EXACT
-    pearson = np.where(exact, (y - mu) ** 2 / mu, 0.0)
-    pearson += np.where(kind == CENSORED, (cvar + (ytilde - mu) ** 2) / mu, 0.0)
+    pieces = pearson_pieces(y, kind, mu, resid + mu, cvar) if alpha is None else None
     df = (n - P).astype(np.int64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        phi = np.where(df > 0, pearson.sum(axis=1) / np.maximum(df, 1), np.nan)
-    scale = np.where(np.isfinite(phi), np.maximum(phi, 1.0), 1.0)
-    cov = cov * scale[:, None, None]
-    eta = np.einsum("stp,sp->st", X, beta)
+    if pieces is not None:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            phi = np.where(df > 0, pieces.sum(axis=1) / np.maximum(df, 1), np.nan)
+        scale = np.where(np.isfinite(phi), np.maximum(phi, 1.0), 1.0)
+        cov = cov * scale[:, None, None]
+    else:
+        phi = np.ones(S)
+    eta = np.einsum("stp,sp->st", X, beta) + (0.0 if offset is None else offset)
     diverged = (np.abs(eta) >= ETA_LIMIT - 1e-6) & present
     converged &= ~diverged.any(axis=1)
-    return Fit(beta, cov, loglik, phi, df, converged, mu)
+    pieces = np.zeros_like(mu) if pieces is None else pieces
+    return Fit(beta, cov, loglik, phi, df, converged, mu, pieces)
+
+
+def pearson_pieces(
+    y: Array, kind: NDArray[np.int64], mu: Array, ytilde: Array, cvar: Array
+) -> Array:
+    """Each cell's Pearson term ``(y - mu)^2 / mu``; a censored cell's is its expected value
+    given its interval, ``(Var[Y | interval] + (E[Y | interval] - mu)^2) / mu``."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        exact = np.where(kind == EXACT, (y - mu) ** 2 / mu, 0.0)
+        cens = np.where(kind == CENSORED, (cvar + (ytilde - mu) ** 2) / mu, 0.0)
+    return np.asarray(exact + cens, dtype=np.float64)

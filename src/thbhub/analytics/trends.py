@@ -2,8 +2,9 @@
 
 Model (docs/trends.md): ``log E[count_t] = a + b * (t - centre)`` by Poisson maximum
 likelihood, suppressed cells entering by their bounds (analytics.model); the dispersion
-``phi`` (Pearson) scales the covariance when it exceeds 1 and tests then use Student's t on
-the residual degrees of freedom (quasi-Poisson).  The annual change is ``100 (e^b - 1)``.
+``phi`` (Pearson) marks an over-dispersed series when it exceeds 1: it then takes
+quasi-Poisson or the negative binomial (analytics.dispersion states the choice) and tests use
+Student's t on the residual degrees of freedom.  The annual change is ``100 (e^b - 1)``.
 
 A series gives no number, only a reason, when after the latest break in series it has
 fewer than :data:`MIN_YEARS` years with a known cell, fewer than :data:`MIN_POSITIVE` cells
@@ -19,9 +20,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 
-from thbhub.analytics import model
+from thbhub.analytics import dispersion, model, profile
 from thbhub.analytics.series import Point, Series, comparable_stretch
 
 #: Years with a known cell a trend needs (after the latest break in series).
@@ -29,6 +30,7 @@ MIN_YEARS = 5
 #: Cells known to be above zero a trend needs.
 MIN_POSITIVE = 2
 LEVEL = 0.95
+Z975 = float(stats.norm.ppf(0.5 + LEVEL / 2))
 
 #: The fields every trend result prints, in order (CLI, API, CSV header).
 RESULT_FIELDS = (
@@ -63,6 +65,10 @@ class ChangePoint:
     ci_low: float
     ci_high: float
     p_value: float
+    #: "trend": the ratio is to what the trend alone gives; "before": to the level before.
+    relative_to: str = "trend"
+    #: with "trend": the annual change in % of the trend fitted beside the shift
+    slope_change: float | None = None
 
 
 @dataclass
@@ -85,6 +91,8 @@ class Trend:
     p_value: float | None = None
     model: str | None = None
     dispersion: float | None = None
+    #: the negative binomial's alpha (variance mu + alpha mu^2) when that model was used
+    alpha: float | None = None
     df: int = 0
     intercept: float | None = None
     centre: float | None = None
@@ -131,6 +139,8 @@ class Trend:
                     "ci_low": r(c.ci_low, 3),
                     "ci_high": r(c.ci_high, 3),
                     "p_value": float(f"{c.p_value:.4g}"),
+                    "relative_to": c.relative_to,
+                    "trend_beside": r(c.slope_change, 2),
                 }
                 for c in self.change_points
             ],
@@ -190,6 +200,11 @@ def _check(points: list[Point], cut: int | None) -> str | None:
             f"a trend needs {MIN_POSITIVE}"
         )
     return None
+
+
+def num(x: float) -> str:
+    """A number as a sentence shows it."""
+    return _num(x)
 
 
 def _num(x: float) -> str:
@@ -253,6 +268,46 @@ def _fit_all(to_fit: list[tuple[Trend, list[Point]]]) -> None:
     centre = (years * present).sum(axis=1) / present.sum(axis=1)
     X = np.stack([present * 1.0, (years - centre[:, None]) * present], axis=2)
     f = model.fit(X, y, lo, hi, kind)
+    over_all = np.isfinite(f.dispersion) & (f.dispersion > 1.0)
+    # Over-dispersed series: quasi-Poisson or the negative binomial (analytics.dispersion).
+    alpha = dispersion.moment_alpha(f.pearson, f.mu, f.df)
+    phi0 = np.where(np.isfinite(f.dispersion), f.dispersion, 1.0)
+    nb = over_all & dispersion.prefers_negative_binomial(y, kind, f.mu, phi0, alpha)
+    b_all = f.beta[:, 1].copy()
+    se_all = np.sqrt(np.maximum(f.cov[:, 1, 1], 0.0))
+    intercept = f.beta[:, 0].copy()
+    ll_alt = f.loglik.copy()
+    ll_null = model.fit(X[:, :, :1], y, lo, hi, kind).loglik
+    if nb.any():
+        g = model.fit(X[nb], y[nb], lo[nb], hi[nb], kind[nb], alpha=alpha[nb])
+        g0 = model.fit(X[nb][:, :, :1], y[nb], lo[nb], hi[nb], kind[nb], alpha=alpha[nb])
+        ok = g.converged
+        idx = np.flatnonzero(nb)
+        # A negative-binomial fit that fails keeps the quasi-Poisson one.
+        nb[idx[~ok]] = False
+        b_all[idx[ok]] = g.beta[ok, 1]
+        intercept[idx[ok]] = g.beta[ok, 0]
+        se_all[idx[ok]] = np.sqrt(np.maximum(g.cov[ok, 1, 1], 0.0))
+        ll_alt[idx[ok]] = g.loglik[ok]
+        ll_null[idx[ok]] = g0.loglik[ok]
+    # Likelihood-ratio p-values and profile-likelihood intervals (analytics.profile), all
+    # series at once (scipy.special's ufuncs: one scipy.stats call per series would cost
+    # more than the fit itself on thousands of series).
+    df_all = np.maximum(f.df, 1).astype(float)
+    crit_all = np.where(over_all, special.stdtrit(df_all, 0.5 + LEVEL / 2), Z975)
+    scale = np.where(over_all & ~nb, f.dispersion, 1.0)
+    root = np.sqrt(np.maximum(2 * (ll_alt - ll_null), 0.0) / scale)
+    p_all = np.where(over_all, 2 * special.stdtr(df_all, -root), 2 * special.ndtr(-root))
+    low_all, high_all = b_all.copy(), b_all.copy()
+    drop = crit_all**2 * scale / 2.0
+    for group, family in ((~nb & f.converged, None), (nb & f.converged, alpha)):
+        if not group.any():
+            continue
+        low_all[group], high_all[group] = profile.interval(
+            X[group], y[group], lo[group], hi[group], kind[group],
+            None if family is None else family[group],
+            b_all[group], ll_alt[group], se_all[group], drop[group], intercept[group],
+        )  # fmt: skip
     for i, (t, _) in enumerate(to_fit):
         if not f.converged[i]:
             t.status = "not estimable"
@@ -261,20 +316,16 @@ def _fit_all(to_fit: list[tuple[Trend, list[Point]]]) -> None:
                 "end of the series, so no finite rate of change fits them"
             )
             continue
-        b = float(f.beta[i, 1])
-        se = math.sqrt(float(f.cov[i, 1, 1]))
+        b, se = float(b_all[i]), float(se_all[i])
         phi = float(f.dispersion[i])
-        over = math.isfinite(phi) and phi > 1.0
-        df = int(f.df[i])
-        crit = float(stats.t.ppf(0.5 + LEVEL / 2, df)) if over else float(stats.norm.ppf(0.975))
-        z = b / se if se > 0 else math.inf
-        p = float(2 * stats.t.sf(abs(z), df)) if over else float(2 * stats.norm.sf(abs(z)))
-        t.slope, t.slope_se, t.df = b, se, df
+        over = bool(over_all[i])
+        t.slope, t.slope_se, t.df = b, se, int(f.df[i])
         t.loglik = float(f.loglik[i])
-        t.intercept, t.centre = float(f.beta[i, 0]), float(centre[i])
+        t.intercept, t.centre = float(intercept[i]), float(centre[i])
         t.annual_change = pct(b)
-        t.ci_low, t.ci_high = pct(b - crit * se), pct(b + crit * se)
-        t.p_value = p
-        t.model = "quasi-poisson" if over else "poisson"
+        t.ci_low, t.ci_high = pct(float(low_all[i])), pct(float(high_all[i]))
+        t.p_value = float(p_all[i])
+        t.model = "negative-binomial" if nb[i] else "quasi-poisson" if over else "poisson"
+        t.alpha = float(alpha[i]) if nb[i] else None
         t.dispersion = phi if math.isfinite(phi) else None
         t.reason = describe(t)

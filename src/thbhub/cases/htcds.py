@@ -8,7 +8,7 @@ are then forgotten; free-text fields are dropped unless the contributor opted in
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -156,6 +156,7 @@ class _Row:
         self.ctx, self.line, self.cells = ctx, line, cells
         self.problems: list[Problem] = []
         self.cache: dict[str, Any] = {}
+        self.links: dict[int, str] = {}
 
     def problem(self, column: str, value: str | None, rule: str, severity: str = "error") -> None:
         field = BY_NAME.get(htcds_events.field_name(column))
@@ -249,6 +250,11 @@ class _Row:
         else:
             parts = {part: c[f] for f, part in _IDENTITY_PARTS.items() if c.get(f)}
             r.person_key = pseudonym.person_key(ctx.key, parts)
+            # the same identifiers under each linkage project's key (estimation.linkage)
+            for project_id, project_key in ctx.link_keys.items():
+                linked = pseudonym.person_key(project_key, parts)
+                if linked is not None:
+                    self.links[project_id] = linked
         # sex
         gender = self.pick("prs_Gender") if "prs_Gender" in c else None
         if gender == "NonSpecifiedUnknown":
@@ -419,9 +425,16 @@ def _ctdc_band(concept_id: str) -> str:
 
 class _Context:
     def __init__(
-        self, parsed: Parsed, vocab: Vocab, key: bytes, keep_text: set[str], sheet: str | None
+        self,
+        parsed: Parsed,
+        vocab: Vocab,
+        key: bytes,
+        keep_text: set[str],
+        sheet: str | None,
+        link_keys: Mapping[int, bytes] | None = None,
     ) -> None:
         self.parsed, self.vocab, self.key, self.keep_text = parsed, vocab, key, keep_text
+        self.link_keys = dict(link_keys or {})
         self.file = parsed.file
         self.sheet = sheet
         self.header_of: dict[str, str] = {}
@@ -435,8 +448,12 @@ def read(
     keep_text: set[str] | None = None,
     name: str | None = None,
     limits: SheetLimits = DEFAULT_LIMITS,
+    link_keys: Mapping[int, bytes] | None = None,
 ) -> Parsed:
-    """Read an HTCDS file into records; every problem is located (file, row, column)."""
+    """Read an HTCDS file into records; every problem is located (file, row, column).
+
+    ``link_keys`` (linkage project id -> project key) adds each valid row's project
+    linkage keys to ``parsed.link_keys`` (docs/estimation.md)."""
     keep = set(keep_text or ())
     unknown_keep = keep - set(FREE_TEXT_FIELDS)
     if unknown_keep:
@@ -446,7 +463,7 @@ def read(
         )
     sheet, rows = load_rows(path, limits)
     parsed = Parsed(format="htcds", file=name or path.name)
-    ctx = _Context(parsed, vocab, key, keep, sheet)
+    ctx = _Context(parsed, vocab, key, keep, sheet, link_keys)
     if not rows:
         raise UserError(f"{parsed.file}: the file is empty")
     header_line, header = rows[0]
@@ -501,6 +518,8 @@ def read(
             if row.number("thb_QuarantineId", 1, 2**31 - 1):
                 parsed.resubmitted.append(int(float(cells["thb_QuarantineId"])))
             records.append(record)
+            if row.links:
+                parsed.link_keys[line] = row.links
     parsed.records = records_frame(records)
     # HTCDS fields the hub does not keep are told apart from columns that are not HTCDS
     standard = [d for d in parsed.dropped_columns if d.rpartition("/")[2] in NOT_KEPT]

@@ -31,6 +31,9 @@ class Parsed:
     notes: list[str] = field(default_factory=list)
     dropped_columns: list[str] = field(default_factory=list)
     resubmitted: list[int] = field(default_factory=list)  # quarantine ids fixed by this file
+    # source row -> {linkage project id: the person's project linkage key}, for organisations
+    # in a linkage project (estimation.linkage stores them beside the records)
+    link_keys: dict[int, dict[int, str]] = field(default_factory=dict)
 
     @property
     def errors(self) -> list[Problem]:

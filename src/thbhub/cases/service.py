@@ -29,6 +29,7 @@ from thbhub.domain.cases import MAIN_FORMS, Problem
 from thbhub.domain.errors import NotFoundError, PermissionDenied, UserError, shown_value
 from thbhub.domain.principals import Principal, Role
 from thbhub.domain.publication import moves
+from thbhub.estimation import linkage_keys
 from thbhub.ingest.registry import Progress, no_progress
 from thbhub.ingest.rules import require_file
 from thbhub.ingest.textfile import read_sample, require_utf8, sniff_delimiter
@@ -143,6 +144,7 @@ def parse_file(
             keep_text=set(keep_text),
             name=name,
             limits=SheetLimits.from_settings(settings),
+            link_keys=linkage_keys.project_keys(conn, settings, org_id),
         )
     raise UserError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
 
@@ -242,6 +244,7 @@ def import_cases(
                 for bad in parsed.invalid
             ],
         )
+        linkage_keys.store(conn, import_id, org_id, parsed.link_keys)
         resolved = store.resolve_quarantine(conn, org_id, parsed.resubmitted)
         store.finish_import(conn, import_id, stored, len(parsed.invalid))
         audit.record(

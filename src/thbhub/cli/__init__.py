@@ -5,7 +5,10 @@ from __future__ import annotations
 import typer
 
 from thbhub import __version__
-from thbhub.cli import access, analytics, cases, core, imports, query, taxonomy
+from thbhub.cli import access, analytics, cases, core, imports, library, query, taxonomy
+from thbhub.cli import analytics_shares as shares_cli
+from thbhub.cli import estimation as estimation_cli
+from thbhub.cli import plan as plan_cli
 from thbhub.cli import privacy as privacy_cli
 from thbhub.cli.context import state
 from thbhub.cli.errors import ASKS_HELP, HubGroup
@@ -54,10 +57,14 @@ app.add_typer(privacy_cli.privacy_app, name="privacy")
 app.add_typer(insights_app, name="insights")
 app.add_typer(query.app, name="query")
 analytics.register(app)
+shares_cli.register(app)
 access.register(app)
 app.add_typer(cases.app, name="cases")
 app.add_typer(imports.app, name="import")
 app.add_typer(cases.export_app, name="export")
+estimation_cli.register(app)
+app.add_typer(plan_cli.app, name="plan")
+library.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,7 +12,7 @@ from typing import Any
 
 import typer
 
-from thbhub.cli import cases
+from thbhub.cli import cases, library
 from thbhub.cli.context import state
 from thbhub.cli.output import Format, FormatOption, emit, info
 from thbhub.cli.progress import progress_bar
@@ -20,6 +20,7 @@ from thbhub.ingest.registry import get_importer
 
 app = typer.Typer(help="Import data files (statistics, case records).", no_args_is_help=True)
 app.command("cases")(cases.import_cases)
+app.command("documents")(library.import_documents)
 
 FileArg = typer.Argument(
     ..., exists=True, dir_okay=False, readable=True, help="The file, as published."

@@ -27,7 +27,8 @@ from thbhub.privacy.audit import AuditTooLarge, protect
 from thbhub.privacy.cellkey import noise
 from thbhub.privacy.lattice import Dims, Lattice
 from thbhub.privacy.policy import DisclosurePolicy
-from thbhub.privacy.versions import PublishedVersion, protect_across
+from thbhub.privacy.versions import PublishedVersion
+from thbhub.privacy.versions_lp import protect_across
 
 VALUE, ZERO, SUPPRESSED = "value", "zero", "suppressed"
 
@@ -157,17 +158,17 @@ class GateContext:
         self,
         frame: pl.DataFrame,
         policy: DisclosurePolicy,
-        previous: PublishedVersion | None = None,
+        history: Sequence[PublishedVersion] = (),
     ) -> ProtectedLattice:
-        """The protected lattice of ``frame``; with ``previous`` (what the last published
-        version of these tables showed), also protected against it
-        (:func:`thbhub.privacy.versions.protect_across`)."""
+        """The protected lattice of ``frame``; with ``history`` (what the kept earlier
+        published versions of these tables showed, newest first), also protected against
+        all of them together (:func:`thbhub.privacy.versions_lp.protect_across`)."""
         dims = self.dimensions or tuple(frame.columns)
         fingerprint = (
             frame.height,
             int(frame.select(dims).hash_rows().sum()) if frame.height else 0,
         )
-        key = (self.dataset, dims, policy, fingerprint, previous.label if previous else None)
+        key = (self.dataset, dims, policy, fingerprint, tuple(v.label for v in history))
         if key not in self._cache:
             lattice = Lattice.build(frame, dims, policy)
             try:
@@ -176,10 +177,10 @@ class GateContext:
                     max_rounds=self.max_protect_rounds,
                     max_unknowns=self.max_audit_unknowns,
                 )
-                if previous is not None:
+                if history:
                     protect_across(
                         lattice,
-                        previous,
+                        history,
                         max_rounds=self.max_protect_rounds,
                         max_unknowns=self.max_audit_unknowns,
                     )

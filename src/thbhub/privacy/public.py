@@ -35,6 +35,7 @@ from thbhub.privacy.versions import PublishedVersion, snapshot
 from thbhub.settings import Settings
 from thbhub.storage import Database
 from thbhub.storage import privacy as q
+from thbhub.storage.database import mark_changed
 
 DATASET = "cases"
 log = logging.getLogger(__name__)
@@ -107,33 +108,67 @@ class ProtectedTables:
     """The protected lattices of case-record tables, kept between requests (one per app,
     on its state; never a module global).
 
-    Building and auditing the lattice of 47,000 records takes seconds; every query on the
-    same data reads the same lattice anyway (that is what keeps the suppression consistent),
-    so it is computed once per *data version*: the published organisations and the state of
-    their records and imports (:func:`thbhub.storage.privacy.records_version`), read with
-    one cheap query per request.  Any import, deletion, state change, rename or
-    (un)publication gives a new version, and the next request recomputes.  One lock: a burst
-    of requests after an import computes the lattice once, not once per request.
+    Building and auditing the lattice of 47,000 records takes seconds, and protecting a new
+    version against the earlier published ones minutes; every query on the same data reads
+    the same lattice anyway (that is what keeps the suppression consistent), so it is
+    computed once per *data version*: the published organisations and the state of their
+    records and imports (:func:`thbhub.storage.privacy.records_version`), read with one
+    cheap query per request.  Any import, deletion, state change, rename or
+    (un)publication gives a new version, and the next request recomputes.
+
+    The computation holds no lock that requests wait on: one caller per name computes
+    (the others do not compute it again), and while it does, requests get the entry of the
+    previous version, which was published already; the new one replaces it in one
+    assignment when it is done.  Only when there is no entry yet do requests wait for it.
     """
 
     max_protect_rounds: int = 10
     _entries: dict[str, tuple[tuple[Any, ...], ProtectedLattice]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _computing: dict[str, threading.Lock] = field(default_factory=dict)
+    _stale: dict[str, bool] = field(default_factory=dict)
 
     def get(
-        self, name: str, version: tuple[Any, ...], compute: Callable[[], ProtectedLattice]
+        self,
+        name: str,
+        version: tuple[Any, ...],
+        compute: Callable[[], ProtectedLattice],
+        switched: Callable[[], None] | None = None,
     ) -> ProtectedLattice:
-        """The entry ``name`` if it was computed for ``version``, else ``compute()``'s.
+        """The entry ``name`` if it was computed for ``version``, else ``compute()``'s, or
+        the previous entry while another caller computes it.  ``switched`` is called after
+        the new entry replaced one that was served meanwhile (answers made from it are
+        out of date: the page cache must drop them).
 
         Read ``version`` *before* the records ``compute`` reads: data that changes in
         between is then newer than its label, and the next request recomputes.
         """
         with self._lock:
             entry = self._entries.get(name)
-            if entry is None or entry[0] != version:
-                entry = (version, compute())
-                self._entries[name] = entry
+            if entry is not None and entry[0] == version:
+                return entry[1]
+            computing = self._computing.setdefault(name, threading.Lock())
+        if entry is not None and not computing.acquire(blocking=False):
+            with self._lock:  # another caller computes the new version: serve the last one
+                self._stale[name] = True
             return entry[1]
+        if entry is None:
+            computing.acquire()  # nothing to serve yet: wait for the one computation
+        try:
+            with self._lock:
+                entry = self._entries.get(name)
+                if entry is not None and entry[0] == version:
+                    return entry[1]
+                self._stale[name] = False
+            result = compute()  # outside self._lock: readers are answered meanwhile
+            with self._lock:
+                self._entries[name] = (version, result)
+                served = self._stale.pop(name, False)
+            if served and switched is not None:
+                switched()
+            return result
+        finally:
+            computing.release()
 
 
 def _public_lattice(db: Database, settings: Settings, cache: ProtectedTables) -> ProtectedLattice:
@@ -150,20 +185,28 @@ def _public_lattice(db: Database, settings: Settings, cache: ProtectedTables) ->
     label = hashlib.sha256(repr(version).encode("utf-8")).hexdigest()
 
     def compute() -> ProtectedLattice:
-        # Protected against the version published before it, and kept as published: the
-        # next version is protected against this one (privacy/versions.py).
+        # Protected against every kept earlier version, and kept as published: the next
+        # version is protected against this one too (privacy/versions.py).
         with db.connect() as conn:
-            row = q.previous_public_version(conn, DATASET, label)
-        previous = (
-            PublishedVersion(row["label"], row["cells"], row["organisations"]) if row else None
-        )
-        protected = context.protected(public_frame(db), policy, previous)
+            rows = q.earlier_public_versions(conn, DATASET, label)
+        history = [
+            PublishedVersion(r["label"], r["cells"], r["organisations"], r["joint"]) for r in rows
+        ]
+        protected = context.protected(public_frame(db), policy, history)
         shown = snapshot(protected.lattice, label)
         with db.begin() as conn:
-            q.store_public_version(conn, DATASET, label, shown.cells, shown.organisations)
+            q.store_public_version(
+                conn, DATASET, label, shown.cells, shown.organisations, shown.joint
+            )
         return protected
 
-    return cache.get("public", version, compute)
+    def switched() -> None:
+        # Pages answered from the previous version while this one was computed were cached
+        # for the new data version: move the data version on so they render again.
+        with db.begin() as conn:
+            mark_changed(conn)
+
+    return cache.get("public", version, compute, switched)
 
 
 def refresh(db: Database, settings: Settings, cache: ProtectedTables) -> None:

@@ -180,23 +180,23 @@ def records_version(conn: Connection, organisation_ids: list[int]) -> tuple[Any,
     return (records, newest_import)
 
 
-#: Published versions kept per dataset: the last one is what the next is protected against;
-#: one more so that a restart recomputing the current version finds the one before it.
-KEPT_VERSIONS = 2
+#: Published versions kept per dataset, and so audited against together: a new version is
+#: protected against all of them (privacy/versions_lp.py).  Beyond, the oldest is dropped and
+#: no longer modelled (docs/privacy.md says so): the bound keeps the joint audit's classes
+#: (at most one more per version and combination) and its time bounded.
+KEPT_VERSIONS = 8
 
 
-def previous_public_version(conn: Connection, dataset: str, label: str) -> dict[str, Any] | None:
-    """The version published before ``label`` (the newest stored one if ``label`` is not
-    stored yet), with its cells and organisations' fingerprints."""
+def earlier_public_versions(conn: Connection, dataset: str, label: str) -> list[dict[str, Any]]:
+    """Every kept version of ``dataset`` but ``label`` (newest first), with its cells,
+    organisations' fingerprints and class structure (``joint``, None before privacy_0004)."""
     t = privacy_public_versions
-    current = conn.execute(
-        select(t.c.id).where(t.c.dataset == dataset, t.c.label == label)
-    ).scalar()
-    q = select(t.c.label, t.c.cells, t.c.organisations).where(t.c.dataset == dataset)
-    if current is not None:
-        q = q.where(t.c.id < current)
-    row = conn.execute(q.order_by(t.c.id.desc()).limit(1)).mappings().first()
-    return dict(row) if row else None
+    q = (
+        select(t.c.label, t.c.cells, t.c.organisations, t.c.joint)
+        .where(t.c.dataset == dataset, t.c.label != label)
+        .order_by(t.c.id.desc())
+    )
+    return [dict(r) for r in conn.execute(q).mappings()]
 
 
 def store_public_version(
@@ -205,9 +205,10 @@ def store_public_version(
     label: str,
     cells: dict[str, int | None],
     organisation_prints: dict[str, str],
+    joint: dict[str, Any] | None = None,
 ) -> None:
     """Keep what version ``label`` published (once; a second process computing the same
-    version finds it there), and drop versions older than :data:`KEPT_VERSIONS`."""
+    version finds it there), and drop versions beyond :data:`KEPT_VERSIONS`."""
     t = privacy_public_versions
     if conn.execute(select(t.c.id).where(t.c.dataset == dataset, t.c.label == label)).first():
         return
@@ -220,6 +221,7 @@ def store_public_version(
                     published_at=datetime.now(UTC),
                     cells=cells,
                     organisations=organisation_prints,
+                    joint=joint,
                 )
             )
     except IntegrityError:

@@ -60,5 +60,8 @@ privacy_public_versions = Table(
     Column("published_at", DateTime(timezone=True), nullable=False),
     Column("cells", JSON, nullable=False),
     Column("organisations", JSON, nullable=False),
+    # The version's class structure (privacy/versions.py): true counts per combination of
+    # the published dimensions; NULL for versions stored before privacy_0004.
+    Column("joint", JSON, nullable=True),
     Index("ux_privacy_public_versions", "dataset", "label", unique=True),
 )

@@ -6,7 +6,11 @@ from fastapi import APIRouter
 
 
 def routers() -> list[APIRouter]:
-    from thbhub.web.api import access, analytics, cases, core, insights, privacy, stats, taxonomy
+    from thbhub.web.api import access, analytics, cases, core, library, privacy, stats, taxonomy
+    from thbhub.web.api import estimation as estimation_api
+    from thbhub.web.api import plan as plan_api
+    from thbhub.web.api import shares as shares_api
+    from thbhub.web.api import insights
 
     return [
         core.router,
@@ -15,6 +19,10 @@ def routers() -> list[APIRouter]:
         cases.router,
         stats.router,
         analytics.router,
+        shares_api.router,
         privacy.router,
+        estimation_api.router,
+        plan_api.router,
+        library.router,
         insights.router,
     ]

@@ -11,12 +11,17 @@ def routers() -> list[APIRouter]:
         admin,
         cases,
         home,
+        library,
         insights,
         privacy,
         publication,
         stats,
         topics,
     )
+    from thbhub.web.pages import estimation as estimation_pages
+    from thbhub.web.pages import flows as flows_pages
+    from thbhub.web.pages import plan as plan_pages
+    from thbhub.web.pages.trends import router as trends_router
 
     return [
         home.router,
@@ -26,6 +31,11 @@ def routers() -> list[APIRouter]:
         cases.router,
         publication.router,
         stats.router,
+        flows_pages.router,
         privacy.router,
+        estimation_pages.router,
+        trends_router,
+        plan_pages.router,
+        library.router,
         insights.router,
     ]

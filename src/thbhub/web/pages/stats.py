@@ -5,8 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from thbhub.analytics.service import DEFAULT_WINDOW
+from thbhub.analytics.views import alert_views, country_alerts
 from thbhub.domain.concepts import CBSS_MEMBER_STATES
 from thbhub.domain.errors import UserError
+from thbhub.library.service import documents_about
 from thbhub.stats.charts import series_chart, top_series
 from thbhub.stats.profile import country_profile, member_states
 from thbhub.stats.query import (
@@ -18,7 +21,15 @@ from thbhub.stats.query import (
 )
 from thbhub.web.access import Access, access
 from thbhub.web.cache import cached
-from thbhub.web.deps import CLEAN, MAX_VALUES, DbDep, SettingsDep, TemplatesDep, Word
+from thbhub.web.deps import (
+    CLEAN,
+    MAX_VALUES,
+    DbDep,
+    PrincipalDep,
+    SettingsDep,
+    TemplatesDep,
+    Word,
+)
 from thbhub.web.vega import bundle
 
 router = APIRouter(include_in_schema=False)
@@ -133,9 +144,20 @@ def country(
     request: Request,
     db: DbDep,
     templates: TemplatesDep,
+    principal: PrincipalDep,
     code: str = Path(max_length=16, pattern=CLEAN),
 ) -> HTMLResponse:
     profile = country_profile(db, code)
+    found = country_alerts(db, profile["country"])
+    docs = documents_about(db, principal, country=f"country:{code.upper()}")
     return templates.TemplateResponse(
-        request, "country.html", {"p": profile, "states": member_states(db)}
+        request,
+        "country.html",
+        {
+            "p": profile,
+            "states": member_states(db),
+            "alerts": alert_views(found),
+            "alert_window": DEFAULT_WINDOW,
+            "library_documents": docs,
+        },
     )

@@ -5,11 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse
 
+from thbhub.analytics.service import DEFAULT_WINDOW
+from thbhub.analytics.views import alert_views, topic_alerts
 from thbhub.domain.concepts import LANGUAGES
+from thbhub.library.service import documents_about
 from thbhub.taxonomy import service
 from thbhub.web.access import Access, access
 from thbhub.web.cache import cached
-from thbhub.web.deps import CLEAN, DbDep, TemplatesDep
+from thbhub.web.deps import CLEAN, DbDep, PrincipalDep, TemplatesDep
 
 router = APIRouter(include_in_schema=False)
 
@@ -54,11 +57,24 @@ def topic(
     request: Request,
     db: DbDep,
     templates: TemplatesDep,
+    principal: PrincipalDep,
     concept_id: str = Path(max_length=200, pattern=CLEAN),
 ) -> HTMLResponse:
     concept = service.get_concept(db, concept_id)
+    # The topic's alerts: about it or a concept narrower than it (a form and its sub-forms).
+    found = topic_alerts(
+        db, concept["scheme"], [concept["id"], *(n["id"] for n in concept["narrower"])]
+    )
+    docs = documents_about(db, principal, concept=concept_id)
     return templates.TemplateResponse(
         request,
         "topic.html",
-        {"c": concept, "languages": LANGUAGES, "language_names": LANGUAGE_NAMES},
+        {
+            "c": concept,
+            "languages": LANGUAGES,
+            "language_names": LANGUAGE_NAMES,
+            "alerts": alert_views(found),
+            "alert_window": DEFAULT_WINDOW,
+            "library_documents": docs,
+        },
     )

@@ -1,0 +1,244 @@
+"""Queries of the knowledge library (tables in schema_library).  The full-text parts differ by
+dialect: SQLite's FTS5 table ``library_fts`` (BM25) and PostgreSQL's ``to_tsvector('simple')``
+with its GIN index (ts_rank); both are here and nowhere else."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Float,
+    Integer,
+    bindparam,
+    func,
+    insert,
+    select,
+    text,
+)
+
+from thbhub.storage.schema import organisations
+from thbhub.storage.schema_library import (
+    library_documents as docs,
+)
+from thbhub.storage.schema_library import (
+    library_duplicates,
+    library_passages,
+    library_tags,
+)
+
+#: Marks around a matched word in a snippet (control characters no text carries).
+MARK_START, MARK_END = "\x02", "\x03"
+
+
+def find_by_checksum(conn: Connection, checksum: str, organisation_id: int | None) -> int | None:
+    owner = (
+        docs.c.organisation_id.is_(None)
+        if organisation_id is None
+        else docs.c.organisation_id == organisation_id
+    )
+    return conn.execute(
+        select(docs.c.id).where(docs.c.checksum == checksum, owner).limit(1)
+    ).scalar_one_or_none()
+
+
+def signatures(conn: Connection) -> list[tuple[int, list[int]]]:
+    return [(r.id, r.minhash) for r in conn.execute(select(docs.c.id, docs.c.minhash))]
+
+
+def insert_document(
+    conn: Connection,
+    values: dict[str, Any],
+    passages: Sequence[tuple[int | None, str]],
+    tags: Iterable[dict[str, Any]],
+    duplicates: Iterable[tuple[int, float]],
+) -> int:
+    doc_id = int(conn.execute(insert(docs).values(**values).returning(docs.c.id)).scalar_one())
+    if passages:
+        conn.execute(
+            insert(library_passages),
+            [
+                {"document_id": doc_id, "position": n, "page": page, "text": body}
+                for n, (page, body) in enumerate(passages)
+            ],
+        )
+    rows = [{"document_id": doc_id, **t} for t in tags]
+    if rows:
+        conn.execute(insert(library_tags), rows)
+    links = [{"document_id": doc_id, "other_id": o, "similarity": s} for o, s in duplicates]
+    if links:
+        conn.execute(insert(library_duplicates), links)
+    if conn.dialect.name == "sqlite":
+        conn.execute(
+            text(
+                "INSERT INTO library_fts(rowid, text) "
+                "SELECT id, text FROM library_passages WHERE document_id = :d"
+            ),
+            {"d": doc_id},
+        )
+    return doc_id
+
+
+def member_state_org(conn: Connection, organisation_id: int, members: Sequence[str]) -> bool:
+    row = conn.execute(
+        select(organisations.c.country, organisations.c.kind).where(
+            organisations.c.id == organisation_id
+        )
+    ).first()
+    return row is not None and (row.kind == "secretariat" or (row.country or "") in members)
+
+
+def _fts_sqlite(query: str) -> str:
+    # Each word quoted: FTS5 syntax (AND, NEAR, column filters) in a user's query is text.
+    return " ".join('"' + w.replace('"', '""') + '"' for w in query.split())
+
+
+def matching_passages(
+    conn: Connection, words: Sequence[str], where: ColumnElement[bool], limit: int = 2000
+) -> list[dict[str, Any]]:
+    """Passages of visible documents matching all ``words``, best first: pid, document_id,
+    page and rank (higher is better).  No snippet: :func:`snippets` makes those for the
+    passages shown, the costly part of a full-text query."""
+    joined = " ".join(words)
+    if conn.dialect.name == "sqlite":
+        fts = text(
+            "SELECT rowid AS pid, bm25(library_fts) AS score "
+            "FROM library_fts WHERE library_fts MATCH :q"
+        ).columns(pid=Integer, score=Float)
+        hits = fts.bindparams(bindparam("q", _fts_sqlite(joined))).subquery("hits")
+        rank: ColumnElement[Any] = -hits.c.score  # bm25: lower is better
+    else:
+        tsq = func.plainto_tsquery(text("'simple'"), joined)
+        vector = func.to_tsvector(text("'simple'"), library_passages.c.text)
+        hits = (
+            select(library_passages.c.id.label("pid"), func.ts_rank(vector, tsq).label("score"))
+            .where(vector.op("@@")(tsq))
+            .subquery("hits")
+        )
+        rank = hits.c.score
+    q = (
+        select(
+            hits.c.pid,
+            library_passages.c.document_id,
+            library_passages.c.page,
+            rank.label("rank"),
+        )
+        .select_from(hits.join(library_passages, library_passages.c.id == hits.c.pid))
+        .join(docs, docs.c.id == library_passages.c.document_id)
+        .where(where)
+        .order_by(rank.desc(), library_passages.c.document_id)
+        .limit(limit)
+    )
+    return [dict(r) for r in conn.execute(q).mappings()]
+
+
+def snippets(conn: Connection, words: Sequence[str], pids: Sequence[int]) -> dict[int, str]:
+    """The snippet of each passage in ``pids`` around ``words`` (matches between MARK_START
+    and MARK_END)."""
+    if not pids:
+        return {}
+    joined = " ".join(words)
+    if conn.dialect.name == "sqlite":
+        rows = conn.execute(
+            text(
+                "SELECT rowid, snippet(library_fts, 0, :a, :b, '…', 24) FROM library_fts "
+                "WHERE library_fts MATCH :q AND rowid IN :ids"
+            ).bindparams(bindparam("ids", expanding=True)),
+            {"a": MARK_START, "b": MARK_END, "q": _fts_sqlite(joined), "ids": list(pids)},
+        ).all()
+    else:
+        options = f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=30, MinWords=12"
+        tsq = func.plainto_tsquery(text("'simple'"), joined)
+        rows = conn.execute(
+            select(
+                library_passages.c.id,
+                func.ts_headline(text("'simple'"), library_passages.c.text, tsq, options),
+            ).where(library_passages.c.id.in_(list(pids)))
+        ).all()
+    return {int(pid): str(snippet) for pid, snippet in rows}
+
+
+#: Every column of a document but its near-duplicate sketch (a list of 64 numbers).
+_LISTED = [c for c in docs.c if c.name != "minhash"]
+
+
+def document_rows(conn: Connection, where: ColumnElement[bool]) -> list[dict[str, Any]]:
+    q = select(*_LISTED).where(where).order_by(docs.c.published.desc(), docs.c.id)
+    return [dict(r) for r in conn.execute(q).mappings()]
+
+
+def documents_by_id(conn: Connection, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    out: dict[int, dict[str, Any]] = {}
+    for start in range(0, len(ids), 500):
+        chunk = list(ids[start : start + 500])
+        for r in conn.execute(select(*_LISTED).where(docs.c.id.in_(chunk))).mappings():
+            out[r["id"]] = dict(r)
+    return out
+
+
+def tags_of(conn: Connection, ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+    out: dict[int, list[dict[str, Any]]] = {}
+    for start in range(0, len(ids), 500):
+        chunk = list(ids[start : start + 500])
+        q = (
+            select(library_tags)
+            .where(library_tags.c.document_id.in_(chunk))
+            .order_by(library_tags.c.score.desc(), library_tags.c.concept_id)
+        )
+        for r in conn.execute(q).mappings():
+            out.setdefault(r["document_id"], []).append(dict(r))
+    return out
+
+
+def passages_of(conn: Connection, doc_id: int) -> list[dict[str, Any]]:
+    q = (
+        select(library_passages.c.page, library_passages.c.text)
+        .where(library_passages.c.document_id == doc_id)
+        .order_by(library_passages.c.position)
+    )
+    return [dict(r) for r in conn.execute(q).mappings()]
+
+
+def duplicates_of(conn: Connection, doc_id: int) -> list[tuple[int, float]]:
+    d = library_duplicates
+    rows = [
+        *conn.execute(select(d.c.other_id, d.c.similarity).where(d.c.document_id == doc_id)),
+        *conn.execute(select(d.c.document_id, d.c.similarity).where(d.c.other_id == doc_id)),
+    ]
+    return [(int(a), float(b)) for a, b in rows]
+
+
+def tag_concepts(conn: Connection, ids: Sequence[int]) -> list[tuple[int, str]]:
+    """(document id, concept id) of every tag of ``ids``: what the concept facet counts."""
+    out: list[tuple[int, str]] = []
+    for start in range(0, len(ids), 500):
+        chunk = list(ids[start : start + 500])
+        q = select(library_tags.c.document_id, library_tags.c.concept_id).where(
+            library_tags.c.document_id.in_(chunk)
+        )
+        out.extend((int(d), str(c)) for d, c in conn.execute(q))
+    return out
+
+
+def tagged_with(
+    conn: Connection, concepts: Sequence[str], where: ColumnElement[bool], limit: int = 2000
+) -> list[dict[str, Any]]:
+    """Visible documents tagged with any of ``concepts``, the strongest evidence first:
+    document_id, evidence, page, rank (the sum of the tags' scores)."""
+    t = library_tags
+    rows = conn.execute(
+        select(t.c.document_id, t.c.evidence, t.c.page, t.c.score)
+        .join(docs, docs.c.id == t.c.document_id)
+        .where(where, t.c.concept_id.in_(list(concepts)))
+        .order_by(t.c.score.desc(), t.c.document_id)
+        .limit(limit)
+    ).mappings()
+    best: dict[int, dict[str, Any]] = {}
+    for r in rows:
+        hit = best.setdefault(
+            r["document_id"], {**dict(r), "rank": 0.0, "pid": None, "snippet": None}
+        )
+        hit["rank"] += float(r["score"])
+    return sorted(best.values(), key=lambda h: (-h["rank"], h["document_id"]))
