@@ -80,3 +80,17 @@ def check_gated(payload: Any, k: int) -> int:
         if "status" in d and d["status"] == "suppressed":
             assert d.get("count") is None and d.get("ratio") is None, d
     return checked
+
+
+def ready_get(client: Any, url: str, timeout: float = 600.0, **kwargs: Any) -> Any:
+    """GET ``url``; while the insights of this data version are being computed in the
+    background (503, never computed on a request), wait and ask again."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        r = client.get(url, **kwargs)
+        if r.status_code != 503 or time.monotonic() > deadline:
+            return r
+        assert "being computed" in r.text, r.text
+        time.sleep(0.2)

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from access_support import World, bearer
-from insights_support import check_gated, ctdc_world
+from insights_support import check_gated, ctdc_world, ready_get
 from thbhub.cli import app as cli_app
 from thbhub.settings import Settings
 from thbhub.storage import Database
@@ -55,11 +55,11 @@ def test_every_route_as_public_and_another_organisation_is_gated(world: World) -
     with TestClient(create_app(world.settings, world.db)) as c:
         for who in ("public", "foreign"):
             for url in API:
-                r = c.get(url, headers=bearer(world, who))
+                r = ready_get(c, url, headers=bearer(world, who))
                 assert r.status_code == 200, (url, r.text)
                 checked += check_gated(r.json(), k)
                 suppressed += r.text.count('"suppressed"')
-            page = c.get("/insights", headers=bearer(world, who))
+            page = ready_get(c, "/insights", headers=bearer(world, who))
             assert page.status_code == 200
             numbers = [int(x) for x in re.findall(r'<td class="num">(\d+)</td>', page.text)]
             assert numbers and not [n for n in numbers if 1 <= n < k]
@@ -98,7 +98,7 @@ def test_every_cli_command_is_gated(world: World, monkeypatch: pytest.MonkeyPatc
 
 def test_a_suppressed_comparison_says_so_instead_of_a_ratio(world: World) -> None:
     with TestClient(create_app(world.settings, world.db)) as c:
-        body = c.get("/api/v1/insights/profile?group=citizenship=UA").json()
+        body = ready_get(c, "/api/v1/insights/profile?group=citizenship=UA").json()
     rows = body["comparisons"]
     hidden = [r for r in rows if r["status"] in ("suppressed", "too few to compare")]
     shown = [r for r in rows if r["ratio"] is not None]
@@ -113,10 +113,10 @@ def test_unpublished_records_are_their_organisations_own(settings: Settings, db:
     w = ctdc_world(settings, db, published=False)
     alpha = w.orgs["alpha"]
     with TestClient(create_app(settings, db)) as c:
-        public = c.get("/api/v1/insights/journeys").json()
+        public = ready_get(c, "/api/v1/insights/journeys").json()
         assert public["flows"] == [] and public["flows_suppressed"] == 0
-        own = c.get(
-            f"/api/v1/insights/journeys?organisation_id={alpha}", headers=bearer(w, "analyst")
+        own = ready_get(
+            c, f"/api/v1/insights/journeys?organisation_id={alpha}", headers=bearer(w, "analyst")
         )
         assert own.status_code == 200 and len(own.json()["flows"]) > 3
         check_gated(own.json(), settings.disclosure_threshold)

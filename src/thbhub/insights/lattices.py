@@ -29,20 +29,19 @@ tables at three dimensions a table):
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
 
 from thbhub.access.policy import may_read_raw_records
-from thbhub.domain.errors import PermissionDenied
+from thbhub.domain.errors import PermissionDenied, UserError
 from thbhub.domain.principals import Principal
-from thbhub.privacy.cases import release_frame
-from thbhub.privacy.gate import GateContext, ProtectedLattice
+from thbhub.privacy.cases import TABLE_DIMENSIONS, release_frame
+from thbhub.privacy.gate import GateContext, GatedTable, ProtectedLattice
 from thbhub.privacy.policy import DisclosurePolicy
-from thbhub.privacy.public import DATASET, ProtectedTables, _gate_reader
+from thbhub.privacy.public import DATASET, ProtectedTables, _gate_reader, _public_lattice
 from thbhub.settings import Settings
 from thbhub.storage import Database
 from thbhub.storage import privacy as q
@@ -62,18 +61,35 @@ TOPICS: dict[str, tuple[str, str, str]] = {
 }
 RECORDED, NOT_RECORDED, ALL = "(recorded)", "(not recorded)", "(all)"
 PSEUDO = frozenset({RECORDED, NOT_RECORDED, ALL})
-LATTICES: dict[str, tuple[str, ...]] = {
-    "base": BASE,
-    **{t: (t, *BASE) for t in TOPICS},
-    "pairs": ("pair", "sector", *FORMS),
-}
 
 Audience = str | int  # "public" or an organisation id
-#: The exact (linear programming) audit covers lattices up to this many joint cells; larger
-#: ones (the topic lattices of the 47,102-record CTDC file) are protected by the lattice's
-#: relation rules only, and say so (``audited`` false): the exact audit of those took more
-#: than eight minutes each on the project's machine.
-AUDIT_UNKNOWNS = 5_000
+#: The base dimensions: the public case tables' (their protected lattice is the *anchor*).
+SHARED: tuple[str, ...] = TABLE_DIMENSIONS
+#: The base dimensions a topic lattice keeps (citizenship, country and year are left out:
+#: with them its joint table is too large for the exact audit on the CTDC file).
+TOPIC_SHARED: tuple[str, ...] = ("sex", "age")
+#: The lattices insights protect beside the anchor: one per released form flag (the base
+#: dimensions and that flag, tables of up to three), one per multi-valued field (the field,
+#: the form flags, sex and age, tables of up to two) and the pairs of means of control.
+EXTENSIONS: dict[str, tuple[str, ...]] = {
+    **{f: (*SHARED, f) for f in FORMS},
+    **{t: (t, *FORMS, *TOPIC_SHARED) for t in TOPICS},
+    "pairs": ("pair", "sector", *FORMS),
+}
+ORDER: dict[str, int] = dict.fromkeys(TOPICS, 2)
+#: The exact audit's limit of joint cells (the gate's default).
+AUDIT_UNKNOWNS = 20_000
+
+
+class BeingComputed(UserError):
+    """A web request found the protected tables of the current data version not ready; they
+    are computed in the background (never on a request)."""
+
+    status_code = 503
+
+
+class NotPublished(UserError):
+    """No protected lattice holds a table over these dimensions together."""
 
 
 def _topic_values(topic: str) -> pl.Expr:
@@ -101,7 +117,7 @@ def frames(cases: pl.DataFrame) -> dict[str, pl.DataFrame]:
     out = {"base": base}
     for topic in TOPICS:
         rows = pl.concat([base, cases.select(_topic_values(topic))], how="horizontal")
-        out[topic] = rows.explode(topic).select(LATTICES[topic])
+        out[topic] = rows.explode(topic).select(EXTENSIONS[topic])
     # Pairs of means of control a record lists (a with itself on the diagonal), by a
     # self-join of its values; then one row per sector it lists, and one under (all).
     listed = (
@@ -124,7 +140,7 @@ def frames(cases: pl.DataFrame) -> dict[str, pl.DataFrame]:
         ],
         how="horizontal",
     ).with_row_index("_r")
-    out["pairs"] = pairs.join(rest, on="_r").explode("sector").select(LATTICES["pairs"])
+    out["pairs"] = pairs.join(rest, on="_r").explode("sector").select(EXTENSIONS["pairs"])
     return out
 
 
@@ -167,8 +183,15 @@ def audience_of(principal: Principal, org: int | None) -> Audience:
 
 @dataclass
 class Lattices:
-    """The protected lattices of one audience, computed on first use and kept in the app's
-    cache (:class:`thbhub.privacy.public.ProtectedTables`) per data version."""
+    """The protected lattices of one audience, computed once per data version and kept in
+    the app's cache (:class:`thbhub.privacy.public.ProtectedTables`).
+
+    The anchor is the public case tables' own protected lattice (for an organisation, its
+    records' lattice over the same dimensions): every table over the base dimensions is read
+    from it, so insights show the very cells the public tables show.  The other lattices
+    extend it (:meth:`thbhub.privacy.gate.GateContext.extended`).  With ``background`` (the
+    web), nothing is computed on the request: a lattice not ready for the current version
+    is started in a thread and the request gets :class:`BeingComputed`."""
 
     db: Database
     settings: Settings
@@ -177,6 +200,7 @@ class Lattices:
     cache: ProtectedTables
     policy: DisclosurePolicy
     version: tuple[Any, ...]
+    background: bool = False
     _frames: dict[str, pl.DataFrame] | None = None
 
     @classmethod
@@ -187,9 +211,11 @@ class Lattices:
         principal: Principal | None,
         audience: Audience,
         cache: ProtectedTables | None = None,
+        background: bool = False,
     ) -> Lattices:
         policy = DisclosurePolicy.from_settings(settings)
         # Read before the records (ProtectedTables.get): newer data than the label recomputes.
+        # The public audience's version is the public tables' own (privacy/public.py).
         with db.connect() as conn:
             if audience == "public":
                 policy.require_version_safe()
@@ -199,7 +225,16 @@ class Lattices:
             else:
                 ids, people = [int(audience)], ()
             version = (policy, people, q.records_version(conn, ids))
-        return cls(db, settings, principal, audience, cache or ProtectedTables(), policy, version)
+        return cls(
+            db,
+            settings,
+            principal,
+            audience,
+            cache or ProtectedTables(),
+            policy,
+            version,
+            background,
+        )
 
     def _cases(self) -> dict[str, pl.DataFrame]:
         if self._frames is None:
@@ -213,20 +248,100 @@ class Lattices:
             self._frames = frames(cases)
         return self._frames
 
-    def get(self, name: str) -> ProtectedLattice:
-        label = hashlib.sha256(repr(self.version).encode("utf-8")).hexdigest()[:16]
+    def _anchor(self) -> ProtectedLattice:
+        if self.audience == "public":
+            return _public_lattice(self.db, self.settings, self.cache)
         context = GateContext(
-            dataset=f"insights:{self.audience}:{name}:{label}",
-            dimensions=LATTICES[name],
+            dataset=f"insights:{self.audience}:anchor",
+            dimensions=SHARED,
+            max_protect_rounds=self.cache.max_protect_rounds,
+        )
+        return self.cache.get(
+            f"insights:{self.audience}:anchor",
+            self.version,
+            lambda: context.protected(self._cases()["base"], self.policy),
+        )
+
+    def _compute(self, name: str) -> ProtectedLattice:
+        anchor = self._anchor()
+        dims = EXTENSIONS[name]
+        context = GateContext(
+            dataset=f"insights:{self.audience}:{name}",
+            dimensions=dims,
             max_audit_unknowns=AUDIT_UNKNOWNS,
             max_protect_rounds=self.cache.max_protect_rounds,
         )
+        frames_ = self._cases()
+        if name in FORMS:
+            return context.extended(frames_["base"], self.policy, anchor, SHARED)
+        if name in TOPICS:
+            return context.extended(
+                frames_[name],
+                self.policy,
+                anchor,
+                TOPIC_SHARED,
+                rows=(name, frozenset({RECORDED, NOT_RECORDED})),
+                order=ORDER[name],
+            )
+        # The pairs of means of control relate to no public cell (each counts records
+        # listing two means); protected on their own (docs/insights.md).
+        return context.protected(frames_["pairs"], self.policy)
 
-        def compute() -> ProtectedLattice:
-            return context.protected(self._cases()[name], self.policy)
+    def _key(self, name: str) -> str:
+        return (
+            "public"
+            if name == "anchor" and self.audience == "public"
+            else (f"insights:{self.audience}:{name}")
+        )
 
-        key = f"insights:{self.audience}:{name}"
-        return self.cache.get(key, self.version, compute)
+    def get(self, name: str) -> ProtectedLattice:
+        """The protected lattice ``name`` (``anchor`` or one of :data:`EXTENSIONS`)."""
+        key = self._key(name)
+        compute = self._anchor if name == "anchor" else (lambda: self._compute(name))
+        if not self.background:
+            if name == "anchor":
+                return self._anchor()
+            return self.cache.get(key, self.version, compute)
+        found = self.cache.in_background(
+            key, self.version, lambda: self.refresh() if name != "anchor" else self._anchor()
+        )
+        if found is None:
+            raise BeingComputed(
+                "these insights are being computed for the newest published records; "
+                "try again in a few minutes"
+            )
+        return found
+
+    def refresh(self) -> None:
+        """Compute every lattice of this version (what the background thread runs)."""
+        for name in ("anchor", *EXTENSIONS):
+            key = self._key(name)
+            if name == "anchor":
+                self._anchor()
+            else:
+                self.cache.get(key, self.version, lambda n=name: self._compute(n))  # type: ignore[misc]
+
+    def lattice_for(self, dims: set[str]) -> str:
+        """Which lattice holds a table over ``dims`` (grouping and filters together)."""
+        if dims <= set(SHARED):
+            return "anchor"
+        topics = dims & set(TOPICS)
+        forms = dims & set(FORMS)
+        if len(topics) == 1:
+            (topic,) = topics
+            if dims <= set(EXTENSIONS[topic]) and len(dims) <= ORDER[topic]:
+                return topic
+        elif not topics and len(forms) == 1 and dims <= set(EXTENSIONS[next(iter(forms))]):
+            return next(iter(forms))
+        raise NotPublished(
+            f"insights do not publish {', '.join(sorted(dims))} together "
+            "(docs/insights.md: what each lattice holds)"
+        )
+
+    def table(self, by: Sequence[str], where: Mapping[str, str] | None = None) -> GatedTable:
+        """The gated table by ``by`` within ``where``, from the lattice that holds it."""
+        name = self.lattice_for({*by, *(where or {})})
+        return self.get(name).table(by, where)
 
 
 LatticeSource = Callable[[str], ProtectedLattice]

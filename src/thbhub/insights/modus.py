@@ -17,9 +17,17 @@ from typing import Any
 from thbhub.domain.errors import UserError
 from thbhub.insights.cells import count, share
 from thbhub.insights.groups import describe
-from thbhub.insights.lattices import ALL, FORMS, PSEUDO, RECORDED, TOPICS, Lattices
+from thbhub.insights.lattices import (
+    ALL,
+    FORMS,
+    PSEUDO,
+    RECORDED,
+    TOPICS,
+    Lattices,
+    NotPublished,
+)
 from thbhub.privacy.gate import SUPPRESSED, GatedTable
-from thbhub.privacy.lattice import MISSING
+from thbhub.privacy.lattice import MISSING, ProtectionFailed
 
 BREAKDOWN_BY: tuple[str, ...] = ("form", "sex", "age", "year")
 
@@ -75,6 +83,13 @@ def cooccurrence(
         if a == b:
             alone[a] = n
         pairs.append((a, b, n))
+    if sector is None:
+        # Each means alone is a cell of the means-of-control lattice too: read it there, so
+        # one count is published once, with one noise (docs/insights.md).
+        means = lattices.table(["means"], {form: "yes"} if form else None)
+        for a in alone:
+            alone[a] = count(means, {"means": a})
+        pairs = [(a, b, alone[a] if a == b else n) for a, b, n in pairs]
     items = sorted(alone)
     cells = []
     for a, b, n in pairs:
@@ -112,14 +127,23 @@ def breakdown(
     where = dict(where or {})
     if any(d in TOPICS for d in where) or by in where:
         raise UserError("filter on other dimensions than the one broken down by")
-    protected = lattices.get(topic)
     rows: list[dict[str, Any]] = []
     tables: list[GatedTable] = []
     columns = list(FORMS) if by == "form" else [by]
     for column in columns:
         if column in where:
             continue
-        table = protected.table([topic, column], where)
+        try:
+            table = lattices.table([topic, column], where)
+        except (NotPublished, ProtectionFailed) as e:
+            return {
+                "field": topic,
+                "by": by,
+                "where": describe(where) if where else None,
+                "rows": [],
+                "unavailable": str(e),
+                **_meta(lattices, []),
+            }
         tables.append(table)
         groups = [("yes", _form_label(column))] if by == "form" else None
         if groups is None:
@@ -158,7 +182,7 @@ def journeys(
     where = dict(where or {})
     if {"citizenship", "country"} & set(where) or any(d in TOPICS for d in where):
         raise UserError("journeys are filtered by year, sex, age or form only")
-    table = lattices.get("base").table(["citizenship", "country"], where)
+    table = lattices.table(["citizenship", "country"], where)
     flows: list[dict[str, Any]] = []
     hidden = 0
     for cell in table.cells:

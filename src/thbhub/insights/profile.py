@@ -26,9 +26,16 @@ from thbhub.insights.cells import (
     share,
 )
 from thbhub.insights.groups import describe
-from thbhub.insights.lattices import NOT_RECORDED, PSEUDO, RECORDED, TOPICS, Lattices
+from thbhub.insights.lattices import (
+    NOT_RECORDED,
+    PSEUDO,
+    RECORDED,
+    TOPICS,
+    Lattices,
+    NotPublished,
+)
 from thbhub.privacy.gate import GatedTable
-from thbhub.privacy.lattice import MISSING
+from thbhub.privacy.lattice import MISSING, ProtectionFailed
 
 CHARACTERISTICS: tuple[str, ...] = (
     "sex",
@@ -80,10 +87,17 @@ def profile(
             )
             skipped.append({"dimension": c, "reason": reason})
             continue
-        name = topics[0] if topics else (c if c in TOPICS else "base")
-        protected = lattices.get(name)
-        audited = audited and protected.audited
-        table = protected.table([c, *group], where)
+        try:
+            table = lattices.table([c, *group], where)
+        except (NotPublished, ProtectionFailed) as e:
+            reason = (
+                "cannot be published safely beside the public tables"
+                if isinstance(e, ProtectionFailed)
+                else "not published for this group and filter (docs/insights.md)"
+            )
+            skipped.append({"dimension": c, "reason": reason})
+            continue
+        audited = audited and table.audited
         rows += _compare(table, c, dict(group), topics[0] if topics else None, k, size)
     _adjust(rows)
     rows.sort(key=_order)

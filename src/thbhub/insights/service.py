@@ -28,9 +28,11 @@ def lattices(
     principal: Principal | None,
     org: int | None,
     cache: ProtectedTables | None = None,
+    background: bool = False,
 ) -> Lattices:
+    """``background`` (the web): never compute on the caller's thread (see Lattices)."""
     audience = "public" if principal is None else audience_of(principal, org)
-    return Lattices.open(db, settings, principal, audience, cache)
+    return Lattices.open(db, settings, principal, audience, cache, background)
 
 
 def group_profile(

@@ -6,11 +6,20 @@ from fastapi import APIRouter
 
 
 def routers() -> list[APIRouter]:
-    from thbhub.web.api import access, analytics, cases, core, library, privacy, stats, taxonomy
+    from thbhub.web.api import (
+        access,
+        analytics,
+        cases,
+        core,
+        insights,
+        library,
+        privacy,
+        stats,
+        taxonomy,
+    )
     from thbhub.web.api import estimation as estimation_api
     from thbhub.web.api import plan as plan_api
     from thbhub.web.api import shares as shares_api
-    from thbhub.web.api import insights
 
     return [
         core.router,

@@ -38,7 +38,11 @@ def source(
 ) -> Lattices:
     """The caller's lattices: the public's, or (``organisation_id``) its organisation's."""
     who = None if organisation_id is None else principal
-    return service.lattices(db, settings, who, organisation_id, protected_tables(request))
+    # Never computed on a request: a data version not protected yet is computed in the
+    # background and the request answers 503 "being computed" (docs/insights.md).
+    return service.lattices(
+        db, settings, who, organisation_id, protected_tables(request), background=True
+    )
 
 
 @router.get("/profile", summary="Over- and under-represented characteristics of a group")
