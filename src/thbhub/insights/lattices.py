@@ -29,6 +29,7 @@ tables at three dimensions a table):
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -40,6 +41,7 @@ from thbhub.domain.errors import PermissionDenied, UserError
 from thbhub.domain.principals import Principal
 from thbhub.privacy.cases import TABLE_DIMENSIONS, release_frame
 from thbhub.privacy.gate import GateContext, GatedTable, ProtectedLattice
+from thbhub.privacy.lattice import ProtectionFailed
 from thbhub.privacy.policy import DisclosurePolicy
 from thbhub.privacy.public import DATASET, ProtectedTables, _gate_reader, _public_lattice
 from thbhub.settings import Settings
@@ -294,32 +296,52 @@ class Lattices:
             else (f"insights:{self.audience}:{name}")
         )
 
+    def _refusing(self, name: str) -> ProtectedLattice:
+        """Compute ``name``; a refusal is remembered for this version (never retried on
+        every request)."""
+        try:
+            return self._compute(name)
+        except ProtectionFailed as e:
+            self.cache.refused[self._key(name)] = (self.version, str(e))
+            raise
+
     def get(self, name: str) -> ProtectedLattice:
         """The protected lattice ``name`` (``anchor`` or one of :data:`EXTENSIONS`)."""
-        key = self._key(name)
-        compute = self._anchor if name == "anchor" else (lambda: self._compute(name))
         if not self.background:
-            if name == "anchor":
-                return self._anchor()
-            return self.cache.get(key, self.version, compute)
+            return self._now(name)
+        key = self._key(name)
+        self._check_refused(key)
         found = self.cache.in_background(
-            key, self.version, lambda: self.refresh() if name != "anchor" else self._anchor()
+            key, self.version, self.refresh if name != "anchor" else self._anchor
         )
         if found is None:
+            self._check_refused(key)  # refused meanwhile
             raise BeingComputed(
                 "these insights are being computed for the newest published records; "
                 "try again in a few minutes"
             )
         return found
 
+    def _check_refused(self, key: str) -> None:
+        refused = self.cache.refused.get(key)
+        if refused is not None and refused[0] == self.version:
+            raise ProtectionFailed(refused[1])
+
+    def _now(self, name: str) -> ProtectedLattice:
+        """Computed on this thread if not cached for this version (the CLI, the background)."""
+        if name == "anchor":
+            return self._anchor()
+        key = self._key(name)
+        self._check_refused(key)
+        return self.cache.get(key, self.version, lambda: self._refusing(name))
+
     def refresh(self) -> None:
-        """Compute every lattice of this version (what the background thread runs)."""
-        for name in ("anchor", *EXTENSIONS):
-            key = self._key(name)
-            if name == "anchor":
-                self._anchor()
-            else:
-                self.cache.get(key, self.version, lambda n=name: self._compute(n))  # type: ignore[misc]
+        """Compute every lattice of this version (what the background thread runs); a
+        refused one is remembered and said by the views."""
+        self._anchor()
+        for name in EXTENSIONS:
+            with contextlib.suppress(ProtectionFailed):
+                self._now(name)
 
     def lattice_for(self, dims: set[str]) -> str:
         """Which lattice holds a table over ``dims`` (grouping and filters together)."""

@@ -128,6 +128,8 @@ class ProtectedTables:
     _computing: dict[str, threading.Lock] = field(default_factory=dict)
     _stale: dict[str, bool] = field(default_factory=dict)
     _background: dict[str, threading.Thread] = field(default_factory=dict)
+    #: Tables refused for a version (name -> (version, why)): not computed again for it.
+    refused: dict[str, tuple[tuple[Any, ...], str]] = field(default_factory=dict)
 
     def get(
         self,
