@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import polars as pl
@@ -76,9 +76,10 @@ TOPIC_SHARED: tuple[str, ...] = ("sex", "age")
 EXTENSIONS: dict[str, tuple[str, ...]] = {
     **{f: (*SHARED, f) for f in FORMS},
     **{t: (t, *FORMS, *TOPIC_SHARED) for t in TOPICS},
-    "pairs": ("pair", "sector", *FORMS),
+    "pairs": ("pair", *FORMS),
+    "pairs_sector": ("pair", "sector"),
 }
-ORDER: dict[str, int] = dict.fromkeys(TOPICS, 2)
+ORDER: dict[str, int] = dict.fromkeys((*TOPICS, "pairs", "pairs_sector"), 2)
 #: The exact audit's limit of joint cells (the gate's default).
 AUDIT_UNKNOWNS = 20_000
 
@@ -133,16 +134,15 @@ def frames(cases: pl.DataFrame) -> dict[str, pl.DataFrame]:
         .filter(pl.col("a") <= pl.col("b"))
         .select("_r", pl.concat_str("a", pl.lit(" + "), "b").alias("pair"))
     )
-    rest = pl.concat(
-        [
-            base.select(FORMS),
-            cases.select(
-                pl.concat_list(pl.col("sectors"), pl.lit([ALL], pl.List(pl.String))).alias("sector")
-            ),
-        ],
-        how="horizontal",
-    ).with_row_index("_r")
-    out["pairs"] = pairs.join(rest, on="_r").explode("sector").select(EXTENSIONS["pairs"])
+    forms = base.select(FORMS).with_row_index("_r")
+    out["pairs"] = pairs.join(forms, on="_r").select(EXTENSIONS["pairs"])
+    sectors = (
+        cases.select(pl.col("sectors").list.unique().alias("sector"))
+        .with_row_index("_r")
+        .explode("sector")
+        .drop_nulls("sector")
+    )
+    out["pairs_sector"] = pairs.join(sectors, on="_r").select(EXTENSIONS["pairs_sector"])
     return out
 
 
@@ -287,7 +287,7 @@ class Lattices:
             )
         # The pairs of means of control relate to no public cell (each counts records
         # listing two means); protected on their own (docs/insights.md).
-        return context.protected(frames_["pairs"], self.policy)
+        return context.protected(frames_[name], replace(self.policy, max_table_dims=ORDER[name]))
 
     def _key(self, name: str) -> str:
         return (

@@ -18,7 +18,6 @@ from thbhub.domain.errors import UserError
 from thbhub.insights.cells import count, share
 from thbhub.insights.groups import describe
 from thbhub.insights.lattices import (
-    ALL,
     FORMS,
     PSEUDO,
     RECORDED,
@@ -57,13 +56,18 @@ def cooccurrence(
     lattices: Lattices, form: str | None = None, sector: str | None = None
 ) -> dict[str, Any]:
     """Records listing each pair of means of control (the diagonal: each means alone), among
-    the records of ``form`` (a form flag column) and ``sector`` (a sector concept)."""
-    where = {"sector": sector or ALL}
+    the records of ``form`` (a form flag column) or of ``sector`` (a sector concept): the
+    pairs are published by form or by sector, not by both together."""
+    where: dict[str, str] = {}
     if form is not None:
         if form not in FORMS:
             raise UserError(f"form must be one of {', '.join(_form_label(f) for f in FORMS)}")
         where[form] = "yes"
-    protected = lattices.get("pairs")
+    if sector is not None:
+        if form is not None:
+            raise UserError("the means of control go together by form or by sector, not both")
+        where["sector"] = sector
+    protected = lattices.get("pairs_sector" if sector else "pairs")
     categories = protected.lattice.categories
     if any(v not in categories.get(d, []) for d, v in where.items()):
         # no record lists a means of control with that form or sector: nothing to show
@@ -74,7 +78,7 @@ def cooccurrence(
             "cells": [],
             **_meta(lattices, []),
         }
-    table = protected.table(["pair"], where)
+    table = protected.table(["pair"], where or None)
     alone: dict[str, int | None] = {}
     pairs: list[tuple[str, str, int | None]] = []
     for cell in table.cells:
