@@ -5,6 +5,9 @@ shown as suppressed, and the profile form changes the group."""
 from __future__ import annotations
 
 import os
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -15,12 +18,27 @@ from thbhub.storage import Database
 from web_browser_support import browser_page, serve
 
 
+def wait_until_ready(address: str, timeout: float = 600.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(address) as response:  # noqa: S310 - the test server
+                if response.status == 200:
+                    return
+        except urllib.error.HTTPError as e:
+            if e.code != 503:
+                raise
+        time.sleep(0.5)
+    raise AssertionError(f"{address} was not ready in {timeout} s")
+
+
 @pytest.mark.browser
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_insights_page_in_chromium(settings: Settings, db: Database, tmp_path: Path) -> None:
     ctdc_world(settings, db, published=True)
     with serve(settings, db) as url, browser_page(tmp_path) as page:
-        # The first visit builds the lattices and the Vega bundle: slow on a busy machine.
+        # The lattices are computed in the background: 503 "being computed" meanwhile.
+        wait_until_ready(url + "/insights")
         page.goto(url + "/insights", timeout=600_000, wait_until="domcontentloaded")
         assert page.get_by_role("heading", level=1).inner_text() == "Insights from case records"
         # Profile, matrix and journeys; the breakdown's chart only where a share exists (on
