@@ -23,6 +23,7 @@ from thbhub.access.publication import history, transition
 from thbhub.cases import service
 from thbhub.cases.sample_importer import DEMO_ORGANISATION, LOADER, NOTE
 from thbhub.domain.principals import Principal, Role
+from thbhub.estimation.linkage_sample import load_linkage_sample
 from thbhub.ingest.registry import ImportSummary, Progress, importers, no_progress
 from thbhub.ingest.sample import file_checksum, sample_dir, sample_manifest
 from thbhub.library.sample import load_library_sample
@@ -69,6 +70,7 @@ def load_sample(
         results.append({"file": entry["file"], "registered": True, "imported": summary.as_dict()})
     load_plan_sample(db)  # the plan monitor's example portfolio (thbhub.plan.sample)
     load_library_sample(db)  # the library's documents (not a statistics source)
+    load_linkage_sample(db, settings)  # an EXAMPLE linkage project of synthetic persons
     return results
 
 

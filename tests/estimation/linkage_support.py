@@ -4,6 +4,7 @@ stays outside the project."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -60,10 +61,15 @@ def identifiers() -> list[str]:
     return out
 
 
-def write_list(path: Path, people: range, gamma_spelling: bool = False) -> Path:
+def write_list(
+    path: Path,
+    people: range,
+    gamma_spelling: bool = False,
+    changes: Mapping[int, Mapping[str, str]] | None = None,
+) -> Path:
     rows = []
     for i in people:
-        row = person(i)
+        row = person(i) | dict((changes or {}).get(i, {}))
         if gamma_spelling:
             # another agency writes the same person differently: case and spacing
             row["prs_FirstName"] = f"  {row['prs_FirstName'].upper()} "
@@ -86,12 +92,23 @@ def gamma_contributor(world: World) -> Principal:
 
 
 def build_project(
-    settings: Settings, db: Database, tmp_path: Path, *, published: bool = True
+    settings: Settings,
+    db: Database,
+    tmp_path: Path,
+    *,
+    published: bool = True,
+    changes: Mapping[int, Mapping[str, str]] | None = None,
+    public_by: tuple[str, ...] = ("year", "form"),
 ) -> Project:
     world = build_world(settings, db)
     alpha, gamma = world.principal("contributor"), gamma_contributor(world)
     linkage.create(
-        db, alpha, PROJECT, "estimate hidden victims 2023", date.today() + timedelta(days=90)
+        db,
+        alpha,
+        PROJECT,
+        "estimate hidden victims 2023",
+        date.today() + timedelta(days=90),
+        public_by=public_by,
     )
     linkage.join(db, gamma, PROJECT)
     imports = {}
@@ -99,7 +116,7 @@ def build_project(
         ("alpha", alpha, ALPHA, False),
         ("gamma", gamma, GAMMA, True),
     ):
-        path = write_list(tmp_path / f"{who}.csv", people, spelling)
+        path = write_list(tmp_path / f"{who}.csv", people, spelling, changes)
         done = import_cases(db, settings, principal, path, world.orgs[who], fmt="htcds")
         imports[who] = done["import_id"]
         if published:

@@ -27,7 +27,9 @@ from thbhub.cases.service import import_cases
 from thbhub.cli import main
 from thbhub.domain.errors import PermissionDenied, UserError
 from thbhub.domain.principals import PUBLIC
-from thbhub.estimation import linkage
+from thbhub.estimation import disclosure, linkage, persons, project_estimates
+from thbhub.privacy.cellkey import possible_counts
+from thbhub.privacy.policy import DisclosurePolicy
 from thbhub.settings import Settings
 from thbhub.storage import Database
 from thbhub.storage.schema import audit_log
@@ -37,7 +39,9 @@ LINCOLN_PETERSEN = round(len(ALPHA) * len(GAMMA) / 15, 2)  # 106.67
 
 
 def estimate(db: Database, settings: Settings, who: Any, **kw: Any) -> dict[str, Any]:
-    return linkage.project_estimate(db, settings, who, PROJECT, n_boot=kw.pop("n_boot", 0), **kw)
+    return project_estimates.project_estimate(
+        db, settings, who, PROJECT, n_boot=kw.pop("n_boot", 0), **kw
+    )
 
 
 def test_a_member_gets_the_overlap_table_and_the_two_list_estimate(
@@ -64,16 +68,36 @@ def test_a_member_gets_the_overlap_table_and_the_two_list_estimate(
     assert labour["observed"] == len([i for i in range(65) if i % 2])
 
 
-def test_outsiders_and_the_public_see_the_estimate_only(
+def test_outsiders_and_the_public_see_what_the_gate_makes(
     db: Database, settings: Settings, tmp_path: Path
 ) -> None:
     p = build_project(settings, db, tmp_path)
     member_view = estimate(db, settings, p.alpha)
+    public = member_view["public"]  # members see what the public sees beside the truth
+    assert public["published"] is True
+    # the number seen is the gate's: one a true 65 can be published as
+    policy = DisclosurePolicy.from_settings(settings)
+    assert abs(public["observed"] - 65) <= policy.noise_bound
+    assert 65 in possible_counts(public["observed"], policy)
+    # the public estimate is the estimate of the gated overlap table, not of the true one
+    gated = disclosure.gated_overlap(_published_persons(db), policy, "x", {})
+    assert gated is not None
+    counts = {int(c.key[0]): c.count for c in gated.cells}
+    n1, n2, both = counts[1] + counts[3], counts[2] + counts[3], counts[3]
+    assert public["estimate"] == round(n1 * n2 / both, 2)
     for who in (p.outsider, PUBLIC, p.world.principal("admin")):
         seen = estimate(db, settings, who)
         assert seen["member"] is False
-        assert seen["estimate"] == member_view["estimate"]
-        assert not {"table", "list_sizes", "observed", "warnings", "interactions"} & set(seen)
+        assert seen["estimate"] == public["estimate"]
+        assert seen["observed"] == public["observed"]
+        assert not {"table", "list_sizes", "warnings", "interactions", "public"} & set(seen)
+
+
+def _published_persons(db: Database) -> Any:
+    with db.connect() as conn:
+        project = linkage._project(conn, PROJECT)
+        members = linkage._members(conn, project["id"])
+        return persons.person_frame(conn, project["id"], members, published_only=True)
 
 
 def test_unpublished_records_give_the_public_nothing(
@@ -193,7 +217,8 @@ def test_end_to_end_through_cli_and_api_and_nothing_identifying_comes_out(
         for who in ("foreign", "public", "admin"):
             r = client.get(url, params={"bootstrap": 50}, headers=bearer(p.world, who))
             assert r.status_code == 200, r.text
-            assert r.json()["estimate"] == LINCOLN_PETERSEN and "table" not in r.json()
+            public = as_member.json()["public"]
+            assert r.json()["estimate"] == public["estimate"] and "table" not in r.json()
             outputs.append(r.text)
         missing = client.get("/api/v1/estimates/projects/nope")
         assert missing.status_code == 404
@@ -256,7 +281,7 @@ def test_the_whole_path_at_the_cli(
     assert code == 1 and "already a member" in out
 
 
-def test_an_ended_project_gives_no_estimate_and_no_new_keys(
+def test_an_ended_project_is_closed_on_read_its_keys_deleted(
     db: Database, settings: Settings, tmp_path: Path
 ) -> None:
     from sqlalchemy import update
@@ -264,7 +289,7 @@ def test_an_ended_project_gives_no_estimate_and_no_new_keys(
     from thbhub.storage.schema_estimation import linkage_projects
 
     p = build_project(settings, db, tmp_path)
-    before = len(stored_link_keys(db))
+    assert len(stored_link_keys(db)) == len(ALPHA) + len(GAMMA)
     with db.begin() as conn:
         conn.execute(
             update(linkage_projects).values(valid_until=datetime.now(UTC) - timedelta(days=1))
@@ -272,6 +297,16 @@ def test_an_ended_project_gives_no_estimate_and_no_new_keys(
     for who in (p.alpha, PUBLIC):
         with pytest.raises(PermissionDenied, match="ended"):
             estimate(db, settings, who)
+    # the first read after the end date deleted every key, once, and said so in the log
+    assert stored_link_keys(db) == []
+    with db.connect() as conn:
+        closed = conn.execute(
+            select(audit_log.c.email, audit_log.c.rows).where(
+                audit_log.c.object_type == "linkage_project", audit_log.c.action == "close"
+            )
+        ).all()
+    assert [(r.email, r.rows) for r in closed] == [("system:linkage-close", 80)]
+    assert linkage.list_projects(db, PUBLIC)[0]["active"] is False
     path = write_list(tmp_path / "later.csv", range(70, 75))
     import_cases(db, settings, p.alpha, path, p.world.orgs["alpha"], fmt="htcds")
-    assert len(stored_link_keys(db)) == before
+    assert stored_link_keys(db) == []

@@ -155,7 +155,32 @@ def test_batch_of_tables_gives_each_table_its_own_selection() -> None:
 
 def test_bca_with_no_bias_and_no_acceleration_is_the_percentile_interval() -> None:
     replicates = np.arange(1, 1002, dtype=float)
-    low, high, z0 = bootstrap.bca(501.0, replicates, 0.0)
+    low, high, z0, levels = bootstrap.bca(501.0, replicates, 0.0)
+    assert levels == pytest.approx((0.025, 0.975), abs=2e-3)
     assert z0 == pytest.approx(0.0, abs=1e-2)
     assert low == pytest.approx(np.quantile(replicates, 0.025), abs=2)
     assert high == pytest.approx(np.quantile(replicates, 0.975), abs=2)
+
+
+def test_a_bca_limit_read_beyond_the_replicates_is_the_extreme_one_and_says_so() -> None:
+    """NewOrl_5 (docs/estimation.md): three quarters of the replicates lie above the
+    estimate (z0 = -0.66) and the acceleration is negative, so the lower limit's adjusted
+    level is about 0.0001, below 1/1,001: the limit is the smallest replicate, in R's
+    SparseMSE as here, and it moves a lot with the seed.  The estimate warns of it."""
+    table = sample_table("NewOrl_5.csv")
+    found = estimate(table, n_boot=1000, seed=1234)
+    assert any("lower limit is the smallest of the 1,000 replicates" in w for w in found.warnings)
+    point = found.estimate
+
+    def estimator(counts: np.ndarray) -> np.ndarray:
+        chosen = select(table.n_lists, full_counts(table.n_lists, table.patterns, counts), 0.02)
+        return counts.sum(axis=1) + chosen.dark
+
+    interval = bootstrap.interval(table.counts, point, estimator, 1000, 1234)
+    assert interval.levels[0] < 1 / 1001
+    assert interval.low == pytest.approx(interval.replicates.min())
+    assert found.ci_low == pytest.approx(interval.low)
+    # Korea: both limits read inside the replicates, no such warning
+    plain = estimate(sample_table("Korea.csv"), n_boot=1000, seed=1234)
+    assert plain.ci_low is not None
+    assert not any("replicates (BCa level" in w for w in plain.warnings)

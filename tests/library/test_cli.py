@@ -42,3 +42,22 @@ def test_import_of_only_bad_files_exits_1_naming_them(
     assert main(["--db", db, "import", "documents", str(bad)]) == 1
     err = capsys.readouterr().err
     assert "broken.pdf" in err and "Traceback" not in err
+
+
+def test_embed_then_search_says_how_far_the_embeddings_are(
+    tmp_path: Path, cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = f"sqlite:///{tmp_path / 'hub.db'}"
+    assert main(["--db", db, "init"]) == 0
+    for n in range(2):
+        (tmp_path / f"r{n}.txt").write_text(f"Men were forced to work on fishing boats, {n}.")
+    assert main(["--db", db, "import", "documents", str(tmp_path / "r0.txt")]) == 0
+    assert main(["--db", db, "import", "documents", str(tmp_path / "r1.txt")]) == 0
+    capsys.readouterr()
+    assert main(["--db", db, "embed", "--limit", "1", "--format", "json"]) == 0
+    done = json.loads(capsys.readouterr().out)
+    assert (done["embedded_now"], done["embedded"], done["documents"]) == (1, 1, 2)
+    assert main(["--db", db, "search", "fiskebåtar"]) == 0
+    assert "meaning: 1 of 2 documents embedded" in capsys.readouterr().err
+    assert main(["--db", db, "embed", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["state"] == "ready"

@@ -59,12 +59,49 @@ NOT_EVIDENCE = [
     ("de", "Zwangsarbeit wurde nicht festgestellt.", "form:labour-exploitation"),
     ("de", "Saisonarbeiter könnten von Zwangsarbeit betroffen sein.", "form:labour-exploitation"),
     ("fi", "Pakkotyötä ei havaittu.", "form:labour-exploitation"),
+    # A list item is a form only after a coercion word, and not when that word is hedged.
+    ("en", "Many migrants work in domestic service and construction.", "form:domestic-servitude"),
+    ("en", "Children may be forced into street vending and begging.", "form:forced-begging"),
+    ("en", "Traffickers were not found to force boys into theft.", "form:forced-criminality"),
+    ("pl", "Dzieci mogą być zmuszane do żebrania.", "form:forced-begging"),
+    ("sv", "Barnen riskerar att tvingas tigga.", "form:forced-begging"),
+    ("en", "The marriage of the two ministers was reported.", "form:forced-marriage"),
+]
+
+#: Phrasings and list items (library/phrasings.py) in the region's languages.
+STATED_PHRASINGS = [
+    ("en", "Children are forced to work in cattle herding and begging.", "form:forced-begging"),
+    ("en", "Girls are exploited in agriculture and domestic service.", "form:domestic-servitude"),
+    ("en", "Gangs force street children to serve as thieves.", "form:forced-criminality"),
+    ("en", "Girls are sold by their parents for marriage.", "form:forced-marriage"),
+    ("en", "Armed forces used children in combat.", "form:child-soldiering"),
+    ("en", "Migrants are subjected to sex or labor trafficking.", "form:labour-exploitation"),
+    ("en", "Migrants are subjected to sex or labor trafficking.", "form:sexual-exploitation"),
+    ("pl", "Dzieci są zmuszane do żebrania na ulicach.", "form:forced-begging"),
+    ("pl", "Kobiety były wykorzystywane do pracy domowej.", "form:domestic-servitude"),
+    ("sv", "Barnen tvingas tigga och begå stölder.", "form:forced-begging"),
+    ("sv", "Barnen tvingas tigga och begå stölder.", "form:forced-criminality"),
+    ("de", "Die Mädchen wurden in eine Zwangsehe verkauft.", "form:forced-marriage"),
+    ("fi", "Lapset pakotettiin kerjäämään.", "form:forced-begging"),
+    ("lv", "Bērni tika piespiesti ubagot.", "form:forced-begging"),
+    ("lt", "Vaikai buvo priversti elgetauti.", "form:forced-begging"),
 ]
 
 
 @pytest.mark.parametrize(("lang", "sentence", "concept"), STATED)
 def test_a_stated_form_is_tagged(lang: str, sentence: str, concept: str) -> None:
     assert concept in _ids(sentence), (lang, sentence)
+
+
+@pytest.mark.parametrize(("lang", "sentence", "concept"), STATED_PHRASINGS)
+def test_a_phrasing_or_listed_form_is_tagged(lang: str, sentence: str, concept: str) -> None:
+    assert concept in _ids(sentence), (lang, sentence)
+
+
+def test_men_is_a_noun_in_english_not_a_clause_break() -> None:
+    # "men" is Swedish for "but": it must not cut an English clause before its list.
+    found = _ids("Women deceive Pakistani men into arranged marriages.")
+    assert "form:forced-marriage" in found
 
 
 @pytest.mark.parametrize(("lang", "sentence", "concept"), NOT_EVIDENCE)

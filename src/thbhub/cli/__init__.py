@@ -10,6 +10,8 @@ from thbhub.cli import analytics_shares as shares_cli
 from thbhub.cli import estimation as estimation_cli
 from thbhub.cli import plan as plan_cli
 from thbhub.cli import privacy as privacy_cli
+from thbhub.cli import report_texts as report_texts_cli
+from thbhub.cli import reports as reports_cli
 from thbhub.cli.context import state
 from thbhub.cli.errors import ASKS_HELP, HubGroup
 from thbhub.cli.insights import insights_app
@@ -65,6 +67,8 @@ app.add_typer(cases.export_app, name="export")
 estimation_cli.register(app)
 app.add_typer(plan_cli.app, name="plan")
 library.register(app)
+app.add_typer(report_texts_cli.app, name="report-text")
+reports_cli.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:

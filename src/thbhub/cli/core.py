@@ -74,6 +74,7 @@ def serve(
     """Serve the web application and the API."""
     import uvicorn
 
+    from thbhub.library.embeddings import start_worker as start_embedding_worker
     from thbhub.web.app import create_app
 
     st = state(ctx)
@@ -88,6 +89,7 @@ def serve(
     sock = listen_socket(address, settings.host, settings.port)
     try:
         app = create_app(settings, st.db())
+        start_embedding_worker(st.db())  # the library's embeddings, in the background
         info(f"THB Hub at http://{settings.host}:{settings.port}/  (Ctrl+C to stop)")
         config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning")
         uvicorn.Server(config).run(sockets=[sock])

@@ -14,7 +14,7 @@ from thbhub.cli.context import state
 from thbhub.cli.output import Format, FormatOption, emit, info
 from thbhub.domain.errors import UserError
 from thbhub.domain.principals import PUBLIC, Principal, Role
-from thbhub.estimation import linkage
+from thbhub.estimation import linkage, project_estimates
 from thbhub.estimation.service import (
     DEFAULT_BOOTSTRAP,
     DEFAULT_SEED,
@@ -84,7 +84,7 @@ def mse(
     if project is not None:
         if method != STEPWISE:
             raise UserError("--project estimates use the stepwise method")
-        found = linkage.project_estimate(
+        found = project_estimates.project_estimate(
             state(ctx).db(),
             state(ctx).settings(),
             _acting(ctx, org),
@@ -155,11 +155,15 @@ linkage_app = typer.Typer(
     "an estimate of the hidden number (docs/estimation.md).",
     no_args_is_help=True,
 )
-PROJECT_COLUMNS = ("name", "purpose", "valid_until", "active", "members")
+PROJECT_COLUMNS = ("name", "purpose", "valid_until", "active", "public_by", "owner", "members")
 
 
 def _project_row(row: dict[str, Any]) -> dict[str, Any]:
-    return {**row, "members": ", ".join(m["organisation"] for m in row["members"])}
+    return {
+        **row,
+        "members": ", ".join(m["organisation"] for m in row["members"]),
+        "public_by": ",".join(row["public_by"]) or "none",
+    }
 
 
 @linkage_app.command("create")
@@ -171,10 +175,20 @@ def linkage_create(
     until: datetime = typer.Option(
         ..., "--until", formats=["%Y-%m-%d"], help="Last day of the project (YYYY-MM-DD)."
     ),
+    public_by: str = typer.Option(
+        "year,form",
+        "--public-by",
+        help="The filters the public estimate may use, fixed for the project: year,form, "
+        "year, form or none (fewer splits keep the whole project's estimate public when "
+        "some slices are small).",
+    ),
     fmt: FormatOption = Format.table,
 ) -> None:
     """Start a linkage project on behalf of its first member organisation."""
-    row = linkage.create(state(ctx).db(), _acting(ctx, org), name, purpose, until.date())
+    splits = () if public_by.strip() == "none" else tuple(public_by.replace(" ", "").split(","))
+    row = linkage.create(
+        state(ctx).db(), _acting(ctx, org), name, purpose, until.date(), public_by=splits
+    )
     emit(row if fmt is Format.json else _project_row(row), fmt, columns=PROJECT_COLUMNS)
     info("records imported from now on get the project's linkage key; re-import earlier ones")
 
@@ -190,6 +204,37 @@ def linkage_join(
     row = linkage.join(state(ctx).db(), _acting(ctx, org), name)
     emit(row if fmt is Format.json else _project_row(row), fmt, columns=PROJECT_COLUMNS)
     info("records imported from now on get the project's linkage key; re-import earlier ones")
+
+
+@linkage_app.command("leave")
+def linkage_leave(
+    ctx: typer.Context,
+    name: str,
+    org: str = typer.Option(..., "--org", help="The member organisation that leaves."),
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Take an organisation out of a linkage project: its linkage keys are deleted, its
+    records no longer count, its staff lose the members' view."""
+    row = linkage.leave(state(ctx).db(), _acting(ctx, org), name)
+    emit(row if fmt is Format.json else _project_row(row), fmt, columns=PROJECT_COLUMNS)
+
+
+@linkage_app.command("end")
+def linkage_end(
+    ctx: typer.Context,
+    name: str,
+    org: str | None = typer.Option(
+        None,
+        "--org",
+        help="Act as a contributor of this organisation (the project's owner); without it, "
+        "as an administrator of the secretariat.",
+    ),
+    fmt: FormatOption = Format.table,
+) -> None:
+    """End a linkage project now: every linkage key is deleted, no estimate is given."""
+    who = operator() if org is None else _acting(ctx, org)
+    row = linkage.end(state(ctx).db(), who, name)
+    emit(row if fmt is Format.json else _project_row(row), fmt, columns=PROJECT_COLUMNS)
 
 
 @linkage_app.command("list")

@@ -106,6 +106,7 @@ def search(
         emit(result, fmt)
         return
     info(f"{result['total']} documents")
+    info(_semantic_note(result["semantic"]))
     emit(
         result["results"],
         fmt,
@@ -113,6 +114,39 @@ def search(
     )
 
 
+def _semantic_note(semantic: dict[str, object]) -> str:
+    if semantic["state"] == "ready":
+        return "ranked by full text, concepts and meaning (embeddings)"
+    return (
+        f"ranked by full text and concepts; meaning: {semantic['embedded']} of "
+        f"{semantic['documents']} documents embedded (`thbhub embed` or `thbhub serve` "
+        "computes the rest)"
+    )
+
+
+def embed(
+    ctx: typer.Context,
+    limit: int | None = typer.Option(None, "--limit", min=1, help="At most this many documents."),
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Compute the multilingual embeddings of documents that have none yet (`thbhub serve`
+    also does it in the background)."""
+    from thbhub.library import embeddings
+
+    st = state(ctx)
+    with progress_bar("Embedding documents") as progress:
+        done = embeddings.embed_pending(st.db(), limit=limit, progress=progress)
+    result = {"embedded_now": done, **embeddings.coverage(st.db())}
+    if fmt is not Format.table:
+        emit(result, fmt)
+    else:
+        info(
+            f"{done} documents embedded now; {result['embedded']} of {result['documents']} "
+            "in the library have embeddings."
+        )
+
+
 def register(app: typer.Typer) -> None:
     app.command("tag")(tag)
     app.command("search")(search)
+    app.command("embed")(embed)

@@ -27,6 +27,24 @@ class Interval:
     bias: float  # z0
     acceleration: float  # a
     replicates: np.ndarray
+    # the BCa-adjusted levels the limits were read at (0.025 and 0.975 before adjustment)
+    levels: tuple[float, float] = (0.025, 0.975)
+
+    def extreme_limits(self) -> list[str]:
+        """The limits read beyond the replicates: an adjusted level below 1/(B+1) (or above
+        B/(B+1)) makes the limit the smallest (largest) replicate, an extreme order
+        statistic that moves a lot from seed to seed (docs/estimation.md, NewOrl_5)."""
+        n = len(self.replicates)
+        out = []
+        if self.levels[0] < 1 / (n + 1):
+            out.append(("lower", "smallest", self.levels[0]))
+        if self.levels[1] > n / (n + 1):
+            out.append(("upper", "largest", self.levels[1]))
+        return [
+            f"the {side} limit is the {which} of the {n:,} replicates (BCa level {level:.2g}): "
+            "it varies much from seed to seed; more replicates or another seed show how much"
+            for side, which, level in out
+        ]
 
 
 def resample(counts: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
@@ -57,14 +75,14 @@ def acceleration(counts: np.ndarray, leave_one_out: np.ndarray) -> float:
 
 def bca(
     estimate: float, replicates: np.ndarray, accel: float, level: float = 0.95
-) -> tuple[float, float, float]:
-    """(low, high, z0): the BCa limits of a two-sided ``level`` interval."""
+) -> tuple[float, float, float, tuple[float, float]]:
+    """(low, high, z0, adjusted levels): the BCa limits of a two-sided ``level`` interval."""
     below = float(np.mean(replicates < estimate))
     # All replicates on one side gives an infinite bias: the limits are then the extreme
     # replicates, which is where the formula tends.
     z0 = float(norm.ppf(below)) if 0 < below < 1 else (-np.inf if below == 0 else np.inf)
     tail = (1 - level) / 2
-    limits = []
+    limits, levels = [], []
     for alpha in (tail, 1 - tail):
         za = norm.ppf(alpha)
         if np.isfinite(z0):
@@ -72,8 +90,9 @@ def bca(
             q = float(norm.cdf(z0 + shifted / (1 - accel * shifted)))
         else:
             q = 0.0 if z0 < 0 else 1.0
+        levels.append(q)
         limits.append(float(np.quantile(replicates, q, method="median_unbiased")))
-    return limits[0], limits[1], z0
+    return limits[0], limits[1], z0, (levels[0], levels[1])
 
 
 def interval(
@@ -83,5 +102,5 @@ def interval(
     observed ``counts``."""
     replicates = estimator(resample(counts, n_boot, seed))
     accel = acceleration(counts, estimator(jackknife(counts)))
-    low, high, z0 = bca(estimate, replicates, accel)
-    return Interval(low, high, z0, accel, replicates)
+    low, high, z0, levels = bca(estimate, replicates, accel)
+    return Interval(low, high, z0, accel, replicates, levels)

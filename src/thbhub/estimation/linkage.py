@@ -1,20 +1,15 @@
-"""Linkage projects: multiple systems estimation from the hub's own case records.
+"""Linkage projects: who is in them, for how long, and what happens when they end.
 
 Organisations that agree form a named project, each opting in (who, when) under the
 project's purpose and end date, like a sharing agreement.  At import, a member's records get
 a project linkage key (:mod:`thbhub.estimation.linkage_keys`); the hub counts how many
 *persons* appear on each combination of the members' lists (one list per organisation) and
-runs the stepwise estimate on that table.
+estimates the hidden number from that table (:mod:`thbhub.estimation.project_estimates`).
 
-Who sees what (docs/estimation.md):
-
-- the project's members (contributors and analysts of a member organisation): the overlap
-  table, the lists' sizes, the estimate and its interval, from all their linked records;
-- everybody else, the public included: the estimate and its interval only, from published
-  records only, and only when the number of persons seen reaches the disclosure threshold;
-- nobody: a linkage key.
-
-Every call is audited.
+An organisation can leave (its keys are deleted and its staff lose the members' view), the
+project's owner (the member organisation in it longest: its creator unless it left) or the
+secretariat can end it, and a project past its end date is closed on the next read: its
+keys are deleted.  Every change and every read is audited.
 """
 
 from __future__ import annotations
@@ -23,35 +18,23 @@ import re
 from datetime import date, timedelta
 from typing import Any
 
-import numpy as np
-import polars as pl
-from sqlalchemy import Connection, Text, cast, insert, select
+from sqlalchemy import Connection, delete, exists, insert, select, update
 
 from thbhub.access import audit
 from thbhub.access.agreements import MAX_DAYS, last_instant
 from thbhub.access.users import now
-from thbhub.cases import counting
-from thbhub.cases.service import filter_concept
 from thbhub.domain.errors import NotFoundError, PermissionDenied, UserError
 from thbhub.domain.principals import Principal, Role
-from thbhub.estimation.service import (
-    DEFAULT_BOOTSTRAP,
-    DEFAULT_SEED,
-    DEFAULT_THRESHOLD,
-    estimate,
-)
-from thbhub.estimation.table import CaptureTable
-from thbhub.privacy.policy import DisclosurePolicy
-from thbhub.settings import Settings
+from thbhub.estimation.disclosure import check_splits, public_splits
+from thbhub.estimation.persons import FILTERS
 from thbhub.storage import Database
 from thbhub.storage.access import aware_row
 from thbhub.storage.schema import organisations
-from thbhub.storage.schema_cases import case_records
 from thbhub.storage.schema_estimation import linkage_keys, linkage_members, linkage_projects
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{1,99}$")
-#: Keys of the estimate everybody may see once it passes the threshold.
-PUBLIC_FIELDS = ("estimate", "ci_low", "ci_high", "method", "threshold", "bootstrap", "seed")
+#: Who the audit log names for the projects closed on read after their end date.
+CLOSER = Principal(role=Role.admin, email="system:linkage-close", origin="web")
 
 
 def _contributor(principal: Principal, doing: str) -> int:
@@ -105,10 +88,17 @@ def _opt_in(conn: Connection, principal: Principal, project: dict[str, Any], org
 
 
 def create(
-    db: Database, principal: Principal, name: str, purpose: str, until: date
+    db: Database,
+    principal: Principal,
+    name: str,
+    purpose: str,
+    until: date,
+    public_by: tuple[str, ...] = FILTERS,
 ) -> dict[str, Any]:
-    """A new project with the caller's organisation as its first member (opted in)."""
+    """A new project with the caller's organisation as its first member (opted in), whose
+    public estimate may be split by ``public_by`` (fixed for the project's life)."""
     org_id = _contributor(principal, "start a linkage project")
+    splits = check_splits(public_by)
     if not _NAME.match(name):
         raise UserError(f"linkage project name {name!r}: 2 to 100 letters, digits, '.', '_' or '-'")
     purpose = " ".join(purpose.split())
@@ -130,6 +120,7 @@ def create(
             "valid_until": end,
             "created_at": start,
             "created_by": principal.email or "unknown",
+            "public_by": ",".join(splits),
         }
         pid = conn.execute(
             insert(linkage_projects).values(values).returning(linkage_projects.c.id)
@@ -155,6 +146,7 @@ def join(db: Database, principal: Principal, name: str) -> dict[str, Any]:
 def list_projects(db: Database, principal: Principal) -> list[dict[str, Any]]:
     """Every project with its purpose, end date and member organisations; who opted in
     (a staff e-mail) only to signed-in users."""
+    close_expired(db)
     with db.read() as conn:
         rows = conn.execute(select(linkage_projects).order_by(linkage_projects.c.name)).all()
         found = [_described(conn, aware_row(r._mapping)) for r in rows]
@@ -172,6 +164,8 @@ def _described(conn: Connection, project: dict[str, Any]) -> dict[str, Any]:
         "purpose": project["purpose"],
         "valid_until": valid_until.date().isoformat(),
         "active": valid_until >= now(),
+        "public_by": list(public_splits(project["public_by"])),
+        "owner": owner["name"] if (owner := _owner(conn, project["id"])) else None,
         "members": [
             {
                 "organisation": m["name"],
@@ -183,167 +177,134 @@ def _described(conn: Connection, project: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def page_estimates(
-    db: Database, settings: Settings, principal: Principal, n_boot: int
-) -> list[dict[str, Any]]:
-    """Each project in force with its estimate as ``principal`` may see it (the page)."""
-    return [
-        project_estimate(db, settings, principal, p["name"], n_boot=n_boot)
-        for p in list_projects(db, principal)
-        if p["active"]
-    ]
-
-
 def is_member(principal: Principal, members: list[dict[str, Any]]) -> bool:
     return principal.role in (Role.contributor, Role.analyst) and any(
         m["organisation_id"] == principal.organisation_id for m in members
     )
 
 
-def capture_table(
-    conn: Connection,
-    project_id: int,
-    members: list[dict[str, Any]],
-    *,
-    year: int | None = None,
-    form: str | None = None,
-    published_only: bool = False,
-) -> CaptureTable:
-    """Persons per combination of the members' lists: a person is on an organisation's list
-    when one of its (matching) records carries the person's project key."""
-    q = (
-        select(
-            linkage_keys.c.link_key,
-            linkage_keys.c.organisation_id,
-            # JSON lists as their text, decoded column-wise (as storage.cases.record_frame)
-            cast(case_records.c.forms, Text),
-            cast(case_records.c.forms_no, Text),
-            case_records.c.forms_status,
+def principal_organisation(db: Database, principal: Principal) -> str | None:
+    """The name of the caller's organisation (None without one)."""
+    if principal.organisation_id is None:
+        return None
+    with db.connect() as conn:
+        return conn.execute(
+            select(organisations.c.name).where(organisations.c.id == principal.organisation_id)
+        ).scalar_one_or_none()
+
+
+def _owner(conn: Connection, project_id: int) -> dict[str, Any] | None:
+    """The member organisation in the project longest (its creator, unless it left)."""
+    members = _members(conn, project_id)
+    return members[0] if members else None
+
+
+def _delete_keys(conn: Connection, project_id: int, org_id: int | None = None) -> int:
+    q = delete(linkage_keys).where(linkage_keys.c.project_id == project_id)
+    if org_id is not None:
+        q = q.where(linkage_keys.c.organisation_id == org_id)
+    return int(conn.execute(q).rowcount or 0)
+
+
+def _end_now(conn: Connection, project: dict[str, Any]) -> int:
+    """Move the end date to now (if later) and delete every key: nothing links any more."""
+    at = now()
+    if project["valid_until"] > at:
+        conn.execute(
+            update(linkage_projects)
+            .where(linkage_projects.c.id == project["id"])
+            .values(valid_until=at)
         )
-        .join(case_records, case_records.c.id == linkage_keys.c.record_id)
-        .where(linkage_keys.c.project_id == project_id)
-    )
-    if year is not None:
-        q = q.where(case_records.c.year == year)
-    if published_only:
-        q = q.where(case_records.c.state == "published")
-    schema = {
-        "link_key": pl.String,
-        "organisation_id": pl.Int64,
-        "forms": pl.String,
-        "forms_no": pl.String,
-        "forms_status": pl.String,
-    }
-    frame = pl.DataFrame(conn.execute(q).all(), schema, orient="row")
-    if form is not None and frame.height:
-        frame = counting.matching(counting.decode_lists(frame), {"form": form})
-    bit = {m["organisation_id"]: 1 << i for i, m in enumerate(members)}
-    frame = frame.filter(pl.col("organisation_id").is_in(list(bit)))
-    persons = (
-        frame.with_columns(pl.col("organisation_id").replace_strict(bit).alias("bit"))
-        .group_by("link_key")
-        .agg(pl.col("bit").unique().sum().alias("pattern"))
-        .group_by("pattern")
-        .agg(pl.len().alias("count"))
-        .sort("pattern")
-    )
-    return CaptureTable(
-        lists=tuple(m["name"] for m in members),
-        patterns=np.asarray(persons["pattern"].to_list(), dtype=np.int64),
-        counts=np.asarray(persons["count"].to_list(), dtype=np.int64),
-    )
+        project["valid_until"] = at
+    return _delete_keys(conn, project["id"])
 
 
-def project_estimate(
-    db: Database,
-    settings: Settings,
-    principal: Principal,
-    name: str,
-    *,
-    year: int | None = None,
-    form: str | None = None,
-    threshold: float = DEFAULT_THRESHOLD,
-    n_boot: int = DEFAULT_BOOTSTRAP,
-    seed: int = DEFAULT_SEED,
-) -> dict[str, Any]:
-    """The project's estimate as the caller may see it (module docstring); audited."""
-    policy = DisclosurePolicy.from_settings(settings)
-    with db.read() as conn:
+def leave(db: Database, principal: Principal, name: str) -> dict[str, Any]:
+    """The caller's organisation leaves the project: its linkage keys are deleted (its
+    records no longer count), its staff lose the members' view; the last member to leave
+    ends the project."""
+    org_id = _contributor(principal, "take an organisation out of a linkage project")
+    with db.begin() as conn:
         project = _project(conn, name)
-        members = _members(conn, project["id"])
-        member = is_member(principal, members)
-        form_id = filter_concept(conn, "form", form)
-        if project["valid_until"] < now():
-            raise PermissionDenied(
-                f"linkage project {name!r} ended on {project['valid_until'].date()}: its "
-                "members' consent to count their records together has expired"
+        if not any(m["organisation_id"] == org_id for m in _members(conn, project["id"])):
+            raise UserError(f"your organisation is not a member of {name!r}")
+        deleted = _delete_keys(conn, project["id"], org_id)
+        conn.execute(
+            delete(linkage_members).where(
+                linkage_members.c.project_id == project["id"],
+                linkage_members.c.organisation_id == org_id,
             )
-        table = capture_table(
-            conn,
-            project["id"],
-            members,
-            year=year,
-            form=form_id,
-            published_only=not member,
         )
+        ended = not _members(conn, project["id"])
+        if ended:
+            deleted += _end_now(conn, project)
         audit.record(
             conn,
             principal,
-            "read",
-            "linkage_estimate",
+            "delete",
+            "linkage_membership",
             object_id=name,
-            rows=table.observed,
-            detail={
-                "view": "member" if member else "public",
-                "year": year,
-                "form": form_id,
-            },
+            organisation_id=org_id,
+            rows=deleted,
+            detail={"keys_deleted": deleted, "project_ended": ended},
         )
-    out: dict[str, Any] = {
-        "project": name,
-        "purpose": project["purpose"],
-        "valid_until": project["valid_until"].date().isoformat(),
-        "lists": [m["name"] for m in members],
-        "year": year,
-        "form": form_id,
-        "member": member,
-    }
-    if len(members) < 2:
-        out.update(published=False, reason="a project needs at least two member organisations")
-        return out
-    enough = table.observed >= policy.threshold
-    if not member and not enough:
-        out.update(
-            published=False,
-            reason=(
-                "fewer persons seen than the disclosure threshold "
-                f"({policy.threshold}): no estimate is published"
-            ),
+        return _described(conn, project)
+
+
+def end(db: Database, principal: Principal, name: str) -> dict[str, Any]:
+    """End the project now (the owner organisation's contributor or an administrator):
+    every key is deleted and no estimate is given any more."""
+    with db.begin() as conn:
+        project = _project(conn, name)
+        owner = _owner(conn, project["id"])
+        is_owner = (
+            principal.role is Role.contributor
+            and owner is not None
+            and principal.organisation_id == owner["organisation_id"]
         )
-        return out
-    if table.observed == 0:
-        out.update(published=False, reason="no linked person matches")
-        return out
-    found = estimate(table, threshold=threshold, n_boot=n_boot, seed=seed).as_dict()
-    out["published"] = enough
-    out.update({k: found[k] for k in PUBLIC_FIELDS})
-    if member:
-        sizes = {
-            m["name"]: int(
-                sum(c for p, c in zip(table.patterns, table.counts, strict=True) if p >> i & 1)
+        if not (is_owner or principal.role is Role.admin):
+            raise PermissionDenied(
+                "only a contributor of the project's owner organisation "
+                f"({owner['name'] if owner else 'none left'}) or an administrator may end it"
             )
-            for i, m in enumerate(members)
-        }
-        out.update(
-            observed=found["observed"],
-            interactions=found["interactions"],
-            warnings=found["warnings"],
-            list_sizes=sizes,
-            table=table.rows(),
+        if project["valid_until"] < now():
+            raise UserError(f"linkage project {name!r} ended on {project['valid_until'].date()}")
+        deleted = _end_now(conn, project)
+        audit.record(
+            conn,
+            principal,
+            "end",
+            "linkage_project",
+            object_id=name,
+            rows=deleted,
+            detail={"keys_deleted": deleted},
         )
-        if not enough:
-            out["reason"] = (
-                f"fewer persons seen than the disclosure threshold ({policy.threshold}): "
-                "members see it, nobody else does"
+        return _described(conn, project)
+
+
+def close_expired(db: Database) -> int:
+    """Delete the keys of every project past its end date (on read: a project's end needs
+    no one to act).  Returns how many keys were deleted; audited per project."""
+    expired = (
+        select(linkage_projects.c.id, linkage_projects.c.name)
+        .where(linkage_projects.c.valid_until < now())
+        .where(exists().where(linkage_keys.c.project_id == linkage_projects.c.id))
+    )
+    with db.connect() as conn:  # the cheap check every read makes
+        if not conn.execute(expired.limit(1)).first():
+            return 0
+    total = 0
+    with db.begin() as conn:
+        for pid, pname in conn.execute(expired).all():
+            deleted = _delete_keys(conn, pid)
+            total += deleted
+            audit.record(
+                conn,
+                CLOSER,
+                "close",
+                "linkage_project",
+                object_id=pname,
+                rows=deleted,
+                detail={"keys_deleted": deleted, "reason": "past its end date"},
             )
-    return out
+    return total

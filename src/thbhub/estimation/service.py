@@ -164,6 +164,7 @@ def estimate(
 
         found = bootstrap.interval(table.counts, point, estimator, n_boot, seed)
         low, high = found.low, found.high
+        warnings += found.extreme_limits()
     return Estimate(
         observed=table.observed,
         estimate=point,

@@ -53,7 +53,28 @@ def _compile(table: dict[str, str]) -> dict[str, re.Pattern[str]]:
 HEDGES = _compile(_HEDGE)
 _EN_AFTER = re.compile(r"(?<!\w)(?:is|was|were|are|has|have|had|been)\s+(?:not|never)(?!\w)|n't")
 NEGATIONS = _compile(_NEGATION)
-_CLAUSE = re.compile(r"[;:]|\b(?:but|while|whereas|although|however|aber|men|mutta|ale|bet)\b")
+#: Words that start a new clause, per language: "men" is "but" in Swedish and a noun in English.
+_CLAUSE_WORDS: dict[str, str] = {
+    "en": r"but|while|whereas|although|however",
+    "de": r"aber|während|obwohl|jedoch",
+    "sv": r"men|medan|fast|dock",
+    "da": r"men|mens|selvom|dog",
+    "no": r"men|mens|selv om|dog",
+    "fi": r"mutta|vaikka|kun taas",
+    "pl": r"ale|lecz|jednak|chociaż|podczas gdy",
+    "et": r"kuid|aga|samas",
+    "lv": r"bet|taču|lai gan",
+    "lt": r"bet|tačiau|nors",
+    "is": r"þó|hins vegar",
+}
+_CLAUSES = {lang: re.compile(rf"[;:]|(?<!\w)(?:{rx})(?!\w)") for lang, rx in _CLAUSE_WORDS.items()}
+_PUNCTUATION = re.compile(r"[;:]")
+
+
+def clause_cuts(lang: str) -> re.Pattern[str]:
+    """Where clauses begin in a text whose mention is in ``lang``."""
+    return _CLAUSES.get(lang, _PUNCTUATION)
+
 
 BEFORE_WORDS = 8
 AFTER_WORDS = 3
@@ -63,12 +84,13 @@ def qualified(sentence: str, start: int, end: int, lang: str) -> str | None:
     """'hedged' or 'negated' when the mention at ``sentence[start:end]`` (case-folded) is not
     stated as a fact, else None."""
     before = sentence[:start]
-    cut = list(_CLAUSE.finditer(before))
+    clause = clause_cuts(lang)
+    cut = list(clause.finditer(before))
     if cut:
         before = before[cut[-1].end() :]
     before = _NOT_NEGATION.sub(" ", before)
     before = " ".join(before.split()[-BEFORE_WORDS:])
-    after_clause = _CLAUSE.split(sentence[end:], maxsplit=1)[0]
+    after_clause = clause.split(sentence[end:], maxsplit=1)[0]
     after = " ".join(after_clause.split()[:AFTER_WORDS])
     hedge, negation = HEDGES.get(lang), NEGATIONS.get(lang)
     # English lists: "forced labour, not sex trafficking" negates what follows "not", so after

@@ -4,6 +4,7 @@ or country; each shows the principal only what :mod:`thbhub.library.access` allo
 from __future__ import annotations
 
 import html
+import logging
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -13,11 +14,13 @@ from sqlalchemy import and_, select
 from thbhub.access import audit
 from thbhub.domain.errors import NotFoundError
 from thbhub.domain.principals import Principal
-from thbhub.library import tagger
+from thbhub.domain.publication import moves
+from thbhub.library import embeddings, tagger
 from thbhub.library.access import Level, visible
 from thbhub.library.taxonomy import concept_id
 from thbhub.storage import Database
 from thbhub.storage import library as q
+from thbhub.storage import library_vectors as vq
 from thbhub.storage.schema_library import library_documents as docs
 from thbhub.storage.schema_library import library_tags
 
@@ -32,6 +35,7 @@ class SearchFilters:
     year_to: int | None = None
 
 
+log = logging.getLogger(__name__)
 _WORD = re.compile(r"\w+")
 FACETS = ("doc_type", "language", "country", "year")
 
@@ -64,12 +68,16 @@ def search(
     limit: int = 20,
     offset: int = 0,
 ) -> dict[str, Any]:
-    """Documents matching all words of ``query`` in one passage, or tagged with a concept the
-    query names in any of the taxonomy's languages (so a Polish or Swedish query finds an
-    English report), fused by reciprocal rank; every document when the query has no words.
-    Facet counts over all matches."""
+    """Documents matching all words of ``query`` in one passage, tagged with a concept the
+    query names in any of the taxonomy's languages, or nearest to it by meaning (multilingual
+    embeddings, once computed: so a Polish or Swedish query finds an English report), fused
+    by reciprocal rank; every document when the query has no words.  Facet counts over all
+    matches."""
     filters = filters or SearchFilters()
     words = _WORD.findall(query)
+    semantic = embeddings.coverage(db)
+    similar: list[dict[str, Any]] = []
+    meaning = embeddings.embed_query_soon(query) if words and semantic["state"] != "off" else None
     with db.connect() as conn:
         where = and_(visible(conn, principal), *_filters(filters))
         if words:
@@ -84,33 +92,46 @@ def search(
                     for hit in q.matching_passages(conn, rest, where):
                         best.setdefault(hit["document_id"], hit)
                 best = _fused(best, q.tagged_with(conn, about, where))
-            ids = list(best)
-            rows = q.documents_by_id(conn, ids)
-            ordered = [rows[i] for i in ids if i in rows]
+            if meaning is not None:
+                try:
+                    similar = embeddings.nearest(db, meaning, where)
+                except Exception:  # the model failed: full text and concepts still answer
+                    log.exception("library search by meaning failed for %r", query)
+            if similar:
+                best = _fused(best, [{**h, "semantic": True} for h in similar])
+            facet_of = q.facet_values(conn, list(best))
+            ordered = [facet_of[i] for i in best if i in facet_of]
         else:
             best = {}
-            ordered = q.document_rows(conn, where)
-        tagged = q.tag_concepts(conn, [r["id"] for r in ordered])
+            ordered = q.visible_facet_values(conn, where)
+        concepts = q.concept_counts(conn, [r[0] for r in ordered])
         # One read: the page shown (its tags, its snippets) is of the same state as the counts.
-        shown = ordered[offset : offset + limit]
-        tags = q.tags_of(conn, [r["id"] for r in shown])
+        shown_ids = [r[0] for r in ordered[offset : offset + limit]]
+        rows = q.documents_by_id(conn, shown_ids)
+        shown = [rows[i] for i in shown_ids if i in rows]
+        tags = q.tags_of(conn, shown_ids)
         if words:
-            pids = [best[r["id"]]["pid"] for r in shown if best[r["id"]]["pid"] is not None]
+            pids = [
+                best[r["id"]]["pid"]
+                for r in shown
+                if best[r["id"]]["pid"] is not None and not best[r["id"]].get("semantic")
+            ]
             marked = q.snippets(conn, words, pids)
             for r in shown:
                 hit = best[r["id"]]
-                if hit["pid"] is not None:
+                if hit.get("semantic"):  # found by meaning: the start of its nearest passage
+                    hit["snippet"] = _excerpt(hit["text"])
+                elif hit["pid"] is not None:
                     hit["snippet"] = marked.get(hit["pid"])
                 else:  # found through a concept: its evidence, marked whole
                     hit["snippet"] = q.MARK_START + hit["evidence"] + q.MARK_END
-    facets: dict[str, dict[str, int]] = {f: {} for f in (*FACETS, "concept")}
-    for row in ordered:
-        for f in FACETS:
-            if row[f] is not None:
-                key = str(row[f])
+    facets: dict[str, dict[str, int]] = {f: {} for f in FACETS}
+    for values in ordered:
+        for n, f in enumerate(FACETS, 1):
+            if values[n] is not None:
+                key = str(values[n])
                 facets[f][key] = facets[f].get(key, 0) + 1
-    for _, cid in tagged:
-        facets["concept"][cid] = facets["concept"].get(cid, 0) + 1
+    facets["concept"] = concepts
     results = []
     for row in shown:
         found = best.get(row["id"])
@@ -125,6 +146,7 @@ def search(
         )
     return {
         "query": query,
+        "semantic": {**semantic, "used": bool(similar)},
         "total": len(ordered),
         "results": results,
         "facets": {
@@ -147,14 +169,21 @@ def query_concepts(query: str) -> tuple[list[str], list[str]]:
     rest = folded
     for start, end, _ in reversed(found):
         rest = rest[:start] + " " + rest[end:]
-    return sorted({e.concept_id for _, _, e in found}), _WORD.findall(rest)
+    # A list item ("begging") names a form only after a coercion word: not in a query.
+    named = {c for _, _, e in found if not e.listed for c in e.concept_ids}
+    return sorted(named), _WORD.findall(rest)
+
+
+def _excerpt(text: str, chars: int = 240) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= chars else text[:chars].rsplit(" ", 1)[0] + " …"
 
 
 def _fused(
     text_hits: dict[int, dict[str, Any]], concept_hits: list[dict[str, Any]]
 ) -> dict[int, dict[str, Any]]:
-    """Full-text and concept matches in one ranking by reciprocal rank fusion; a document found
-    both ways keeps its full-text passage (and snippet)."""
+    """Full-text hits and concept (or nearest-by-meaning) hits in one ranking by reciprocal
+    rank fusion; a document found both ways keeps the passage (and snippet) of the first."""
     scores: dict[int, float] = {}
     for rank, doc_id in enumerate(text_hits, 1):
         scores[doc_id] = 1 / (RRF_K + rank)
@@ -216,6 +245,11 @@ def get_document(db: Database, principal: Principal, doc_id: int) -> dict[str, A
             "pages": row["pages"],
             "tags": [_tag(t) for t in q.tags_of(conn, [doc_id]).get(doc_id, [])],
             "passages": q.passages_of(conn, doc_id),
+            "has_file": vq.has_file(conn, doc_id),
+            # The publication moves the caller may make (the owner's buttons on the page).
+            "moves": []
+            if row["organisation_id"] is None
+            else [m.value for m in moves(principal, row["organisation_id"], row["state"])],
             "near_duplicates": [
                 {"id": d, "title": seen[d]["title"], "similarity": s}
                 for d, s in sorted(dup, key=lambda x: -x[1])

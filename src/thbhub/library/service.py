@@ -17,7 +17,7 @@ from thbhub.access.users import find_organisation
 from thbhub.domain.errors import NotFoundError, PermissionDenied, UserError
 from thbhub.domain.principals import Principal, Role
 from thbhub.domain.publication import State, refusal
-from thbhub.library import dedup, extract, tagger
+from thbhub.library import dedup, embeddings, extract, tagger
 from thbhub.library.access import Level, visible
 from thbhub.library.language import detect_language
 from thbhub.library.search import (  # noqa: F401 - the services callers use, in one place
@@ -31,6 +31,7 @@ from thbhub.library.search import (  # noqa: F401 - the services callers use, in
 from thbhub.library.taxonomy import concept_id, concept_names
 from thbhub.storage import Database
 from thbhub.storage import library as q
+from thbhub.storage import library_vectors as vq
 from thbhub.storage.schema_library import library_documents as docs
 
 Progress = Callable[[int, int | None], None]
@@ -173,6 +174,8 @@ def import_documents(
                     imported_by=principal.user_id,
                 )
                 doc_id = q.insert_document(conn, values, passages, tags, links)
+                if item.record is None:  # a file of its own, offered for download
+                    vq.store_file(conn, doc_id, path.read_bytes())
                 known.add(doc_id, values["minhash"])
                 summary.stored += 1
                 summary.linked += 1 if links else 0
@@ -188,6 +191,7 @@ def import_documents(
                 )
     if progress:
         progress(len(files), len(files))
+    embeddings.forget_coverage(db)  # more documents to embed: searches count again
     return summary
 
 
@@ -280,6 +284,45 @@ def upload_document(
     if summary.already and not summary.stored:
         raise UserError(f"{path.name}: your organisation already has this file in the library")
     return summary.as_dict()
+
+
+MEDIA_TYPES = {
+    "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "html": "text/html",
+    "markdown": "text/markdown",
+    "text": "text/plain",
+}
+
+
+def original_file(db: Database, principal: Principal, doc_id: int) -> dict[str, Any]:
+    """The file a document was read from (file_name, content_type, content), for one who may
+    see the document; 404 otherwise, and for a document from a JSONL record (no file of its
+    own).  A download of a non-public document is audited."""
+    with db.read() as conn:
+        row = conn.execute(
+            select(
+                docs.c.file_name, docs.c.media_type, docs.c.access, docs.c.organisation_id
+            ).where(docs.c.id == doc_id, visible(conn, principal))
+        ).first()
+        content = vq.original_file(conn, doc_id) if row is not None else None
+        if row is None or content is None:
+            raise NotFoundError(f"no file for document {doc_id}")
+        if row.access != Level.public.value:
+            audit.record(
+                conn,
+                principal,
+                "read",
+                "library_document",
+                object_id=str(doc_id),
+                organisation_id=row.organisation_id,
+                detail={"download": row.file_name},
+            )
+    return {
+        "file_name": row.file_name,
+        "content_type": MEDIA_TYPES.get(row.media_type, "application/octet-stream"),
+        "content": content,
+    }
 
 
 def set_state(db: Database, principal: Principal, doc_id: int, new: str) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from functools import lru_cache
 
 from thbhub.domain.concepts import Concept, Taxonomy
 from thbhub.library import cues
-from thbhub.library.phrasings import PHRASINGS
+from thbhub.library.phrasings import LIST_ITEMS, PHRASINGS, TRIGGERS
 from thbhub.taxonomy.loader import load_taxonomy
 
 SCHEMES = ("form", "group", "means", "sector", "country", "objective")
@@ -90,12 +90,23 @@ def _terms(concept: Concept) -> dict[str, set[tuple[WordTest, ...]]]:
 @dataclass(frozen=True)
 class _Entry:
     words: tuple[WordTest, ...]
-    concept_id: str
+    concept_id: str  # two ids joined by "+" for a phrasing that names both
     scheme: str
     lang: str
+    #: A list item ("begging"): a form only after a coercion word in its clause.
+    listed: bool = False
+
+    @property
+    def concept_ids(self) -> list[str]:
+        return self.concept_id.split("+")
 
 
 _KEY = 4
+_TRIGGERS = {lang: re.compile(rf"(?<!\w)(?:{rx})(?!\w)") for lang, rx in TRIGGERS.items()}
+
+
+def _phrasing(text: str) -> tuple[WordTest, ...]:
+    return tuple((w.rstrip("*"), not w.endswith("*")) for w in text.casefold().split())
 
 
 @lru_cache(maxsize=1)
@@ -119,12 +130,17 @@ def _index() -> dict[str, list[_Entry]]:
                     index.setdefault(words[0][0][:_KEY], []).append(
                         _Entry(words, c.id, c.scheme, lang)
                     )
-    for cid, phrasings in PHRASINGS.items():
-        for phrasing in phrasings:
-            words = tuple((w.rstrip("*"), not w.endswith("*")) for w in phrasing.casefold().split())
-            index.setdefault(words[0][0][:_KEY], []).append(_Entry(words, cid, "form", "en"))
+    for table, listed in ((PHRASINGS, False), (LIST_ITEMS, True)):
+        for lang, by_concept in table.items():
+            for cid, phrasings in by_concept.items():
+                for phrasing in phrasings:
+                    words = _phrasing(phrasing)
+                    index.setdefault(words[0][0][:_KEY], []).append(
+                        _Entry(words, cid, "form", lang, listed)
+                    )
     for entries in index.values():
-        entries.sort(key=lambda e: -len(e.words))
+        # Longest first; at equal length a phrasing before a list item.
+        entries.sort(key=lambda e: (-len(e.words), e.listed))
     return index
 
 
@@ -158,6 +174,21 @@ def find_mentions(folded: str) -> list[tuple[int, int, _Entry]]:
     return out
 
 
+def _triggered(folded: str, start: int, lang: str) -> bool:
+    """Whether a coercion word, itself neither hedged nor negated, stands before ``start`` in
+    the same clause ("forced to work in agriculture and begging")."""
+    trigger = _TRIGGERS.get(lang)
+    if trigger is None:
+        return False
+    before = folded[:start]
+    cut = list(cues.clause_cuts(lang).finditer(before))
+    begin = cut[-1].end() if cut else 0
+    return any(
+        cues.qualified(folded, m.start(), m.end(), lang) is None
+        for m in trigger.finditer(folded, begin, start)
+    )
+
+
 def sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE.split(text) if s.strip()]
 
@@ -165,7 +196,9 @@ def sentences(text: str) -> list[str]:
 def tag(pages: Sequence[tuple[int | None, str]], title: str = "") -> list[Tag]:
     """The concepts ``pages`` state, best first."""
     found: dict[str, list[tuple[int | None, str]]] = {}
-    in_title = {e.concept_id for _, _, e in find_mentions(title.casefold())}
+    in_title = {
+        c for _, _, e in find_mentions(title.casefold()) if not e.listed for c in e.concept_ids
+    }
     for page, text in pages:
         for sentence in sentences(text):
             folded = sentence.casefold()
@@ -173,7 +206,10 @@ def tag(pages: Sequence[tuple[int | None, str]], title: str = "") -> list[Tag]:
                 why = cues.qualified(folded, start, end, e.lang)
                 if why == "negated" or (why == "hedged" and e.scheme in STRICT):
                     continue
-                found.setdefault(e.concept_id, []).append((page, sentence))
+                if e.listed and not _triggered(folded, start, e.lang):
+                    continue
+                for cid in e.concept_ids:
+                    found.setdefault(cid, []).append((page, sentence))
     tags = []
     for cid, mentions in found.items():
         score = 1 - 0.6 ** len(mentions) + (0.2 if cid in in_title else 0.0)

@@ -70,6 +70,7 @@ BOOKKEEPING_TABLES = frozenset(
         "users",
         "hub_data_version",
         "privacy_public_versions",
+        "reports_editions",
     }
 )
 _WRITE_SQL = re.compile(

@@ -1,5 +1,5 @@
 """Tables of the estimation area: linkage projects, their members and the per-record
-project linkage keys (docs/estimation.md, migration estimation_0001).
+project linkage keys (docs/estimation.md, migrations estimation_0001 and 0002).
 
 ``linkage_keys.link_key`` is a keyed hash of a person's identifiers under the *project's*
 key (derived from the deployment secret and the project id), so that the same person on
@@ -22,6 +22,8 @@ linkage_projects = Table(
     Column("valid_until", DateTime(timezone=True), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("created_by", String(320), nullable=False),
+    # the filters the public estimate may use (estimation_0002): "year,form", "year", "form", ""
+    Column("public_by", String(40), nullable=False, server_default="year,form"),
 )
 
 linkage_members = Table(

@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Table,
     Text,
@@ -113,3 +114,54 @@ library_duplicates = Table(
 #: Names of the full-text index objects the migration creates outside this metadata (SQLite's
 #: FTS5 table ``library_fts`` with its shadow tables ``library_fts_*``; PostgreSQL's index).
 FULL_TEXT_PREFIXES = ("library_fts", "ix_library_passages_fts")
+
+#: Embeddings (migration library_0002): float32 bytes, L2-normalised, of each passage and of
+#: each document (the normalised mean of its passages'); a document without a row here is not
+#: embedded yet.
+library_passage_vectors = Table(
+    "library_passage_vectors",
+    metadata,
+    Column(
+        "passage_id",
+        Integer,
+        ForeignKey("library_passages.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column(
+        "document_id",
+        Integer,
+        ForeignKey("library_documents.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("vector", LargeBinary, nullable=False),
+    Index("ix_library_passage_vectors_document_id", "document_id"),
+)
+
+library_document_vectors = Table(
+    "library_document_vectors",
+    metadata,
+    Column(
+        "document_id",
+        Integer,
+        ForeignKey("library_documents.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("model", String(100), nullable=False),
+    Column("vector", LargeBinary, nullable=False),
+    # For counting: SQLite counts through the narrowest index (the table holds the vectors).
+    Index("ix_library_document_vectors_document_id", "document_id"),
+)
+
+#: The original file of a document read from a file (not a JSONL record): what its page offers
+#: for download, to those who may see the document.
+library_files = Table(
+    "library_files",
+    metadata,
+    Column(
+        "document_id",
+        Integer,
+        ForeignKey("library_documents.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("content", LargeBinary, nullable=False),
+)

@@ -6,19 +6,12 @@ from fastapi import APIRouter
 
 
 def routers() -> list[APIRouter]:
-    from thbhub.web.api import (
-        access,
-        analytics,
-        cases,
-        core,
-        insights,
-        library,
-        privacy,
-        stats,
-        taxonomy,
-    )
+    from thbhub.web.api import access, analytics, cases, core, library, privacy, stats, taxonomy
     from thbhub.web.api import estimation as estimation_api
+    from thbhub.web.api import insights as insights_api
     from thbhub.web.api import plan as plan_api
+    from thbhub.web.api import report_texts as report_texts_api
+    from thbhub.web.api import reports as reports_api
     from thbhub.web.api import shares as shares_api
 
     return [
@@ -33,5 +26,7 @@ def routers() -> list[APIRouter]:
         estimation_api.router,
         plan_api.router,
         library.router,
-        insights.router,
+        report_texts_api.router,
+        reports_api.router,
+        insights_api.router,
     ]

@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, File, Path, Query, UploadFile
 
-from thbhub.estimation import linkage
+from thbhub.estimation import linkage, project_estimates
 from thbhub.estimation.report import WEB_MAX_BOOTSTRAP, report, sample_list, sample_report
 from thbhub.estimation.service import DEFAULT_BOOTSTRAP, DEFAULT_SEED, DEFAULT_THRESHOLD
 from thbhub.estimation.table import read_table
@@ -98,7 +98,7 @@ def get_project_estimate(
     bootstrap: int = bootstrap_query(),
     seed: int = seed_query(),
 ) -> dict[str, Any]:
-    return linkage.project_estimate(
+    return project_estimates.project_estimate(
         db,
         settings,
         principal,
@@ -109,3 +109,25 @@ def get_project_estimate(
         n_boot=bootstrap,
         seed=seed,
     )
+
+
+@router.post(
+    "/projects/{name}/leave",
+    summary="Your organisation leaves the linkage project: its linkage keys are deleted and "
+    "its staff lose the members' view (a contributor of a member organisation)",
+)
+@access(Access.contributor)
+def post_project_leave(
+    db: DbDep, principal: PrincipalDep, name: str = ProjectName
+) -> dict[str, Any]:
+    return linkage.leave(db, principal, name)
+
+
+@router.post(
+    "/projects/{name}/end",
+    summary="End the linkage project now: every key is deleted, no estimate is given any "
+    "more (a contributor of its owner organisation, or an administrator)",
+)
+@access(Access.authenticated)
+def post_project_end(db: DbDep, principal: PrincipalDep, name: str = ProjectName) -> dict[str, Any]:
+    return linkage.end(db, principal, name)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
+from fastapi.responses import Response
 
 from thbhub.library import service
 from thbhub.library.extract import SUFFIXES
@@ -57,6 +58,23 @@ def search(result: SearchResult) -> dict[str, Any]:
 @access(Access.public)
 def document(db: DbDep, principal: PrincipalDep, doc_id: IdPath) -> dict[str, Any]:
     return service.get_document(db, principal, doc_id)
+
+
+@router.get("/documents/{doc_id}/file", summary="The original file of a library document")
+@access(Access.public)
+def document_file(db: DbDep, principal: PrincipalDep, doc_id: IdPath) -> Response:
+    return file_response(service.original_file(db, principal, doc_id))
+
+
+def file_response(found: dict[str, Any]) -> Response:
+    """The file as an attachment (never rendered inline: an uploaded HTML file is not a page
+    of the hub)."""
+    name = "".join(c if c.isalnum() or c in "._-" else "_" for c in found["file_name"])
+    return Response(
+        found["content"],
+        media_type=found["content_type"],
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 @router.post("/documents", summary="Upload a document for the caller's organisation (a draft)")

@@ -21,6 +21,8 @@ def routers() -> list[APIRouter]:
     from thbhub.web.pages import estimation as estimation_pages
     from thbhub.web.pages import flows as flows_pages
     from thbhub.web.pages import plan as plan_pages
+    from thbhub.web.pages import report_texts as report_texts_pages
+    from thbhub.web.pages import reports as reports_pages
     from thbhub.web.pages.trends import router as trends_router
 
     return [
@@ -37,5 +39,7 @@ def routers() -> list[APIRouter]:
         trends_router,
         plan_pages.router,
         library.router,
+        report_texts_pages.router,
+        reports_pages.router,
         insights.router,
     ]

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
 from thbhub.domain.errors import UserError
@@ -14,6 +14,7 @@ from thbhub.library import service
 from thbhub.library.extract import SUFFIXES
 from thbhub.taxonomy.service import labels
 from thbhub.web.access import Access, access
+from thbhub.web.api.library import file_response
 from thbhub.web.deps import CLEAN, DbDep, IdPath, PrincipalDep, SettingsDep, TemplatesDep
 from thbhub.web.uploads import received_upload
 
@@ -110,6 +111,25 @@ def document(
     return templates.TemplateResponse(
         request, "library_document.html", {"d": doc, "names": labels(db, ids)}
     )
+
+
+@router.get("/library/{doc_id:int}/file")
+@access(Access.public)
+def document_file(db: DbDep, principal: PrincipalDep, doc_id: IdPath) -> Response:
+    return file_response(service.original_file(db, principal, doc_id))
+
+
+@router.post("/library/{doc_id:int}/state")
+@access(Access.authenticated)
+def change_state(
+    db: DbDep,
+    principal: PrincipalDep,
+    doc_id: IdPath,
+    to: str = Form(..., pattern="^(draft|submitted|published|withdrawn)$"),
+) -> Response:
+    """The owner's (and the reviewing admin's) publication buttons; audited by the service."""
+    service.set_state(db, principal, doc_id, to)
+    return RedirectResponse(f"/library/{doc_id}", status_code=303)
 
 
 @router.get("/library/upload", response_class=HTMLResponse)
