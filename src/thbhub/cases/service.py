@@ -538,6 +538,11 @@ _FRAME_COLUMNS = (
     "means_no",
     "sectors_no",
     "identification",
+    "means_status",
+    "sectors_status",
+    "recruiter",
+    "recruiter_no",
+    "recruiter_status",
 )
 
 
@@ -564,7 +569,16 @@ def case_frame(
     lists = pl.List(pl.String)
     frame = frame.rename({"id": "record_id"}).with_columns(
         pl.col(c).str.json_decode(lists)
-        for c in ("forms", "means", "sectors", "forms_no", "means_no", "sectors_no")
+        for c in (
+            "forms",
+            "means",
+            "sectors",
+            "forms_no",
+            "means_no",
+            "sectors_no",
+            "recruiter",
+            "recruiter_no",
+        )
     )
     flags = []
     for main in MAIN_FORMS:

@@ -14,6 +14,7 @@ from thbhub.cli import report_texts as report_texts_cli
 from thbhub.cli import reports as reports_cli
 from thbhub.cli.context import state
 from thbhub.cli.errors import ASKS_HELP, HubGroup
+from thbhub.cli.insights import insights_app
 
 app = typer.Typer(
     cls=HubGroup,
@@ -55,6 +56,7 @@ core.register(app)
 app.add_typer(taxonomy.app, name="taxonomy")
 app.add_typer(privacy_cli.release_app, name="release")
 app.add_typer(privacy_cli.privacy_app, name="privacy")
+app.add_typer(insights_app, name="insights")
 app.add_typer(query.app, name="query")
 analytics.register(app)
 shares_cli.register(app)

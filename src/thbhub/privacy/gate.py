@@ -16,7 +16,7 @@ subtracted to recover the small counts added in between.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import combinations, product
 from typing import Any, TypeVar
 
@@ -25,6 +25,8 @@ import polars as pl
 from thbhub.domain.errors import UserError
 from thbhub.privacy.audit import AuditTooLarge, protect
 from thbhub.privacy.cellkey import noise
+from thbhub.privacy.extension import RecordRows, protect_extension
+from thbhub.privacy.extension import build as build_extension
 from thbhub.privacy.lattice import Dims, Lattice
 from thbhub.privacy.policy import DisclosurePolicy
 from thbhub.privacy.versions import PublishedVersion
@@ -190,6 +192,33 @@ class GateContext:
             self._cache.clear()
             self._cache[key] = ProtectedLattice(lattice, policy, audited, token=_GATE_TOKEN)
         return self._cache[key]
+
+    def extended(
+        self,
+        frame: pl.DataFrame,
+        policy: DisclosurePolicy,
+        anchor: ProtectedLattice,
+        shared: Sequence[str],
+        *,
+        rows: RecordRows = None,
+        order: int | None = None,
+    ) -> ProtectedLattice:
+        """The protected lattice of ``frame`` as an extension of ``anchor`` (already
+        published): its cells over ``shared`` are the anchor's, and the audit covers both
+        (:func:`thbhub.privacy.extension.protect_extension`).  ``order`` lowers the most
+        dimensions a table of it combines."""
+        dims = self.dimensions or tuple(frame.columns)
+        lattice_policy = policy if order is None else replace(policy, max_table_dims=order)
+        lattice = build_extension(frame, dims, lattice_policy)
+        audited = protect_extension(
+            lattice,
+            anchor.lattice,
+            tuple(shared),
+            rows=rows,
+            max_rounds=self.max_protect_rounds,
+            max_unknowns=self.max_audit_unknowns,
+        )
+        return ProtectedLattice(lattice, policy, audited and anchor.audited, token=_GATE_TOKEN)
 
 
 def check_query(

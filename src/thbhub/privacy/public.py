@@ -127,6 +127,9 @@ class ProtectedTables:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _computing: dict[str, threading.Lock] = field(default_factory=dict)
     _stale: dict[str, bool] = field(default_factory=dict)
+    _background: dict[str, threading.Thread] = field(default_factory=dict)
+    #: Tables refused for a version (name -> (version, why)): not computed again for it.
+    refused: dict[str, tuple[tuple[Any, ...], str]] = field(default_factory=dict)
 
     def get(
         self,
@@ -169,6 +172,35 @@ class ProtectedTables:
             return result
         finally:
             computing.release()
+
+    def in_background(
+        self, name: str, version: tuple[Any, ...], start: Callable[[], Any]
+    ) -> ProtectedLattice | None:
+        """For a request that must not wait: the entry ``name`` if it was computed for
+        ``version``; else ``start()`` (which computes and stores it) runs in a daemon thread,
+        one at a time per name, and None is returned (the caller says it is being computed:
+        an entry of another version is not mixed with this version's other tables)."""
+        with self._lock:
+            entry = self._entries.get(name)
+            if entry is not None and entry[0] == version:
+                return entry[1]
+            running = self._background.get(name)
+            if running is None or not running.is_alive():
+                thread = threading.Thread(
+                    target=_quietly, args=(start,), name=f"protect {name}", daemon=True
+                )
+                self._background[name] = thread
+                thread.start()
+            return None
+
+
+def _quietly(start: Callable[[], Any]) -> None:
+    try:
+        start()
+    except UserError:  # refused tables: the next request starts again and says why
+        pass
+    except Exception:  # a bug: logged
+        log.exception("protecting tables in the background failed")
 
 
 def _public_lattice(db: Database, settings: Settings, cache: ProtectedTables) -> ProtectedLattice:

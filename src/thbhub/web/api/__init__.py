@@ -8,6 +8,7 @@ from fastapi import APIRouter
 def routers() -> list[APIRouter]:
     from thbhub.web.api import access, analytics, cases, core, library, privacy, stats, taxonomy
     from thbhub.web.api import estimation as estimation_api
+    from thbhub.web.api import insights as insights_api
     from thbhub.web.api import plan as plan_api
     from thbhub.web.api import report_texts as report_texts_api
     from thbhub.web.api import reports as reports_api
@@ -27,4 +28,5 @@ def routers() -> list[APIRouter]:
         library.router,
         report_texts_api.router,
         reports_api.router,
+        insights_api.router,
     ]

@@ -11,6 +11,7 @@ def routers() -> list[APIRouter]:
         admin,
         cases,
         home,
+        insights,
         library,
         privacy,
         publication,
@@ -40,4 +41,5 @@ def routers() -> list[APIRouter]:
         library.router,
         report_texts_pages.router,
         reports_pages.router,
+        insights.router,
     ]

@@ -1,0 +1,369 @@
+"""The gated lattices every insight is read from.
+
+Insights never count records: they read cells of lattices protected by the disclosure gate
+(:meth:`thbhub.privacy.gate.GateContext.protected`, the same suppression, audit and cell key
+noise as the public case tables), and compute shares, ratios and intervals from those
+published numbers only.  One set of lattices per *audience*:
+
+* ``public``: the published records of the organisations that opted in to the public tables
+  (read as the gate, like :mod:`thbhub.privacy.public`);
+* an organisation id: that organisation's own records in every state, for its members.
+
+Four lattices per audience, each over at most ten dimensions (the gate's limit of 200
+tables at three dimensions a table):
+
+* ``base``: one row per record; year, sex, age, citizenship, country and the four released
+  form flags (``yes``/``no``, missing when not recorded: never a ``no``);
+* ``means``, ``sector``, ``recruiter``: one row per record and value of that multi-valued
+  field, with the base dimensions.  A record listing values gets a row per value plus one
+  ``(recorded)`` row; a record that answered but listed none (answered no) gets the
+  ``(recorded)`` row only; a record that answered nothing gets one ``(not recorded)`` row.
+  So every cell with a value of the field counts *records* (a record lists a value once),
+  ``(recorded)`` is the denominator of a share, and not recorded stays apart from "no".
+  Cells without the field's dimension count rows, not records: insights never read them,
+  and the gate treats them as published (more protection, never less);
+* ``pairs``: one row per record, pair of means of control it lists (``a + b``, a value with
+  itself on the diagonal) and sector (each sector it lists, and ``(all)``), with the form
+  flags; a cell with a pair and a sector counts records.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import polars as pl
+
+from thbhub.access.policy import may_read_raw_records
+from thbhub.domain.errors import PermissionDenied, UserError
+from thbhub.domain.principals import Principal
+from thbhub.privacy.cases import TABLE_DIMENSIONS, release_frame
+from thbhub.privacy.gate import GateContext, GatedTable, ProtectedLattice
+from thbhub.privacy.lattice import ProtectionFailed
+from thbhub.privacy.policy import DisclosurePolicy
+from thbhub.privacy.public import DATASET, ProtectedTables, _gate_reader, _public_lattice
+from thbhub.settings import Settings
+from thbhub.storage import Database
+from thbhub.storage import privacy as q
+
+FORMS: tuple[str, ...] = (
+    "form_sexual_exploitation",
+    "form_labour_exploitation",
+    "form_forced_criminality",
+    "form_other",
+)
+BASE: tuple[str, ...] = ("year", "sex", "age", "citizenship", "country", *FORMS)
+#: Multi-valued fields: dimension -> (yes column, no column, status column).
+TOPICS: dict[str, tuple[str, str, str]] = {
+    "means": ("means", "means_no", "means_status"),
+    "sector": ("sectors", "sectors_no", "sectors_status"),
+    "recruiter": ("recruiter", "recruiter_no", "recruiter_status"),
+}
+RECORDED, NOT_RECORDED, ALL = "(recorded)", "(not recorded)", "(all)"
+PSEUDO = frozenset({RECORDED, NOT_RECORDED, ALL})
+
+Audience = str | int  # "public" or an organisation id
+#: The base dimensions: the public case tables' (their protected lattice is the *anchor*).
+SHARED: tuple[str, ...] = TABLE_DIMENSIONS
+#: The base dimensions a topic lattice keeps (citizenship, country and year are left out:
+#: with them its joint table is too large for the exact audit on the CTDC file).
+TOPIC_SHARED: tuple[str, ...] = ("sex", "age")
+#: The lattices insights protect beside the anchor: one per released form flag (the base
+#: dimensions and that flag, tables of up to three), one per multi-valued field (the field,
+#: the form flags, sex and age, tables of up to two) and the pairs of means of control.
+EXTENSIONS: dict[str, tuple[str, ...]] = {
+    **{f: (*SHARED, f) for f in FORMS},
+    **{t: (t, *FORMS, *TOPIC_SHARED) for t in TOPICS},
+    "pairs": ("pair", *FORMS),
+    "pairs_sector": ("pair", "sector"),
+}
+ORDER: dict[str, int] = dict.fromkeys((*TOPICS, "pairs", "pairs_sector"), 2)
+#: The exact audit's limit of joint cells (the gate's default).
+AUDIT_UNKNOWNS = 20_000
+
+
+class BeingComputed(UserError):
+    """A web request found the protected tables of the current data version not ready; they
+    are computed in the background (never on a request)."""
+
+    status_code = 503
+
+
+class NotPublished(UserError):
+    """No protected lattice holds a table over these dimensions together."""
+
+
+def _topic_values(topic: str) -> pl.Expr:
+    """The values a record contributes rows for (see the module's docstring)."""
+    yes, no, status = (pl.col(c) for c in TOPICS[topic])
+    listed = yes.list.len() > 0
+    answered_none = (no.list.len() > 0) & (status == "observed")
+    return (
+        pl.when(listed)
+        .then(pl.concat_list(yes, pl.lit([RECORDED], pl.List(pl.String))))
+        .when(answered_none.fill_null(False))
+        .then(pl.lit([RECORDED], pl.List(pl.String)))
+        .otherwise(pl.lit([NOT_RECORDED], pl.List(pl.String)))
+        .alias(topic)
+    )
+
+
+def frames(cases: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """The rows of each lattice from the analysis frame (``case_frame``)."""
+    base = release_frame(cases, BASE)
+    for d in BASE:  # an organisation without any form answered has no such column
+        if d not in base.columns:
+            base = base.with_columns(pl.lit(None, pl.String).alias(d))
+    base = base.select(BASE)
+    out = {"base": base}
+    for topic in TOPICS:
+        rows = pl.concat([base, cases.select(_topic_values(topic))], how="horizontal")
+        out[topic] = rows.explode(topic).select(EXTENSIONS[topic])
+    # Pairs of means of control a record lists (a with itself on the diagonal), by a
+    # self-join of its values; then one row per sector it lists, and one under (all).
+    listed = (
+        cases.select(pl.col("means").list.unique().alias("a"))
+        .with_row_index("_r")
+        .explode("a")
+        .drop_nulls("a")
+    )
+    pairs = (
+        listed.join(listed.rename({"a": "b"}), on="_r")
+        .filter(pl.col("a") <= pl.col("b"))
+        .select("_r", pl.concat_str("a", pl.lit(" + "), "b").alias("pair"))
+    )
+    forms = base.select(FORMS).with_row_index("_r")
+    out["pairs"] = pairs.join(forms, on="_r").select(EXTENSIONS["pairs"])
+    sectors = (
+        cases.select(pl.col("sectors").list.unique().alias("sector"))
+        .with_row_index("_r")
+        .explode("sector")
+        .drop_nulls("sector")
+    )
+    out["pairs_sector"] = pairs.join(sectors, on="_r").select(EXTENSIONS["pairs_sector"])
+    return out
+
+
+def public_cases(db: Database) -> pl.DataFrame:
+    """The published records of every organisation that opted in (read as the gate)."""
+    from thbhub.cases.service import case_frame
+
+    with db.connect() as conn:
+        orgs = q.published_organisations(conn, DATASET)
+    parts = [
+        case_frame(db, _gate_reader(int(o["id"])), int(o["id"]), state="published") for o in orgs
+    ]
+    parts = [p for p in parts if p.height]
+    if not parts:
+        from thbhub.cases.service import _FRAME_COLUMNS  # an empty frame of the same shape
+
+        return pl.DataFrame(
+            schema={
+                c: pl.List(pl.String) if c in _LISTS else pl.String
+                for c in _FRAME_COLUMNS
+                if c != "id"
+            }
+        )
+    return pl.concat(parts, how="diagonal_relaxed")
+
+
+_LISTS = frozenset(
+    {"forms", "means", "sectors", "forms_no", "means_no", "sectors_no", "recruiter", "recruiter_no"}
+)
+
+
+def audience_of(principal: Principal, org: int | None) -> Audience:
+    """``public``, or the caller's organisation when it asks for its own records."""
+    if org is None:
+        return "public"
+    if not may_read_raw_records(principal, org):
+        raise PermissionDenied("the insights of unpublished records are their organisation's own")
+    return org
+
+
+@dataclass
+class Lattices:
+    """The protected lattices of one audience, computed once per data version and kept in
+    the app's cache (:class:`thbhub.privacy.public.ProtectedTables`).
+
+    The anchor is the public case tables' own protected lattice (for an organisation, its
+    records' lattice over the same dimensions): every table over the base dimensions is read
+    from it, so insights show the very cells the public tables show.  The other lattices
+    extend it (:meth:`thbhub.privacy.gate.GateContext.extended`).  With ``background`` (the
+    web), nothing is computed on the request: a lattice not ready for the current version
+    is started in a thread and the request gets :class:`BeingComputed`."""
+
+    db: Database
+    settings: Settings
+    principal: Principal | None
+    audience: Audience
+    cache: ProtectedTables
+    policy: DisclosurePolicy
+    version: tuple[Any, ...]
+    background: bool = False
+    _frames: dict[str, pl.DataFrame] | None = None
+
+    @classmethod
+    def open(
+        cls,
+        db: Database,
+        settings: Settings,
+        principal: Principal | None,
+        audience: Audience,
+        cache: ProtectedTables | None = None,
+        background: bool = False,
+    ) -> Lattices:
+        policy = DisclosurePolicy.from_settings(settings)
+        # Read before the records (ProtectedTables.get): newer data than the label recomputes.
+        # The public audience's version is the public tables' own (privacy/public.py).
+        with db.connect() as conn:
+            if audience == "public":
+                policy.require_version_safe()
+                orgs = q.published_organisations(conn, DATASET)
+                ids = [int(o["id"]) for o in orgs]
+                people = tuple((o["id"], o["name"], str(o["published_at"])) for o in orgs)
+            else:
+                ids, people = [int(audience)], ()
+            version = (policy, people, q.records_version(conn, ids))
+        return cls(
+            db,
+            settings,
+            principal,
+            audience,
+            cache or ProtectedTables(),
+            policy,
+            version,
+            background,
+        )
+
+    def _cases(self) -> dict[str, pl.DataFrame]:
+        if self._frames is None:
+            from thbhub.cases.service import case_frame
+
+            if self.audience == "public":
+                cases = public_cases(self.db)
+            else:
+                assert self.principal is not None
+                cases = case_frame(self.db, self.principal, int(self.audience))
+            self._frames = frames(cases)
+        return self._frames
+
+    def _anchor(self) -> ProtectedLattice:
+        if self.audience == "public":
+            return _public_lattice(self.db, self.settings, self.cache)
+        context = GateContext(
+            dataset=f"insights:{self.audience}:anchor",
+            dimensions=SHARED,
+            max_protect_rounds=self.cache.max_protect_rounds,
+        )
+        return self.cache.get(
+            f"insights:{self.audience}:anchor",
+            self.version,
+            lambda: context.protected(self._cases()["base"], self.policy),
+        )
+
+    def _compute(self, name: str) -> ProtectedLattice:
+        anchor = self._anchor()
+        dims = EXTENSIONS[name]
+        context = GateContext(
+            dataset=f"insights:{self.audience}:{name}",
+            dimensions=dims,
+            max_audit_unknowns=AUDIT_UNKNOWNS,
+            max_protect_rounds=self.cache.max_protect_rounds,
+        )
+        frames_ = self._cases()
+        if name in FORMS:
+            return context.extended(frames_["base"], self.policy, anchor, SHARED)
+        if name in TOPICS:
+            return context.extended(
+                frames_[name],
+                self.policy,
+                anchor,
+                TOPIC_SHARED,
+                rows=(name, frozenset({RECORDED, NOT_RECORDED})),
+                order=ORDER[name],
+            )
+        # The pairs of means of control relate to no public cell (each counts records
+        # listing two means); protected on their own (docs/insights.md).
+        return context.protected(frames_[name], replace(self.policy, max_table_dims=ORDER[name]))
+
+    def _key(self, name: str) -> str:
+        return (
+            "public"
+            if name == "anchor" and self.audience == "public"
+            else (f"insights:{self.audience}:{name}")
+        )
+
+    def _refusing(self, name: str) -> ProtectedLattice:
+        """Compute ``name``; a refusal is remembered for this version (never retried on
+        every request)."""
+        try:
+            return self._compute(name)
+        except ProtectionFailed as e:
+            self.cache.refused[self._key(name)] = (self.version, str(e))
+            raise
+
+    def get(self, name: str) -> ProtectedLattice:
+        """The protected lattice ``name`` (``anchor`` or one of :data:`EXTENSIONS`)."""
+        if not self.background:
+            return self._now(name)
+        key = self._key(name)
+        self._check_refused(key)
+        found = self.cache.in_background(
+            key, self.version, self.refresh if name != "anchor" else self._anchor
+        )
+        if found is None:
+            self._check_refused(key)  # refused meanwhile
+            raise BeingComputed(
+                "these insights are being computed for the newest published records; "
+                "try again in a few minutes"
+            )
+        return found
+
+    def _check_refused(self, key: str) -> None:
+        refused = self.cache.refused.get(key)
+        if refused is not None and refused[0] == self.version:
+            raise ProtectionFailed(refused[1])
+
+    def _now(self, name: str) -> ProtectedLattice:
+        """Computed on this thread if not cached for this version (the CLI, the background)."""
+        if name == "anchor":
+            return self._anchor()
+        key = self._key(name)
+        self._check_refused(key)
+        return self.cache.get(key, self.version, lambda: self._refusing(name))
+
+    def refresh(self) -> None:
+        """Compute every lattice of this version (what the background thread runs); a
+        refused one is remembered and said by the views."""
+        self._anchor()
+        for name in EXTENSIONS:
+            with contextlib.suppress(ProtectionFailed):
+                self._now(name)
+
+    def lattice_for(self, dims: set[str]) -> str:
+        """Which lattice holds a table over ``dims`` (grouping and filters together)."""
+        if dims <= set(SHARED):
+            return "anchor"
+        topics = dims & set(TOPICS)
+        forms = dims & set(FORMS)
+        if len(topics) == 1:
+            (topic,) = topics
+            if dims <= set(EXTENSIONS[topic]) and len(dims) <= ORDER[topic]:
+                return topic
+        elif not topics and len(forms) == 1 and dims <= set(EXTENSIONS[next(iter(forms))]):
+            return next(iter(forms))
+        raise NotPublished(
+            f"insights do not publish {', '.join(sorted(dims))} together "
+            "(docs/insights.md: what each lattice holds)"
+        )
+
+    def table(self, by: Sequence[str], where: Mapping[str, str] | None = None) -> GatedTable:
+        """The gated table by ``by`` within ``where``, from the lattice that holds it."""
+        name = self.lattice_for({*by, *(where or {})})
+        return self.get(name).table(by, where)
+
+
+LatticeSource = Callable[[str], ProtectedLattice]
