@@ -34,7 +34,14 @@ def shared_file(relative: str) -> Path:
 
 
 def make_settings(tmp_path: Path, url: str) -> Settings:
-    return Settings(database_url=url, data_dir=tmp_path, secret_key="test-secret-key-0123456789")
+    # Insights computed on the request: the tests that walk every route need an answer, not
+    # 503 "being computed" (tests/insights/test_anchor.py tests the background path).
+    return Settings(
+        database_url=url,
+        data_dir=tmp_path,
+        secret_key="test-secret-key-0123456789",
+        insights_background=False,
+    )
 
 
 #: ``hold()`` of :func:`holding_lock`: takes the lock and returns ``release()``.

@@ -66,6 +66,10 @@ class Settings(BaseSettings):
     page_cache_entries: int = Field(default=500, ge=0)
     # Send cookies only over HTTPS; set when the hub is served behind TLS.
     cookie_secure: bool = False
+    # Case-record insights: protected in the background of the web server, so a request
+    # never waits for a new data version's audit (it answers 503 "being computed"
+    # meanwhile). False: the first request computes them (a small hub; the route tests).
+    insights_background: bool = True
 
     @property
     def resolved_database_url(self) -> str:

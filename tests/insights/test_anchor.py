@@ -62,7 +62,9 @@ def test_form_lattices_pin_the_public_tables(world: World) -> None:
 
 
 def test_a_web_request_never_computes_a_lattice(world: World) -> None:
-    with TestClient(create_app(world.settings, world.db)) as c:
+    served = world.settings.model_copy(update={"insights_background": True})  # the default
+    assert Settings().insights_background
+    with TestClient(create_app(served, world.db)) as c:
         first = c.get("/api/v1/insights/profile?group=form=form:labour-exploitation")
         assert first.status_code == 503 and "being computed" in first.json()["error"]["message"]
         later = ready_get(c, "/api/v1/insights/profile?group=form=form:labour-exploitation")

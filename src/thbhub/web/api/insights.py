@@ -38,10 +38,16 @@ def source(
 ) -> Lattices:
     """The caller's lattices: the public's, or (``organisation_id``) its organisation's."""
     who = None if organisation_id is None else principal
-    # Never computed on a request: a data version not protected yet is computed in the
-    # background and the request answers 503 "being computed" (docs/insights.md).
+    # Not computed on a request (unless the settings say so): a data version not protected
+    # yet is computed in the background and the request answers 503 "being computed"
+    # (docs/insights.md).
     return service.lattices(
-        db, settings, who, organisation_id, protected_tables(request), background=True
+        db,
+        settings,
+        who,
+        organisation_id,
+        protected_tables(request),
+        background=settings.insights_background,
     )
 
 
