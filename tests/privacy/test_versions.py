@@ -19,26 +19,28 @@ second organisation added between 1 and k-1 records to the cell.  None may be.
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from functools import lru_cache
 from itertools import combinations
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import polars as pl
 import pytest
-from benchmarks.versions_attack import saved_support
+from benchmarks.versions_attack import attacker_lp
 from fastapi.testclient import TestClient
-from scipy import sparse
 
 from access_support import build_world
-from support_versions import import_and_publish, possible, save_tables, subset_file
+from support_versions import (
+    import_and_publish,
+    joint_counts,
+    possible,
+    save_tables,
+    subset_file,
+)
 from thbhub.ingest.sample import sample_dir
 from thbhub.privacy.lattice import MISSING
 from thbhub.privacy.policy import DisclosurePolicy
-from thbhub.privacy.polytope import Polytope
 from thbhub.privacy.public import PUBLIC_DIMENSIONS, public_frame
 from thbhub.settings import Settings
 from thbhub.storage import Database
@@ -68,19 +70,19 @@ def _two_versions(settings: Settings, db: Database, tmp_path: Path) -> tuple[Any
     import_and_publish(world, "contributor", "alpha", sample_dir() / "ctdc_global_bsr.csv")
     with TestClient(create_app(settings, db)) as client:
         before, policy = save_tables(client)
-    truth_before = _true_counts(db)
+    truth_before, joint_before = _true_counts(db), joint_counts(db)
 
     import_and_publish(world, "foreign", "beta", subset_file(tmp_path, "second", 1))
     with TestClient(create_app(settings, db)) as client:
         after, policy = save_tables(client)
-    truth_after = _true_counts(db)
-    return before, after, truth_before, truth_after, policy
+    truth_after, joint_after = _true_counts(db), joint_counts(db)
+    return before, after, truth_before, truth_after, policy, [joint_before, joint_after]
 
 
 def test_subtracting_two_versions_recovers_no_small_count(
     settings: Settings, db: Database, tmp_path: Path
 ) -> None:
-    before, after, truth_before, truth_after, policy = _two_versions(settings, db, tmp_path)
+    before, after, truth_before, truth_after, policy, _ = _two_versions(settings, db, tmp_path)
 
     k = int(policy["threshold"])
     bound = int(policy.get("noise_bound", 0))  # before the cell key method: exact counts
@@ -181,82 +183,22 @@ def test_public_tables_are_refused_without_a_secret_or_with_too_little_noise(
 
 # -- the same two versions, attacked by linear programming over everything published ------
 #
-# The visitor combines *all* saved cells of both versions at once.  They know the published
-# policy (k, D), that a published p comes from a true count in max(k, p - D) .. p + D, a
-# published 0 from 0, a suppressed cell from 1 up, and that Alpha's records did not change
-# (its cells publish the same numbers).  Unknowns: every combination of the six dimensions
-# that no published zero of version 2 rules out (the audit's joint support, built from the
-# published tables).  For every cell without the organisation dimension where Beta holds
-# 1..k-1 records, linear programming bounds Beta's share; none may be pinned to 1..k-1.
-
-ORG = "organisation"
-
-
-def _beneath(support: pl.DataFrame, cell: Cell) -> np.ndarray:
-    mask = np.ones(support.height, dtype=bool)
-    for d, v in cell:
-        mask &= (support[d] == v).to_numpy()
-    return np.flatnonzero(mask)
-
-
-def _lp_pinned(
-    before: dict[Cell, int | None],
-    after: dict[Cell, int | None],
-    truth_before: dict[Cell, int],
-    truth_after: dict[Cell, int],
-    k: int,
-    bound: int,
-    newcomer: str,
-) -> tuple[int, int, list[tuple[Cell, int, float, float]]]:
-    support = saved_support(after)
-    alpha = (support[ORG] != newcomer).to_numpy()
-    beta = ~alpha
-    rows, cols, lows, highs = [], [], [], []
-    for saved, only_alpha in ((before, True), (after, False)):
-        for cell, shown in saved.items():
-            beneath = _beneath(support, cell)
-            if only_alpha:
-                beneath = beneath[alpha[beneath]]
-            low, high = possible(shown, k, bound)
-            if not beneath.size:
-                continue
-            rows.append(np.full(beneath.size, len(lows)))
-            cols.append(beneath)
-            lows.append(float(low))
-            highs.append(math.inf if high >= INFINITY else float(high))
-    a = sparse.csr_matrix(
-        (np.ones(sum(c.size for c in cols)), (np.concatenate(rows), np.concatenate(cols))),
-        shape=(len(lows), support.height),
-    )
-    polytope = Polytope(a, np.array(lows), np.array(highs))
-    targets = pinned = 0
-    exposed = []
-    for cell in after:
-        if any(d == ORG for d, _ in cell):
-            continue
-        added = truth_after[cell] - truth_before[cell]
-        if not 0 < added < k:
-            continue
-        targets += 1
-        beneath = _beneath(support, cell)
-        low, high = polytope.interval(beneath[beta[beneath]])
-        least, most = math.ceil(low - 1e-6), math.floor(high + 1e-6)
-        assert least <= added <= most, (cell, added, low, high)  # the truth is feasible
-        if least >= 1 and most <= k - 1:
-            pinned += 1
-            exposed.append((cell, added, low, high))
-    return targets, pinned, exposed
+# The visitor combines *all* saved cells of both versions at once: the attacker of
+# `benchmarks/versions_attack.py` (also used by test_versions_general), which knows the
+# published policy (k, D) and bounds, by linear programming over every combination and
+# membership class, each count of records in one version and not the other; none of those
+# with a true value in 1..k-1 may be pinned to 1..k-1.
 
 
 def test_everything_published_in_two_versions_pins_no_small_count(
     settings: Settings, db: Database, tmp_path: Path
 ) -> None:
-    before, after, truth_before, truth_after, policy = _two_versions(settings, db, tmp_path)
+    before, after, _, _, policy, truth = _two_versions(settings, db, tmp_path)
 
     k, bound = int(policy["threshold"]), int(policy["noise_bound"])
-    targets, pinned, exposed = _lp_pinned(
-        before, after, truth_before, truth_after, k, bound, "Beta NGO"
-    )
+    # The independent attacker of the benchmark (every cell of both versions at once).
+    found = attacker_lp([before, after], truth, k, bound)
+    targets, pinned, exposed = found["targets"], found["pinned"], found["exposed"]
     # The attack has material: Beta adds 1..k-1 records to many cells of version 2.
     assert targets >= 100, targets
     assert pinned == 0, f"{pinned} of {targets} pinned to 1..{k - 1}, e.g. {exposed[:3]}"
