@@ -19,8 +19,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from thbhub.access.publication import history, transition
 from thbhub.cases import service
+from thbhub.cases.publication import publish_sample_once
 from thbhub.cases.sample_importer import DEMO_ORGANISATION, LOADER, NOTE
 from thbhub.domain.principals import Principal, Role
 from thbhub.estimation.linkage_sample import load_linkage_sample
@@ -32,7 +32,6 @@ from thbhub.privacy.public import set_published
 from thbhub.settings import Settings
 from thbhub.storage import Database
 from thbhub.storage.cases import add_organisation, import_by_checksum, organisation_id
-from thbhub.storage.schema_cases import CASE_IMPORT, case_imports
 from thbhub.storage.sources import register_source
 
 #: The manifest's name for the case-record entry (not an ingest importer: see above).
@@ -118,12 +117,4 @@ def _system(role: Role, org: int) -> Principal:
 
 
 def _publish_once(db: Database, org: int, import_id: int) -> bool:
-    """Submit and publish the demo import if it never moved: later runs leave a withdrawal
-    or a send-back by a person as it is.  True if it was published now."""
-    owner = _system(Role.contributor, org)
-    if history(db, owner, CASE_IMPORT, import_id)["events"]:
-        return False
-    with db.begin() as conn:  # both moves or neither
-        transition(conn, owner, case_imports, import_id, "submitted", note=NOTE)
-        transition(conn, _system(Role.admin, org), case_imports, import_id, "published", note=NOTE)
-    return True
+    return publish_sample_once(db, org, import_id, loader=LOADER, note=NOTE)

@@ -5,6 +5,7 @@ data version and edition give the same bytes."""
 
 from __future__ import annotations
 
+import csv
 import re
 import shutil
 import subprocess
@@ -20,6 +21,7 @@ from support import require
 from thbhub.cli import app as cli_app
 from thbhub.demo import load_sample
 from thbhub.domain.errors import UserError
+from thbhub.ingest.sample import sample_dir
 from thbhub.privacy.public import ProtectedTables, public_table
 from thbhub.reports import cases, narrative, service
 from thbhub.reports.model import Items, Paragraph, Table
@@ -104,6 +106,16 @@ def test_every_report_type_on_the_bundled_data(
     # The table row of the totals: "Latvia" and the ten latest years' numbers.
     line = next(ln for ln in text.splitlines() if re.match(r"^\s*Latvia(\s+[\d,]+){10}\s*$", ln))
     assert [int(n) for n in line.split()[1:]] == [by_year[y] for y in years]
+    # ... and the source file's as it is (the bundled GLOTIP extract), not only the hub's view.
+    with (sample_dir() / "unodc_glotip_bsr.csv").open(encoding="utf-8", newline="") as fh:
+        source = {
+            int(r["Year"]): int(r["txtVALUE"])
+            for r in csv.DictReader(fh)
+            if r["Iso3_code"] == "LVA"
+            and r["Indicator"] == "Detected trafficking victims"
+            and r["Dimension"] == r["Category"] == r["Sex"] == r["Age"] == "Total"
+        }
+    assert [int(n) for n in line.split()[1:]] == [source[y] for y in years]
     assert re.search(rf"Victims of trafficking\s+{latest}\s+{by_year[latest]}\b", text)
     assert pages_not_blank(out, tmp_path) >= 3
     assert "Detected victims in Latvia rose from" in text  # the chart's sentence

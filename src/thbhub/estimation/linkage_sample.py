@@ -22,8 +22,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from thbhub import csvio
-from thbhub.access.publication import history
-from thbhub.cases.publication import move_import
+from thbhub.cases.publication import publish_sample_once
 from thbhub.cases.service import import_cases
 from thbhub.domain.principals import Principal, Role
 from thbhub.estimation import linkage
@@ -31,7 +30,7 @@ from thbhub.settings import Settings
 from thbhub.storage import Database
 from thbhub.storage.cases import add_organisation, organisation_id
 from thbhub.storage.schema import organisations
-from thbhub.storage.schema_cases import CASE_IMPORT, case_imports
+from thbhub.storage.schema_cases import case_imports
 from thbhub.storage.schema_estimation import linkage_projects
 
 PROJECT = "example-linkage"
@@ -45,6 +44,7 @@ ORGANISATIONS = (
     "EXAMPLE Labour Inspectorate (synthetic)",
 )
 LOADER = "system:linkage-sample"
+NOTE = "EXAMPLE records (synthetic) of the linkage sample, published by the sample loader"
 #: Persons per combination of the three lists (bit 0 police, 1 NGO, 2 inspectorate), by the
 #: year they were first recorded: 352 persons, 524 records.
 PATTERNS: dict[int, dict[int, int]] = {
@@ -100,15 +100,6 @@ def _system(role: Role, org: int | None) -> Principal:
     return Principal(role=role, email=LOADER, organisation_id=org, origin="cli")
 
 
-def _publish_once(db: Database, owner: Principal, import_id: int) -> None:
-    """Submit and publish an example import that never moved (as the demo's CTDC import:
-    a later decision by a person stands)."""
-    if history(db, owner, CASE_IMPORT, import_id)["events"]:
-        return
-    move_import(db, owner, import_id, "submitted")
-    move_import(db, _system(Role.admin, None), import_id, "published")
-
-
 def _publish_existing(db: Database) -> None:
     """A database loaded before imports were published: publish the example imports."""
     with db.connect() as conn:
@@ -118,7 +109,7 @@ def _publish_existing(db: Database) -> None:
             .where(organisations.c.name.in_(ORGANISATIONS))
         ).all()
     for import_id, org in rows:
-        _publish_once(db, _system(Role.contributor, org), import_id)
+        publish_sample_once(db, org, import_id, loader=LOADER, note=NOTE)
 
 
 def load_linkage_sample(db: Database, settings: Settings) -> bool:
@@ -148,5 +139,5 @@ def load_linkage_sample(db: Database, settings: Settings) -> bool:
                 writer.writeheader()
                 writer.writerows(rows)
             done = import_cases(db, settings, owners[k], path, orgs[k], fmt="htcds")
-            _publish_once(db, owners[k], done["import_id"])
+            publish_sample_once(db, orgs[k], done["import_id"], loader=LOADER, note=NOTE)
     return True
