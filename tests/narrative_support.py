@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from sqlalchemy import delete
 
 from conftest import pg_database
 from support import make_settings
@@ -20,6 +21,7 @@ from thbhub.demo import load_sample
 from thbhub.domain.principals import Principal, Role
 from thbhub.settings import Settings
 from thbhub.storage import Database
+from thbhub.storage.schema_narrative import report_text_versions, report_texts
 
 __all__ = [
     "Hub",
@@ -87,6 +89,12 @@ def hub(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterato
 
 def _hub(url: str, tmp_path: Path) -> Iterator[Hub]:
     db = Database(url)
+    # These tests start from no report text: the sample's example text (thbhub.reports.sample)
+    # is removed here (its audit rows stay: the log is append-only); its own test writes it
+    # again on this clean copy.
+    with db.begin() as conn:
+        conn.execute(delete(report_text_versions))
+        conn.execute(delete(report_texts))
     op = users.operator()
     sec = users.add_organisation(db, op, "CBSS Secretariat", "SE", "secretariat")["id"]
     agency = users.add_organisation(db, op, "Alpha Agency", "LT", "agency")["id"]

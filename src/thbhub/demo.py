@@ -29,6 +29,7 @@ from thbhub.ingest.sample import file_checksum, sample_dir, sample_manifest
 from thbhub.library.sample import load_library_sample
 from thbhub.plan.sample import load_plan_sample
 from thbhub.privacy.public import set_published
+from thbhub.reports.sample import load_reports_sample
 from thbhub.settings import Settings
 from thbhub.storage import Database
 from thbhub.storage.cases import add_organisation, import_by_checksum, organisation_id
@@ -70,6 +71,7 @@ def load_sample(
     load_plan_sample(db)  # the plan monitor's example portfolio (thbhub.plan.sample)
     load_library_sample(db)  # the library's documents (not a statistics source)
     load_linkage_sample(db, settings)  # an EXAMPLE linkage project of synthetic persons
+    load_reports_sample(db, settings)  # an EXAMPLE secretariat's text in Latvia's profile
     return results
 
 

@@ -24,6 +24,10 @@ def test_sample_registers_sources_idempotently(db: Database, settings: Settings)
         checksums = set(conn.scalars(select(sources.c.checksum)))
         count = conn.execute(select(func.count()).select_from(sources)).scalar_one()
     assert {file_checksum(sample_dir() / e["file"]) for e in manifest} <= checksums
+    from thbhub.storage.schema_narrative import report_texts
+
+    with db.connect() as conn:  # the example text in Latvia's profile (thbhub.reports.sample)
+        assert conn.execute(select(report_texts.c.report_key)).scalars().all() == ["country:LV"]
     second = init_hub(db, settings, sample=True)
     assert second["sample"] == "already loaded"
     with db.connect() as conn:

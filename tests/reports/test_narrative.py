@@ -69,6 +69,8 @@ def test_stale_figures_are_pointed_out_after_new_statistics(hub: Hub, tmp_path: 
 
 def test_versions_history_and_audit(hub: Hub) -> None:
     analyst = hub.analyst()
+    with hub.db.connect() as conn:  # the log before this test (the sample wrote in it too)
+        start = conn.execute(select(func.coalesce(func.max(audit_log.c.id), 0))).scalar_one()
     first = add_block(hub.db, hub.settings, analyst, "region", "overview", "First *draft*.")
     assert first == {
         "id": first["id"],
@@ -106,6 +108,7 @@ def test_versions_history_and_audit(hub: Hub) -> None:
             select(audit_log.c.action, audit_log.c.detail["version"].as_integer())
             .where(audit_log.c.object_type == "report_text")
             .where(audit_log.c.object_id == str(first["id"]))
+            .where(audit_log.c.id > start)
             .order_by(audit_log.c.id)
         ).all()
     assert [tuple(r) for r in logged] == [
@@ -231,3 +234,18 @@ def test_a_published_text_is_in_the_report_files_with_its_number(hub: Hub) -> No
         ["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True
     ).stdout.decode()
     assert "Latvia identified 48 victims in 2020." in " ".join(pdf_text.split())
+
+
+def test_the_sample_example_text_is_written_once_with_live_figures(hub: Hub) -> None:
+    from thbhub.reports.sample import ORGANISATION, load_reports_sample
+
+    assert _counts(hub.db) == (0, 0)
+    assert load_reports_sample(hub.db, hub.settings)["written"] is True
+    # The public reads it in Latvia's profile, its figure filled from the stored GLOTIP row
+    # (48 victims in 2020 in the bundled file), and it says it is an example.
+    (block,) = blocks_for(hub.db, hub.settings, PUBLIC, "country:LV", "victims")
+    assert "identified 48 victims" in block.markdown
+    assert block.markdown.startswith("*Example text written for the demo")
+    assert load_reports_sample(hub.db, hub.settings)["written"] is False  # once only
+    assert _counts(hub.db) == (1, 1)
+    assert ORGANISATION.startswith("EXAMPLE")

@@ -61,3 +61,11 @@ def test_wide_breakdowns_chart_the_largest_series() -> None:
     ]
     kept, count = top_series(rows, "citizenship", 10)
     assert count == 30 and sorted(r["value"] for r in kept) == [float(n) for n in range(20, 30)]
+
+
+def test_series_of_countries_are_named_by_the_country_label() -> None:
+    labels = {"indicator:victims": "Victims", "country:LT": "Lithuania"}
+    named = {d["series"] for d in chart_rows(ROWS, None, labels)}
+    assert named == {"Victims (Lithuania)"}
+    # Without a label the code stays: never an empty or invented name.
+    assert {d["series"] for d in chart_rows(ROWS, None, {})} == {"indicator:victims (LT)"}

@@ -128,16 +128,17 @@ def build(ctx: BuildContext) -> Draft:
     )
     victims = observations(db, "victims", list(CBSS_MEMBER_STATES), year=year)
     if victims:
+        names = names_of(db, victims, None)
         spec = series_chart(
             victims,
             series_dim=None,
-            labels={"indicator:victims": "Victims"},
+            labels={**names, "indicator:victims": "Victims"},
             title="Detected victims by member state",
             width=WIDTH,
             height=260,
         )
         alt = countries_sentence(
-            victims, what="Detected victims", names=names_of(db, victims, None)
+            victims, what="Detected victims", names=names
         )
         ov.add(Figure(spec, alt, "Detected victims by member state", source_of(victims)))
 

@@ -37,7 +37,8 @@ def chart_rows(
         else:
             name = labels.get(r["indicator"], r["indicator"])
         if r.get("country") and not series_dim:
-            name = f"{name} ({r['country']})"
+            country = labels.get(f"country:{r['country']}", r["country"])
+            name = f"{name} ({country})"
         by_series.setdefault(name, []).append(r)
     # Suppressed ranges of several series in one year sit side by side, not on top of each
     # other: each series' ranges are shifted by a small fraction of a year.
