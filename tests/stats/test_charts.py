@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import altair as alt
+
 from thbhub.stats.charts import chart_rows, series_chart
 
 
@@ -51,6 +53,8 @@ def test_spec_layers_ranges_points_and_breaks() -> None:
     rule = spec["layer"][-1]
     assert [d["year"] for d in rule["data"]["values"]] == [2017]
     assert "suppressed" in spec["usermeta"]["legend"]
+    # The charts skip Altair's check at run time (speed): the spec must pass it here.
+    alt.TopLevelLayerSpec.from_dict(spec, validate=True)
 
 
 def test_wide_breakdowns_chart_the_largest_series() -> None:

@@ -158,7 +158,9 @@ def series_chart(
     chart = alt.layer(ranges, line, points, hollow, breaks).properties(
         title=title, width=width, height=height
     )
-    spec: dict[str, Any] = chart.to_dict()
+    # Altair's schema check costs about a third of a chart's time, on every page and report;
+    # the spec's shape is fixed, so tests/stats/test_charts.py checks it against the schema.
+    spec: dict[str, Any] = chart.to_dict(validate=False)
     spec["usermeta"] = {
         "legend": "filled dots: published numbers; pale bars with hollow diamonds: suppressed "
         "cells drawn as their range; gaps: missing; dashed rules: breaks in series"
