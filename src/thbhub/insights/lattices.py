@@ -29,7 +29,7 @@ tables at three dimensions a table):
 
 from __future__ import annotations
 
-import contextlib
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -39,8 +39,9 @@ import polars as pl
 from thbhub.access.policy import may_read_raw_records
 from thbhub.domain.errors import PermissionDenied, UserError
 from thbhub.domain.principals import Principal
+from thbhub.insights.store import Published, PublishedTable, StoredLattices, label
 from thbhub.privacy.cases import TABLE_DIMENSIONS, release_frame
-from thbhub.privacy.gate import GateContext, GatedTable, ProtectedLattice
+from thbhub.privacy.gate import GateContext, ProtectedLattice
 from thbhub.privacy.lattice import ProtectionFailed
 from thbhub.privacy.policy import DisclosurePolicy
 from thbhub.privacy.public import DATASET, ProtectedTables, _gate_reader, _public_lattice
@@ -183,17 +184,26 @@ def audience_of(principal: Principal, org: int | None) -> Audience:
     return org
 
 
+#: Every lattice of an audience, in the order they are computed.
+NAMES: tuple[str, ...] = ("anchor", *EXTENSIONS)
+
+
 @dataclass
 class Lattices:
-    """The protected lattices of one audience, computed once per data version and kept in
-    the app's cache (:class:`thbhub.privacy.public.ProtectedTables`).
+    """The protected lattices of one audience, computed once per data version.
+
+    What insights read is each lattice's *published* cells (:class:`Published`), kept in
+    the database per data version and audience (:mod:`thbhub.insights.store`), so a restart
+    reads them instead of computing them again; the protected lattices themselves (true
+    counts) live only in the app's memory while they are computed
+    (:class:`thbhub.privacy.public.ProtectedTables`).
 
     The anchor is the public case tables' own protected lattice (for an organisation, its
     records' lattice over the same dimensions): every table over the base dimensions is read
     from it, so insights show the very cells the public tables show.  The other lattices
     extend it (:meth:`thbhub.privacy.gate.GateContext.extended`).  With ``background`` (the
-    web), nothing is computed on the request: a lattice not ready for the current version
-    is started in a thread and the request gets :class:`BeingComputed`."""
+    web), nothing is computed on the request: a data version not stored yet is computed in
+    a thread and the request gets :class:`BeingComputed`."""
 
     db: Database
     settings: Settings
@@ -203,6 +213,7 @@ class Lattices:
     policy: DisclosurePolicy
     version: tuple[Any, ...]
     background: bool = False
+    stored: StoredLattices | None = None
     _frames: dict[str, pl.DataFrame] | None = None
 
     @classmethod
@@ -214,7 +225,9 @@ class Lattices:
         audience: Audience,
         cache: ProtectedTables | None = None,
         background: bool = False,
+        stored: StoredLattices | None = None,
     ) -> Lattices:
+        """``stored``: the app's memory of stored lattices (a new one reads the database)."""
         policy = DisclosurePolicy.from_settings(settings)
         # Read before the records (ProtectedTables.get): newer data than the label recomputes.
         # The public audience's version is the public tables' own (privacy/public.py).
@@ -236,7 +249,18 @@ class Lattices:
             policy,
             version,
             background,
+            stored or StoredLattices(),
         )
+
+    @property
+    def label(self) -> str:
+        """The data version as stored (:func:`thbhub.insights.store.label`)."""
+        return label(self.version, self.policy)
+
+    @property
+    def _stored(self) -> StoredLattices:
+        assert self.stored is not None  # set by open()
+        return self.stored
 
     def _cases(self) -> dict[str, pl.DataFrame]:
         if self._frames is None:
@@ -305,43 +329,62 @@ class Lattices:
             self.cache.refused[self._key(name)] = (self.version, str(e))
             raise
 
-    def get(self, name: str) -> ProtectedLattice:
-        """The protected lattice ``name`` (``anchor`` or one of :data:`EXTENSIONS`)."""
+    def get(self, name: str) -> Published:
+        """What the lattice ``name`` (``anchor`` or one of :data:`EXTENSIONS`) publishes for
+        the current data version: stored, else computed now (the CLI) or in the background
+        (the web: :class:`BeingComputed`).  A refused lattice raises
+        :class:`ProtectionFailed` with its stored reason."""
+        found = self._stored.read(self.db, self.audience, name, self.label, self.policy)
+        if found is not None:
+            return found
         if not self.background:
             return self._now(name)
-        key = self._key(name)
-        self._check_refused(key)
-        found = self.cache.in_background(
-            key, self.version, self.refresh if name != "anchor" else self._anchor
+        self.cache.in_background(f"insights:{self.audience}:all", self.version, self.refresh)
+        raise BeingComputed(
+            "these insights are being computed for the newest published records; "
+            "try again in a few minutes"
         )
-        if found is None:
-            self._check_refused(key)  # refused meanwhile
-            raise BeingComputed(
-                "these insights are being computed for the newest published records; "
-                "try again in a few minutes"
-            )
-        return found
 
     def _check_refused(self, key: str) -> None:
         refused = self.cache.refused.get(key)
         if refused is not None and refused[0] == self.version:
             raise ProtectionFailed(refused[1])
 
-    def _now(self, name: str) -> ProtectedLattice:
-        """Computed on this thread if not cached for this version (the CLI, the background)."""
+    def protected(self, name: str) -> ProtectedLattice:
+        """The protected lattice ``name`` itself (true counts: never shown, never stored),
+        computed on this thread if not in the app's memory for this version."""
         if name == "anchor":
             return self._anchor()
         key = self._key(name)
         self._check_refused(key)
         return self.cache.get(key, self.version, lambda: self._refusing(name))
 
-    def refresh(self) -> None:
-        """Compute every lattice of this version (what the background thread runs); a
-        refused one is remembered and said by the views."""
-        self._anchor()
-        for name in EXTENSIONS:
-            with contextlib.suppress(ProtectionFailed):
+    def _now(self, name: str) -> Published:
+        """Stored, or computed on this thread and stored (with its refusal, if refused)."""
+        found = self._stored.read(self.db, self.audience, name, self.label, self.policy)
+        if found is not None:
+            return found
+        try:
+            published = Published.of(self.protected(name))
+        except ProtectionFailed as e:
+            self._stored.write(self.db, self.audience, name, self.label, str(e))
+            raise
+        self._stored.write(self.db, self.audience, name, self.label, published)
+        return published
+
+    def refresh(self, progress: Callable[[str, float, str], None] | None = None) -> None:
+        """Compute and store every lattice of this version not stored yet (what the
+        background thread and ``thbhub insights compute`` run); a refused one is stored as
+        refused and said by the views.  ``progress(name, seconds, outcome)`` after each."""
+        for name in NAMES:
+            start = time.perf_counter()
+            outcome = "ready"
+            try:
                 self._now(name)
+            except ProtectionFailed as e:
+                outcome = f"refused: {e}"
+            if progress is not None:
+                progress(name, time.perf_counter() - start, outcome)
 
     def lattice_for(self, dims: set[str]) -> str:
         """Which lattice holds a table over ``dims`` (grouping and filters together)."""
@@ -360,10 +403,10 @@ class Lattices:
             "(docs/insights.md: what each lattice holds)"
         )
 
-    def table(self, by: Sequence[str], where: Mapping[str, str] | None = None) -> GatedTable:
+    def table(self, by: Sequence[str], where: Mapping[str, str] | None = None) -> PublishedTable:
         """The gated table by ``by`` within ``where``, from the lattice that holds it."""
         name = self.lattice_for({*by, *(where or {})})
         return self.get(name).table(by, where)
 
 
-LatticeSource = Callable[[str], ProtectedLattice]
+LatticeSource = Callable[[str], Published]
