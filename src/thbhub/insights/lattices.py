@@ -229,17 +229,24 @@ class Lattices:
     ) -> Lattices:
         """``stored``: the app's memory of stored lattices (a new one reads the database)."""
         policy = DisclosurePolicy.from_settings(settings)
-        # Read before the records (ProtectedTables.get): newer data than the label recomputes.
-        # The public audience's version is the public tables' own (privacy/public.py).
-        with db.connect() as conn:
-            if audience == "public":
-                policy.require_version_safe()
-                orgs = q.published_organisations(conn, DATASET)
-                ids = [int(o["id"]) for o in orgs]
-                people = tuple((o["id"], o["name"], str(o["published_at"])) for o in orgs)
-            else:
-                ids, people = [int(audience)], ()
-            version = (policy, people, q.records_version(conn, ids))
+        if audience == "public":
+            policy.require_version_safe()
+        stored = stored or StoredLattices()
+
+        def read() -> tuple[Any, ...]:
+            # Read before the records (ProtectedTables.get): newer data than the label
+            # recomputes.  The public audience's version is the public tables' own
+            # (privacy/public.py).
+            with db.connect() as conn:
+                if audience == "public":
+                    orgs = q.published_organisations(conn, DATASET)
+                    ids = [int(o["id"]) for o in orgs]
+                    people = tuple((o["id"], o["name"], str(o["published_at"])) for o in orgs)
+                else:
+                    ids, people = [int(audience)], ()
+                return (policy, people, q.records_version(conn, ids))
+
+        version = stored.version(db, audience, read)
         return cls(
             db,
             settings,
@@ -249,7 +256,7 @@ class Lattices:
             policy,
             version,
             background,
-            stored or StoredLattices(),
+            stored,
         )
 
     @property

@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations, product
 from typing import Any
@@ -203,6 +203,27 @@ class StoredLattices:
 
     _entries: dict[tuple[str, str], tuple[str, Published | str]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    #: audience -> (the hub's data version, the lattices' version read at it).
+    _versions: dict[str, tuple[int, tuple[Any, ...]]] = field(default_factory=dict)
+
+    def version(
+        self, db: Database, audience: str | int, read: Callable[[], tuple[Any, ...]]
+    ) -> tuple[Any, ...]:
+        """The lattices' data version (``read()``: a scan of the records' states, about
+        0.1 s on 47,000 records), read again only when the hub's data version
+        (:meth:`thbhub.storage.Database.data_version`, one row) moved on since: every
+        committed change to data moves it, as the page cache relies on."""
+        key = audience_key(audience)
+        moved = db.data_version()
+        with self._lock:
+            known = self._versions.get(key)
+        if moved is not None and known is not None and known[0] == moved:
+            return known[1]
+        found = read()
+        if moved is not None:
+            with self._lock:
+                self._versions[key] = (moved, found)
+        return found
 
     def read(
         self, db: Database, audience: str | int, name: str, label_: str, policy: DisclosurePolicy
