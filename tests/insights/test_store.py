@@ -4,6 +4,7 @@ organisation's own are its own; a new data version replaces them; a refusal is k
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -153,3 +154,26 @@ def test_a_refusal_is_stored_and_read_after_a_restart(published: World) -> None:
     later = service.lattices(db, settings, None, None, ProtectedTables(), background=True)
     with pytest.raises(ProtectionFailed):  # read as refused, not computed again
         later.get(name)
+
+
+def test_the_compute_command_stores_every_lattice_once(
+    published: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from thbhub.cli import app as cli_app
+
+    settings = published.settings
+    monkeypatch.setenv("THBHUB_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("THBHUB_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("THBHUB_SECRET_KEY", settings.secret_key.get_secret_value())
+    runner = CliRunner()
+    first = runner.invoke(cli_app, ["insights", "compute", "--format", "json"])
+    assert first.exit_code == 0, first.output
+    assert "computing 10 lattices for the public" in first.stderr
+    done = json.loads(first.stdout)
+    assert [d["lattice"] for d in done] == list(NAMES)
+    assert {d["outcome"] for d in done} == {"computed"}
+    assert {n for _, n in _rows(published.db)} == set(NAMES)
+    again = runner.invoke(cli_app, ["insights", "compute", "--format", "json"])
+    assert {d["outcome"] for d in json.loads(again.stdout)} == {"stored already"}

@@ -125,7 +125,7 @@ def compute_command(
     done: list[dict[str, Any]] = []
 
     def progress(name: str, seconds: float, outcome: str) -> None:
-        typer.echo(f"{name:22} {seconds:8.1f} s  {outcome}", err=True)
+        typer.echo(f"{name:25} {seconds:7.1f} s  {outcome}", err=True)
         done.append({"lattice": name, "seconds": round(seconds, 2), "outcome": outcome})
 
     typer.echo(
