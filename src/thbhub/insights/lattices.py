@@ -215,6 +215,7 @@ class Lattices:
     background: bool = False
     stored: StoredLattices | None = None
     _frames: dict[str, pl.DataFrame] | None = None
+    _anchor_lattice: ProtectedLattice | None = None
 
     @classmethod
     def open(
@@ -282,6 +283,13 @@ class Lattices:
         return self._frames
 
     def _anchor(self) -> ProtectedLattice:
+        # Kept for this object's lifetime: every extension of one computation is protected
+        # beside the same anchor (and the public one's version is read once, not per lattice).
+        if self._anchor_lattice is None:
+            self._anchor_lattice = self._protect_anchor()
+        return self._anchor_lattice
+
+    def _protect_anchor(self) -> ProtectedLattice:
         if self.audience == "public":
             return _public_lattice(self.db, self.settings, self.cache)
         context = GateContext(
