@@ -216,6 +216,8 @@ class Lattices:
     stored: StoredLattices | None = None
     _frames: dict[str, pl.DataFrame] | None = None
     _anchor_lattice: ProtectedLattice | None = None
+    #: Reads the version again (the public anchor's wait, :meth:`_protect_anchor`).
+    _reread: Callable[[], tuple[Any, ...]] | None = None
 
     @classmethod
     def open(
@@ -258,6 +260,7 @@ class Lattices:
             version,
             background,
             stored,
+            _reread=read,
         )
 
     @property
@@ -291,7 +294,7 @@ class Lattices:
 
     def _protect_anchor(self) -> ProtectedLattice:
         if self.audience == "public":
-            return _public_lattice(self.db, self.settings, self.cache)
+            return self._public_anchor()
         context = GateContext(
             dataset=f"insights:{self.audience}:anchor",
             dimensions=SHARED,
@@ -302,6 +305,28 @@ class Lattices:
             self.version,
             lambda: context.protected(self._cases()["base"], self.policy),
         )
+
+    def _public_anchor(self, poll: float = 0.5) -> ProtectedLattice:
+        """The public tables' lattice *of this data version*.  While another thread (the
+        public tables' refresher, say) computes it, :func:`_public_lattice` serves the
+        previous version's: extensions protected beside it and stored under this version's
+        label would not be the public tables' cells, so wait for this version's (or stop
+        if the data moved on meanwhile: the next round computes the newer one)."""
+        _public_lattice(self.db, self.settings, self.cache)  # computes it if nobody is
+
+        def start() -> None:
+            _public_lattice(self.db, self.settings, self.cache)
+
+        while True:
+            found = self.cache.in_background("public", self.version, start)
+            if found is not None:
+                return found
+            if self._reread is not None and self._reread() != self.version:
+                raise BeingComputed(
+                    "the published records changed while their insights were computed; "
+                    "try again in a few minutes"
+                )
+            time.sleep(poll)
 
     def _compute(self, name: str) -> ProtectedLattice:
         anchor = self._anchor()
