@@ -5,6 +5,7 @@ organisation's own are its own; a new data version replaces them; a refusal is k
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
 import pytest
@@ -177,3 +178,32 @@ def test_the_compute_command_stores_every_lattice_once(
     assert {n for _, n in _rows(published.db)} == set(NAMES)
     again = runner.invoke(cli_app, ["insights", "compute", "--format", "json"])
     assert {d["outcome"] for d in json.loads(again.stdout)} == {"stored already"}
+
+
+def test_the_public_anchor_is_this_versions_not_the_one_served_meanwhile(
+    published: World,
+) -> None:
+    # While the public tables' refresher computes a new version, the public tables serve
+    # the previous one; insight lattices stored under the new version's label must not be
+    # protected beside (and show) the previous version's anchor.
+    settings, db = published.settings, published.db
+    cache = ProtectedTables()
+    old = service.lattices(db, settings, None, None, cache)
+    old.get("anchor")
+    beta = published.principal("foreign")
+    set_published(db, beta, published.orgs["beta"], True)  # a new public data version
+    newer = service.lattices(db, settings, None, None, cache)
+    busy = cache._computing["public"]
+    busy.acquire()  # as if the public tables' refresher were computing it now
+    found: dict[str, Any] = {}
+    waiter = threading.Thread(target=lambda: found.setdefault("anchor", newer._anchor()))
+    try:
+        waiter.start()
+        waiter.join(2.0)
+        assert waiter.is_alive() and not found  # waits; does not take the previous version's
+    finally:
+        busy.release()
+    waiter.join(120)
+    current = cache.in_background("public", newer.version, lambda: None)
+    assert current is not None and found["anchor"] is current
+    assert old._anchor_lattice is not current
