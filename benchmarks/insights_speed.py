@@ -197,6 +197,11 @@ def one_time(db: Any, settings: Any, baseline: float) -> None:
             each[name] = timed(lambda n=name: source.get(n))  # type: ignore[misc]
     total = records + sum(each.values())
     audit = spent["gate: suppression + audit"]
+    print(f"(b) one-time per version: {total:7.1f} s  ({total / baseline:6.1f}x polars)")
+    print(f"    insights' records read    {records:7.1f} s  (before the lattices)")
+    for name, seconds in each.items():
+        print(f"    {name:25} {seconds:7.1f} s")
+    print("  by part:")
     for part, seconds in spent.items():
         print(f"    {part:25} {seconds:7.1f} s  ({seconds / baseline:6.1f}x polars)")
     rest = total - audit
