@@ -23,6 +23,7 @@ counts computed with Polars straight from the file, in the same run (docs/insigh
 from __future__ import annotations
 
 import argparse
+import gc
 import statistics
 import sys
 import tempfile
@@ -235,6 +236,7 @@ def pages(db: Any, settings: Any, baseline: float) -> None:
     # Pages: fresh renders (no page cache) with the lattices stored.
     fresh = settings.model_copy(update={"page_cache_entries": 0})
     with TestClient(create_app(fresh, db)) as client:
+        gc.freeze()  # as `thbhub serve` does once the app is built (cli/core.py)
         for route in ROUTES:
             restart = timed(lambda r=route: client.get(r))  # type: ignore[misc]
             times = [timed(lambda r=route: client.get(r)) for _ in range(20)]  # type: ignore[misc]
