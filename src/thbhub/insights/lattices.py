@@ -92,6 +92,10 @@ class BeingComputed(UserError):
     status_code = 503
 
 
+def _nothing() -> None:
+    """Started by :meth:`ProtectedTables.in_background` when asked only what it holds."""
+
+
 class NotPublished(UserError):
     """No protected lattice holds a table over these dimensions together."""
 
@@ -312,15 +316,12 @@ class Lattices:
         previous version's: extensions protected beside it and stored under this version's
         label would not be the public tables' cells, so wait for this version's (or stop
         if the data moved on meanwhile: the next round computes the newer one)."""
-        _public_lattice(self.db, self.settings, self.cache)  # computes it if nobody is
-
-        def start() -> None:
-            _public_lattice(self.db, self.settings, self.cache)
-
         while True:
-            found = self.cache.in_background("public", self.version, start)
-            if found is not None:
-                return found
+            # Computes it if nobody is (raising if the gate refuses it); while another
+            # thread computes it, the previous version's comes back at once.
+            lattice = _public_lattice(self.db, self.settings, self.cache)
+            if self.cache.in_background("public", self.version, _nothing) is lattice:
+                return lattice
             if self._reread is not None and self._reread() != self.version:
                 raise BeingComputed(
                     "the published records changed while their insights were computed; "
