@@ -48,9 +48,9 @@ def test_journeys_and_base_profiles_are_the_public_tables_cells(world: World) ->
 def test_form_lattices_pin_the_public_tables(world: World) -> None:
     cache = ProtectedTables()
     source = service.lattices(world.db, world.settings, None, None, cache)
-    anchor = source.get("anchor").lattice
+    anchor = source.protected("anchor").lattice
     for form in FORMS:
-        lattice = source.get(form).lattice
+        lattice = source.protected(form).lattice
         pinned = [k for k in lattice.tables if set(k) <= set(SHARED)]
         assert len(pinned) == 26
         for key in pinned:

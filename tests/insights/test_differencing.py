@@ -90,7 +90,7 @@ def test_overlapping_profiles_do_not_reveal_a_suppressed_count(
     hidden += [dict(coords) for coords, n in public if n is None]
     assert any(FORM in h for h in hidden), "the profiles have suppressed cells of their own"
     lattices = Lattices.open(db, settings, None, "public", cache)
-    categories = lattices.get(FORM).lattice.categories
+    categories = lattices.get(FORM).categories
     dims = {d: categories[d] for d in (FORM, *BASE)}
     policy = DisclosurePolicy.from_settings(settings)
     k = policy.threshold

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import gc
 import socket
 from typing import Any
 
@@ -90,6 +91,10 @@ def serve(
     try:
         app = create_app(settings, st.db())
         start_embedding_worker(st.db())  # the library's embeddings, in the background
+        # The ~270,000 objects alive once the app is built live as long as the server: kept
+        # out of the collector's full passes, which otherwise stopped a request for 0.1-0.35 s
+        # every few dozen requests (benchmarks/insights_speed.py measures pages so too).
+        gc.freeze()
         info(f"THB Hub at http://{settings.host}:{settings.port}/  (Ctrl+C to stop)")
         config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning")
         uvicorn.Server(config).run(sockets=[sock])

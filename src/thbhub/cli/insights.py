@@ -1,5 +1,5 @@
-"""`thbhub insights profile|means|journeys|recruiters`: insights from case records, every
-number through the disclosure gate (docs/insights.md)."""
+"""`thbhub insights profile|means|journeys|recruiters|compute`: insights from case records,
+every number through the disclosure gate (docs/insights.md)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from thbhub.cli.context import state
 from thbhub.cli.output import Format, FormatOption, emit
 from thbhub.domain.principals import Principal, Role
 from thbhub.insights import service
-from thbhub.insights.lattices import Lattices
+from thbhub.insights.lattices import NAMES, Lattices
 from thbhub.privacy.release import resolve_organisation
 
 insights_app = typer.Typer(
@@ -110,3 +110,28 @@ def journeys_command(
     """Citizenship -> country of exploitation, the largest flows first."""
     data = service.journeys(_source(ctx, org), where, limit)
     _emit(data, "flows", fmt, ("citizenship", "country", "count", "domestic"))
+
+
+@insights_app.command("compute")
+def compute_command(
+    ctx: typer.Context,
+    org: str | None = OrgOpt,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Compute and store the lattices of the current data version now (the web server's
+    background thread does it for the public after a publication); one line per lattice on
+    stderr as it is done.  Lattices stored for this version already are read, not redone."""
+    source = _source(ctx, org)
+    done: list[dict[str, Any]] = []
+
+    def progress(name: str, seconds: float, outcome: str) -> None:
+        typer.echo(f"{name:25} {seconds:7.1f} s  {outcome}", err=True)
+        done.append({"lattice": name, "seconds": round(seconds, 2), "outcome": outcome})
+
+    typer.echo(
+        f"computing {len(NAMES)} lattices for "
+        f"{'the public' if source.audience == 'public' else 'organisation ' + str(org)}",
+        err=True,
+    )
+    source.refresh(progress)
+    emit(done, fmt, columns=("lattice", "seconds", "outcome") if fmt is Format.table else None)

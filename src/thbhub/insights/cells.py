@@ -11,26 +11,26 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-from thbhub.privacy.gate import SUPPRESSED, GatedCell, GatedTable
+from thbhub.insights.store import PublishedTable
+from thbhub.privacy.gate import SUPPRESSED, GatedCell
 
 #: Why a comparison shows no ratio.
 SUPPRESSED_NOTE = "suppressed"
 TOO_FEW = "too few to compare"
 
 
-def cell(table: GatedTable, coords: Mapping[str, str]) -> GatedCell:
+def cell(table: PublishedTable, coords: Mapping[str, str]) -> GatedCell:
     """The cell of ``table`` (or of one of its margins) at ``coords`` (over its ``by``)."""
     dims = tuple(d for d in table.by if d in coords)
     key = tuple(coords[d] for d in dims)
-    cells = table.cells if dims == table.by else table.margins[dims]
-    for c in cells:
-        if c.key == key:
-            return c
+    if dims != table.by and dims not in table.margins:
+        raise KeyError(dims)
+    found = table.cell(dims, key)
     # A category absent from the lattice is a true zero (zeros are published).
-    return GatedCell(key, 0, "zero")
+    return found if found is not None else GatedCell(key, 0, "zero")
 
 
-def count(table: GatedTable, coords: Mapping[str, str]) -> int | None:
+def count(table: PublishedTable, coords: Mapping[str, str]) -> int | None:
     """The published count at ``coords``; None when suppressed."""
     c = cell(table, coords)
     return None if c.status == SUPPRESSED else c.count

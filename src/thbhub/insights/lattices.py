@@ -29,7 +29,7 @@ tables at three dimensions a table):
 
 from __future__ import annotations
 
-import contextlib
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -39,8 +39,9 @@ import polars as pl
 from thbhub.access.policy import may_read_raw_records
 from thbhub.domain.errors import PermissionDenied, UserError
 from thbhub.domain.principals import Principal
+from thbhub.insights.store import Published, PublishedTable, StoredLattices, label
 from thbhub.privacy.cases import TABLE_DIMENSIONS, release_frame
-from thbhub.privacy.gate import GateContext, GatedTable, ProtectedLattice
+from thbhub.privacy.gate import GateContext, ProtectedLattice
 from thbhub.privacy.lattice import ProtectionFailed
 from thbhub.privacy.policy import DisclosurePolicy
 from thbhub.privacy.public import DATASET, ProtectedTables, _gate_reader, _public_lattice
@@ -89,6 +90,10 @@ class BeingComputed(UserError):
     are computed in the background (never on a request)."""
 
     status_code = 503
+
+
+def _nothing() -> None:
+    """Started by :meth:`ProtectedTables.in_background` when asked only what it holds."""
 
 
 class NotPublished(UserError):
@@ -183,17 +188,26 @@ def audience_of(principal: Principal, org: int | None) -> Audience:
     return org
 
 
+#: Every lattice of an audience, in the order they are computed.
+NAMES: tuple[str, ...] = ("anchor", *EXTENSIONS)
+
+
 @dataclass
 class Lattices:
-    """The protected lattices of one audience, computed once per data version and kept in
-    the app's cache (:class:`thbhub.privacy.public.ProtectedTables`).
+    """The protected lattices of one audience, computed once per data version.
+
+    What insights read is each lattice's *published* cells (:class:`Published`), kept in
+    the database per data version and audience (:mod:`thbhub.insights.store`), so a restart
+    reads them instead of computing them again; the protected lattices themselves (true
+    counts) live only in the app's memory while they are computed
+    (:class:`thbhub.privacy.public.ProtectedTables`).
 
     The anchor is the public case tables' own protected lattice (for an organisation, its
     records' lattice over the same dimensions): every table over the base dimensions is read
     from it, so insights show the very cells the public tables show.  The other lattices
     extend it (:meth:`thbhub.privacy.gate.GateContext.extended`).  With ``background`` (the
-    web), nothing is computed on the request: a lattice not ready for the current version
-    is started in a thread and the request gets :class:`BeingComputed`."""
+    web), nothing is computed on the request: a data version not stored yet is computed in
+    a thread and the request gets :class:`BeingComputed`."""
 
     db: Database
     settings: Settings
@@ -203,7 +217,11 @@ class Lattices:
     policy: DisclosurePolicy
     version: tuple[Any, ...]
     background: bool = False
+    stored: StoredLattices | None = None
     _frames: dict[str, pl.DataFrame] | None = None
+    _anchor_lattice: ProtectedLattice | None = None
+    #: Reads the version again (the public anchor's wait, :meth:`_protect_anchor`).
+    _reread: Callable[[], tuple[Any, ...]] | None = None
 
     @classmethod
     def open(
@@ -214,19 +232,28 @@ class Lattices:
         audience: Audience,
         cache: ProtectedTables | None = None,
         background: bool = False,
+        stored: StoredLattices | None = None,
     ) -> Lattices:
+        """``stored``: the app's memory of stored lattices (a new one reads the database)."""
         policy = DisclosurePolicy.from_settings(settings)
-        # Read before the records (ProtectedTables.get): newer data than the label recomputes.
-        # The public audience's version is the public tables' own (privacy/public.py).
-        with db.connect() as conn:
-            if audience == "public":
-                policy.require_version_safe()
-                orgs = q.published_organisations(conn, DATASET)
-                ids = [int(o["id"]) for o in orgs]
-                people = tuple((o["id"], o["name"], str(o["published_at"])) for o in orgs)
-            else:
-                ids, people = [int(audience)], ()
-            version = (policy, people, q.records_version(conn, ids))
+        if audience == "public":
+            policy.require_version_safe()
+        stored = stored or StoredLattices()
+
+        def read() -> tuple[Any, ...]:
+            # Read before the records (ProtectedTables.get): newer data than the label
+            # recomputes.  The public audience's version is the public tables' own
+            # (privacy/public.py).
+            with db.connect() as conn:
+                if audience == "public":
+                    orgs = q.published_organisations(conn, DATASET)
+                    ids = [int(o["id"]) for o in orgs]
+                    people = tuple((o["id"], o["name"], str(o["published_at"])) for o in orgs)
+                else:
+                    ids, people = [int(audience)], ()
+                return (policy, people, q.records_version(conn, ids))
+
+        version = stored.version(db, audience, read)
         return cls(
             db,
             settings,
@@ -236,7 +263,19 @@ class Lattices:
             policy,
             version,
             background,
+            stored,
+            _reread=read,
         )
+
+    @property
+    def label(self) -> str:
+        """The data version as stored (:func:`thbhub.insights.store.label`)."""
+        return label(self.version, self.policy)
+
+    @property
+    def _stored(self) -> StoredLattices:
+        assert self.stored is not None  # set by open()
+        return self.stored
 
     def _cases(self) -> dict[str, pl.DataFrame]:
         if self._frames is None:
@@ -251,8 +290,15 @@ class Lattices:
         return self._frames
 
     def _anchor(self) -> ProtectedLattice:
+        # Kept for this object's lifetime: every extension of one computation is protected
+        # beside the same anchor (and the public one's version is read once, not per lattice).
+        if self._anchor_lattice is None:
+            self._anchor_lattice = self._protect_anchor()
+        return self._anchor_lattice
+
+    def _protect_anchor(self) -> ProtectedLattice:
         if self.audience == "public":
-            return _public_lattice(self.db, self.settings, self.cache)
+            return self._public_anchor()
         context = GateContext(
             dataset=f"insights:{self.audience}:anchor",
             dimensions=SHARED,
@@ -263,6 +309,25 @@ class Lattices:
             self.version,
             lambda: context.protected(self._cases()["base"], self.policy),
         )
+
+    def _public_anchor(self, poll: float = 0.5) -> ProtectedLattice:
+        """The public tables' lattice *of this data version*.  While another thread (the
+        public tables' refresher, say) computes it, :func:`_public_lattice` serves the
+        previous version's: extensions protected beside it and stored under this version's
+        label would not be the public tables' cells, so wait for this version's (or stop
+        if the data moved on meanwhile: the next round computes the newer one)."""
+        while True:
+            # Computes it if nobody is (raising if the gate refuses it); while another
+            # thread computes it, the previous version's comes back at once.
+            lattice = _public_lattice(self.db, self.settings, self.cache)
+            if self.cache.in_background("public", self.version, _nothing) is lattice:
+                return lattice
+            if self._reread is not None and self._reread() != self.version:
+                raise BeingComputed(
+                    "the published records changed while their insights were computed; "
+                    "try again in a few minutes"
+                )
+            time.sleep(poll)
 
     def _compute(self, name: str) -> ProtectedLattice:
         anchor = self._anchor()
@@ -305,43 +370,64 @@ class Lattices:
             self.cache.refused[self._key(name)] = (self.version, str(e))
             raise
 
-    def get(self, name: str) -> ProtectedLattice:
-        """The protected lattice ``name`` (``anchor`` or one of :data:`EXTENSIONS`)."""
+    def get(self, name: str) -> Published:
+        """What the lattice ``name`` (``anchor`` or one of :data:`EXTENSIONS`) publishes for
+        the current data version: stored, else computed now (the CLI) or in the background
+        (the web: :class:`BeingComputed`).  A refused lattice raises
+        :class:`ProtectionFailed` with its stored reason."""
+        found = self._stored.read(self.db, self.audience, name, self.label, self.policy)
+        if found is not None:
+            return found
         if not self.background:
             return self._now(name)
-        key = self._key(name)
-        self._check_refused(key)
-        found = self.cache.in_background(
-            key, self.version, self.refresh if name != "anchor" else self._anchor
+        self.cache.in_background(f"insights:{self.audience}:all", self.version, self.refresh)
+        raise BeingComputed(
+            "these insights are being computed for the newest published records; "
+            "try again in a few minutes"
         )
-        if found is None:
-            self._check_refused(key)  # refused meanwhile
-            raise BeingComputed(
-                "these insights are being computed for the newest published records; "
-                "try again in a few minutes"
-            )
-        return found
 
     def _check_refused(self, key: str) -> None:
         refused = self.cache.refused.get(key)
         if refused is not None and refused[0] == self.version:
             raise ProtectionFailed(refused[1])
 
-    def _now(self, name: str) -> ProtectedLattice:
-        """Computed on this thread if not cached for this version (the CLI, the background)."""
+    def protected(self, name: str) -> ProtectedLattice:
+        """The protected lattice ``name`` itself (true counts: never shown, never stored),
+        computed on this thread if not in the app's memory for this version."""
         if name == "anchor":
             return self._anchor()
         key = self._key(name)
         self._check_refused(key)
         return self.cache.get(key, self.version, lambda: self._refusing(name))
 
-    def refresh(self) -> None:
-        """Compute every lattice of this version (what the background thread runs); a
-        refused one is remembered and said by the views."""
-        self._anchor()
-        for name in EXTENSIONS:
-            with contextlib.suppress(ProtectionFailed):
-                self._now(name)
+    def _now(self, name: str) -> Published:
+        """Stored, or computed on this thread and stored (with its refusal, if refused)."""
+        found = self._stored.read(self.db, self.audience, name, self.label, self.policy)
+        if found is not None:
+            return found
+        try:
+            published = Published.of(self.protected(name))
+        except ProtectionFailed as e:
+            self._stored.write(self.db, self.audience, name, self.label, str(e))
+            raise
+        self._stored.write(self.db, self.audience, name, self.label, published)
+        return published
+
+    def refresh(self, progress: Callable[[str, float, str], None] | None = None) -> None:
+        """Compute and store every lattice of this version not stored yet (what the
+        background thread and ``thbhub insights compute`` run); a refused one is stored as
+        refused and said by the views.  ``progress(name, seconds, outcome)`` after each."""
+        for name in NAMES:
+            start = time.perf_counter()
+            try:
+                stored = self._stored.read(self.db, self.audience, name, self.label, self.policy)
+                outcome = "stored already" if stored is not None else "computed"
+                if stored is None:
+                    self._now(name)
+            except ProtectionFailed as e:
+                outcome = f"refused: {e}"
+            if progress is not None:
+                progress(name, time.perf_counter() - start, outcome)
 
     def lattice_for(self, dims: set[str]) -> str:
         """Which lattice holds a table over ``dims`` (grouping and filters together)."""
@@ -360,10 +446,10 @@ class Lattices:
             "(docs/insights.md: what each lattice holds)"
         )
 
-    def table(self, by: Sequence[str], where: Mapping[str, str] | None = None) -> GatedTable:
+    def table(self, by: Sequence[str], where: Mapping[str, str] | None = None) -> PublishedTable:
         """The gated table by ``by`` within ``where``, from the lattice that holds it."""
         name = self.lattice_for({*by, *(where or {})})
         return self.get(name).table(by, where)
 
 
-LatticeSource = Callable[[str], ProtectedLattice]
+LatticeSource = Callable[[str], Published]

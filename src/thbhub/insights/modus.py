@@ -25,7 +25,8 @@ from thbhub.insights.lattices import (
     Lattices,
     NotPublished,
 )
-from thbhub.privacy.gate import SUPPRESSED, GatedTable
+from thbhub.insights.store import PublishedTable
+from thbhub.privacy.gate import SUPPRESSED
 from thbhub.privacy.lattice import MISSING, ProtectionFailed
 
 BREAKDOWN_BY: tuple[str, ...] = ("form", "sex", "age", "year")
@@ -43,7 +44,7 @@ def _status(n: int | None) -> str:
     return SUPPRESSED if n is None else "value"
 
 
-def _meta(lattices: Lattices, tables: list[GatedTable]) -> dict[str, Any]:
+def _meta(lattices: Lattices, tables: list[PublishedTable]) -> dict[str, Any]:
     return {
         "audience": "public" if lattices.audience == "public" else "organisation",
         "audited": all(t.audited for t in tables),
@@ -68,7 +69,7 @@ def cooccurrence(
             raise UserError("the means of control go together by form or by sector, not both")
         where["sector"] = sector
     protected = lattices.get("pairs_sector" if sector else "pairs")
-    categories = protected.lattice.categories
+    categories = protected.categories
     if any(v not in categories.get(d, []) for d, v in where.items()):
         # no record lists a means of control with that form or sector: nothing to show
         return {
@@ -132,7 +133,7 @@ def breakdown(
     if any(d in TOPICS for d in where) or by in where:
         raise UserError("filter on other dimensions than the one broken down by")
     rows: list[dict[str, Any]] = []
-    tables: list[GatedTable] = []
+    tables: list[PublishedTable] = []
     columns = list(FORMS) if by == "form" else [by]
     for column in columns:
         if column in where:

@@ -34,7 +34,7 @@ from thbhub.insights.lattices import (
     Lattices,
     NotPublished,
 )
-from thbhub.privacy.gate import GatedTable
+from thbhub.insights.store import PublishedTable
 from thbhub.privacy.lattice import MISSING, ProtectionFailed
 
 CHARACTERISTICS: tuple[str, ...] = (
@@ -120,7 +120,7 @@ def profile(
 
 
 def _compare(
-    table: GatedTable,
+    table: PublishedTable,
     c: str,
     group: dict[str, str],
     topic: str | None,

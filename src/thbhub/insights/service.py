@@ -17,6 +17,7 @@ from thbhub.insights import modus
 from thbhub.insights.groups import parse
 from thbhub.insights.lattices import FORMS, Lattices, audience_of
 from thbhub.insights.profile import profile
+from thbhub.insights.store import StoredLattices
 from thbhub.privacy.public import ProtectedTables
 from thbhub.settings import Settings
 from thbhub.storage import Database
@@ -29,10 +30,12 @@ def lattices(
     org: int | None,
     cache: ProtectedTables | None = None,
     background: bool = False,
+    stored: StoredLattices | None = None,
 ) -> Lattices:
-    """``background`` (the web): never compute on the caller's thread (see Lattices)."""
+    """``background`` (the web): never compute on the caller's thread (see Lattices);
+    ``stored``: the app's memory of the stored lattices (insights/store.py)."""
     audience = "public" if principal is None else audience_of(principal, org)
-    return Lattices.open(db, settings, principal, audience, cache, background)
+    return Lattices.open(db, settings, principal, audience, cache, background, stored)
 
 
 def group_profile(

@@ -61,7 +61,8 @@ _CHANGED = "thbhub_data_changed"
 #: Tables whose writes are bookkeeping, not data any page shows: they leave the data
 #: version (:meth:`Database.data_version`) as it is.  ``privacy_public_versions`` records
 #: what a version of the public tables published when it is computed from the data: were it
-#: a change, every computation would invalidate the pages it was computed for.
+#: a change, every computation would invalidate the pages it was computed for (the same for
+#: ``insights_lattices``, the stored insight lattices).
 BOOKKEEPING_TABLES = frozenset(
     {
         "audit_log",
@@ -71,6 +72,7 @@ BOOKKEEPING_TABLES = frozenset(
         "hub_data_version",
         "privacy_public_versions",
         "reports_editions",
+        "insights_lattices",
     }
 )
 _WRITE_SQL = re.compile(

@@ -14,6 +14,8 @@ from fastapi.templating import Jinja2Templates
 from starlette.datastructures import MutableHeaders
 
 from thbhub import __version__
+from thbhub.insights.background import InsightsRefresher
+from thbhub.insights.store import StoredLattices
 from thbhub.privacy.public import ProtectedTables, Refresher
 from thbhub.settings import Settings
 from thbhub.storage import Database
@@ -52,6 +54,8 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     # The public case-record tables' protected lattices, one per data version (passed down
     # to the routes through the app, never a module global).
     app.state.privacy_tables = ProtectedTables()
+    # The stored insight lattices' published cells, read once per data version (insights/).
+    app.state.insights_lattices = StoredLattices()
     templates = Jinja2Templates(directory=str(_HERE / "templates"))
     templates.env.globals["version"] = __version__
     app.state.templates = templates
@@ -88,11 +92,25 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             settings.public_tables_refresh_seconds,
         )
         refresher.start()
+    insights = None
+    if settings.public_tables_refresh_seconds > 0 and settings.insights_background:
+        # The public insight lattices of a new data version, computed and stored ahead of
+        # the visitors (insights/background.py).
+        insights = InsightsRefresher(
+            app.state.db,
+            settings,
+            app.state.privacy_tables,
+            app.state.insights_lattices,
+            settings.public_tables_refresh_seconds,
+        )
+        insights.start()
     try:
         yield
     finally:
         if refresher is not None:
             refresher.stop()
+        if insights is not None:
+            insights.stop()
 
 
 Message = MutableMapping[str, Any]

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Query, Request
 
 from thbhub.insights import service
 from thbhub.insights.lattices import Lattices
+from thbhub.insights.store import StoredLattices
 from thbhub.privacy.gate import gated
 from thbhub.web.access import Access, access
 from thbhub.web.api.privacy import protected_tables
@@ -48,7 +49,14 @@ def source(
         organisation_id,
         protected_tables(request),
         background=settings.insights_background,
+        stored=stored_lattices(request),
     )
+
+
+def stored_lattices(request: Request) -> StoredLattices:
+    """The app's memory of the stored insight lattices (web/app.py)."""
+    stored: StoredLattices = request.app.state.insights_lattices
+    return stored
 
 
 @router.get("/profile", summary="Over- and under-represented characteristics of a group")
