@@ -2,7 +2,7 @@
 it stops, for every kind of change.
 
     .venv/bin/python -m benchmarks.privacy_versions [--kinds new,more,withdraw,stop,three]
-        [--lp-sample 100] [--no-lp] [--noise 2]
+        [--lp-sample 100] [--no-lp] [--noise 2] [--log-level DEBUG]
 
 The public tables' lattice (organisation, year, sex, age, citizenship, country; every table
 of up to three of them) of the CTDC 2018 file (47,102 records) under one organisation, and
@@ -30,6 +30,7 @@ baseline: the gate's single-version protection).  For the last version, both way
 from __future__ import annotations
 
 import argparse
+import logging
 import time
 from typing import Any
 
@@ -168,7 +169,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--noise", type=int, default=2, help="the noise bound D")
     parser.add_argument("--no-lp", action="store_true", help="skip the linear-programming attack")
     parser.add_argument("--lp-sample", type=int, default=100, help="questions the LP answers")
+    parser.add_argument(
+        "--log-level",
+        default="WARNING",
+        choices=("DEBUG", "INFO", "WARNING"),
+        help="level of the audit's log (thbhub.privacy.versions_lp; DEBUG: every round)",
+    )
     args = parser.parse_args(argv)
+    logging.basicConfig(format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("thbhub.privacy.versions_lp").setLevel(args.log_level)
     if not CTDC.exists():
         print(f"skipped: {CTDC} is not here")
         return 0

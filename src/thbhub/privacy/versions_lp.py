@@ -299,6 +299,7 @@ def protect_across(
         i: witnesses.change(t.key, t.cell, t.pair) for i, t in enumerate(targets) if not t.primary
     }
     again = list(range(len(targets)))
+    raised: set[int] = set()  # targets proven by a raising exchange (Witnesses.raising)
     k, width = lattice.policy.threshold, lattice.policy.width
     log.debug("audit across: %s", stats)
     for _ in range(max_rounds):
@@ -308,6 +309,9 @@ def protect_across(
         pending: list[int] = []
         blocked: dict[int, np.ndarray] = {}
         for i in again:
+            if i in raised:  # its exchange's cells are suppressed: it is proven
+                stats["witnessed"] = stats.get("witnessed", 0) + 1
+                continue
             change = changes.get(i)
             cells = None if change is None else witnesses.blocking(change)
             if cells is not None and cells.size == 0:
@@ -347,6 +351,12 @@ def protect_across(
         published = ~witnesses.sup
         witnessed = relaxed = 0
         for i in failing:
+            t = targets[i]
+            amount = k - t.value
+            up = witnesses.raising(t.key, t.cell, t.pair, t.primary, amount)
+            if up is not None and (i not in blocked or up.size < blocked[i].size):
+                blocked[i] = up
+                raised.add(i)
             if i in blocked:
                 cells = blocked[i]
                 witnessed += witnesses.suppress(cells)
@@ -355,6 +365,21 @@ def protect_across(
                 joint.relax(cells)
                 continue
             assert joint is not None
+            if log.isEnabledFor(logging.DEBUG):
+                t = targets[i]
+                low = joint.least(t.variables, 1.0)
+                high = -joint.least(t.variables, -1.0)
+                log.debug(
+                    "failing %s %s n=%d pair=%s primary=%s witness=%s: [%.2f, %.2f]",
+                    t.key,
+                    t.cell,
+                    t.value,
+                    t.pair,
+                    t.primary,
+                    changes.get(i) is not None,
+                    low,
+                    high,
+                )
             cells, done = _relax(joint, targets[i], published, k, width)
             relaxed += witnesses.suppress(cells)
             if not done:
