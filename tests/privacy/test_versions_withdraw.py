@@ -3,13 +3,15 @@ tables must be publishable at a small cost while no withdrawn count is pinned.
 
 Before, every failing difference of withdrawn records was repaired by *isolating* its
 combinations in the new version (every cell containing them suppressed, then the relation
-rules again): on the CTDC file the withdrawal was refused after 10 audit rounds (it still
-is with the repairs below: docs/privacy.md), and on the
+rules again): on the CTDC file the withdrawal was refused after 10 audit rounds, and on the
 bundled extract it cost 55 % of the cells the version publishes alone.  Now a failing
 difference is repaired first by a *witness* (privacy/versions_witness.py: the withdrawn
 records kept instead, within the new version's published numbers; only the cells whose
-numbers exclude that are suppressed), then by suppressing the published cells the LP's bound
-rests on, and only then by isolation.
+numbers exclude that are suppressed) or a *raising exchange* (kept records beneath the cell
+withdrawn instead, as many withdrawn ones elsewhere kept: its greatest value reaches k),
+then by suppressing the published cells the LP's bound rests on, and only then by
+isolation.  Across versions a primary suppression is held to "not pinned to 1..k-1" (the
+earlier version caps it; asking for the width k refused the CTDC withdrawal: docs/privacy.md).
 
 The visitor's side is replayed through `GET /api/v1/privacy/case-tables` (anonymous) on each
 backend and attacked with the independent LP of tests/support_versions.py.

@@ -283,8 +283,9 @@ def _joint(lattice: Lattice, variables: pl.DataFrame, first: int, fixed: _Rows) 
 def _pinned(joint: _Joint, target: _Target, k: int, width: int) -> list[float]:
     """The sides (1.0: its least value, -1.0: its greatest) on which the LP pins
     ``target``; empty when it is protected.  One side settles most targets, so the other
-    is solved only when needed: a difference whose least value allows 0 is not pinned, a
-    primary whose greatest value reaches its count plus the width is wide enough."""
+    is solved only when needed: a difference whose least value allows 0 is not pinned; a
+    primary (at least 1 always) is not pinned when its greatest value reaches k
+    (versions_lp's docstring: why not the width across versions)."""
     if target.primary:
         high = -joint.least(target.variables, -1.0)
         return [-1.0] if high + TOLERANCE < k else []

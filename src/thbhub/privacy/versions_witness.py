@@ -150,9 +150,9 @@ class Witnesses:
         version's cells containing both places keep their counts.  Every earlier version
         publishes the same numbers (its records are the same), so after the cells whose
         numbers exclude the exchange are suppressed, the LP's greatest value of the target
-        is at least its count plus ``amount``: a difference reaches k, a primary suppression
-        its width.  This is the witness of :meth:`change` for the other side, needed where
-        that one cannot exist (the withdrawn records fall under a zero of the new version,
+        is at least its count plus ``amount`` (k minus the count: it reaches k).  This is
+        the witness of :meth:`change` for the other side, needed where that one cannot
+        exist (the withdrawn records fall under a zero of the new version,
         so at least one was certainly withdrawn).
         """
         if amount <= 0:
