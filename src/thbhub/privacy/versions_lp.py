@@ -375,8 +375,7 @@ def protect_across(
                 joint.relax(cells)
                 continue
             assert joint is not None
-            if log.isEnabledFor(logging.DEBUG):
-                t = targets[i]
+            if log.isEnabledFor(logging.DEBUG):  # the interval, for the per-target log
                 low = joint.least(t.variables, 1.0)
                 high = -joint.least(t.variables, -1.0)
                 log.debug(
