@@ -9,7 +9,12 @@ Constraints: every version's published cells, the new one's included, as ranges 
 classes present in it, as a visitor reads them (:func:`thbhub.privacy.cellkey.possible_counts`;
 a suppressed cell at least 1).  Targets:
 
-* every primary suppression of the new version: interval at least the protection width;
+* every primary suppression of the new version: never pinned to 1..k-1 (its greatest value
+  at least k; its interval against the new version alone, taken exact, is at least the
+  protection width by the single-version audit).  Across versions width k cannot always be
+  had: after a withdrawal, the records left beneath a cell are among those the earlier
+  version counted there, so its published number caps them whatever the new version
+  suppresses, and asking for it spun the rounds until the version was refused;
 * every *difference cell*: for every cell of every table and every two versions a, b, the
   records beneath it in a and not in b, when that is 1..k-1: never pinned to 1..k-1.
 
@@ -21,6 +26,10 @@ cheapest repair first:
   added, within what the new version's published numbers allow): exactly the cells whose
   numbers exclude the witness are suppressed.  A target whose witness holds already is
   not solved at all;
+* a *raising* exchange (:meth:`~thbhub.privacy.versions_witness.Witnesses.raising`: kept
+  records beneath the cell withdrawn instead and as many withdrawn ones elsewhere kept, or
+  the reverse for a primary), so that the greatest value reaches k: the cells whose
+  numbers exclude it are suppressed (the cheaper of this and the witness is taken);
 * otherwise the published cells of the new version that the LP's failing bound rests on
   (non-zero row duals) are suppressed, and the target solved again, up to
   :data:`MAX_RELAXATIONS` times;
@@ -299,6 +308,7 @@ def protect_across(
         i: witnesses.change(t.key, t.cell, t.pair) for i, t in enumerate(targets) if not t.primary
     }
     again = list(range(len(targets)))
+    raised: set[int] = set()  # targets proven by a raising exchange (Witnesses.raising)
     k, width = lattice.policy.threshold, lattice.policy.width
     log.debug("audit across: %s", stats)
     for _ in range(max_rounds):
@@ -308,6 +318,9 @@ def protect_across(
         pending: list[int] = []
         blocked: dict[int, np.ndarray] = {}
         for i in again:
+            if i in raised:  # its exchange's cells are suppressed: it is proven
+                stats["witnessed"] = stats.get("witnessed", 0) + 1
+                continue
             change = changes.get(i)
             cells = None if change is None else witnesses.blocking(change)
             if cells is not None and cells.size == 0:
@@ -347,6 +360,13 @@ def protect_across(
         published = ~witnesses.sup
         witnessed = relaxed = 0
         for i in failing:
+            t = targets[i]
+            amount = k - t.value
+            up = witnesses.raising(t.key, t.cell, t.pair, t.primary, amount)
+            if up is not None and (i not in blocked or up.size < blocked[i].size):
+                blocked[i] = up
+                raised.add(i)
+                stats["raised"] = stats.get("raised", 0) + 1
             if i in blocked:
                 cells = blocked[i]
                 witnessed += witnesses.suppress(cells)
@@ -355,6 +375,20 @@ def protect_across(
                 joint.relax(cells)
                 continue
             assert joint is not None
+            if log.isEnabledFor(logging.DEBUG):  # the interval, for the per-target log
+                low = joint.least(t.variables, 1.0)
+                high = -joint.least(t.variables, -1.0)
+                log.debug(
+                    "failing %s %s n=%d pair=%s primary=%s witness=%s: [%.2f, %.2f]",
+                    t.key,
+                    t.cell,
+                    t.value,
+                    t.pair,
+                    t.primary,
+                    changes.get(i) is not None,
+                    low,
+                    high,
+                )
             cells, done = _relax(joint, targets[i], published, k, width)
             relaxed += witnesses.suppress(cells)
             if not done:

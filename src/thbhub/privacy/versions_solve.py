@@ -12,6 +12,7 @@ with and without the reduction.
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass
 
@@ -25,6 +26,8 @@ from thbhub.privacy.cellkey import noise, possible_counts
 from thbhub.privacy.lattice import Dims, Lattice
 from thbhub.privacy.polytope import Polytope
 from thbhub.privacy.versions import Earlier
+
+log = logging.getLogger("thbhub.privacy.versions_lp")
 
 
 @dataclass(frozen=True)
@@ -280,14 +283,12 @@ def _joint(lattice: Lattice, variables: pl.DataFrame, first: int, fixed: _Rows) 
 def _pinned(joint: _Joint, target: _Target, k: int, width: int) -> list[float]:
     """The sides (1.0: its least value, -1.0: its greatest) on which the LP pins
     ``target``; empty when it is protected.  One side settles most targets, so the other
-    is solved only when needed: a difference whose least value allows 0 is not pinned, a
-    primary whose greatest value reaches its count plus the width is wide enough."""
+    is solved only when needed: a difference whose least value allows 0 is not pinned; a
+    primary (at least 1 always) is not pinned when its greatest value reaches k
+    (versions_lp's docstring: why not the width across versions)."""
     if target.primary:
         high = -joint.least(target.variables, -1.0)
-        if high - target.value >= width - TOLERANCE:
-            return []
-        low = joint.least(target.variables, 1.0)
-        return [1.0, -1.0] if high - low < width - TOLERANCE else []
+        return [-1.0] if high + TOLERANCE < k else []
     low = joint.least(target.variables, 1.0)
     if low <= TOLERANCE:
         return []
@@ -307,9 +308,17 @@ def _relax(
     # A difference is freed by letting it reach 0 or else k; a primary by raising its
     # greatest value (its least is mostly its own "at least 1").
     order = [-1.0, 1.0] if target.primary else [1.0, -1.0]
+    used: list[float] = []
     for _ in range(MAX_RELAXATIONS):
         sides = _pinned(joint, target, k, width)  # the round's other repairs may have done it
         if not sides:
+            log.debug(
+                "relaxed %s %s: %s cells, sides %s",
+                target.key,
+                target.cell,
+                sum(c.size for c in chosen),
+                used,
+            )
             return np.concatenate(chosen), True
         new = np.zeros(0, dtype=np.int64)
         for sign in order:
@@ -317,10 +326,26 @@ def _relax(
             found = joint.binding()
             new = found[published[found]]
             if new.size:
+                used.append(sign)
                 break
         if not new.size:
             break
         published[new] = False
         joint.relax(new)
         chosen.append(new)
+    if log.isEnabledFor(logging.DEBUG):
+        low = joint.least(target.variables, 1.0)
+        high = -joint.least(target.variables, -1.0)
+        log.debug(
+            "NOT relaxed %s %s n=%d pair=%s primary=%s: [%.2f, %.2f] after %s cells, sides %s",
+            target.key,
+            target.cell,
+            target.value,
+            target.pair,
+            target.primary,
+            low,
+            high,
+            sum(c.size for c in chosen),
+            used,
+        )
     return np.concatenate(chosen), False

@@ -40,6 +40,9 @@ from thbhub.privacy.cellkey import noise, possible_counts
 from thbhub.privacy.lattice import Dims, Lattice
 from thbhub.privacy.versions import ORGANISATION
 
+#: Places tried on each side of an exchange by :meth:`Witnesses.raising`.
+CANDIDATES = 40
+
 
 @dataclass(frozen=True)
 class Change:
@@ -103,6 +106,7 @@ class Witnesses:
             self.classes.setdefault(str(org), set()).add(int(pattern))
         known = variables.select([*dims, "pattern"]).join(combos, on=dims, how="inner")
         self.unknowns = set(zip(known["_c"].to_list(), known["pattern"].to_list(), strict=True))
+        self._flip: np.ndarray | None = None
 
     def change(self, key: Dims, cell: tuple[str, ...], pair: tuple[int, int]) -> Change | None:
         """The records a witness for the difference target (``key``, ``cell``, ``pair``)
@@ -130,6 +134,95 @@ class Witnesses:
                 return None
         sign = 1 if b == 0 else -1
         return Change(self.row_combo[picked], sign * self.row_n[picked])
+
+    def raising(
+        self, key: Dims, cell: tuple[str, ...], pair: tuple[int, int], primary: bool, amount: int
+    ) -> np.ndarray | None:
+        """A witness for the *greatest* value of a target: the published cells of the new
+        version to suppress (the fewest found) so that ``amount`` more records beneath the
+        cell may be in the target's class, or None if no such exchange exists.
+
+        Only the new version's membership bit moves, in opposite directions at two places:
+        at combinations beneath the cell, records leave the new version (a difference of
+        withdrawn records, ``pair`` (a, 0): records in a and in the new version become
+        withdrawn ones) or join it (a primary suppression: withdrawn records become kept
+        ones); at combinations elsewhere as many records do the opposite, so that the new
+        version's cells containing both places keep their counts.  Every earlier version
+        publishes the same numbers (its records are the same), so after the cells whose
+        numbers exclude the exchange are suppressed, the LP's greatest value of the target
+        is at least its count plus ``amount`` (k minus the count: it reaches k).  This is
+        the witness of :meth:`change` for the other side, needed where that one cannot
+        exist (the withdrawn records fall under a zero of the new version,
+        so at least one was certainly withdrawn).
+        """
+        if amount <= 0:
+            return np.zeros(0, dtype=np.int64)
+        if not primary and (pair[1] != 0 or pair[0] == 0):
+            return None
+        a = pair[0]
+        beneath = np.ones(self.row_pattern.size, dtype=bool)
+        for d, value in zip(key, cell, strict=True):
+            beneath &= self.values[d] == value
+        in_new = (self.row_pattern & 1).astype(bool)
+        if primary:  # beneath: withdrawn records join; elsewhere: kept ones leave
+            here = beneath & ~in_new
+            there = ~beneath & in_new
+        else:  # beneath: kept records of version a leave; elsewhere: others join
+            here = beneath & in_new & ((self.row_pattern >> a) & 1).astype(bool)
+            there = ~beneath & ~in_new
+        here = np.flatnonzero(here & self._flippable())
+        there = np.flatnonzero(there & self._flippable())
+        if not here.size or not there.size:
+            return None
+        gain = 1 if primary else -1  # the new version's change beneath the cell
+        best: np.ndarray | None = None
+        for sources in self._pick(here, amount):
+            for targets in self._pick(there, amount):
+                rows = np.concatenate([sources, targets])
+                delta = np.concatenate(
+                    [self._take(sources, amount) * gain, self._take(targets, amount) * -gain]
+                )
+                cells = self.blocking(Change(self.row_combo[rows], delta))
+                if cells is not None and (best is None or cells.size < best.size):
+                    best = cells
+                    if not best.size:
+                        return best
+        return best
+
+    def _flippable(self) -> np.ndarray:
+        """Rows whose records may change membership in the new version: the class they
+        would move to is the organisation's and has an unknown there (or is no record)."""
+        if self._flip is None:
+            out = np.zeros(self.row_pattern.size, dtype=bool)
+            for i, (org, combo, pattern) in enumerate(
+                zip(
+                    self.row_org.tolist(),
+                    self.row_combo.tolist(),
+                    self.row_pattern.tolist(),
+                    strict=True,
+                )
+            ):
+                moved = pattern ^ 1
+                out[i] = moved == 0 or (
+                    moved in self.classes[str(org)] and (int(combo), moved) in self.unknowns
+                )
+            self._flip = out
+        return self._flip
+
+    def _pick(self, rows: np.ndarray, amount: int) -> list[np.ndarray]:
+        """Candidate sets of rows holding ``amount`` records: each single row that holds
+        enough (at most :data:`CANDIDATES`, largest first), else the largest rows together."""
+        order = rows[np.argsort(-self.row_n[rows], kind="stable")]
+        single = [np.array([r]) for r in order[:CANDIDATES].tolist() if self.row_n[r] >= amount]
+        if single:
+            return single
+        upto = np.searchsorted(np.cumsum(self.row_n[order]), amount) + 1
+        return [order[:upto]] if upto <= order.size else []
+
+    def _take(self, rows: np.ndarray, amount: int) -> np.ndarray:
+        """How many records of each of ``rows`` move, ``amount`` in all, largest rows first."""
+        before = np.concatenate([[0], np.cumsum(self.row_n[rows])[:-1]])
+        return np.maximum(np.minimum(self.row_n[rows], amount - before), 0).astype(np.int64)
 
     def blocking(self, change: Change) -> np.ndarray | None:
         """The published cells of the new version whose numbers exclude the witness (to be
