@@ -14,7 +14,8 @@ on a generated corpus, each against a baseline measured in the same run.
   vocabulary are those of the real texts; inserted directly. 200 one- or two-word queries
   through the service (visibility rule, best passage per document, facets over the matches,
   tags of the page shown) against the bare full-text query on the same corpus (FTS5 MATCH
-  ordered by bm25 / to_tsvector @@ plainto_tsquery ordered by ts_rank, LIMIT 20): first with
+  ordered by bm25 / the stored tsvector @@ plainto_tsquery ordered by ts_rank, LIMIT 20:
+  the same GIN index the service uses): first with
   no embeddings (keyword: full text and concepts), then with every document embedded
   (hybrid: the query embedded and the nearest documents fused in).  The generated documents'
   embeddings are the normalised means of their real sentences' embeddings (embedding 300,000
@@ -219,9 +220,8 @@ def bare(db: Database, words: list[str]) -> None:
             conn.execute(
                 text(
                     "SELECT id FROM library_passages "
-                    "WHERE to_tsvector('simple', text) @@ plainto_tsquery('simple', :q) "
-                    "ORDER BY ts_rank(to_tsvector('simple', text), plainto_tsquery('simple', :q)) "
-                    "DESC LIMIT 20"
+                    "WHERE fts_vector @@ plainto_tsquery('simple', :q) "
+                    "ORDER BY ts_rank(fts_vector, plainto_tsquery('simple', :q)) DESC LIMIT 20"
                 ),
                 {"q": " ".join(words)},
             ).all()

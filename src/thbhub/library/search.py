@@ -99,7 +99,10 @@ def search(
                     log.exception("library search by meaning failed for %r", query)
             if similar:
                 best = _fused(best, [{**h, "semantic": True} for h in similar])
-            facet_of = q.facet_values(conn, list(best))
+            # The full-text hits carry their document's facet columns; only those found
+            # through a concept or by meaning alone are read here.
+            facet_of = {h["document_id"]: h["facets"] for h in best.values() if "facets" in h}
+            facet_of.update(q.facet_values(conn, [i for i in best if i not in facet_of]))
             ordered = [facet_of[i] for i in best if i in facet_of]
         else:
             best = {}
