@@ -3,11 +3,13 @@ changing its answers, on both backends: PostgreSQL ranks from a stored tsvector 
 library_0003, which fills it for passages stored before); a search ranks the best
 TEXT_CANDIDATES passages and its total and facets count exactly the documents it lists, never
 a hidden one; similarity over a large library first scans a PCA projection, then scores the
-best candidates exactly."""
+best candidates exactly; a search does not wait for the embedded documents to be counted
+again or their vectors read again."""
 
 from __future__ import annotations
 
 import hashlib
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,7 @@ from thbhub.hub import init_hub
 from thbhub.library import embeddings, service
 from thbhub.storage import Database
 from thbhub.storage import library as q
+from thbhub.storage import library_vectors as vq
 from thbhub.storage.migrate import _config
 
 CLI = Principal(role=Role.admin, email="cli:test", origin="cli")
@@ -161,3 +164,39 @@ def test_the_coarse_pass_finds_the_exact_nearest_when_the_projection_loses_nothi
         exact = matrix @ query
         assert list(rows) == list(np.argsort(-exact, kind="stable")[:200])
         np.testing.assert_allclose(sims, exact[rows], rtol=1e-5)
+
+
+def _embed(db: Database, doc_id: int, seed: int) -> None:
+    vector = np.random.default_rng(seed).standard_normal(embeddings.DIM).astype(np.float32)
+    vector /= np.linalg.norm(vector)
+    with db.begin() as conn:
+        vq.store(conn, doc_id, embeddings.MODEL, [], vector.tobytes())
+
+
+def test_a_search_does_not_wait_for_counting_and_reading_the_vectors_again(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db, other = Database(db_url), Database(db_url)  # `other`: another process (the worker)
+    try:
+        with db.begin() as conn:
+            docs = [q.insert_document(conn, _values(n), [], [], []) for n in range(3)]
+        _embed(db, docs[0], 0)
+        assert embeddings.coverage(db)["embedded"] == 1
+        assert list(embeddings._index(db).ids) == [docs[0]]
+        _embed(other, docs[1], 1)
+        # Within COVERAGE_SECONDS the last count answers, without a query.
+        assert embeddings.coverage(db)["embedded"] == 1
+        monkeypatch.setattr(embeddings, "COVERAGE_SECONDS", 0.0)
+        # Past it, still the last count at once; the new one (and the vectors) come in the
+        # background.
+        assert embeddings.coverage(db)["embedded"] == 1
+        deadline = time.monotonic() + 30
+        while embeddings.coverage(db)["embedded"] != 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert embeddings.coverage(db)["embedded"] == 2
+        # The vectors were read again before the new count was published.
+        assert sorted(embeddings._INDEXES[db].ids) == docs[:2]
+    finally:
+        embeddings.forget_coverage(db)
+        db.dispose()
+        other.dispose()

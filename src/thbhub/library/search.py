@@ -77,9 +77,13 @@ def search(
     words = _WORD.findall(query)
     semantic = embeddings.coverage(db)
     similar: list[dict[str, Any]] = []
-    meaning = embeddings.embed_query_soon(query) if words and semantic["state"] != "off" else None
     with db.connect() as conn:
         where = and_(visible(conn, principal), *_filters(filters))
+        meaning = (
+            embeddings.nearest_soon(db, query, where)
+            if words and semantic["state"] != "off"
+            else None
+        )
         if words:
             best: dict[int, dict[str, Any]] = {}
             for hit in q.matching_passages(conn, words, where):
@@ -94,7 +98,7 @@ def search(
                 best = _fused(best, q.tagged_with(conn, about, where))
             if meaning is not None:
                 try:
-                    similar = embeddings.nearest(db, meaning, where)
+                    similar = meaning.result()
                 except Exception:  # the model failed: full text and concepts still answer
                     log.exception("library search by meaning failed for %r", query)
             if similar:
