@@ -132,6 +132,8 @@ def test_total_and_facets_count_the_listed_documents_and_never_a_hidden_one(
     ids = [r["id"] for r in found["results"]]
     assert not set(ids) & set(members)
     assert len(ids) == found["total"] == 3
+    assert found["limited"]  # the other four public ones match too
+    assert not service.search(db, PUBLIC, "Report 6")["limited"]
     # The three best public ones (the hidden ones, ranked above them, do not take their place).
     assert set(ids) == set(opened[4:])
     for facet in ("doc_type", "language"):  # text files have no year

@@ -71,8 +71,9 @@ def search(
     """Documents matching all words of ``query`` in one passage, tagged with a concept the
     query names in any of the taxonomy's languages, or nearest to it by meaning (multilingual
     embeddings, once computed: so a Polish or Swedish query finds an English report), fused
-    by reciprocal rank; every document when the query has no words.  Facet counts over all
-    matches."""
+    by reciprocal rank; every document when the query has no words.  The total and the facet
+    counts are of the documents listed (the best TEXT_CANDIDATES full-text passages' and those
+    found otherwise); ``limited`` says whether the full text matched more."""
     filters = filters or SearchFilters()
     words = _WORD.findall(query)
     semantic = embeddings.coverage(db)
@@ -84,9 +85,12 @@ def search(
             if words and semantic["state"] != "off"
             else None
         )
+        limited = False  # whether more passages match than a search keeps
         if words:
             best: dict[int, dict[str, Any]] = {}
-            for hit in q.matching_passages(conn, words, where):
+            passages = q.matching_passages(conn, words, where)
+            limited = len(passages) >= q.TEXT_CANDIDATES
+            for hit in passages:
                 best.setdefault(hit["document_id"], hit)
             about, rest = query_concepts(query)
             if about:
@@ -155,6 +159,9 @@ def search(
         "query": query,
         "semantic": {**semantic, "used": bool(similar)},
         "total": len(ordered),
+        # True: the full text matched more than the best TEXT_CANDIDATES passages kept (the
+        # total and facets count the documents listed, not every match).
+        "limited": limited,
         "results": results,
         "facets": {
             k: dict(sorted(v.items(), key=lambda kv: (-kv[1], kv[0]))) for k, v in facets.items()
