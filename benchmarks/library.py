@@ -325,6 +325,9 @@ def main() -> None:
                 f"[{backend}] stored {count + summary.stored:,} document embeddings in "
                 f"{time.perf_counter() - started:.1f} s"
             )
+            # As the worker does after storing an embedding: this process's searches count
+            # again at once (otherwise they would in the background, a few seconds later).
+            embeddings.forget_coverage(db)
             service.search(db, PUBLIC, "warm-up")  # the vectors read into memory once
             # Each backend's run embeds its queries itself (not from the previous one's cache).
             embeddings.query_vector.cache_clear()
