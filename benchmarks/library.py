@@ -231,6 +231,17 @@ def bare(db: Database, words: list[str]) -> None:
             ).all()
 
 
+def settle(db: Database) -> None:
+    """PostgreSQL: VACUUM ANALYZE after the bulk inserts, what autovacuum does in the
+    background soon after such inserts (statistics for the planner, the visibility map for
+    counting through an index).  Measured without it, right after storing 100,000
+    embeddings, hybrid p95 was 1,349 ms."""
+    if db.is_sqlite:
+        return
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE"))
+
+
 def _timed_queries(
     db: Database, queries: list[list[str]]
 ) -> tuple[list[float], list[float], list[bool]]:
@@ -314,6 +325,7 @@ def main() -> None:
                 f"[{backend}] generated {count:,} documents ({3 * count:,} passages) in "
                 f"{time.perf_counter() - started:.1f} s"
             )
+            settle(db)
             full, raw, _ = _timed_queries(db, queries)
             print(_line(backend, "keyword search, no embeddings", full, raw))
             started = time.perf_counter()
@@ -325,6 +337,7 @@ def main() -> None:
                 f"[{backend}] stored {count + summary.stored:,} document embeddings in "
                 f"{time.perf_counter() - started:.1f} s"
             )
+            settle(db)
             # As the worker does after storing an embedding: this process's searches count
             # again at once (otherwise they would in the background, a few seconds later).
             embeddings.forget_coverage(db)
