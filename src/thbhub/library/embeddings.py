@@ -217,7 +217,7 @@ def coverage(db: Database) -> dict[str, Any]:
 #: projection of the vectors (a third of the bytes to read: the full 384-dimensional scan of
 #: 100,000 documents took 20-35 ms, reading 154 MB), and the best COARSE_CANDIDATES of that
 #: pass are scored again exactly; at or below it every document is scored exactly.  Measured
-#: at 100,000 documents on 62 queries (docs/library.md): 99.98 % of the exact best 200 kept,
+#: at 100,000 documents on the benchmark's 200 queries: 99.97 % of the exact best 200 kept,
 #: the best 10 always.
 COARSE_CANDIDATES = 4000
 PCA_DIM = 128
