@@ -71,18 +71,26 @@ def search(
     """Documents matching all words of ``query`` in one passage, tagged with a concept the
     query names in any of the taxonomy's languages, or nearest to it by meaning (multilingual
     embeddings, once computed: so a Polish or Swedish query finds an English report), fused
-    by reciprocal rank; every document when the query has no words.  Facet counts over all
-    matches."""
+    by reciprocal rank; every document when the query has no words.  The total and the facet
+    counts are of the documents listed (the best TEXT_CANDIDATES full-text passages' and those
+    found otherwise); ``limited`` says whether the full text matched more."""
     filters = filters or SearchFilters()
     words = _WORD.findall(query)
     semantic = embeddings.coverage(db)
     similar: list[dict[str, Any]] = []
-    meaning = embeddings.embed_query_soon(query) if words and semantic["state"] != "off" else None
     with db.connect() as conn:
         where = and_(visible(conn, principal), *_filters(filters))
+        meaning = (
+            embeddings.nearest_soon(db, query, where)
+            if words and semantic["state"] != "off"
+            else None
+        )
+        limited = False  # whether more passages match than a search keeps
         if words:
             best: dict[int, dict[str, Any]] = {}
-            for hit in q.matching_passages(conn, words, where):
+            passages = q.matching_passages(conn, words, where)
+            limited = len(passages) >= q.TEXT_CANDIDATES
+            for hit in passages:
                 best.setdefault(hit["document_id"], hit)
             about, rest = query_concepts(query)
             if about:
@@ -94,12 +102,15 @@ def search(
                 best = _fused(best, q.tagged_with(conn, about, where))
             if meaning is not None:
                 try:
-                    similar = embeddings.nearest(db, meaning, where)
+                    similar = meaning.result()
                 except Exception:  # the model failed: full text and concepts still answer
                     log.exception("library search by meaning failed for %r", query)
             if similar:
                 best = _fused(best, [{**h, "semantic": True} for h in similar])
-            facet_of = q.facet_values(conn, list(best))
+            # The full-text hits carry their document's facet columns; only those found
+            # through a concept or by meaning alone are read here.
+            facet_of = {h["document_id"]: h["facets"] for h in best.values() if "facets" in h}
+            facet_of.update(q.facet_values(conn, [i for i in best if i not in facet_of]))
             ordered = [facet_of[i] for i in best if i in facet_of]
         else:
             best = {}
@@ -148,6 +159,9 @@ def search(
         "query": query,
         "semantic": {**semantic, "used": bool(similar)},
         "total": len(ordered),
+        # True: the full text matched more than the best TEXT_CANDIDATES passages kept (the
+        # total and facets count the documents listed, not every match).
+        "limited": limited,
         "results": results,
         "facets": {
             k: dict(sorted(v.items(), key=lambda kv: (-kv[1], kv[0]))) for k, v in facets.items()

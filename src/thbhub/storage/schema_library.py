@@ -2,8 +2,9 @@
 numbers), their taxonomy tags with evidence, and near-duplicate links (migration library_0001).
 
 The full-text index is not declared here: on SQLite it is the FTS5 table ``library_fts`` (an
-external-content index over ``library_passages``), on PostgreSQL an expression GIN index on
-``to_tsvector('simple', text)``; both are created by the migration only.
+external-content index over ``library_passages``), on PostgreSQL the generated column
+``library_passages.fts_vector`` (``to_tsvector('simple', text)``, stored) with a GIN index
+(migration library_0003); both are created by the migrations only.
 """
 
 from __future__ import annotations
@@ -111,9 +112,10 @@ library_duplicates = Table(
     Index("ix_library_duplicates_other_id", "other_id"),
 )
 
-#: Names of the full-text index objects the migration creates outside this metadata (SQLite's
-#: FTS5 table ``library_fts`` with its shadow tables ``library_fts_*``; PostgreSQL's index).
-FULL_TEXT_PREFIXES = ("library_fts", "ix_library_passages_fts")
+#: Names of the full-text index objects the migrations create outside this metadata (SQLite's
+#: FTS5 table ``library_fts`` with its shadow tables ``library_fts_*``; PostgreSQL's stored
+#: tsvector column and its index).
+FULL_TEXT_PREFIXES = ("library_fts", "ix_library_passages_fts", "fts_vector")
 
 #: Embeddings (migration library_0002): float32 bytes, L2-normalised, of each passage and of
 #: each document (the normalised mean of its passages'); a document without a row here is not
