@@ -100,9 +100,7 @@ def cells_of(
             if skip:
                 continue
             shown = (
-                None
-                if row["sup"]
-                else shown_count(int(row["n"]), int(row["ck"]), protected.policy)
+                None if row["sup"] else shown_count(int(row["n"]), int(row["ck"]), protected.policy)
             )
             out[tuple(sorted(cell.items()))] = shown
     return out
@@ -123,7 +121,7 @@ def spaces(
     out: dict[str, tuple[tuple[str, ...], Saved, dict[tuple[str, ...], int]]] = {}
     aud = ((AUDIENCE, "all"),)
     # forms: records
-    dims = (AUDIENCE, *BASE, *FORMS)
+    dims = (AUDIENCE, *BASE, *(f for f in FORMS if f in lattices))
     saved: Saved = {aud: saved_total(anchor)}
     saved |= cells_of(anchor, keep=lambda key: "organisation" not in key)
     for f in FORMS:
@@ -137,7 +135,7 @@ def spaces(
             continue
         dims = (AUDIENCE, KIND, topic, *FORMS, "sex", "age")
         record = ((KIND, "record"),)
-        saved = {aud: None, record: saved_total(anchor), ((KIND, "value"),): None}
+        saved = {aud: None, record: saved_total(anchor)}
         saved |= {
             tuple(sorted((*c, *record))): v
             for c, v in cells_of(
@@ -171,22 +169,57 @@ def spaces(
         saved |= _value_twins(saved, truth, dims)
         out[topic] = (dims, saved, truth)
     if "pairs" in lattices:
-        dims = (AUDIENCE, "pair", *FORMS)
+        # The pairs lattice leaves out the diagonal (insights/lattices.py): its tables
+        # without a pair count the off-diagonal rows (kind "pair"); the diagonal rows
+        # (kind "diagonal") are the means lattice's records listing each means.
+        dims = (AUDIENCE, KIND, "pair", *FORMS)
         saved = {aud: None}
-        saved |= cells_of(lattices["pairs"])
+        pairs = lattices["pairs"]
+        whole = any(_diagonal(v) for v in pairs.lattice.categories.get("pair", []))
+        for c, v in cells_of(pairs).items():
+            # (a lattice with the diagonal, as before the joint audit: its margins count both)
+            whole_rows = whole or "pair" in dict(c)
+            saved[c if whole_rows else tuple(sorted((*c, (KIND, "pair"))))] = v
         if "means" in lattices:
             saved |= cells_of(
                 lattices["means"],
                 keep=lambda key: "means" in key and set(key) <= {"means", *FORMS},
                 rename={"means": lambda v: None if v in RECORD_ROWS else ("pair", f"{v} + {v}")},
             )
-        rows = frames["pairs"].with_columns(pl.lit("all").alias(AUDIENCE))
-        out["pairs"] = (dims, saved, _truth(rows, dims))
+        parts = pl.col("pair").str.split(" + ")
+        rows = frames["pairs"].with_columns(
+            pl.lit("all").alias(AUDIENCE),
+            pl.when(parts.list.get(0) == parts.list.get(1))
+            .then(pl.lit("diagonal"))
+            .otherwise(pl.lit("pair"))
+            .alias(KIND),
+        )
+        truth = _truth(rows, dims)
+        saved |= _value_twins(saved, truth, dims, ("pair", "diagonal"))
+        for kind in {combo[1] for combo in truth}:  # a pair's kind is read from the pair
+            saved.setdefault(((KIND, kind),), None)
+        out["pairs"] = (dims, saved, truth)
+    return {name: (dims, _one_ways(saved), truth) for name, (dims, saved, truth) in out.items()}
+
+
+def _one_ways(saved: Saved) -> Saved:
+    """Every value met in a non-zero cell, as a one-way cell "at least one" where no
+    one-way cell is read (implied by the cell it is met in; ``attacker_lp`` builds its
+    unknowns from the one-way cells)."""
+    out = dict(saved)
+    for cell, shown in saved.items():
+        if shown == 0:
+            continue
+        for pair in cell:
+            out.setdefault((pair,), None)
     return out
 
 
 def _value_twins(
-    saved: Saved, truth: dict[tuple[str, ...], int], dims: tuple[str, ...]
+    saved: Saved,
+    truth: dict[tuple[str, ...], int],
+    dims: tuple[str, ...],
+    kinds: tuple[str, str] = ("record", "value"),
 ) -> Saved:
     """For every record-row cell read, the value rows beside it: "at least one" where
     there are any.  Without them the record-row tables would rule out every value row of
@@ -197,9 +230,9 @@ def _value_twins(
     out: Saved = {}
     for cell in saved:
         given = dict(cell)
-        if given.get(KIND) != "record":
+        if given.get(KIND) != kinds[0]:
             continue
-        given[KIND] = "value"
+        given[KIND] = kinds[1]
         n = sum(
             count
             for combo, count in truth.items()
@@ -240,6 +273,41 @@ def attack(
             # A version 1 with nothing in it: the questions "in version 0, not in 1" are
             # then every cell's own count (attacker_lp asks about differences).
             out[name] = attacker_lp([saved, {}], [truth, {}], k, bound, sample=sample)
+    return out
+
+
+def attack_versions(
+    versions: list[tuple[Mapping[str, ProtectedLattice], Mapping[str, pl.DataFrame]]],
+    sample: int | None = None,
+    only: tuple[str, ...] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """The visitor who saved every insight number of each version (``versions``: the
+    lattices and rows of each, newest first), per space: :func:`attacker_lp` over all of
+    them at once, asking for every cell and two versions how many records beneath it are
+    in one and not the other (added or withdrawn), when that is 1..k-1."""
+    k, bound = _policy(versions[0][0])
+    common = set.intersection(*(set(lattices) for lattices, _ in versions))
+    built = [
+        spaces({n: p for n, p in lattices.items() if n in common}, frames)
+        for lattices, frames in versions
+    ]
+    out: dict[str, dict[str, Any]] = {}
+    for name, (dims, _saved, _truth) in built[0].items():
+        if only is not None and name not in only:
+            continue
+        if any(name not in b or b[name][0] != dims for b in built):
+            continue  # a lattice refused in one version: nothing of it to combine
+        with in_space(dims):
+            try:
+                out[name] = attacker_lp(
+                    [b[name][1] for b in built],
+                    [b[name][2] for b in built],
+                    k,
+                    bound,
+                    sample=sample,
+                )
+            except AssertionError as e:
+                raise AssertionError(f"{name}: {e}") from e
     return out
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import csv
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +13,28 @@ import polars as pl
 from thbhub.insights.lattices import EXTENSIONS, Lattices
 from thbhub.privacy.gate import ProtectedLattice
 from thbhub.privacy.lattice import ProtectionFailed
+
+ADDED = 3
+
+
+def few_rows(target: Path) -> Path:
+    """``ADDED`` of the bundled rows: men in forced labour aged 30-38 (a small group)."""
+    from thbhub.ingest.sample import sample_dir
+
+    with (sample_dir() / "ctdc_global_bsr.csv").open(encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        header = list(reader.fieldnames or [])
+        rows = [
+            r
+            for r in reader
+            if r["isForcedLabour"] == "1" and r["gender"] == "Male" and r["ageBroad"] == "30--38"
+        ][:ADDED]
+    with target.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=header)
+        writer.writeheader()
+        writer.writerows(rows)
+    return target
+
 
 CTDC = (
     Path(__file__).resolve().parents[2]
@@ -29,8 +52,8 @@ def every_lattice(
     for name in EXTENSIONS:
         try:
             found[name] = lattices.get(name)
-        except ProtectionFailed:
-            refused.append(name)
+        except ProtectionFailed as e:
+            refused.append(f"{name}: {e}")
     return found, lattices._cases(), refused
 
 
