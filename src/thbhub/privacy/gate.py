@@ -232,14 +232,17 @@ class GateContext:
             max_unknowns=self.max_audit_unknowns,
         )
         if history:
-            protect_extension_across(
-                lattice,
-                history,
-                rows=rows,
-                records=[(anchor.lattice, tuple(shared)), *known_lattices],
-                max_rounds=self.max_protect_rounds,
-                max_unknowns=self.max_audit_unknowns,
-            )
+            try:
+                protect_extension_across(
+                    lattice,
+                    history,
+                    rows=rows,
+                    records=[(anchor.lattice, tuple(shared)), *known_lattices],
+                    max_rounds=self.max_protect_rounds,
+                    max_unknowns=self.max_audit_unknowns,
+                )
+            except AuditTooLarge:  # as the public tables: published, said not audited
+                audited = False
         audited = audited and anchor.audited and all(k.audited for k, _ in known)
         return ProtectedLattice(lattice, policy, audited, token=_GATE_TOKEN)
 
