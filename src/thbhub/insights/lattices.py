@@ -210,6 +210,7 @@ class Lattices:
     version: tuple[Any, ...]
     background: bool = False
     _frames: dict[str, pl.DataFrame] | None = None
+    _group: tuple[dict[str, ProtectedLattice], dict[str, str]] | None = None
 
     @classmethod
     def open(
@@ -276,9 +277,6 @@ class Lattices:
         The form lattices are protected together (:meth:`_form_group`)."""
         if name in FORMS:
             group, refused = self._form_group()
-            for other, protected in group.items():
-                if other != name:  # computed together: kept together
-                    self.cache.get(self._key(other), self.version, _constant(protected))
             if name not in group:
                 raise ProtectionFailed(refused[name])
             return group[name]
@@ -298,7 +296,15 @@ class Lattices:
     def _form_group(self) -> tuple[dict[str, ProtectedLattice], dict[str, str]]:
         """The four form lattices, each protected beside the anchor, then (public) all
         together against the kept earlier versions of their union
-        (:func:`thbhub.insights.protection.protect_forms_across`)."""
+        (:func:`thbhub.insights.protection.protect_forms_across`).  Computed once per
+        instance (the background's :meth:`refresh` asks for the four in turn); another
+        instance computes it again, to the same result (the protection is deterministic),
+        rather than wait on a lock another form lattice's computation may hold."""
+        if self._group is None:
+            self._group = self._protect_forms()
+        return self._group
+
+    def _protect_forms(self) -> tuple[dict[str, ProtectedLattice], dict[str, str]]:
         group: dict[str, ProtectedLattice] = {}
         refused: dict[str, str] = {}
         for f in FORMS:
@@ -506,10 +512,6 @@ class Lattices:
         """The gated table by ``by`` within ``where``, from the lattice that holds it."""
         name = self.lattice_for({*by, *(where or {})})
         return self.get(name).table(by, where)
-
-
-def _constant(protected: ProtectedLattice) -> Callable[[], ProtectedLattice]:
-    return lambda: protected
 
 
 def _rows(topic: str) -> RecordRows:
