@@ -194,6 +194,8 @@ def spaces(
             .otherwise(pl.lit("pair"))
             .alias(KIND),
         )
+        if not whole and "means" not in lattices:  # no published cell counts the diagonal
+            rows = rows.filter(pl.col(KIND) == "pair")
         truth = _truth(rows, dims)
         saved |= _value_twins(saved, truth, dims, ("pair", "diagonal"))
         for kind in {combo[1] for combo in truth}:  # a pair's kind is read from the pair

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import polars as pl
@@ -17,18 +17,16 @@ from thbhub.privacy.lattice import ProtectionFailed
 ADDED = 3
 
 
-def few_rows(target: Path) -> Path:
-    """``ADDED`` of the bundled rows: men in forced labour aged 30-38 (a small group)."""
+def few_rows(target: Path, match: Mapping[str, str] | None = None, added: int = ADDED) -> Path:
+    """``added`` of the bundled rows matching ``match`` (CTDC columns; by default men in
+    forced labour aged 30-38, a small group)."""
+    wanted = match or {"isForcedLabour": "1", "gender": "Male", "ageBroad": "30--38"}
     from thbhub.ingest.sample import sample_dir
 
     with (sample_dir() / "ctdc_global_bsr.csv").open(encoding="utf-8", newline="") as fh:
         reader = csv.DictReader(fh)
         header = list(reader.fieldnames or [])
-        rows = [
-            r
-            for r in reader
-            if r["isForcedLabour"] == "1" and r["gender"] == "Male" and r["ageBroad"] == "30--38"
-        ][:ADDED]
+        rows = [r for r in reader if all(r[c] == v for c, v in wanted.items())][:added]
     with target.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=header)
         writer.writeheader()
