@@ -222,23 +222,30 @@ def _anchor_rows(
     support: pl.DataFrame,
     rows: RecordRows,
     skip: set[Dims],
-) -> tuple[list[tuple[np.ndarray, float, float]], list[tuple[Dims, tuple[str, ...], np.ndarray]]]:
+) -> tuple[
+    list[tuple[np.ndarray, float, float]],
+    list[tuple[Dims, tuple[str, ...], np.ndarray]],
+    list[tuple[Dims, tuple[str, ...], np.ndarray]],
+]:
     """The published lattices' cells over their shared dimensions (``sources``: the anchor
     first, then the extensions already protected) as audit equations over ``support``'s
-    variables, and their suppressed ones as targets.  A table key met twice is the same
-    record-level table (an extension's tables over the anchor's dimensions are the
-    anchor's, pinned), read once."""
+    variables, and their suppressed ones as targets: the anchor's must keep the protection
+    width (or what they had), the known extensions' must not be pinned into 1..k-1 (with
+    the width, field lattices were refused on 1,178 CTDC records, docs/insights.md).  A
+    table key met twice is the same record-level table (an extension's tables over the
+    anchor's dimensions are the anchor's, pinned), read once."""
     extra: list[tuple[np.ndarray, float, float]] = []
     targets: list[tuple[Dims, tuple[str, ...], np.ndarray]] = []
+    pinned_only: list[tuple[Dims, tuple[str, ...], np.ndarray]] = []
     base = support if rows is None else support.filter(pl.col(rows[0]).is_in(list(rows[1])))
     seen = set(skip)
-    for source, shared in sources:
+    for i, (source, shared) in enumerate(sources):
         for key in _subsets(source, shared):
             if key in seen:
                 continue
             seen.add(key)
-            _table_rows(source.tables[key], key, base, extra, targets)
-    return extra, targets
+            _table_rows(source.tables[key], key, base, extra, targets if i == 0 else pinned_only)
+    return extra, targets, pinned_only
 
 
 def _table_rows(
@@ -301,7 +308,9 @@ def protect_extension(
         # In a record-level extension the anchor's tables over ``shared`` are pinned tables
         # already; the anchor's tables the lattice lacks (a lower order) become equations.
         sources = [(anchor, shared), *known]
-        extra, anchor_targets = _anchor_rows(sources, support, rows, skip=set(pinned))
+        extra, anchor_targets, known_targets = _anchor_rows(
+            sources, support, rows, skip=set(pinned)
+        )
         # An exchange must keep every known equation: both sides share the values of every
         # dimension a known lattice's cells are over.
         kept = tuple(dict.fromkeys([*shared, *(d for _, dims in known for d in dims)]))
@@ -332,6 +341,11 @@ def protect_extension(
         for key, label, variables in anchor_targets:
             low, high = polytope.interval(variables)
             if high - low < width - TOLERANCE and high - low < before_it.need(variables, width):
+                narrowed.append((key, label))
+        k = lattice.policy.threshold
+        for key, label, variables in known_targets:
+            _low, high = polytope.interval(variables)
+            if high < k - TOLERANCE:  # at least 1 (suppressed), at most k - 1: pinned
                 narrowed.append((key, label))
         if narrowed:
             if rows is None:  # pragma: no cover - pinned tables carry them as targets
