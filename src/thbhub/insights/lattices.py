@@ -24,7 +24,11 @@ tables at three dimensions a table):
   and the gate treats them as published (more protection, never less);
 * ``pairs``: one row per record, pair of means of control it lists (``a + b``, a value with
   itself on the diagonal) and sector (each sector it lists, and ``(all)``), with the form
-  flags; a cell with a pair and a sector counts records.
+  flags; a cell with a pair and a sector counts records.  The pairs lattice by form leaves
+  the diagonal out (the means lattice publishes those counts: :meth:`Lattices._protect`).
+
+Public lattices are also protected against their kept earlier versions, the four form
+lattices together (:mod:`thbhub.insights.protection`, docs/insights.md "What is promised").
 """
 
 from __future__ import annotations
@@ -46,7 +50,7 @@ from thbhub.privacy.cases import TABLE_DIMENSIONS, release_frame
 from thbhub.privacy.extension import RecordRows
 from thbhub.privacy.extension_versions import published
 from thbhub.privacy.gate import GateContext, GatedTable, ProtectedLattice
-from thbhub.privacy.lattice import Lattice, ProtectionFailed, encode
+from thbhub.privacy.lattice import Lattice, ProtectionFailed
 from thbhub.privacy.policy import DisclosurePolicy
 from thbhub.privacy.public import DATASET, ProtectedTables, _gate_reader, _public_lattice
 from thbhub.privacy.versions import PublishedVersion
@@ -419,23 +423,11 @@ class Lattices:
 
     def _forms(self) -> dict[str, ProtectedLattice]:
         """The form lattices of this version that are published (a refused one has no
-        cells to audit with).  One computed by another thread for another version (the
-        cache serves the last one meanwhile) is computed here again: the protection is
-        deterministic, so it is the same lattice the cache will hold."""
-        found: dict[str, ProtectedLattice] = {}
-        base = self._cases()["base"]
-        for f in FORMS:
-            try:
-                form = self._now(f)
-                if not _same_records(form, base):
-                    group, _ = self._form_group()
-                    if f not in group:
-                        continue
-                    form = group[f]
-            except ProtectionFailed:
-                continue
-            found[f] = form
-        return found
+        cells to audit with), from this instance's own computation: the cache may serve
+        another version's while a thread computes this one, and a field lattice audited
+        with another version's form cells would rest on cells not published beside it.
+        The protection is deterministic: these are the lattices the cache holds."""
+        return self._form_group()[0]
 
     def _key(self, name: str) -> str:
         return (
@@ -517,15 +509,6 @@ class Lattices:
 def _rows(topic: str) -> RecordRows:
     """A field lattice's record rows: one per record (docs/insights.md)."""
     return (topic, frozenset({RECORDED, NOT_RECORDED}))
-
-
-def _same_records(protected: ProtectedLattice, frame: pl.DataFrame) -> bool:
-    """Whether ``protected`` was built from ``frame``'s records (its joint counts)."""
-    lattice = protected.lattice
-    dims = list(lattice.dims)
-    now = encode(frame, dims).group_by(dims).len(name="n").sort(dims)
-    was = lattice.joint.select([*dims, "n"]).sort(dims)
-    return now.height == was.height and now.with_columns(pl.col("n").cast(pl.Int64)).equals(was)
 
 
 LatticeSource = Callable[[str], ProtectedLattice]

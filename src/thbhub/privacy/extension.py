@@ -393,7 +393,7 @@ def _share_keys(
         if key in pinned:
             continue
         for d in key:
-            if rows is None and d in pinned_dims(pinned):
+            if rows is None and d in _pinned_dims(pinned):
                 continue
             if rows is not None and d != rows[0]:
                 continue
@@ -417,7 +417,7 @@ def _share_keys(
         lattice.tables[key] = table
 
 
-def pinned_dims(pinned: set[Dims]) -> set[str]:
+def _pinned_dims(pinned: set[Dims]) -> set[str]:
     return {d for key in pinned for d in key}
 
 
