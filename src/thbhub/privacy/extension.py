@@ -229,14 +229,13 @@ def _anchor_rows(
 ]:
     """The published lattices' cells over their shared dimensions (``sources``: the anchor
     first, then the extensions already protected) as audit equations over ``support``'s
-    variables, and their suppressed ones as targets: the anchor's must keep the protection
-    width (or what they had), the known extensions' must not be pinned into 1..k-1 (with
-    the width, field lattices were refused on 1,178 CTDC records, docs/insights.md).  A
+    variables, and their suppressed ones as targets (the anchor's, the known extensions'):
+    each must keep the protection width, or what the cells published before gave it.  A
     table key met twice is the same record-level table (an extension's tables over the
     anchor's dimensions are the anchor's, pinned), read once."""
     extra: list[tuple[np.ndarray, float, float]] = []
     targets: list[tuple[Dims, tuple[str, ...], np.ndarray]] = []
-    pinned_only: list[tuple[Dims, tuple[str, ...], np.ndarray]] = []
+    known_only: list[tuple[Dims, tuple[str, ...], np.ndarray]] = []
     base = support if rows is None else support.filter(pl.col(rows[0]).is_in(list(rows[1])))
     seen = set(skip)
     for i, (source, shared) in enumerate(sources):
@@ -244,8 +243,8 @@ def _anchor_rows(
             if key in seen:
                 continue
             seen.add(key)
-            _table_rows(source.tables[key], key, base, extra, targets if i == 0 else pinned_only)
-    return extra, targets, pinned_only
+            _table_rows(source.tables[key], key, base, extra, targets if i == 0 else known_only)
+    return extra, targets, known_only
 
 
 def _table_rows(
@@ -342,10 +341,9 @@ def protect_extension(
             low, high = polytope.interval(variables)
             if high - low < width - TOLERANCE and high - low < before_it.need(variables, width):
                 narrowed.append((key, label))
-        k = lattice.policy.threshold
         for key, label, variables in known_targets:
-            _low, high = polytope.interval(variables)
-            if high < k - TOLERANCE:  # at least 1 (suppressed), at most k - 1: pinned
+            low, high = polytope.interval(variables)
+            if high - low < width - TOLERANCE and high - low < before_it.need(variables, width):
                 narrowed.append((key, label))
         if narrowed:
             if rows is None:  # pragma: no cover - pinned tables carry them as targets
