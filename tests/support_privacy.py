@@ -38,6 +38,55 @@ def published_cells(tables: Iterable[object]) -> list[Published]:
     return out
 
 
+def feasible_ranges(
+    categories: Mapping[str, list[str]],
+    published: list[Published],
+    targets: list[Mapping[str, str]],
+    policy: DisclosurePolicy | None = None,
+) -> list[tuple[float, float]]:
+    """:func:`feasible_range` of each of ``targets``, with the published constraints built
+    once (the same program; the constraint matrix is built with numpy, not per cell)."""
+    dims = list(categories)
+    joint = np.array(list(product(*(categories[d] for d in dims))), dtype=object)
+    k = policy.threshold if policy else 0
+    bound = policy.noise_bound if policy else 0
+
+    def covers(coords: Mapping[str, str]) -> np.ndarray:
+        mask = np.ones(len(joint), dtype=bool)
+        for d, v in coords.items():
+            mask &= joint[:, dims.index(d)] == v
+        return mask.astype(float)
+
+    a_rows, b, ub_rows, ub = [], [], [], []
+    for coords, count in published:
+        if count is None:
+            ub_rows.append(-covers(coords))
+            ub.append(-1.0)
+        elif count == 0 or bound == 0:
+            a_rows.append(covers(coords))
+            b.append(float(count))
+        else:
+            row = covers(coords)
+            ub_rows += [row, -row]
+            ub += [float(count + bound), -float(max(k, count - bound))]
+    a_eq = np.array(a_rows) if a_rows else None
+    b_eq = np.array(b) if b else None
+    a_ub = np.array(ub_rows) if ub_rows else None
+    b_ub = np.array(ub) if ub else None
+    out = []
+    for target in targets:
+        c = covers(target)
+        lo = linprog(
+            c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs"
+        )
+        hi = linprog(
+            -c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs"
+        )
+        assert lo.status == 0, lo.message
+        out.append((float(lo.fun), float(np.inf if hi.status == 3 else -hi.fun)))
+    return out
+
+
 def feasible_range(
     categories: Mapping[str, list[str]],
     published: list[Published],

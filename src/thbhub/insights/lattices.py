@@ -24,11 +24,16 @@ tables at three dimensions a table):
   and the gate treats them as published (more protection, never less);
 * ``pairs``: one row per record, pair of means of control it lists (``a + b``, a value with
   itself on the diagonal) and sector (each sector it lists, and ``(all)``), with the form
-  flags; a cell with a pair and a sector counts records.
+  flags; a cell with a pair and a sector counts records.  The pairs lattice by form leaves
+  the diagonal out (the means lattice publishes those counts: :meth:`Lattices._protect`).
+
+Public lattices are also protected against their kept earlier versions, the four form
+lattices together (:mod:`thbhub.insights.protection`, docs/insights.md "What is promised").
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -39,12 +44,17 @@ import polars as pl
 from thbhub.access.policy import may_read_raw_records
 from thbhub.domain.errors import PermissionDenied, UserError
 from thbhub.domain.principals import Principal
+from thbhub.insights.protection import protect_forms_across
 from thbhub.insights.store import Published, PublishedTable, StoredLattices, label
+from thbhub.privacy.audit import AuditTooLarge
 from thbhub.privacy.cases import TABLE_DIMENSIONS, release_frame
+from thbhub.privacy.extension import RecordRows
+from thbhub.privacy.extension_versions import published
 from thbhub.privacy.gate import GateContext, ProtectedLattice
-from thbhub.privacy.lattice import ProtectionFailed
+from thbhub.privacy.lattice import Lattice, ProtectionFailed
 from thbhub.privacy.policy import DisclosurePolicy
 from thbhub.privacy.public import DATASET, ProtectedTables, _gate_reader, _public_lattice
+from thbhub.privacy.versions import PublishedVersion
 from thbhub.settings import Settings
 from thbhub.storage import Database
 from thbhub.storage import privacy as q
@@ -222,6 +232,7 @@ class Lattices:
     _anchor_lattice: ProtectedLattice | None = None
     #: Reads the version again (the public anchor's wait, :meth:`_protect_anchor`).
     _reread: Callable[[], tuple[Any, ...]] | None = None
+    _group: tuple[dict[str, ProtectedLattice], dict[str, str]] | None = None
 
     @classmethod
     def open(
@@ -330,6 +341,114 @@ class Lattices:
             time.sleep(poll)
 
     def _compute(self, name: str) -> ProtectedLattice:
+        """Protect ``name``; for the public audience, also against its kept earlier
+        published versions, and keep what this version publishes (docs/insights.md).
+        The form lattices are protected together (:meth:`_form_group`)."""
+        if name in FORMS:
+            group, refused = self._form_group()
+            if name not in group:
+                raise ProtectionFailed(refused[name])
+            return group[name]
+        history = self._history(name)
+        if name in TOPICS:
+            forms = self._forms()
+            protected = self._protect(name, history, forms)
+            records = [(self._anchor().lattice, TOPIC_SHARED)] + [
+                (form.lattice, (f, *TOPIC_SHARED)) for f, form in forms.items()
+            ]
+            self._keep(name, protected.lattice, _rows(name), records)
+            return protected
+        protected = self._protect(name, history)
+        self._keep(name, protected.lattice)
+        return protected
+
+    def _form_group(self) -> tuple[dict[str, ProtectedLattice], dict[str, str]]:
+        """The four form lattices, each protected beside the anchor, then (public) all
+        together against the kept earlier versions of their union
+        (:func:`thbhub.insights.protection.protect_forms_across`).  Computed once per
+        instance (the background's :meth:`refresh` asks for the four in turn); another
+        instance computes it again, to the same result (the protection is deterministic),
+        rather than wait on a lock another form lattice's computation may hold."""
+        if self._group is None:
+            self._group = self._protect_forms()
+        return self._group
+
+    def _protect_forms(self) -> tuple[dict[str, ProtectedLattice], dict[str, str]]:
+        group: dict[str, ProtectedLattice] = {}
+        refused: dict[str, str] = {}
+        for f in FORMS:
+            try:
+                group[f] = self._protect(f, [])
+            except ProtectionFailed as e:
+                refused[f] = str(e)
+        if self.audience != "public" or not group:
+            return group, refused
+        try:
+            together = protect_forms_across(
+                {f: p.lattice for f, p in group.items()},
+                self._cases()["base"],
+                BASE,
+                self._history("forms"),
+                max_rounds=self.cache.max_protect_rounds,
+                max_unknowns=AUDIT_UNKNOWNS,
+            )
+        except (ProtectionFailed, AuditTooLarge) as e:
+            why = (
+                str(e)
+                if isinstance(e, ProtectionFailed)
+                else "these insights are too large to audit against the earlier published "
+                "versions; nothing is published"
+            )
+            return {}, dict.fromkeys(FORMS, why)
+        self._keep("forms", together)
+        return group, refused
+
+    def _dataset(self, name: str) -> str:
+        return f"{DATASET}:insights:{name}"
+
+    def _versions_label(self) -> str:
+        # The public tables' own label of this data version (privacy/public.py).
+        return hashlib.sha256(repr(self.version).encode("utf-8")).hexdigest()
+
+    def _history(self, name: str) -> list[PublishedVersion]:
+        """What the kept earlier versions of the public lattice ``name`` published (an
+        organisation's own insights show its records in full: nothing to protect)."""
+        if self.audience != "public":
+            return []
+        with self.db.connect() as conn:
+            rows = q.earlier_public_versions(conn, self._dataset(name), self._versions_label())
+        return [
+            PublishedVersion(r["label"], r["cells"], r["organisations"], r["joint"]) for r in rows
+        ]
+
+    def _keep(
+        self,
+        name: str,
+        lattice: Lattice,
+        rows: RecordRows = None,
+        records: Sequence[tuple[Lattice, tuple[str, ...]]] = (),
+    ) -> None:
+        """Keep what the public lattice ``name`` publishes in this version (the next
+        version is protected against it)."""
+        if self.audience != "public":
+            return
+        shown = published(lattice, self._versions_label(), rows, records)
+        with self.db.begin() as conn:
+            q.store_public_version(
+                conn,
+                self._dataset(name),
+                shown.label,
+                shown.cells,
+                shown.organisations,
+                shown.joint,
+            )
+
+    def _protect(
+        self,
+        name: str,
+        history: list[PublishedVersion],
+        forms: dict[str, ProtectedLattice] | None = None,
+    ) -> ProtectedLattice:
         anchor = self._anchor()
         dims = EXTENSIONS[name]
         context = GateContext(
@@ -340,19 +459,40 @@ class Lattices:
         )
         frames_ = self._cases()
         if name in FORMS:
-            return context.extended(frames_["base"], self.policy, anchor, SHARED)
+            return context.extended(frames_["base"], self.policy, anchor, SHARED, history=history)
         if name in TOPICS:
+            # Audited jointly with the anchor and the form lattices (protected first): the
+            # record rows beneath each form lattice cell over (flag, sex, age) add up to it.
             return context.extended(
                 frames_[name],
                 self.policy,
                 anchor,
                 TOPIC_SHARED,
-                rows=(name, frozenset({RECORDED, NOT_RECORDED})),
+                rows=_rows(name),
                 order=ORDER[name],
+                known=[(form, (f, *TOPIC_SHARED)) for f, form in (forms or {}).items()],
+                history=history,
             )
+        rows = frames_[name]
+        if name == "pairs":
+            # The diagonal a + a by form counts the records listing a: the means lattice's
+            # cell, published there (modus.cooccurrence reads it there).  Kept out of this
+            # lattice, no count is published by two lattices (docs/insights.md).
+            parts = pl.col("pair").str.split(" + ")
+            rows = rows.filter(parts.list.get(0) != parts.list.get(1))
         # The pairs of means of control relate to no public cell (each counts records
         # listing two means); protected on their own (docs/insights.md).
-        return context.protected(frames_[name], replace(self.policy, max_table_dims=ORDER[name]))
+        return context.protected(
+            rows, replace(self.policy, max_table_dims=ORDER[name]), history=history
+        )
+
+    def _forms(self) -> dict[str, ProtectedLattice]:
+        """The form lattices of this version that are published (a refused one has no
+        cells to audit with), from this instance's own computation: the cache may serve
+        another version's while a thread computes this one, and a field lattice audited
+        with another version's form cells would rest on cells not published beside it.
+        The protection is deterministic: these are the lattices the cache holds."""
+        return self._form_group()[0]
 
     def _key(self, name: str) -> str:
         return (
@@ -450,6 +590,11 @@ class Lattices:
         """The gated table by ``by`` within ``where``, from the lattice that holds it."""
         name = self.lattice_for({*by, *(where or {})})
         return self.get(name).table(by, where)
+
+
+def _rows(topic: str) -> RecordRows:
+    """A field lattice's record rows: one per record (docs/insights.md)."""
+    return (topic, frozenset({RECORDED, NOT_RECORDED}))
 
 
 LatticeSource = Callable[[str], Published]

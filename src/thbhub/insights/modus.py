@@ -70,8 +70,9 @@ def cooccurrence(
         where["sector"] = sector
     protected = lattices.get("pairs_sector" if sector else "pairs")
     categories = protected.categories
-    if any(v not in categories.get(d, []) for d, v in where.items()):
-        # no record lists a means of control with that form or sector: nothing to show
+    empty = any(v not in categories.get(d, []) for d, v in where.items())
+    if empty and sector is not None:
+        # no record lists a means of control with that sector: nothing to show
         return {
             "form": _form_label(form) if form else None,
             "sector": sector,
@@ -79,22 +80,30 @@ def cooccurrence(
             "cells": [],
             **_meta(lattices, []),
         }
-    table = protected.table(["pair"], where or None)
+    # no record lists two means of control with that form: only the diagonal is shown
+    table = None if empty else protected.table(["pair"], where or None)
+    used = [table] if table is not None else []
     alone: dict[str, int | None] = {}
     pairs: list[tuple[str, str, int | None]] = []
-    for cell in table.cells:
+    for cell in table.cells if table is not None else ():
         a, _, b = cell.key[0].partition(" + ")
         n = None if cell.status == SUPPRESSED else cell.count
         if a == b:
             alone[a] = n
         pairs.append((a, b, n))
     if sector is None:
-        # Each means alone is a cell of the means-of-control lattice too: read it there, so
-        # one count is published once, with one noise (docs/insights.md).
+        # Each means alone (the diagonal) is a cell of the means-of-control lattice, read
+        # there: the pairs lattice by form leaves it out, so that one count is published
+        # by one lattice, with one noise and one suppression (docs/insights.md).
         means = lattices.table(["means"], {form: "yes"} if form else None)
-        for a in alone:
-            alone[a] = count(means, {"means": a})
-        pairs = [(a, b, alone[a] if a == b else n) for a, b, n in pairs]
+        used.append(means)
+        listed = {a for a, b, _ in pairs} | {b for _, b, _ in pairs}
+        for c in means.cells:
+            a = c.key[0]
+            if a not in PSEUDO and (a in listed or c.status != "zero"):
+                alone[a] = count(means, {"means": a})
+        pairs = [(a, b, n) for a, b, n in pairs if a != b]
+        pairs += [(a, a, n) for a, n in alone.items()]
     items = sorted(alone)
     cells = []
     for a, b, n in pairs:
@@ -116,7 +125,7 @@ def cooccurrence(
         "sector": sector,
         "items": items,
         "cells": cells,
-        **_meta(lattices, [table]),
+        **_meta(lattices, used),
     }
 
 
@@ -212,5 +221,5 @@ def journeys(
         "flows": flows[:limit],
         "flows_published": len(flows),
         "flows_suppressed": hidden,
-        **_meta(lattices, [table]),
+        **_meta(lattices, [table] if table is not None else []),
     }

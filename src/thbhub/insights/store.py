@@ -32,7 +32,7 @@ from thbhub.storage import insights as q
 
 #: Bumped when what a stored lattice means changes (its protection or its format): stored
 #: lattices of another format are computed again.
-FORMAT = 1
+FORMAT = 2  # 2: lattices audited together and across versions (insights-audit)
 
 
 def label(version: tuple[Any, ...], policy: DisclosurePolicy) -> str:

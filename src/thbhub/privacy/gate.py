@@ -27,9 +27,10 @@ from thbhub.privacy.audit import AuditTooLarge, protect
 from thbhub.privacy.cellkey import noise
 from thbhub.privacy.extension import RecordRows, protect_extension
 from thbhub.privacy.extension import build as build_extension
+from thbhub.privacy.extension_versions import protect_extension_across
 from thbhub.privacy.lattice import Dims, Lattice
 from thbhub.privacy.policy import DisclosurePolicy
-from thbhub.privacy.versions import PublishedVersion
+from thbhub.privacy.versions import ORGANISATION, PublishedVersion
 from thbhub.privacy.versions_lp import protect_across
 
 VALUE, ZERO, SUPPRESSED = "value", "zero", "suppressed"
@@ -180,12 +181,15 @@ class GateContext:
                     max_unknowns=self.max_audit_unknowns,
                 )
                 if history:
-                    protect_across(
-                        lattice,
-                        history,
-                        max_rounds=self.max_protect_rounds,
-                        max_unknowns=self.max_audit_unknowns,
-                    )
+                    # Without an organisation dimension (the insights' pairs lattices):
+                    # the same audit on a shadow with one (privacy/extension_versions.py).
+                    rounds, unknowns = self.max_protect_rounds, self.max_audit_unknowns
+                    if ORGANISATION in dims:
+                        protect_across(lattice, history, max_rounds=rounds, max_unknowns=unknowns)
+                    else:
+                        protect_extension_across(
+                            lattice, history, max_rounds=rounds, max_unknowns=unknowns
+                        )
                 audited = True
             except AuditTooLarge:
                 audited = False
@@ -202,23 +206,45 @@ class GateContext:
         *,
         rows: RecordRows = None,
         order: int | None = None,
+        known: Sequence[tuple[ProtectedLattice, Sequence[str]]] = (),
+        history: Sequence[PublishedVersion] = (),
     ) -> ProtectedLattice:
         """The protected lattice of ``frame`` as an extension of ``anchor`` (already
         published): its cells over ``shared`` are the anchor's, and the audit covers both
         (:func:`thbhub.privacy.extension.protect_extension`).  ``order`` lowers the most
-        dimensions a table of it combines."""
+        dimensions a table of it combines.  ``known``: extensions of the same anchor
+        already published, each with the dimensions of ``frame`` it shares; their cells
+        over those are in the audit too.  ``history``: what the kept earlier versions of
+        this extension published (:func:`thbhub.privacy.extension_versions.published`,
+        newest first); the new version is protected against them too
+        (:func:`thbhub.privacy.extension_versions.protect_extension_across`)."""
         dims = self.dimensions or tuple(frame.columns)
         lattice_policy = policy if order is None else replace(policy, max_table_dims=order)
         lattice = build_extension(frame, dims, lattice_policy)
+        known_lattices = [(k.lattice, tuple(d)) for k, d in known]
         audited = protect_extension(
             lattice,
             anchor.lattice,
             tuple(shared),
             rows=rows,
+            known=known_lattices,
             max_rounds=self.max_protect_rounds,
             max_unknowns=self.max_audit_unknowns,
         )
-        return ProtectedLattice(lattice, policy, audited and anchor.audited, token=_GATE_TOKEN)
+        if history:
+            try:
+                protect_extension_across(
+                    lattice,
+                    history,
+                    rows=rows,
+                    records=[(anchor.lattice, tuple(shared)), *known_lattices],
+                    max_rounds=self.max_protect_rounds,
+                    max_unknowns=self.max_audit_unknowns,
+                )
+            except AuditTooLarge:  # as the public tables: published, said not audited
+                audited = False
+        audited = audited and anchor.audited and all(k.audited for k, _ in known)
+        return ProtectedLattice(lattice, policy, audited, token=_GATE_TOKEN)
 
 
 def check_query(

@@ -137,9 +137,7 @@ def build(ctx: BuildContext) -> Draft:
             width=WIDTH,
             height=260,
         )
-        alt = countries_sentence(
-            victims, what="Detected victims", names=names
-        )
+        alt = countries_sentence(victims, what="Detected victims", names=names)
         ov.add(Figure(spec, alt, "Detected victims by member state", source_of(victims)))
 
     tr = by_id["trends"]
