@@ -45,11 +45,11 @@ def every_lattice(
 ) -> tuple[dict[str, ProtectedLattice], dict[str, pl.DataFrame], list[str]]:
     """The anchor and every extension that is not refused, the rows of each, and the
     refused ones' names."""
-    found = {"anchor": lattices.get("anchor")}
+    found = {"anchor": lattices.protected("anchor")}
     refused = []
     for name in EXTENSIONS:
         try:
-            found[name] = lattices.get(name)
+            found[name] = lattices.protected(name)
         except ProtectionFailed as e:
             refused.append(f"{name}: {e}")
     return found, lattices._cases(), refused

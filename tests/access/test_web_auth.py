@@ -53,9 +53,10 @@ def _counts(db: Database) -> dict[str, int]:
             name: int(conn.execute(select(func.count()).select_from(table)).scalar_one())
             for name, table in metadata.tables.items()
             # The audit log records reads; privacy_public_versions records what the public
-            # tables published, written when a version is first protected (by whichever
-            # request or refresh comes first): neither is data a parameter could change.
-            if name not in ("audit_log", "privacy_public_versions")
+            # tables published and insights_lattices the stored insight lattices, both written
+            # when a version is first protected (by whichever request or refresh comes
+            # first): none is data a parameter could change.
+            if name not in ("audit_log", "privacy_public_versions", "insights_lattices")
         }
 
 

@@ -450,6 +450,15 @@ class Lattices:
         forms: dict[str, ProtectedLattice] | None = None,
     ) -> ProtectedLattice:
         anchor = self._anchor()
+        if not anchor.full_width:
+            # The public tables' primaries were held across versions only to "not pinned
+            # below k" (privacy/gate.py:_across): the insights' audit rests on their full
+            # width, so this version publishes none (docs/insights.md).
+            raise ProtectionFailed(
+                "the public tables of this data version could be protected against their "
+                "earlier versions only by the weaker rule for suppressed cells; insights "
+                "are not published for it"
+            )
         dims = EXTENSIONS[name]
         context = GateContext(
             dataset=f"insights:{self.audience}:{name}",

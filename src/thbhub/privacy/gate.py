@@ -28,7 +28,7 @@ from thbhub.privacy.cellkey import noise
 from thbhub.privacy.extension import RecordRows, protect_extension
 from thbhub.privacy.extension import build as build_extension
 from thbhub.privacy.extension_versions import protect_extension_across
-from thbhub.privacy.lattice import Dims, Lattice
+from thbhub.privacy.lattice import Dims, Lattice, ProtectionFailed
 from thbhub.privacy.policy import DisclosurePolicy
 from thbhub.privacy.versions import ORGANISATION, PublishedVersion
 from thbhub.privacy.versions_lp import protect_across
@@ -118,6 +118,9 @@ class ProtectedLattice:
     policy: DisclosurePolicy
     audited: bool
     token: object = field(repr=False, compare=False, default=None)
+    #: False when its primaries were held across versions only to "not pinned below k"
+    #: (the full width could not be had: :func:`_across`); insights are not built on it.
+    full_width: bool = True
 
     def __post_init__(self) -> None:
         if self.token is not _GATE_TOKEN:
@@ -139,6 +142,26 @@ class ProtectedLattice:
             for sub in combinations(by, size)
         }
         return GatedTable(by, where_items, cells, margins, policy, self.audited, token=_GATE_TOKEN)
+
+
+def _across(
+    lattice: Lattice, history: Sequence[PublishedVersion], rounds: int, unknowns: int
+) -> bool:
+    """Protect ``lattice`` against its earlier versions, its primaries kept at the full
+    width if that can be had (returns True), else only never pinned below k (False).  The
+    weaker rule is what lets a withdrawal at CTDC scale be published (docs/privacy.md), but
+    the insights, whose lattices are audited beside these cells, need the full width:
+    with the weaker rule their joint attack pinned added records
+    (tests/insights/test_insight_versions.py).  More suppression only widens intervals, so
+    the second pass continues from the first's suppressions."""
+    try:
+        protect_across(
+            lattice, history, max_rounds=rounds, max_unknowns=unknowns, primary_width=True
+        )
+        return True
+    except ProtectionFailed:
+        protect_across(lattice, history, max_rounds=rounds, max_unknowns=unknowns)
+        return False
 
 
 @dataclass
@@ -180,21 +203,24 @@ class GateContext:
                     max_rounds=self.max_protect_rounds,
                     max_unknowns=self.max_audit_unknowns,
                 )
+                full_width = True
                 if history:
                     # Without an organisation dimension (the insights' pairs lattices):
                     # the same audit on a shadow with one (privacy/extension_versions.py).
                     rounds, unknowns = self.max_protect_rounds, self.max_audit_unknowns
                     if ORGANISATION in dims:
-                        protect_across(lattice, history, max_rounds=rounds, max_unknowns=unknowns)
+                        full_width = _across(lattice, history, rounds, unknowns)
                     else:
                         protect_extension_across(
                             lattice, history, max_rounds=rounds, max_unknowns=unknowns
                         )
                 audited = True
             except AuditTooLarge:
-                audited = False
+                audited, full_width = False, True
             self._cache.clear()
-            self._cache[key] = ProtectedLattice(lattice, policy, audited, token=_GATE_TOKEN)
+            self._cache[key] = ProtectedLattice(
+                lattice, policy, audited, token=_GATE_TOKEN, full_width=full_width
+            )
         return self._cache[key]
 
     def extended(

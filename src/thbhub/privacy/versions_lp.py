@@ -239,11 +239,16 @@ def protect_across(
     *,
     max_rounds: int = 10,
     max_unknowns: int = 50_000,
+    primary_width: bool = False,
 ) -> dict[str, int]:
     """Suppress further cells of ``lattice`` until neither a primary suppression nor a
     difference cell can be narrowed by everything the new version and the kept earlier
     ones (``history``, newest first) publish.  Returns counts (versions, unknowns, targets
-    audited, cells added, rounds); refuses with :class:`ProtectionFailed`."""
+    audited, cells added, rounds); refuses with :class:`ProtectionFailed`.
+
+    ``primary_width``: hold primaries to the full protection width, not only to "not pinned
+    below k" (the insight lattices' audit, whose model of the visitor is coarser than the
+    visitor: privacy/extension_versions.py)."""
     stats = {"versions": 0, "unknowns": 0, "differences": 0, "primaries": 0, "added": 0}
     stats["rounds"] = 0
     if ORGANISATION not in lattice.dims or not history or lattice.joint.height == 0:
@@ -333,7 +338,7 @@ def protect_across(
         failing: dict[int, list[float]] = {}
         for i in pending:
             assert joint is not None
-            sides = _pinned(joint, targets[i], k, width)
+            sides = _pinned(joint, targets[i], k, width, primary_width)
             if sides:
                 failing[i] = sides
         log.debug(
@@ -389,7 +394,7 @@ def protect_across(
                     low,
                     high,
                 )
-            cells, done = _relax(joint, targets[i], published, k, width)
+            cells, done = _relax(joint, targets[i], published, k, width, primary_width)
             relaxed += witnesses.suppress(cells)
             if not done:
                 rest.append(targets[i])

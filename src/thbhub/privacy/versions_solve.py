@@ -280,7 +280,9 @@ def _joint(lattice: Lattice, variables: pl.DataFrame, first: int, fixed: _Rows) 
     )
 
 
-def _pinned(joint: _Joint, target: _Target, k: int, width: int) -> list[float]:
+def _pinned(
+    joint: _Joint, target: _Target, k: int, width: int, primary_width: bool = False
+) -> list[float]:
     """The sides (1.0: its least value, -1.0: its greatest) on which the LP pins
     ``target``; empty when it is protected.  One side settles most targets, so the other
     is solved only when needed: a difference whose least value allows 0 is not pinned; a
@@ -288,7 +290,13 @@ def _pinned(joint: _Joint, target: _Target, k: int, width: int) -> list[float]:
     (versions_lp's docstring: why not the width across versions)."""
     if target.primary:
         high = -joint.least(target.variables, -1.0)
-        return [-1.0] if high + TOLERANCE < k else []
+        if not primary_width:
+            return [-1.0] if high + TOLERANCE < k else []
+        # the full width, as the single-version audit asks (protect_across's primary_width)
+        if high - target.value >= width - TOLERANCE:
+            return []
+        low = joint.least(target.variables, 1.0)
+        return [1.0, -1.0] if high - low < width - TOLERANCE else []
     low = joint.least(target.variables, 1.0)
     if low <= TOLERANCE:
         return []
@@ -297,7 +305,12 @@ def _pinned(joint: _Joint, target: _Target, k: int, width: int) -> list[float]:
 
 
 def _relax(
-    joint: _Joint, target: _Target, published: np.ndarray, k: int, width: int
+    joint: _Joint,
+    target: _Target,
+    published: np.ndarray,
+    k: int,
+    width: int,
+    primary_width: bool = False,
 ) -> tuple[np.ndarray, bool]:
     """Suppress (in ``joint``, and marked in ``published``) the published cells of the new
     version that the LP's bounds on ``target`` rest on, until it is no longer pinned.
@@ -310,7 +323,8 @@ def _relax(
     order = [-1.0, 1.0] if target.primary else [1.0, -1.0]
     used: list[float] = []
     for _ in range(MAX_RELAXATIONS):
-        sides = _pinned(joint, target, k, width)  # the round's other repairs may have done it
+        # the round's other repairs may have done it
+        sides = _pinned(joint, target, k, width, primary_width)
         if not sides:
             log.debug(
                 "relaxed %s %s: %s cells, sides %s",
