@@ -17,16 +17,19 @@ from typing import Any
 import numpy as np
 import pytest
 from alembic import command
+from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from support import make_settings
 from thbhub.domain.principals import PUBLIC, Principal, Role
 from thbhub.hub import init_hub
 from thbhub.library import embeddings, service
+from thbhub.settings import Settings
 from thbhub.storage import Database
 from thbhub.storage import library as q
 from thbhub.storage import library_vectors as vq
 from thbhub.storage.migrate import _config
+from thbhub.web.app import create_app
 
 CLI = Principal(role=Role.admin, email="cli:test", origin="cli")
 ADMIN = Principal(role=Role.admin, email="admin@test", origin="web")
@@ -113,7 +116,7 @@ def test_postgresql_ranks_from_the_stored_tsvectors_index(db: Database) -> None:
 
 
 def test_total_and_facets_count_the_listed_documents_and_never_a_hidden_one(
-    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    db: Database, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     folder = tmp_path / "docs"
     folder.mkdir()
@@ -141,6 +144,11 @@ def test_total_and_facets_count_the_listed_documents_and_never_a_hidden_one(
     # The admin's three best are the hidden ones.
     admin = service.search(db, ADMIN, "quokkamarker")
     assert {r["id"] for r in admin["results"]} == set(members)
+    # The page says the list is the best matches, not all of them.
+    client = TestClient(create_app(settings, db))
+    page = client.get("/library", params={"q": "quokkamarker"}).text
+    assert "The best 3 matching documents" in page and "More documents match" in page
+    assert "The best" not in client.get("/library", params={"q": "Report 6"}).text
 
 
 def _index(matrix: np.ndarray) -> Any:

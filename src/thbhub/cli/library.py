@@ -105,7 +105,10 @@ def search(
     if fmt is Format.json:
         emit(result, fmt)
         return
-    info(f"{result['total']} documents")
+    if result.get("limited"):
+        info(f"the best {result['total']} matching documents (more match: narrow the query)")
+    else:
+        info(f"{result['total']} documents")
     info(_semantic_note(result["semantic"]))
     emit(
         result["results"],
