@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import threading
 
 from thbhub.domain.errors import UserError
 from thbhub.insights.lattices import Lattices
 from thbhub.insights.store import StoredLattices
+from thbhub.periodic import Periodic
 from thbhub.privacy.public import ProtectedTables
 from thbhub.settings import Settings
 from thbhub.storage import Database
@@ -32,7 +32,7 @@ def refresh(
         Lattices.open(db, settings, None, "public", cache, stored=stored).refresh()
 
 
-class InsightsRefresher:
+class InsightsRefresher(Periodic):
     """A daemon thread calling :func:`refresh` every ``interval`` seconds until stopped."""
 
     def __init__(
@@ -43,22 +43,10 @@ class InsightsRefresher:
         stored: StoredLattices,
         interval: float,
     ) -> None:
-        self._stop = threading.Event()
-        self._args = (db, settings, cache, stored)
-        self._interval = interval
-        self._thread = threading.Thread(target=self._run, name="insights", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                refresh(*self._args)
-            except Exception:  # a bug: logged, and the next round tries again
-                log.exception("computing the public insight lattices failed")
-            self._stop.wait(self._interval)
+        super().__init__(
+            "insights",
+            lambda: refresh(db, settings, cache, stored),
+            interval,
+            log,
+            "computing the public insight lattices failed",
+        )

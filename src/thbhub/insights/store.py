@@ -25,7 +25,7 @@ from typing import Any
 
 from thbhub.domain.errors import UserError
 from thbhub.privacy.gate import SUPPRESSED, VALUE, ZERO, GatedCell, ProtectedLattice, shown_count
-from thbhub.privacy.lattice import Dims, ProtectionFailed
+from thbhub.privacy.lattice import Dims, ProtectionFailed, table_key
 from thbhub.privacy.policy import DisclosurePolicy
 from thbhub.storage import Database
 from thbhub.storage import insights as q
@@ -135,18 +135,7 @@ class Published:
         )
 
     def _key(self, dims: Sequence[str]) -> Dims:
-        wanted = set(dims)
-        unknown = wanted - set(self.dims)
-        if unknown:
-            raise UserError(
-                f"dimension(s) {sorted(unknown)} are not published; choose from {list(self.dims)}"
-            )
-        if len(wanted) > self.order:
-            raise UserError(
-                f"a table may combine at most {self.order} dimensions (grouping and filters "
-                f"together) under the disclosure policy; got {len(wanted)}"
-            )
-        return tuple(d for d in self.dims if d in wanted)
+        return table_key(self.dims, self.order, dims)
 
     def _cells(self, by: Dims, where: tuple[tuple[str, str], ...]) -> tuple[GatedCell, ...]:
         fixed = dict(where)

@@ -133,18 +133,7 @@ class Lattice:
 
     def table_for(self, dims: Iterable[str]) -> Dims:
         """The lattice key (dimension order of the lattice) for a set of dimensions."""
-        wanted = set(dims)
-        unknown = wanted - set(self.dims)
-        if unknown:
-            raise UserError(
-                f"dimension(s) {sorted(unknown)} are not published; choose from {list(self.dims)}"
-            )
-        if len(wanted) > self.order:
-            raise UserError(
-                f"a table may combine at most {self.order} dimensions (grouping and filters "
-                f"together) under the disclosure policy; got {len(wanted)}"
-            )
-        return tuple(d for d in self.dims if d in wanted)
+        return table_key(self.dims, self.order, dims)
 
     # -- secondary suppression ---------------------------------------------------------
 
@@ -267,3 +256,20 @@ class Lattice:
             "primary_suppressed": primary,
             "secondary_suppressed": sup - primary,
         }
+
+
+def table_key(all_dims: Sequence[str], order: int, dims: Iterable[str]) -> Dims:
+    """The key (in the order of ``all_dims``) of the table over ``dims`` in a lattice of
+    ``all_dims`` with tables of at most ``order`` dimensions; a clear error otherwise."""
+    wanted = set(dims)
+    unknown = wanted - set(all_dims)
+    if unknown:
+        raise UserError(
+            f"dimension(s) {sorted(unknown)} are not published; choose from {list(all_dims)}"
+        )
+    if len(wanted) > order:
+        raise UserError(
+            f"a table may combine at most {order} dimensions (grouping and filters "
+            f"together) under the disclosure policy; got {len(wanted)}"
+        )
+    return tuple(d for d in all_dims if d in wanted)

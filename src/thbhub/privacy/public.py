@@ -22,6 +22,7 @@ from thbhub.access import audit
 from thbhub.access.policy import may_read_raw_records, may_write_records
 from thbhub.domain.errors import PermissionDenied, UserError
 from thbhub.domain.principals import Principal, Role
+from thbhub.periodic import Periodic
 from thbhub.privacy.cases import TABLE_DIMENSIONS, release_frame
 from thbhub.privacy.gate import (
     GateContext,
@@ -250,31 +251,19 @@ def refresh(db: Database, settings: Settings, cache: ProtectedTables) -> None:
         _public_lattice(db, settings, cache)
 
 
-class Refresher:
+class Refresher(Periodic):
     """A daemon thread that calls :func:`refresh` every ``interval`` seconds until stopped."""
 
     def __init__(
         self, db: Database, settings: Settings, cache: ProtectedTables, interval: float
     ) -> None:
-        self._stop = threading.Event()
-        self._args = (db, settings, cache)
-        self._interval = interval
-        self._thread = threading.Thread(target=self._run, name="public-tables", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                refresh(*self._args)
-            except Exception:  # a bug: logged, and the next round tries again
-                log.exception("refreshing the public case-record tables failed")
-            self._stop.wait(self._interval)
+        super().__init__(
+            "public-tables",
+            lambda: refresh(db, settings, cache),
+            interval,
+            log,
+            "refreshing the public case-record tables failed",
+        )
 
 
 def public_table(
